@@ -1,0 +1,97 @@
+# relua: one Makefile, everything built under build/.
+#   make            build build/relua, build/nn.so (and build/viz.so once viz/ exists)
+#   make run        install missing deps, build, run scripts/demo.lua
+#   make test       install missing deps, build, run every test suite
+#   make bench      relua vs PyTorch, ratios
+#   make asan       ASan+UBSan build of everything, and its tests
+#   make deps       apt-get the Debian packages relua needs (sudo when not root)
+
+BUILD   ?= build
+CC      ?= cc
+PKGS    := lua5.4 libcjson zlib libpng
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC -MMD -MP -I. \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CORE_LIBS := -lopenblas -lcjson -lz -lm -lpthread -ldl
+LUA_LIBS  := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+
+# Debian packages: build and run (DEPS), parity tests and reference benchmarks (DEPS_PY).
+DEPS    := build-essential pkg-config lua5.4 liblua5.4-dev libreadline-dev libopenblas-dev \
+           libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core zlib1g-dev libpng-dev libcjson-dev \
+           lua-busted dataset-fashion-mnist python3 tmux xvfb xauth
+DEPS_PY := python3-torch python3-numpy hyperfine
+
+CORE_SRC := $(wildcard nn/*.c nn/ops/*.c)
+BIND_SRC := $(wildcard nn/lua/*.c)
+VM_SRC   := $(wildcard vm/*.c)
+CTEST_SRC := $(wildcard tests/c/*.c)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+BIND_OBJ := $(BIND_SRC:%.c=$(BUILD)/%.o)
+VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
+CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all run test bench asan clean deps check-deps format
+all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libnn.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The host: nn and its binding linked in; -rdynamic so C modules loaded by require
+# (lfs, lpeg, ...) find the Lua API in the executable as they would in lua5.4.
+$(BUILD)/relua: $(VM_OBJ) $(BIND_OBJ) $(BUILD)/libnn.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(VM_OBJ) $(BIND_OBJ) $(BUILD)/libnn.a \
+	  $(LUA_LIBS) -lreadline $(CORE_LIBS)
+
+# The module for stock lua5.4 (and busted): the Lua API comes from the interpreter.
+$(BUILD)/nn.so: $(BIND_OBJ) $(BUILD)/libnn.a
+	$(CC) $(LDFLAGS) -shared -o $@ $(BIND_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
+
+$(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libnn.a
+	$(CC) $(LDFLAGS) -o $@ $(CTEST_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
+
+# Dependencies: `make deps` installs what is missing; run/test call it only when needed.
+deps:
+	@missing=""; for p in $(DEPS) $(DEPS_PY); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing
+
+check-deps:
+	@pkg-config --exists lua5.4 libcjson && [ -f /usr/include/readline/readline.h ] && \
+	  [ -f /usr/lib/x86_64-linux-gnu/libopenblas.so -o -n "$$(ldconfig -p | grep libopenblas.so)" ] \
+	  || $(MAKE) --no-print-directory deps
+
+run: check-deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/relua scripts/demo.lua
+
+test: check-deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/run $(BUILD)
+
+bench: all
+	@bash scripts/bench/run $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	@ASAN_OPTIONS=detect_leaks=0 RELUA_ASAN=1 bash tests/run build/asan
+
+format:
+	clang-format -i $(CORE_SRC) $(BIND_SRC) $(VM_SRC) $(CTEST_SRC) $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h tests/c/*.h)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(VM_OBJ:.o=.d) $(CTEST_OBJ:.o=.d)

@@ -1,0 +1,108 @@
+/*
+** nn/alloc.c: a caching allocator.
+**
+** Sizes are rounded up to one of four classes per power of two (so at most 25% is wasted)
+** and freed blocks wait in a per-class free list for the next request of that class. The
+** cache is capped; beyond the cap, blocks go back to the system at once.
+*/
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "nn/alloc.h"
+
+enum { ALIGN = 64, NCLASS = 4 * 64 };
+static const size_t CACHE_CAP = (size_t)1 << 30; /* bytes kept for reuse at most */
+
+typedef struct block {
+  struct block *next;
+} block;
+
+static block *free_list[NCLASS];
+static size_t live, cached;
+
+/* The class of n: its power of two and which quarter above it; returns the class size. */
+static int size_class(size_t n, size_t *rounded) {
+  if (n <= ALIGN) {
+    *rounded = ALIGN;
+    return 0;
+  }
+  int p = 63 - __builtin_clzll((unsigned long long)(n - 1)); /* 2^p < n <= 2^(p+1) */
+  size_t base = (size_t)1 << p, quarter = base / 4;
+  size_t q = (n - base + quarter - 1) / quarter; /* 1..4 */
+  *rounded = base + q * quarter;
+  return 4 * p + (int)q - 1;
+}
+
+void *nn_alloc(size_t nbytes) {
+  size_t rounded;
+  if (nbytes > SIZE_MAX / 2) return NULL;
+  int c = size_class(nbytes, &rounded);
+  block *b = free_list[c];
+  if (b) {
+    free_list[c] = b->next;
+    cached -= rounded;
+  } else {
+    b = aligned_alloc(ALIGN, rounded);
+    if (!b) {
+      nn_alloc_trim(); /* maybe the cache holds what we need, in other sizes */
+      b = aligned_alloc(ALIGN, rounded);
+      if (!b) return NULL;
+    }
+  }
+  live += rounded;
+  return b;
+}
+
+void nn_free(void *p, size_t nbytes) {
+  if (!p) return;
+  size_t rounded;
+  int c = size_class(nbytes, &rounded);
+  live -= rounded;
+  if (cached + rounded > CACHE_CAP) {
+    free(p);
+    return;
+  }
+  block *b = p;
+  b->next = free_list[c];
+  free_list[c] = b;
+  cached += rounded;
+}
+
+size_t nn_alloc_live(void) { return live; }
+size_t nn_alloc_cached(void) { return cached; }
+
+void nn_alloc_trim(void) {
+  for (int c = 0; c < NCLASS; c++) {
+    while (free_list[c]) {
+      block *b = free_list[c];
+      free_list[c] = b->next;
+      free(b);
+    }
+  }
+  cached = 0;
+}
+
+/* Small headers: one free list per size, in 16-byte steps up to 512 bytes. */
+enum { SMALL_STEP = 16, SMALL_MAX = 512 };
+static block *small_list[SMALL_MAX / SMALL_STEP + 1];
+
+void *nn_small_alloc(size_t nbytes) {
+  size_t k = (nbytes + SMALL_STEP - 1) / SMALL_STEP;
+  if (k >= sizeof small_list / sizeof *small_list) return malloc(nbytes);
+  block *b = small_list[k];
+  if (!b) return malloc(k * SMALL_STEP);
+  small_list[k] = b->next;
+  return b;
+}
+
+void nn_small_free(void *p, size_t nbytes) {
+  if (!p) return;
+  size_t k = (nbytes + SMALL_STEP - 1) / SMALL_STEP;
+  if (k >= sizeof small_list / sizeof *small_list) {
+    free(p);
+    return;
+  }
+  block *b = p;
+  b->next = small_list[k];
+  small_list[k] = b;
+}

@@ -1,0 +1,21 @@
+/*
+** nn/error.h: how the core reports a failure without Lua.
+**
+** A failing function records a message and returns NULL (or -1). The binding turns the
+** message into a Lua error prefixed with the Lua function's name, so core messages say only
+** what was wrong with the values: "shapes {2,3} and {4,5} do not match (3 ~= 4)".
+*/
+#ifndef NN_ERROR_H
+#define NN_ERROR_H
+
+#if defined(__GNUC__)
+#define NN_PRINTF(i, j) __attribute__((format(printf, i, j)))
+#else
+#define NN_PRINTF(i, j)
+#endif
+
+void *nn_err(const char *fmt, ...) NN_PRINTF(1, 2);  /* records, returns NULL */
+int nn_errc(const char *fmt, ...) NN_PRINTF(1, 2);   /* records, returns -1 */
+const char *nn_errmsg(void);
+
+#endif

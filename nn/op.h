@@ -1,0 +1,61 @@
+/*
+** nn/op.h: what an op is.
+**
+** Every op is one entry: a forward kernel and, for autograd, its VJP (reverse mode) and JVP
+** (forward mode), side by side in the op family's file (nn/ops/). optable.c lists the
+** entries; nn_call is the one place an op runs, so that autograd can record it.
+*/
+#ifndef NN_OP_H
+#define NN_OP_H
+
+#include "nn/tensor.h"
+
+enum { NN_OP_MAXIN = 4, NN_ATTR_INTS = NN_MAXDIM + 2 };
+
+/* An op's non-tensor arguments: dims, sizes and flags in i, scalars in f. */
+typedef struct nn_attr {
+  int64_t i[NN_ATTR_INTS];
+  double f[4];
+  int ni;
+} nn_attr;
+
+typedef struct nn_op nn_op;
+
+/* What a VJP or JVP sees of the call it differentiates. */
+typedef struct nn_ctx {
+  const nn_op *op;
+  int nin;
+  nn_tensor *in[NN_OP_MAXIN]; /* the inputs (aliases without autograd state) */
+  nn_tensor *out;             /* the output (an alias), when the op saves it */
+  nn_attr attr;
+} nn_ctx;
+
+/* out is NULL (allocate the result) or, for ops that can run in place, the destination */
+typedef nn_tensor *(*nn_forward_fn)(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                    nn_tensor *out);
+/* gin[k] is NULL on entry; set it (a new reference) for every input k with need[k] */
+typedef int (*nn_vjp_fn)(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
+/* the output's tangent from the inputs' tangents (NULL where an input has none) */
+typedef nn_tensor *(*nn_jvp_fn)(const nn_ctx *c, nn_tensor *const *tin);
+
+struct nn_op {
+  const char *name;
+  int nin;
+  nn_forward_fn forward;
+  nn_vjp_fn vjp; /* NULL: not differentiable */
+  nn_jvp_fn jvp;
+  const void *kern; /* the family's data for this op (e.g. its per-dtype loops) */
+  bool save_out;    /* the VJP/JVP read the output */
+};
+
+/* Runs op on in (nin tensors) with attributes a (may be NULL). */
+nn_tensor *nn_call(const nn_op *op, nn_tensor *const *in, const nn_attr *a);
+/* The same, writing into out (elementwise ops only): returns 0, or -1 with a message. */
+int nn_call_into(const nn_op *op, nn_tensor *out, nn_tensor *const *in, const nn_attr *a);
+
+/* The table of every op (optable.c), for lookups by name. */
+const nn_op *nn_op_find(const char *name);
+extern const nn_op *const nn_ops[];
+extern const int nn_nops;
+
+#endif

@@ -1,0 +1,312 @@
+/*
+** nn/ops/elementwise.c: unary, binary and comparison ops, and where.
+**
+** Each op is one line of a table below: its name, the dtypes it computes in, its formula
+** and, for unary ops, its derivative. Macros turn a formula into a row loop per dtype (a
+** dense loop the compiler vectorizes, and a strided one), and one forward function per
+** kind of op dispatches on dtype. Unary ops are differentiable through their derivative
+** formula: the VJP and the JVP are both g * f'(x), one kernel.
+*/
+#include <string.h>
+#include <tgmath.h>
+
+#include "nn/iter.h"
+#include "nn/ops.h"
+
+/* The generic formulas compare unsigned values with zero (abs, sign, relu on u8). */
+#pragma GCC diagnostic ignored "-Wtype-limits"
+
+/* Element i of operand k, in a dense row (q0.. are the row's base pointers) or a strided one. */
+#define DENSE(k, T) (((T *)q##k)[i])
+#define STRIDED(k, T) (*(T *)(q##k + i * s[k]))
+#define BASES                                                                                  \
+  char *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3];                                         \
+  (void)q2, (void)q3
+/* Runs BODY(DENSE, ...) when the first nop operands are dense, else BODY(STRIDED, ...). */
+#define DISPATCH_ROW(nop, size, BODY, ...)                                                     \
+  BASES;                                                                                       \
+  bool dense = true;                                                                           \
+  for (int k = 0; k < nop; k++) dense = dense && s[k] == (int64_t)(size);                     \
+  if (dense) {                                                                                 \
+    BODY(DENSE, __VA_ARGS__)                                                                   \
+  } else {                                                                                     \
+    BODY(STRIDED, __VA_ARGS__)                                                                 \
+  }
+
+/* dtype lists: M(dtype suffix, C type, ...) for each dtype an op computes in */
+#define TYPES_ALL(M, ...)                                                                      \
+  M(F32, float, __VA_ARGS__)                                                                   \
+  M(F64, double, __VA_ARGS__) M(I64, int64_t, __VA_ARGS__) M(U8, uint8_t, __VA_ARGS__)
+#define TYPES_FLOAT(M, ...) M(F32, float, __VA_ARGS__) M(F64, double, __VA_ARGS__)
+
+/* ======== unary ops: name, dtypes, y = f(x), dy/dx from x and y (arg: attr scalars) ======== */
+#define UNARY_TABLE(X)                                                                         \
+  X(neg, ALL, -x, -1)                                                                          \
+  X(exp, FLOAT, exp(x), y)                                                                     \
+  X(log, FLOAT, log(x), 1 / x)                                                                 \
+  X(log1p, FLOAT, log1p(x), 1 / (1 + x))                                                       \
+  X(sqrt, FLOAT, sqrt(x), 0.5f / y)                                                            \
+  X(rsqrt, FLOAT, 1 / sqrt(x), -0.5f * y * y * y)                                              \
+  X(abs, ALL, x < 0 ? -x : x, (x > 0) - (x < 0))                                               \
+  X(sign, ALL, (x > 0) - (x < 0), 0)                                                           \
+  X(floor, ALL, floor(x), 0)                                                                   \
+  X(ceil, ALL, ceil(x), 0)                                                                     \
+  X(sin, FLOAT, sin(x), cos(x))                                                                \
+  X(cos, FLOAT, cos(x), -sin(x))                                                               \
+  X(tanh, FLOAT, tanh(x), 1 - y * y)                                                           \
+  X(sigmoid, FLOAT, 1 / (1 + exp(-x)), y * (1 - y))                                            \
+  X(relu, ALL, x > 0 ? x : 0, x > 0)                                                           \
+  X(clamp, ALL, x < arg[0] ? arg[0] : (x > arg[1] ? arg[1] : x), x >= arg[0] && x <= arg[1])
+
+typedef struct unary_kern {
+  nn_rowfn f[NN_NDTYPES];  /* (y, x): y = f(x); NULL where the input must become f32 first */
+  nn_rowfn df[NN_NDTYPES]; /* (out, g, x, y): out = g * f'(x) */
+} unary_kern;
+
+#define UNARY_F(A, T, fx)                                                                      \
+  for (int64_t i = 0; i < n; i++) {                                                            \
+    T x = A(1, T);                                                                             \
+    A(0, T) = (T)(fx);                                                                         \
+  }
+#define UNARY_DF(A, T, dfx)                                                                    \
+  for (int64_t i = 0; i < n; i++) {                                                            \
+    T g = A(1, T), x = A(2, T), y = A(3, T);                                                   \
+    (void)x, (void)y;                                                                          \
+    A(0, T) = (T)(g * (dfx));                                                                  \
+  }
+#define UNARY_ROWS(D, T, name, fx, dfx)                                                        \
+  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {               \
+    const double *arg = ctx;                                                                   \
+    (void)arg;                                                                                 \
+    DISPATCH_ROW(2, sizeof(T), UNARY_F, T, fx)                                                 \
+  }                                                                                            \
+  static void name##_df_##D(char **p, const int64_t *s, int64_t n, void *ctx) {              \
+    const double *arg = ctx;                                                                   \
+    (void)arg;                                                                                 \
+    DISPATCH_ROW(4, sizeof(T), UNARY_DF, T, dfx)                                               \
+  }
+#define UNARY_SLOTS(D, T, name, ...) .f[NN_##D] = name##_f_##D, .df[NN_##D] = name##_df_##D,
+
+static nn_tensor *unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                nn_tensor *out);
+static int unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
+static nn_tensor *unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
+
+#define DEFINE_UNARY(name, types, fx, dfx)                                                     \
+  TYPES_##types(UNARY_ROWS, name, fx, dfx) static const unary_kern name##_kern = {             \
+      TYPES_##types(UNARY_SLOTS, name)};                                                       \
+  const nn_op nn_op_##name = {#name, 1, unary_forward, unary_vjp, unary_jvp, &name##_kern, true};
+UNARY_TABLE(DEFINE_UNARY)
+
+/* Runs row over (out, ins...) with attr scalars as context. */
+static int run_rows(nn_rowfn row, int nop, nn_tensor *const *t, const nn_attr *a) {
+  nn_iter it;
+  if (nn_iter_init(&it, nop, (const nn_tensor *const *)t) < 0) return -1;
+  nn_iter_run(&it, row, a ? (void *)a->f : NULL);
+  return 0;
+}
+
+/* The result's dtype, or an error for in-place ops whose result would not fit out. */
+static int check_out(const nn_op *op, nn_tensor *out, nn_dtype dt, int ndim,
+                     const int64_t *shape) {
+  if (out->dtype != dt)
+    return nn_errc("%s of %s gives %s, which cannot be stored in place in a %s tensor", op->name,
+                   nn_dtype_name(out->dtype), nn_dtype_name(dt), nn_dtype_name(out->dtype));
+  if (out->ndim != ndim || memcmp(out->shape, shape, ndim * sizeof *shape) != 0)
+    return nn_errc("result of shape %s cannot be stored in place in a tensor of shape %s",
+                   nn_dims_str(ndim, shape), nn_shape_str(out));
+  return 0;
+}
+
+static nn_tensor *unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                nn_tensor *out) {
+  const unary_kern *k = op->kern;
+  nn_tensor *x = in[0];
+  nn_dtype dt = k->f[x->dtype] ? x->dtype : NN_F32;
+  if (out && check_out(op, out, dt, x->ndim, x->shape) < 0) return NULL;
+  nn_tensor *xc = nn_to(x, dt);
+  nn_tensor *y = out ? nn_retain(out) : xc ? nn_empty(dt, x->ndim, x->shape) : NULL;
+  if (!xc || !y || run_rows(k->f[dt], 2, (nn_tensor *[]){y, xc}, a) < 0) {
+    nn_release(y);
+    y = NULL;
+  }
+  nn_release(xc);
+  return y;
+}
+
+/* g * f'(x): the VJP and the JVP alike */
+static nn_tensor *unary_scale(const nn_ctx *c, nn_tensor *g) {
+  const unary_kern *k = c->op->kern;
+  nn_tensor *x = c->in[0], *y = c->out;
+  nn_dtype dt = y->dtype;
+  if (!k->df[dt]) return nn_err("%s: no derivative for %s", c->op->name, nn_dtype_name(dt));
+  nn_tensor *xc = nn_to(x, dt), *gc = nn_to(g, dt);
+  nn_tensor *r = xc && gc ? nn_empty(dt, y->ndim, y->shape) : NULL;
+  if (r && run_rows(k->df[dt], 4, (nn_tensor *[]){r, gc, xc, y}, &c->attr) < 0) {
+    nn_release(r);
+    r = NULL;
+  }
+  nn_release(xc);
+  nn_release(gc);
+  return r;
+}
+
+static int unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  if (!need[0]) return 0;
+  gin[0] = unary_scale(c, gout);
+  return gin[0] ? 0 : -1;
+}
+
+static nn_tensor *unary_jvp(const nn_ctx *c, nn_tensor *const *tin) {
+  return tin[0] ? unary_scale(c, tin[0]) : NULL;
+}
+
+#define UNARY_FN(name, ...)                                                                    \
+  nn_tensor *nn_##name(nn_tensor *x) { return nn_call(&nn_op_##name, &x, NULL); }
+NN_UNARY_OPS(UNARY_FN)
+
+nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi) {
+  if (lo > hi) return nn_err("clamp: lower bound %g is above upper bound %g", lo, hi);
+  nn_attr a = {.f = {lo, hi}};
+  return nn_call(&nn_op_clamp, &x, &a);
+}
+
+/* ======== binary ops and comparisons: name, dtypes, formula in a and b ======== */
+#define BINARY_TABLE(X)                                                                        \
+  X(add, ALL, a + b)                                                                           \
+  X(sub, ALL, a - b)                                                                           \
+  X(mul, ALL, a * b)                                                                           \
+  X(div, FLOAT, a / b)                                                                         \
+  X(pow, ALL, pow(a, b))                                                                       \
+  X(maximum, ALL, (a > b || a != a) ? a : b)                                                   \
+  X(minimum, ALL, (a < b || a != a) ? a : b)
+#define COMPARE_TABLE(X)                                                                       \
+  X(eq, ALL, a == b)                                                                           \
+  X(ne, ALL, a != b)                                                                           \
+  X(lt, ALL, a < b)                                                                            \
+  X(le, ALL, a <= b)                                                                           \
+  X(gt, ALL, a > b)                                                                            \
+  X(ge, ALL, a >= b)
+
+typedef struct binary_kern {
+  nn_rowfn f[NN_NDTYPES]; /* (out, a, b) with a, b of that dtype */
+  bool compare;           /* out is a u8 mask */
+} binary_kern;
+
+#define BINARY_F(A, T, TOUT, fab)                                                              \
+  for (int64_t i = 0; i < n; i++) {                                                            \
+    T a = A(1, T), b = A(2, T);                                                                \
+    A(0, TOUT) = (TOUT)(fab);                                                                  \
+  }
+/* A row of a op b; the dense case also covers a scalar b (x + 1), the commonest broadcast. */
+#define BINARY_ROW(D, T, name, TOUT, fab)                                                      \
+  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {               \
+    (void)ctx;                                                                                 \
+    if (s[0] == sizeof(TOUT) && s[1] == sizeof(T) && s[2] == 0) {                              \
+      BASES;                                                                                   \
+      const T b = *(T *)q2;                                                                    \
+      for (int64_t i = 0; i < n; i++) {                                                        \
+        T a = ((T *)q1)[i];                                                                    \
+        ((TOUT *)q0)[i] = (TOUT)(fab);                                                         \
+      }                                                                                        \
+      return;                                                                                  \
+    }                                                                                          \
+    BASES;                                                                                     \
+    if (s[0] == sizeof(TOUT) && s[1] == sizeof(T) && s[2] == sizeof(T)) {                      \
+      BINARY_F(DENSE, T, TOUT, fab)                                                            \
+    } else {                                                                                   \
+      BINARY_F(STRIDED, T, TOUT, fab)                                                          \
+    }                                                                                          \
+  }
+#define ARITH_ROW(D, T, name, fab) BINARY_ROW(D, T, name, T, fab)
+#define COMPARE_ROW(D, T, name, fab) BINARY_ROW(D, T, name, uint8_t, fab)
+#define BINARY_SLOT(D, T, name, ...) [NN_##D] = name##_f_##D,
+
+static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                 nn_tensor *out);
+
+#define DEFINE_BINARY(name, types, fab, ROW, is_compare)                                       \
+  TYPES_##types(ROW, name, fab) static const binary_kern name##_kern = {                       \
+      {TYPES_##types(BINARY_SLOT, name)}, is_compare};                                         \
+  const nn_op nn_op_##name = {#name, 2, binary_forward, NULL, NULL, &name##_kern, false};
+#define DEFINE_ARITH(name, types, fab) DEFINE_BINARY(name, types, fab, ARITH_ROW, false)
+#define DEFINE_COMPARE(name, types, fab) DEFINE_BINARY(name, types, fab, COMPARE_ROW, true)
+BINARY_TABLE(DEFINE_ARITH)
+COMPARE_TABLE(DEFINE_COMPARE)
+
+static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *attr,
+                                 nn_tensor *out) {
+  (void)attr;
+  const binary_kern *k = op->kern;
+  nn_tensor *a = in[0], *b = in[1];
+  nn_dtype dt = out && !k->compare ? out->dtype : nn_promote(a->dtype, b->dtype);
+  if (!k->f[dt]) dt = NN_F32; /* true division of integers */
+  nn_dtype out_dt = k->compare ? NN_U8 : dt;
+  int ndim;
+  int64_t shape[NN_MAXDIM];
+  if (nn_broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &ndim, shape) < 0) return NULL;
+  if (out && check_out(op, out, out_dt, ndim, shape) < 0) return NULL;
+  nn_tensor *ac = nn_to(a, dt), *bc = nn_to(b, dt), *r = NULL;
+  if (ac && bc) r = out ? nn_retain(out) : nn_empty(out_dt, ndim, shape);
+  if (r && run_rows(k->f[dt], 3, (nn_tensor *[]){r, ac, bc}, NULL) < 0) {
+    nn_release(r);
+    r = NULL;
+  }
+  nn_release(ac);
+  nn_release(bc);
+  return r;
+}
+
+#define BINARY_FN(name, ...)                                                                   \
+  nn_tensor *nn_##name(nn_tensor *a, nn_tensor *b) {                                           \
+    return nn_call(&nn_op_##name, (nn_tensor *[]){a, b}, NULL);                                \
+  }
+NN_BINARY_OPS(BINARY_FN)
+NN_COMPARE_OPS(BINARY_FN)
+
+/* ======== where(mask, a, b) ======== */
+#define WHERE_F(A, T)                                                                          \
+  for (int64_t i = 0; i < n; i++) A(0, T) = A(1, uint8_t) ? A(2, T) : A(3, T);
+#define WHERE_ROW(D, T, ...)                                                                   \
+  static void where_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                  \
+    (void)ctx;                                                                                 \
+    BASES;                                                                                     \
+    if (s[0] == sizeof(T) && s[1] == 1 && s[2] == sizeof(T) && s[3] == sizeof(T)) {           \
+      WHERE_F(DENSE, T)                                                                        \
+    } else {                                                                                   \
+      WHERE_F(STRIDED, T)                                                                      \
+    }                                                                                          \
+  }
+TYPES_ALL(WHERE_ROW, )
+#define WHERE_SLOT(D, T, ...) [NN_##D] = where_##D,
+static const nn_rowfn where_rows[NN_NDTYPES] = {TYPES_ALL(WHERE_SLOT, )};
+
+static nn_tensor *where_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *attr,
+                                nn_tensor *out) {
+  (void)op, (void)attr, (void)out;
+  nn_tensor *m = in[0], *a = in[1], *b = in[2];
+  if (m->dtype != NN_U8)
+    return nn_err("where: the mask must be u8 (a comparison's result), not %s",
+                  nn_dtype_name(m->dtype));
+  nn_dtype dt = nn_promote(a->dtype, b->dtype);
+  int n1, n2;
+  int64_t s1[NN_MAXDIM], s2[NN_MAXDIM];
+  if (nn_broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &n1, s1) < 0 ||
+      nn_broadcast_shape(m->ndim, m->shape, n1, s1, &n2, s2) < 0)
+    return NULL;
+  nn_tensor *ac = nn_to(a, dt), *bc = nn_to(b, dt), *r = NULL;
+  if (ac && bc) r = nn_empty(dt, n2, s2);
+  if (r && run_rows(where_rows[dt], 4, (nn_tensor *[]){r, m, ac, bc}, NULL) < 0) {
+    nn_release(r);
+    r = NULL;
+  }
+  nn_release(ac);
+  nn_release(bc);
+  return r;
+}
+
+const nn_op nn_op_where = {"where", 3, where_forward, NULL, NULL, NULL, false};
+
+nn_tensor *nn_where(nn_tensor *mask, nn_tensor *a, nn_tensor *b) {
+  return nn_call(&nn_op_where, (nn_tensor *[]){mask, a, b}, NULL);
+}

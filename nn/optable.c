@@ -1,0 +1,30 @@
+/*
+** nn/optable.c: the one table of ops, and nn_call, the one place where an op runs.
+*/
+#include <string.h>
+
+#include "nn/ops.h"
+
+#define ENTRY(name) &nn_op_##name,
+const nn_op *const nn_ops[] = {
+    NN_UNARY_OPS(ENTRY) NN_BINARY_OPS(ENTRY) NN_COMPARE_OPS(ENTRY) &nn_op_clamp,
+    &nn_op_where,
+};
+const int nn_nops = sizeof nn_ops / sizeof *nn_ops;
+
+const nn_op *nn_op_find(const char *name) {
+  for (int k = 0; k < nn_nops; k++)
+    if (strcmp(nn_ops[k]->name, name) == 0) return nn_ops[k];
+  return NULL;
+}
+
+nn_tensor *nn_call(const nn_op *op, nn_tensor *const *in, const nn_attr *a) {
+  return op->forward(op, in, a, NULL);
+}
+
+int nn_call_into(const nn_op *op, nn_tensor *out, nn_tensor *const *in, const nn_attr *a) {
+  nn_tensor *r = op->forward(op, in, a, out);
+  if (!r) return -1;
+  nn_release(r);
+  return 0;
+}

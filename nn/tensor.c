@@ -1,0 +1,468 @@
+/*
+** nn/tensor.c: storage, creation, views and copies.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/alloc.h"
+#include "nn/iter.h"
+#include "nn/tensor.h"
+
+/* The largest buffer we agree to allocate: beyond it a request is surely a mistake, and
+   the user gets an error instead of the kernel's OOM killer. */
+static const int64_t MAX_BYTES = (int64_t)1 << 40;
+
+static const struct {
+  const char *name;
+  size_t size;
+} dtypes[NN_NDTYPES] = {
+    [NN_F32] = {"f32", 4}, [NN_F64] = {"f64", 8}, [NN_I64] = {"i64", 8}, [NN_U8] = {"u8", 1}};
+
+size_t nn_dtype_size(nn_dtype dt) { return dtypes[dt].size; }
+const char *nn_dtype_name(nn_dtype dt) { return dtypes[dt].name; }
+bool nn_dtype_is_float(nn_dtype dt) { return dt == NN_F32 || dt == NN_F64; }
+
+int nn_dtype_parse(const char *name) {
+  for (int d = 0; d < NN_NDTYPES; d++)
+    if (strcmp(name, dtypes[d].name) == 0) return d;
+  return -1;
+}
+
+/* f64 beats f32 beats i64 beats u8: floats win over integers, wider over narrower. */
+nn_dtype nn_promote(nn_dtype a, nn_dtype b) {
+  static const int rank[NN_NDTYPES] = {[NN_U8] = 0, [NN_I64] = 1, [NN_F32] = 2, [NN_F64] = 3};
+  return rank[a] >= rank[b] ? a : b;
+}
+
+/* ---- lifetime ---- */
+
+static nn_storage *storage_new(size_t nbytes) {
+  nn_storage *s = nn_small_alloc(sizeof *s);
+  if (!s) return NULL;
+  s->data = nn_alloc(nbytes ? nbytes : 1);
+  if (!s->data) {
+    nn_small_free(s, sizeof *s);
+    return NULL;
+  }
+  s->nbytes = nbytes;
+  s->refs = 1;
+  return s;
+}
+
+static void storage_release(nn_storage *s) {
+  if (--s->refs > 0) return;
+  nn_free(s->data, s->nbytes ? s->nbytes : 1);
+  nn_small_free(s, sizeof *s);
+}
+
+/* A header over storage s (which it takes a reference to) with no shape yet. */
+static nn_tensor *header(nn_storage *s, nn_dtype dt, int64_t offset) {
+  nn_tensor *t = nn_small_alloc(sizeof *t);
+  if (!t) return nn_err("out of memory");
+  memset(t, 0, sizeof *t);
+  s->refs++;
+  t->storage = s;
+  t->dtype = dt;
+  t->offset = offset;
+  t->refs = 1;
+  return t;
+}
+
+nn_tensor *nn_retain(nn_tensor *t) {
+  t->refs++;
+  return t;
+}
+
+/* Freeing the autograd state lives in autograd.c; a weak hook keeps the floors apart. */
+void nn_release_grad_state(nn_tensor *t) __attribute__((weak));
+void nn_release_grad_state(nn_tensor *t) {
+  nn_release(t->grad);
+  t->grad = NULL;
+}
+
+void nn_release(nn_tensor *t) {
+  if (!t || --t->refs > 0) return;
+  if (t->grad || t->grad_fn) nn_release_grad_state(t);
+  storage_release(t->storage);
+  nn_small_free(t, sizeof *t);
+}
+
+/* ---- shapes ---- */
+
+static void set_contiguous_strides(nn_tensor *t) {
+  int64_t s = 1;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    t->stride[d] = s;
+    s *= t->shape[d];
+  }
+}
+
+int64_t nn_numel(const nn_tensor *t) {
+  int64_t n = 1;
+  for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
+  return n;
+}
+
+bool nn_is_contiguous(const nn_tensor *t) {
+  int64_t s = 1;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    if (t->shape[d] != 1 && t->stride[d] != s) return false;
+    s *= t->shape[d];
+  }
+  return true;
+}
+
+bool nn_same_shape(const nn_tensor *a, const nn_tensor *b) {
+  return a->ndim == b->ndim && memcmp(a->shape, b->shape, a->ndim * sizeof *a->shape) == 0;
+}
+
+const char *nn_dims_str(int ndim, const int64_t *shape) {
+  static _Thread_local char ring[4][NN_MAXDIM * 21 + 3];
+  static _Thread_local int next;
+  char *buf = ring[next++ % 4], *p = buf;
+  *p++ = '{';
+  for (int d = 0; d < ndim; d++) p += sprintf(p, d ? ",%lld" : "%lld", (long long)shape[d]);
+  *p++ = '}';
+  *p = 0;
+  return buf;
+}
+
+const char *nn_shape_str(const nn_tensor *t) { return nn_dims_str(t->ndim, t->shape); }
+
+/* Checks sizes and returns the element count, or -1 with a message. */
+static int64_t checked_numel(nn_dtype dt, int ndim, const int64_t *shape) {
+  if (ndim < 0 || ndim > NN_MAXDIM)
+    return nn_errc("%d dimensions (at most %d are supported)", ndim, NN_MAXDIM);
+  int64_t n = 1, limit = MAX_BYTES / (int64_t)nn_dtype_size(dt);
+  for (int d = 0; d < ndim; d++) {
+    if (shape[d] < 0) return nn_errc("negative size %lld in shape", (long long)shape[d]);
+    if (shape[d] && n > limit / shape[d])
+      return nn_errc("shape %s is too large (more than %lld bytes)", nn_dims_str(ndim, shape),
+                     (long long)MAX_BYTES);
+    n *= shape[d];
+  }
+  return n;
+}
+
+nn_tensor *nn_empty(nn_dtype dt, int ndim, const int64_t *shape) {
+  int64_t n = checked_numel(dt, ndim, shape);
+  if (n < 0) return NULL;
+  nn_storage *s = storage_new((size_t)n * nn_dtype_size(dt));
+  if (!s)
+    return nn_err("out of memory allocating %s of %s", nn_dims_str(ndim, shape),
+                  nn_dtype_name(dt));
+  nn_tensor *t = header(s, dt, 0);
+  storage_release(s);
+  if (!t) return NULL;
+  t->ndim = ndim;
+  memcpy(t->shape, shape, ndim * sizeof *shape);
+  set_contiguous_strides(t);
+  return t;
+}
+
+nn_tensor *nn_zeros(nn_dtype dt, int ndim, const int64_t *shape) {
+  nn_tensor *t = nn_empty(dt, ndim, shape);
+  if (t) memset(t->storage->data, 0, t->storage->nbytes);
+  return t;
+}
+
+nn_tensor *nn_full(nn_dtype dt, int ndim, const int64_t *shape, double v) {
+  nn_tensor *t = nn_empty(dt, ndim, shape);
+  if (t) nn_fill_(t, v);
+  return t;
+}
+
+nn_tensor *nn_scalar(nn_dtype dt, double v) { return nn_full(dt, 0, NULL, v); }
+
+nn_tensor *nn_empty_like(const nn_tensor *t) { return nn_empty(t->dtype, t->ndim, t->shape); }
+
+/* A second header over the same view: what ops return for "no change" views. */
+nn_tensor *nn_alias(nn_tensor *t) {
+  nn_tensor *v = header(t->storage, t->dtype, t->offset);
+  if (!v) return NULL;
+  v->ndim = t->ndim;
+  memcpy(v->shape, t->shape, sizeof t->shape);
+  memcpy(v->stride, t->stride, sizeof t->stride);
+  return v;
+}
+
+/* ---- elements ---- */
+
+double nn_load(const void *p, nn_dtype dt) {
+  switch (dt) {
+  case NN_F32: return *(const float *)p;
+  case NN_F64: return *(const double *)p;
+  case NN_I64: return (double)*(const int64_t *)p;
+  default: return *(const uint8_t *)p;
+  }
+}
+
+int64_t nn_load_i64(const void *p, nn_dtype dt) {
+  return dt == NN_I64 ? *(const int64_t *)p : (int64_t)nn_load(p, dt);
+}
+
+/* Float to integer conversions truncate toward zero, as C and PyTorch do; values out of
+   range saturate instead of being undefined behaviour. */
+static int64_t to_i64(double v) {
+  if (v != v) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)v;
+}
+
+void nn_store(void *p, nn_dtype dt, double v) {
+  switch (dt) {
+  case NN_F32: *(float *)p = (float)v; break;
+  case NN_F64: *(double *)p = v; break;
+  case NN_I64: *(int64_t *)p = to_i64(v); break;
+  default: *(uint8_t *)p = (uint8_t)to_i64(v); break;
+  }
+}
+
+void *nn_at(const nn_tensor *t, const int64_t *idx) {
+  int64_t off = 0;
+  for (int d = 0; d < t->ndim; d++) off += idx[d] * t->stride[d];
+  return nn_data(t) + off * (int64_t)nn_dtype_size(t->dtype);
+}
+
+/* ---- views ---- */
+
+/* Strides for viewing t as shape, without copying, or false when impossible. Walks the
+   old dims in chunks that are contiguous among themselves (as PyTorch's computeStride). */
+static bool view_strides(const nn_tensor *t, int ndim, const int64_t *shape, int64_t *stride) {
+  int64_t numel = nn_numel(t);
+  if (numel == 0) {
+    int64_t s = 1;
+    for (int d = ndim - 1; d >= 0; d--) stride[d] = s, s *= shape[d] ? shape[d] : 1;
+    return true;
+  }
+  int view_d = ndim - 1;
+  int64_t chunk = 1, base_stride = t->ndim ? t->stride[t->ndim - 1] : 1;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    chunk *= t->shape[d];
+    if (d == 0 || (t->shape[d - 1] != 1 && t->stride[d - 1] != t->stride[d] * t->shape[d])) {
+      int64_t size = 1;
+      while (view_d >= 0 && (size < chunk || shape[view_d] == 1)) {
+        stride[view_d] = base_stride * size;
+        size *= shape[view_d];
+        view_d--;
+      }
+      if (size != chunk) return false;
+      if (d > 0) {
+        chunk = 1;
+        base_stride = t->stride[d - 1];
+      }
+    }
+  }
+  while (view_d >= 0) stride[view_d--] = 1; /* trailing size-1 dims */
+  return true;
+}
+
+nn_tensor *nn_view(nn_tensor *t, int ndim, const int64_t *shape) {
+  int64_t n = checked_numel(t->dtype, ndim, shape);
+  if (n < 0) return NULL;
+  if (n != nn_numel(t))
+    return nn_err("shape %s is invalid for %lld elements", nn_dims_str(ndim, shape),
+                  (long long)nn_numel(t));
+  int64_t stride[NN_MAXDIM];
+  if (!view_strides(t, ndim, shape, stride))
+    return nn_err("cannot view %s with strides as %s without a copy (use reshape)",
+                  nn_shape_str(t), nn_dims_str(ndim, shape));
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  v->ndim = ndim;
+  memcpy(v->shape, shape, ndim * sizeof *shape);
+  memcpy(v->stride, stride, ndim * sizeof *stride);
+  return v;
+}
+
+nn_tensor *nn_reshape(nn_tensor *t, int ndim, const int64_t *shape) {
+  int64_t stride[NN_MAXDIM];
+  int64_t n = checked_numel(t->dtype, ndim, shape);
+  if (n < 0) return NULL;
+  if (n == nn_numel(t) && !view_strides(t, ndim, shape, stride)) {
+    nn_tensor *c = nn_clone(t);
+    if (!c) return NULL;
+    nn_tensor *v = nn_view(c, ndim, shape);
+    nn_release(c);
+    return v;
+  }
+  return nn_view(t, ndim, shape);
+}
+
+nn_tensor *nn_transpose(nn_tensor *t, int d1, int d2) {
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  int64_t s = v->shape[d1], st = v->stride[d1];
+  v->shape[d1] = v->shape[d2], v->stride[d1] = v->stride[d2];
+  v->shape[d2] = s, v->stride[d2] = st;
+  return v;
+}
+
+nn_tensor *nn_permute(nn_tensor *t, const int *perm) {
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  for (int d = 0; d < t->ndim; d++) {
+    v->shape[d] = t->shape[perm[d]];
+    v->stride[d] = t->stride[perm[d]];
+  }
+  return v;
+}
+
+nn_tensor *nn_narrow(nn_tensor *t, int d, int64_t start, int64_t len) {
+  if (start < 0 || len < 0 || start + len > t->shape[d])
+    return nn_err("range [%lld, %lld) is out of bounds for dimension %d of size %lld",
+                  (long long)start + 1, (long long)(start + len) + 1, d + 1,
+                  (long long)t->shape[d]);
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  v->offset += start * t->stride[d];
+  v->shape[d] = len;
+  return v;
+}
+
+nn_tensor *nn_select(nn_tensor *t, int d, int64_t i) {
+  if (i < 0 || i >= t->shape[d])
+    return nn_err("index %lld is out of range for dimension %d of size %lld", (long long)i + 1,
+                  d + 1, (long long)t->shape[d]);
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  v->offset += i * t->stride[d];
+  memmove(v->shape + d, v->shape + d + 1, (v->ndim - d - 1) * sizeof *v->shape);
+  memmove(v->stride + d, v->stride + d + 1, (v->ndim - d - 1) * sizeof *v->stride);
+  v->ndim--;
+  return v;
+}
+
+nn_tensor *nn_squeeze(nn_tensor *t, int d) {
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  int n = 0;
+  for (int k = 0; k < t->ndim; k++) {
+    if (t->shape[k] == 1 && (d < 0 || d == k)) continue;
+    v->shape[n] = t->shape[k];
+    v->stride[n++] = t->stride[k];
+  }
+  v->ndim = n;
+  return v;
+}
+
+nn_tensor *nn_unsqueeze(nn_tensor *t, int d) {
+  if (t->ndim >= NN_MAXDIM) return nn_err("at most %d dimensions are supported", NN_MAXDIM);
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  memmove(v->shape + d + 1, v->shape + d, (t->ndim - d) * sizeof *v->shape);
+  memmove(v->stride + d + 1, v->stride + d, (t->ndim - d) * sizeof *v->stride);
+  v->shape[d] = 1;
+  v->stride[d] = d < t->ndim ? t->shape[d] * t->stride[d] : 1;
+  v->ndim++;
+  return v;
+}
+
+nn_tensor *nn_expand(nn_tensor *t, int ndim, const int64_t *shape) {
+  if (ndim < t->ndim || ndim > NN_MAXDIM)
+    return nn_err("cannot expand %s to %s", nn_shape_str(t), nn_dims_str(ndim, shape));
+  nn_tensor *v = nn_alias(t);
+  if (!v) return NULL;
+  int lead = ndim - t->ndim;
+  for (int d = ndim - 1; d >= 0; d--) {
+    int64_t size = d >= lead ? t->shape[d - lead] : 1, st = d >= lead ? t->stride[d - lead] : 0;
+    int64_t want = shape[d] == -1 && d >= lead ? size : shape[d];
+    if (size != want) {
+      if (size != 1 || want < 0) {
+        nn_release(v);
+        return nn_err("cannot expand %s to %s (dimension %d: %lld vs %lld)", nn_shape_str(t),
+                      nn_dims_str(ndim, shape), d + 1, (long long)size, (long long)want);
+      }
+      st = 0;
+    }
+    v->shape[d] = want;
+    v->stride[d] = st;
+  }
+  v->ndim = ndim;
+  return v;
+}
+
+nn_tensor *nn_contiguous(nn_tensor *t) {
+  return nn_is_contiguous(t) ? nn_retain(t) : nn_clone(t);
+}
+
+/* ---- copies ---- */
+
+nn_tensor *nn_clone(const nn_tensor *t) {
+  nn_tensor *c = nn_empty_like(t);
+  if (c && nn_copy_(c, t) < 0) {
+    nn_release(c);
+    return NULL;
+  }
+  return c;
+}
+
+nn_tensor *nn_to(nn_tensor *t, nn_dtype dt) {
+  if (t->dtype == dt) return nn_retain(t);
+  nn_tensor *c = nn_empty(dt, t->ndim, t->shape);
+  if (c && nn_copy_(c, t) < 0) {
+    nn_release(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* One row of a copy: the same dtype moves bytes; different dtypes go through double,
+   which holds every f32, u8 and (below 2^53) i64 value exactly. */
+static void copy_row(char **p, const int64_t *step, int64_t n, void *ctx) {
+  const nn_dtype *dt = ctx; /* dt[0] dst, dt[1] src */
+  size_t size = nn_dtype_size(dt[0]);
+  if (dt[0] != dt[1]) {
+    for (int64_t i = 0; i < n; i++)
+      nn_store(p[0] + i * step[0], dt[0], nn_load(p[1] + i * step[1], dt[1]));
+  } else if (step[0] == (int64_t)size && step[1] == (int64_t)size) {
+    memcpy(p[0], p[1], n * size);
+  } else {
+    for (int64_t i = 0; i < n; i++) memcpy(p[0] + i * step[0], p[1] + i * step[1], size);
+  }
+}
+
+int nn_copy_(nn_tensor *dst, const nn_tensor *src) {
+  nn_dtype dt[2] = {dst->dtype, src->dtype};
+  nn_iter it;
+  if (nn_iter_init(&it, 2, (const nn_tensor *[]){dst, src}) < 0) return -1;
+  nn_iter_run(&it, copy_row, dt);
+  return 0;
+}
+
+typedef struct {
+  size_t size;
+  char bytes[8]; /* the value, stored once in the tensor's dtype */
+} fill_value;
+
+static void fill_row(char **p, const int64_t *step, int64_t n, void *ctx) {
+  const fill_value *f = ctx;
+  for (int64_t i = 0; i < n; i++) memcpy(p[0] + i * step[0], f->bytes, f->size);
+}
+
+void nn_fill_(nn_tensor *t, double v) {
+  fill_value f = {nn_dtype_size(t->dtype), {0}};
+  nn_store(f.bytes, t->dtype, v);
+  nn_iter it;
+  if (nn_iter_init(&it, 1, (const nn_tensor *[]){t}) < 0) return;
+  nn_iter_run(&it, fill_row, &f);
+}
+
+/* ---- broadcasting ---- */
+
+int nn_broadcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
+                       int64_t *out) {
+  int n = na > nb ? na : nb;
+  for (int d = 0; d < n; d++) {
+    int64_t x = d < n - na ? 1 : a[d - (n - na)], y = d < n - nb ? 1 : b[d - (n - nb)];
+    if (x != y && x != 1 && y != 1)
+      return nn_errc("shapes %s and %s cannot be broadcast (dimension %d: %lld vs %lld)",
+                     nn_dims_str(na, a), nn_dims_str(nb, b), d + 1, (long long)x,
+                     (long long)y);
+    out[d] = x == 1 ? y : x;
+  }
+  *nout = n;
+  return 0;
+}

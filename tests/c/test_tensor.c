@@ -1,0 +1,93 @@
+/* tests/c/test_tensor.c: storage, views, copies, broadcasting, elementwise ops. */
+#include <string.h>
+
+#include "test.h"
+
+static nn_tensor *arange(int64_t n) {
+  nn_tensor *t = nn_empty(NN_F32, 1, (int64_t[]){n});
+  for (int64_t i = 0; i < n; i++) ((float *)nn_data(t))[i] = (float)i;
+  return t;
+}
+
+TEST(create_and_fill) {
+  nn_tensor *t = nn_full(NN_F64, 2, (int64_t[]){2, 3}, 1.5);
+  REQUIRE(t);
+  CHECK(nn_numel(t) == 6 && nn_is_contiguous(t));
+  CHECK(test_get(t, 5) == 1.5);
+  CHECK(strcmp(nn_shape_str(t), "{2,3}") == 0);
+  nn_release(t);
+  CHECK(nn_empty(NN_F32, 1, (int64_t[]){-1}) == NULL);
+  CHECK(strstr(nn_errmsg(), "negative"));
+  CHECK(nn_empty(NN_F32, 2, (int64_t[]){1LL << 40, 1LL << 40}) == NULL);
+  CHECK(strstr(nn_errmsg(), "too large"));
+}
+
+TEST(views_share_storage) {
+  nn_tensor *t = arange(6);
+  nn_tensor *m = nn_view(t, 2, (int64_t[]){2, 3});
+  REQUIRE(m);
+  nn_tensor *tt = nn_transpose(m, 0, 1);
+  CHECK(!nn_is_contiguous(tt) && tt->shape[0] == 3 && test_get(tt, 1) == 3);
+  CHECK(nn_view(tt, 1, (int64_t[]){6}) == NULL); /* needs a copy */
+  nn_tensor *r = nn_reshape(tt, 1, (int64_t[]){6});
+  REQUIRE(r);
+  CHECK(test_get(r, 1) == 3 && test_get(r, 5) == 5);
+  nn_tensor *row = nn_select(m, 0, 1);
+  CHECK(row->ndim == 1 && test_get(row, 0) == 3);
+  nn_tensor *col = nn_narrow(m, 1, 1, 2);
+  CHECK(col->shape[1] == 2 && test_get(col, 2) == 4);
+  CHECK(nn_select(m, 0, 2) == NULL && nn_narrow(m, 1, 2, 2) == NULL);
+  nn_tensor *u = nn_unsqueeze(m, 1);
+  CHECK(u->ndim == 3 && u->shape[1] == 1);
+  nn_tensor *sq = nn_squeeze(u, -1);
+  CHECK(nn_same_shape(sq, m));
+  nn_tensor *e = nn_expand(row, 2, (int64_t[]){4, 3});
+  CHECK(e && e->stride[0] == 0 && test_get(e, 10) == 4);
+  nn_tensor *bad = nn_expand(row, 2, (int64_t[]){4, 2});
+  CHECK(bad == NULL && strstr(nn_errmsg(), "cannot expand"));
+  nn_tensor *all[] = {t, m, tt, r, row, col, u, sq, e};
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) nn_release(all[k]);
+}
+
+TEST(conversions) {
+  nn_tensor *t = arange(4);
+  nn_tensor *i = nn_to(t, NN_I64), *d = nn_to(i, NN_F64);
+  CHECK(i->dtype == NN_I64 && ((int64_t *)nn_data(i))[3] == 3);
+  CHECK(d->dtype == NN_F64 && test_get(d, 2) == 2.0);
+  nn_release(t), nn_release(i), nn_release(d);
+}
+
+TEST(binary_broadcast) {
+  nn_tensor *flat = arange(6), *a = nn_view(flat, 2, (int64_t[]){2, 3});
+  nn_tensor *b = arange(3), *four = arange(4);
+  nn_tensor *c = nn_add(a, b);
+  REQUIRE(c);
+  CHECK(nn_same_shape(c, a) && test_get(c, 4) == 5 && test_get(c, 5) == 7);
+  nn_tensor *two = arange(2), *col = nn_view(two, 2, (int64_t[]){2, 1});
+  nn_tensor *o = nn_mul(col, b);
+  CHECK(o && o->shape[0] == 2 && o->shape[1] == 3 && test_get(o, 5) == 2);
+  nn_tensor *bad = nn_add(a, four);
+  CHECK(bad == NULL && strstr(nn_errmsg(), "cannot be broadcast"));
+  nn_tensor *m = nn_gt(a, b);
+  CHECK(m->dtype == NN_U8 && test_get(m, 3) == 1 && test_get(m, 0) == 0);
+  nn_tensor *all[] = {flat, a, b, four, c, two, col, o, m};
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) nn_release(all[k]);
+}
+
+TEST(unary_and_inplace) {
+  nn_tensor *x = arange(5);
+  nn_tensor *two = nn_scalar(NN_F32, 2);
+  nn_tensor *y = nn_sub(x, two);
+  nn_tensor *r = nn_relu(y);
+  CHECK(test_get(r, 0) == 0 && test_get(r, 4) == 2);
+  CHECK(nn_call_into(&nn_op_add, y, (nn_tensor *[]){y, two}, NULL) == 0);
+  CHECK(test_get(y, 0) == 0);
+  nn_tensor *ix = nn_to(x, NN_I64);
+  nn_tensor *e = nn_exp(ix);
+  CHECK(e->dtype == NN_F32 && fabs(test_get(e, 1) - exp(1.0)) < 1e-6);
+  CHECK(nn_call_into(&nn_op_exp, ix, &ix, NULL) < 0 && strstr(nn_errmsg(), "in place"));
+  nn_tensor *cl = nn_clamp(x, 1, 3);
+  CHECK(test_get(cl, 0) == 1 && test_get(cl, 4) == 3);
+  nn_release(x), nn_release(two), nn_release(y), nn_release(r), nn_release(ix), nn_release(e);
+  nn_release(cl);
+}
