@@ -10,9 +10,10 @@
 
 #include "nn/tensor.h"
 
-enum { NN_OP_MAXIN = 4, NN_ATTR_INTS = NN_MAXDIM + 2 };
+enum { NN_ATTR_INTS = NN_MAXDIM + 2, NN_ATTR_NIN = NN_ATTR_INTS - 1 };
 
-/* An op's non-tensor arguments: dims, sizes and flags in i, scalars in f. */
+/* An op's non-tensor arguments: dims, sizes and flags in i, scalars in f. Variadic ops
+   (nin == -1) find their input count in i[NN_ATTR_NIN], set by nn_calln. */
 typedef struct nn_attr {
   int64_t i[NN_ATTR_INTS];
   double f[4];
@@ -25,8 +26,8 @@ typedef struct nn_op nn_op;
 typedef struct nn_ctx {
   const nn_op *op;
   int nin;
-  nn_tensor *in[NN_OP_MAXIN]; /* the inputs (aliases without autograd state) */
-  nn_tensor *out;             /* the output (an alias), when the op saves it */
+  nn_tensor **in; /* the inputs, as they were when the op ran */
+  nn_tensor *out; /* the output (an alias without autograd state), when the op saves it */
   nn_attr attr;
 } nn_ctx;
 
@@ -40,7 +41,7 @@ typedef nn_tensor *(*nn_jvp_fn)(const nn_ctx *c, nn_tensor *const *tin);
 
 struct nn_op {
   const char *name;
-  int nin;
+  int nin; /* -1: any number (cat, stack), given to nn_calln */
   nn_forward_fn forward;
   nn_vjp_fn vjp; /* NULL: not differentiable */
   nn_jvp_fn jvp;
@@ -48,8 +49,10 @@ struct nn_op {
   bool save_out;    /* the VJP/JVP read the output */
 };
 
-/* Runs op on in (nin tensors) with attributes a (may be NULL). */
+/* Runs op on in (op->nin tensors) with attributes a (may be NULL). */
 nn_tensor *nn_call(const nn_op *op, nn_tensor *const *in, const nn_attr *a);
+/* The same for ops taking any number of inputs (op->nin == -1). */
+nn_tensor *nn_calln(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a);
 /* The same, writing into out (elementwise ops only): returns 0, or -1 with a message. */
 int nn_call_into(const nn_op *op, nn_tensor *out, nn_tensor *const *in, const nn_attr *a);
 

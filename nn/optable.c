@@ -3,12 +3,14 @@
 */
 #include <string.h>
 
+#include "nn/autograd.h"
 #include "nn/ops.h"
 
 #define ENTRY(name) &nn_op_##name,
 const nn_op *const nn_ops[] = {
-    NN_UNARY_OPS(ENTRY) NN_BINARY_OPS(ENTRY) NN_COMPARE_OPS(ENTRY) &nn_op_clamp,
+    NN_UNARY_OPS(ENTRY) NN_BINARY_OPS(ENTRY) NN_COMPARE_OPS(ENTRY) & nn_op_clamp,
     &nn_op_where,
+    &nn_op_sum, &nn_op_prod, &nn_op_argmax, &nn_op_argmin,
 };
 const int nn_nops = sizeof nn_ops / sizeof *nn_ops;
 
@@ -18,11 +20,27 @@ const nn_op *nn_op_find(const char *name) {
   return NULL;
 }
 
+nn_tensor *nn_calln(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a) {
+  nn_attr counted;
+  if (op->nin < 0) {
+    counted = a ? *a : (nn_attr){0};
+    counted.i[NN_ATTR_NIN] = nin;
+    a = &counted;
+  }
+  nn_tensor *out = op->forward(op, in, a, NULL);
+  if (out && nn_autograd_record(op, nin, in, a, out) < 0) {
+    nn_release(out);
+    return NULL;
+  }
+  return out;
+}
+
 nn_tensor *nn_call(const nn_op *op, nn_tensor *const *in, const nn_attr *a) {
-  return op->forward(op, in, a, NULL);
+  return nn_calln(op, op->nin, in, a);
 }
 
 int nn_call_into(const nn_op *op, nn_tensor *out, nn_tensor *const *in, const nn_attr *a) {
+  if (nn_autograd_check_inplace(op, out, op->nin, in) < 0) return -1;
   nn_tensor *r = op->forward(op, in, a, out);
   if (!r) return -1;
   nn_release(r);

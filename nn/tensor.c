@@ -78,12 +78,12 @@ nn_tensor *nn_retain(nn_tensor *t) {
 void nn_release_grad_state(nn_tensor *t) __attribute__((weak));
 void nn_release_grad_state(nn_tensor *t) {
   nn_release(t->grad);
-  t->grad = NULL;
+  nn_release(t->tangent);
 }
 
 void nn_release(nn_tensor *t) {
   if (!t || --t->refs > 0) return;
-  if (t->grad || t->grad_fn) nn_release_grad_state(t);
+  if (t->grad || t->grad_fn || t->tangent || t->hooks) nn_release_grad_state(t);
   storage_release(t->storage);
   nn_small_free(t, sizeof *t);
 }

@@ -38,9 +38,10 @@ typedef struct nn_tensor {
   int refs;
   /* autograd */
   bool requires_grad;
-  struct nn_tensor *grad;
-  nn_node *grad_fn;
-  void *hooks; /* owned by the binding: a registry ref list, opaque here */
+  struct nn_tensor *grad;    /* accumulated by backward (leaves) */
+  nn_node *grad_fn;          /* the node that made this tensor (non-leaves) */
+  struct nn_tensor *tangent; /* forward-mode AD: the tangent carried along (nn_jvp) */
+  int hooks;                 /* the binding's handle for gradient hooks (0: none) */
 } nn_tensor;
 
 /* dtypes */

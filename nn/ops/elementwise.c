@@ -17,45 +17,45 @@
 #pragma GCC diagnostic ignored "-Wtype-limits"
 
 /* Element i of operand k, in a dense row (q0.. are the row's base pointers) or a strided one. */
-#define DENSE(k, T) (((T *)q##k)[i])
+#define DENSE(k, T)   (((T *)q##k)[i])
 #define STRIDED(k, T) (*(T *)(q##k + i * s[k]))
-#define BASES                                                                                  \
-  char *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3];                                         \
+#define BASES                                                                                      \
+  char *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3];                                             \
   (void)q2, (void)q3
 /* Runs BODY(DENSE, ...) when the first nop operands are dense, else BODY(STRIDED, ...). */
-#define DISPATCH_ROW(nop, size, BODY, ...)                                                     \
-  BASES;                                                                                       \
-  bool dense = true;                                                                           \
-  for (int k = 0; k < nop; k++) dense = dense && s[k] == (int64_t)(size);                     \
-  if (dense) {                                                                                 \
-    BODY(DENSE, __VA_ARGS__)                                                                   \
-  } else {                                                                                     \
-    BODY(STRIDED, __VA_ARGS__)                                                                 \
+#define DISPATCH_ROW(nop, size, BODY, ...)                                                         \
+  BASES;                                                                                           \
+  bool dense = true;                                                                               \
+  for (int k = 0; k < nop; k++) dense = dense && s[k] == (int64_t)(size);                          \
+  if (dense) {                                                                                     \
+    BODY(DENSE, __VA_ARGS__)                                                                       \
+  } else {                                                                                         \
+    BODY(STRIDED, __VA_ARGS__)                                                                     \
   }
 
 /* dtype lists: M(dtype suffix, C type, ...) for each dtype an op computes in */
-#define TYPES_ALL(M, ...)                                                                      \
-  M(F32, float, __VA_ARGS__)                                                                   \
+#define TYPES_ALL(M, ...)                                                                          \
+  M(F32, float, __VA_ARGS__)                                                                       \
   M(F64, double, __VA_ARGS__) M(I64, int64_t, __VA_ARGS__) M(U8, uint8_t, __VA_ARGS__)
 #define TYPES_FLOAT(M, ...) M(F32, float, __VA_ARGS__) M(F64, double, __VA_ARGS__)
 
 /* ======== unary ops: name, dtypes, y = f(x), dy/dx from x and y (arg: attr scalars) ======== */
-#define UNARY_TABLE(X)                                                                         \
-  X(neg, ALL, -x, -1)                                                                          \
-  X(exp, FLOAT, exp(x), y)                                                                     \
-  X(log, FLOAT, log(x), 1 / x)                                                                 \
-  X(log1p, FLOAT, log1p(x), 1 / (1 + x))                                                       \
-  X(sqrt, FLOAT, sqrt(x), 0.5f / y)                                                            \
-  X(rsqrt, FLOAT, 1 / sqrt(x), -0.5f * y * y * y)                                              \
-  X(abs, ALL, x < 0 ? -x : x, (x > 0) - (x < 0))                                               \
-  X(sign, ALL, (x > 0) - (x < 0), 0)                                                           \
-  X(floor, ALL, floor(x), 0)                                                                   \
-  X(ceil, ALL, ceil(x), 0)                                                                     \
-  X(sin, FLOAT, sin(x), cos(x))                                                                \
-  X(cos, FLOAT, cos(x), -sin(x))                                                               \
-  X(tanh, FLOAT, tanh(x), 1 - y * y)                                                           \
-  X(sigmoid, FLOAT, 1 / (1 + exp(-x)), y * (1 - y))                                            \
-  X(relu, ALL, x > 0 ? x : 0, x > 0)                                                           \
+#define UNARY_TABLE(X)                                                                             \
+  X(neg, ALL, -x, -1)                                                                              \
+  X(exp, FLOAT, exp(x), y)                                                                         \
+  X(log, FLOAT, log(x), 1 / x)                                                                     \
+  X(log1p, FLOAT, log1p(x), 1 / (1 + x))                                                           \
+  X(sqrt, FLOAT, sqrt(x), 0.5f / y)                                                                \
+  X(rsqrt, FLOAT, 1 / sqrt(x), -0.5f * y * y * y)                                                  \
+  X(abs, ALL, x < 0 ? -x : x, (x > 0) - (x < 0))                                                   \
+  X(sign, ALL, (x > 0) - (x < 0), 0)                                                               \
+  X(floor, ALL, floor(x), 0)                                                                       \
+  X(ceil, ALL, ceil(x), 0)                                                                         \
+  X(sin, FLOAT, sin(x), cos(x))                                                                    \
+  X(cos, FLOAT, cos(x), -sin(x))                                                                   \
+  X(tanh, FLOAT, tanh(x), 1 - y * y)                                                               \
+  X(sigmoid, FLOAT, 1 / (1 + exp(-x)), y * (1 - y))                                                \
+  X(relu, ALL, x > 0 ? x : 0, x > 0)                                                               \
   X(clamp, ALL, x < arg[0] ? arg[0] : (x > arg[1] ? arg[1] : x), x >= arg[0] && x <= arg[1])
 
 typedef struct unary_kern {
@@ -63,27 +63,27 @@ typedef struct unary_kern {
   nn_rowfn df[NN_NDTYPES]; /* (out, g, x, y): out = g * f'(x) */
 } unary_kern;
 
-#define UNARY_F(A, T, fx)                                                                      \
-  for (int64_t i = 0; i < n; i++) {                                                            \
-    T x = A(1, T);                                                                             \
-    A(0, T) = (T)(fx);                                                                         \
+#define UNARY_F(A, T, fx)                                                                          \
+  for (int64_t i = 0; i < n; i++) {                                                                \
+    T x = A(1, T);                                                                                 \
+    A(0, T) = (T)(fx);                                                                             \
   }
-#define UNARY_DF(A, T, dfx)                                                                    \
-  for (int64_t i = 0; i < n; i++) {                                                            \
-    T g = A(1, T), x = A(2, T), y = A(3, T);                                                   \
-    (void)x, (void)y;                                                                          \
-    A(0, T) = (T)(g * (dfx));                                                                  \
+#define UNARY_DF(A, T, dfx)                                                                        \
+  for (int64_t i = 0; i < n; i++) {                                                                \
+    T g = A(1, T), x = A(2, T), y = A(3, T);                                                       \
+    (void)x, (void)y;                                                                              \
+    A(0, T) = (T)(g * (dfx));                                                                      \
   }
-#define UNARY_ROWS(D, T, name, fx, dfx)                                                        \
-  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {               \
-    const double *arg = ctx;                                                                   \
-    (void)arg;                                                                                 \
-    DISPATCH_ROW(2, sizeof(T), UNARY_F, T, fx)                                                 \
-  }                                                                                            \
-  static void name##_df_##D(char **p, const int64_t *s, int64_t n, void *ctx) {              \
-    const double *arg = ctx;                                                                   \
-    (void)arg;                                                                                 \
-    DISPATCH_ROW(4, sizeof(T), UNARY_DF, T, dfx)                                               \
+#define UNARY_ROWS(D, T, name, fx, dfx)                                                            \
+  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                     \
+    const double *arg = ctx;                                                                       \
+    (void)arg;                                                                                     \
+    DISPATCH_ROW(2, sizeof(T), UNARY_F, T, fx)                                                     \
+  }                                                                                                \
+  static void name##_df_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                    \
+    const double *arg = ctx;                                                                       \
+    (void)arg;                                                                                     \
+    DISPATCH_ROW(4, sizeof(T), UNARY_DF, T, dfx)                                                   \
   }
 #define UNARY_SLOTS(D, T, name, ...) .f[NN_##D] = name##_f_##D, .df[NN_##D] = name##_df_##D,
 
@@ -92,9 +92,9 @@ static nn_tensor *unary_forward(const nn_op *op, nn_tensor *const *in, const nn_
 static int unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
 static nn_tensor *unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
 
-#define DEFINE_UNARY(name, types, fx, dfx)                                                     \
-  TYPES_##types(UNARY_ROWS, name, fx, dfx) static const unary_kern name##_kern = {             \
-      TYPES_##types(UNARY_SLOTS, name)};                                                       \
+#define DEFINE_UNARY(name, types, fx, dfx)                                                         \
+  TYPES_##types(UNARY_ROWS, name, fx,                                                              \
+                dfx) static const unary_kern name##_kern = {TYPES_##types(UNARY_SLOTS, name)};     \
   const nn_op nn_op_##name = {#name, 1, unary_forward, unary_vjp, unary_jvp, &name##_kern, true};
 UNARY_TABLE(DEFINE_UNARY)
 
@@ -107,8 +107,7 @@ static int run_rows(nn_rowfn row, int nop, nn_tensor *const *t, const nn_attr *a
 }
 
 /* The result's dtype, or an error for in-place ops whose result would not fit out. */
-static int check_out(const nn_op *op, nn_tensor *out, nn_dtype dt, int ndim,
-                     const int64_t *shape) {
+static int check_out(const nn_op *op, nn_tensor *out, nn_dtype dt, int ndim, const int64_t *shape) {
   if (out->dtype != dt)
     return nn_errc("%s of %s gives %s, which cannot be stored in place in a %s tensor", op->name,
                    nn_dtype_name(out->dtype), nn_dtype_name(dt), nn_dtype_name(out->dtype));
@@ -161,8 +160,10 @@ static nn_tensor *unary_jvp(const nn_ctx *c, nn_tensor *const *tin) {
   return tin[0] ? unary_scale(c, tin[0]) : NULL;
 }
 
-#define UNARY_FN(name, ...)                                                                    \
-  nn_tensor *nn_##name(nn_tensor *x) { return nn_call(&nn_op_##name, &x, NULL); }
+#define UNARY_FN(name, ...)                                                                        \
+  nn_tensor *nn_##name(nn_tensor *x) {                                                             \
+    return nn_call(&nn_op_##name, &x, NULL);                                                       \
+  }
 NN_UNARY_OPS(UNARY_FN)
 
 nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi) {
@@ -172,65 +173,139 @@ nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi) {
 }
 
 /* ======== binary ops and comparisons: name, dtypes, formula in a and b ======== */
-#define BINARY_TABLE(X)                                                                        \
-  X(add, ALL, a + b)                                                                           \
-  X(sub, ALL, a - b)                                                                           \
-  X(mul, ALL, a * b)                                                                           \
-  X(div, FLOAT, a / b)                                                                         \
-  X(pow, ALL, pow(a, b))                                                                       \
-  X(maximum, ALL, (a > b || a != a) ? a : b)                                                   \
+#define BINARY_TABLE(X)                                                                            \
+  X(add, ALL, a + b)                                                                               \
+  X(sub, ALL, a - b)                                                                               \
+  X(mul, ALL, a *b)                                                                                \
+  X(div, FLOAT, a / b)                                                                             \
+  X(pow, ALL, pow(a, b))                                                                           \
+  X(maximum, ALL, (a > b || a != a) ? a : b)                                                       \
   X(minimum, ALL, (a < b || a != a) ? a : b)
-#define COMPARE_TABLE(X)                                                                       \
-  X(eq, ALL, a == b)                                                                           \
-  X(ne, ALL, a != b)                                                                           \
-  X(lt, ALL, a < b)                                                                            \
-  X(le, ALL, a <= b)                                                                           \
-  X(gt, ALL, a > b)                                                                            \
+#define COMPARE_TABLE(X)                                                                           \
+  X(eq, ALL, a == b)                                                                               \
+  X(ne, ALL, a != b)                                                                               \
+  X(lt, ALL, a < b)                                                                                \
+  X(le, ALL, a <= b)                                                                               \
+  X(gt, ALL, a > b)                                                                                \
   X(ge, ALL, a >= b)
+
+/* g * d(out)/d(input k), before any broadcasting is summed away: the VJP sums it to the
+   input's shape, the JVP adds up the terms for every input's tangent. */
+typedef nn_tensor *(*partial_fn)(const nn_ctx *c, int k, nn_tensor *g);
 
 typedef struct binary_kern {
   nn_rowfn f[NN_NDTYPES]; /* (out, a, b) with a, b of that dtype */
-  bool compare;           /* out is a u8 mask */
+  partial_fn partial;     /* NULL: not differentiable (comparisons) */
 } binary_kern;
 
-#define BINARY_F(A, T, TOUT, fab)                                                              \
-  for (int64_t i = 0; i < n; i++) {                                                            \
-    T a = A(1, T), b = A(2, T);                                                                \
-    A(0, TOUT) = (TOUT)(fab);                                                                  \
+#define BINARY_F(A, T, TOUT, fab)                                                                  \
+  for (int64_t i = 0; i < n; i++) {                                                                \
+    T a = A(1, T), b = A(2, T);                                                                    \
+    A(0, TOUT) = (TOUT)(fab);                                                                      \
   }
 /* A row of a op b; the dense case also covers a scalar b (x + 1), the commonest broadcast. */
-#define BINARY_ROW(D, T, name, TOUT, fab)                                                      \
-  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {               \
-    (void)ctx;                                                                                 \
-    if (s[0] == sizeof(TOUT) && s[1] == sizeof(T) && s[2] == 0) {                              \
-      BASES;                                                                                   \
-      const T b = *(T *)q2;                                                                    \
-      for (int64_t i = 0; i < n; i++) {                                                        \
-        T a = ((T *)q1)[i];                                                                    \
-        ((TOUT *)q0)[i] = (TOUT)(fab);                                                         \
-      }                                                                                        \
-      return;                                                                                  \
-    }                                                                                          \
-    BASES;                                                                                     \
-    if (s[0] == sizeof(TOUT) && s[1] == sizeof(T) && s[2] == sizeof(T)) {                      \
-      BINARY_F(DENSE, T, TOUT, fab)                                                            \
-    } else {                                                                                   \
-      BINARY_F(STRIDED, T, TOUT, fab)                                                          \
-    }                                                                                          \
+#define BINARY_ROW(D, T, name, TOUT, fab)                                                          \
+  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                     \
+    (void)ctx;                                                                                     \
+    if (s[0] == sizeof(TOUT) && s[1] == sizeof(T) && s[2] == 0) {                                  \
+      BASES;                                                                                       \
+      const T b = *(T *)q2;                                                                        \
+      for (int64_t i = 0; i < n; i++) {                                                            \
+        T a = ((T *)q1)[i];                                                                        \
+        ((TOUT *)q0)[i] = (TOUT)(fab);                                                             \
+      }                                                                                            \
+      return;                                                                                      \
+    }                                                                                              \
+    BASES;                                                                                         \
+    if (s[0] == sizeof(TOUT) && s[1] == sizeof(T) && s[2] == sizeof(T)) {                          \
+      BINARY_F(DENSE, T, TOUT, fab)                                                                \
+    } else {                                                                                       \
+      BINARY_F(STRIDED, T, TOUT, fab)                                                              \
+    }                                                                                              \
   }
-#define ARITH_ROW(D, T, name, fab) BINARY_ROW(D, T, name, T, fab)
+#define ARITH_ROW(D, T, name, fab)   BINARY_ROW(D, T, name, T, fab)
 #define COMPARE_ROW(D, T, name, fab) BINARY_ROW(D, T, name, uint8_t, fab)
 #define BINARY_SLOT(D, T, name, ...) [NN_##D] = name##_f_##D,
 
 static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
                                  nn_tensor *out);
+static nn_tensor *where_partial(const nn_ctx *c, int k, nn_tensor *g);
+static int partial_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
+static nn_tensor *partial_jvp(const nn_ctx *c, nn_tensor *const *tin);
 
-#define DEFINE_BINARY(name, types, fab, ROW, is_compare)                                       \
-  TYPES_##types(ROW, name, fab) static const binary_kern name##_kern = {                       \
-      {TYPES_##types(BINARY_SLOT, name)}, is_compare};                                         \
-  const nn_op nn_op_##name = {#name, 2, binary_forward, NULL, NULL, &name##_kern, false};
-#define DEFINE_ARITH(name, types, fab) DEFINE_BINARY(name, types, fab, ARITH_ROW, false)
-#define DEFINE_COMPARE(name, types, fab) DEFINE_BINARY(name, types, fab, COMPARE_ROW, true)
+/* The partial derivatives, by op; a, b are the inputs, y the output. */
+static nn_tensor *add_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  (void)c, (void)k;
+  return nn_retain(g);
+}
+static nn_tensor *sub_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  (void)c;
+  return k == 0 ? nn_retain(g) : nn_neg(g);
+}
+static nn_tensor *mul_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  return nn_mul(g, c->in[1 - k]);
+}
+static nn_tensor *div_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  if (k == 0) return nn_div(g, c->in[1]);
+  nn_tensor *gy = nn_mul(g, c->out), *q = gy ? nn_div(gy, c->in[1]) : NULL;
+  nn_tensor *r = q ? nn_neg(q) : NULL;
+  nn_release(gy), nn_release(q);
+  return r;
+}
+static nn_tensor *pow_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  nn_tensor *a = c->in[0], *b = c->in[1], *t1 = NULL, *t2 = NULL, *r = NULL;
+  if (k == 0) { /* g * b * a^(b-1) = g * b * y / a, written without dividing by a */
+    nn_tensor *one = nn_scalar(b->dtype, 1);
+    t1 = one ? nn_sub(b, one) : NULL;
+    t2 = t1 ? nn_pow(a, t1) : NULL;
+    nn_release(one);
+    nn_tensor *gb = t2 ? nn_mul(g, b) : NULL;
+    r = gb ? nn_mul(gb, t2) : NULL;
+    nn_release(gb);
+  } else { /* g * y * log(a) */
+    t1 = nn_log(a);
+    t2 = t1 ? nn_mul(g, c->out) : NULL;
+    r = t2 ? nn_mul(t2, t1) : NULL;
+  }
+  nn_release(t1), nn_release(t2);
+  return r;
+}
+/* max/min send the gradient to the winner, half to each on a tie (as PyTorch). */
+static nn_tensor *extremum_partial(const nn_ctx *c, int k, nn_tensor *g, const nn_op *wins) {
+  nn_tensor *a = c->in[k], *b = c->in[1 - k];
+  nn_tensor *w = nn_call(wins, (nn_tensor *[]){a, b}, NULL), *tie = nn_eq(a, b);
+  nn_tensor *wf = w ? nn_to(w, g->dtype) : NULL, *tf = tie ? nn_to(tie, g->dtype) : NULL;
+  nn_tensor *half = nn_scalar(g->dtype, 0.5), *th = tf && half ? nn_mul(tf, half) : NULL;
+  nn_tensor *weight = wf && th ? nn_add(wf, th) : NULL;
+  nn_tensor *r = weight ? nn_mul(g, weight) : NULL;
+  nn_tensor *tmp[] = {w, tie, wf, tf, half, th, weight};
+  for (size_t i = 0; i < sizeof tmp / sizeof *tmp; i++) nn_release(tmp[i]);
+  return r;
+}
+static nn_tensor *maximum_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  return extremum_partial(c, k, g, &nn_op_gt);
+}
+static nn_tensor *minimum_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  return extremum_partial(c, k, g, &nn_op_lt);
+}
+
+#define DEFINE_BINARY(name, types, fab, ROW, partial, vjp, jvp, save)                              \
+  TYPES_##types(ROW, name, fab) static const binary_kern name##_kern = {                           \
+      {TYPES_##types(BINARY_SLOT, name)}, partial};                                                \
+  const nn_op nn_op_##name = {#name, 2, binary_forward, vjp, jvp, &name##_kern, save};
+#define DEFINE_ARITH(name, types, fab)                                                             \
+  DEFINE_BINARY(name, types, fab, ARITH_ROW, name##_partial, partial_vjp, partial_jvp,             \
+                SAVES_OUT_##name)
+#define DEFINE_COMPARE(name, types, fab)                                                           \
+  DEFINE_BINARY(name, types, fab, COMPARE_ROW, NULL, NULL, NULL, false)
+/* the ops whose partials read the output */
+#define SAVES_OUT_add     false
+#define SAVES_OUT_sub     false
+#define SAVES_OUT_mul     false
+#define SAVES_OUT_div     true
+#define SAVES_OUT_pow     true
+#define SAVES_OUT_maximum false
+#define SAVES_OUT_minimum false
 BINARY_TABLE(DEFINE_ARITH)
 COMPARE_TABLE(DEFINE_COMPARE)
 
@@ -238,10 +313,11 @@ static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn
                                  nn_tensor *out) {
   (void)attr;
   const binary_kern *k = op->kern;
+  bool compare = !k->partial;
   nn_tensor *a = in[0], *b = in[1];
-  nn_dtype dt = out && !k->compare ? out->dtype : nn_promote(a->dtype, b->dtype);
+  nn_dtype dt = out && !compare ? out->dtype : nn_promote(a->dtype, b->dtype);
   if (!k->f[dt]) dt = NN_F32; /* true division of integers */
-  nn_dtype out_dt = k->compare ? NN_U8 : dt;
+  nn_dtype out_dt = compare ? NN_U8 : dt;
   int ndim;
   int64_t shape[NN_MAXDIM];
   if (nn_broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &ndim, shape) < 0) return NULL;
@@ -257,25 +333,80 @@ static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn
   return r;
 }
 
-#define BINARY_FN(name, ...)                                                                   \
-  nn_tensor *nn_##name(nn_tensor *a, nn_tensor *b) {                                           \
-    return nn_call(&nn_op_##name, (nn_tensor *[]){a, b}, NULL);                                \
+/* The gradient of a broadcast result, summed back to the shape of input x. */
+nn_tensor *nn_sum_to(nn_tensor *g, const nn_tensor *x) {
+  if (nn_same_shape(g, x)) return nn_retain(g);
+  int lead = g->ndim - x->ndim;
+  nn_tensor *r = nn_retain(g);
+  for (int d = 0; d < g->ndim && r; d++) {
+    if (d >= lead && (x->shape[d - lead] != 1 || g->shape[d] == 1)) continue;
+    nn_tensor *s = nn_sum(r, d, true);
+    nn_release(r);
+    r = s;
+  }
+  if (!r) return NULL;
+  nn_tensor *v = nn_reshape(r, x->ndim, x->shape);
+  nn_release(r);
+  return v;
+}
+
+static partial_fn partial_of(const nn_op *op) {
+  return op == &nn_op_where ? where_partial : ((const binary_kern *)op->kern)->partial;
+}
+
+/* The first input that is differentiable: where's mask (input 0) is not. */
+static int first_operand(const nn_op *op) {
+  return op == &nn_op_where ? 1 : 0;
+}
+
+static int partial_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  partial_fn partial = partial_of(c->op);
+  for (int k = first_operand(c->op); k < c->nin; k++) {
+    if (!need[k]) continue;
+    nn_tensor *g = partial(c, k - first_operand(c->op), gout);
+    gin[k] = g ? nn_sum_to(g, c->in[k]) : NULL;
+    nn_release(g);
+    if (!gin[k]) return -1;
+  }
+  return 0;
+}
+
+/* Tangent of the output: the sum over inputs of partial(tangent), at the output's shape. */
+static nn_tensor *partial_jvp(const nn_ctx *c, nn_tensor *const *tin) {
+  partial_fn partial = partial_of(c->op);
+  nn_tensor *sum = NULL;
+  for (int k = first_operand(c->op); k < c->nin; k++) {
+    if (!tin[k]) continue;
+    nn_tensor *term = partial(c, k - first_operand(c->op), tin[k]);
+    nn_tensor *next = term && sum ? nn_add(sum, term) : term ? nn_retain(term) : NULL;
+    nn_release(term), nn_release(sum);
+    if (!(sum = next)) return NULL;
+  }
+  if (!sum || nn_same_shape(sum, c->out)) return sum;
+  nn_tensor *e = nn_expand(sum, c->out->ndim, c->out->shape), *r = e ? nn_contiguous(e) : NULL;
+  nn_release(e), nn_release(sum);
+  return r;
+}
+
+#define BINARY_FN(name, ...)                                                                       \
+  nn_tensor *nn_##name(nn_tensor *a, nn_tensor *b) {                                               \
+    return nn_call(&nn_op_##name, (nn_tensor *[]){a, b}, NULL);                                    \
   }
 NN_BINARY_OPS(BINARY_FN)
 NN_COMPARE_OPS(BINARY_FN)
 
 /* ======== where(mask, a, b) ======== */
-#define WHERE_F(A, T)                                                                          \
+#define WHERE_F(A, T)                                                                              \
   for (int64_t i = 0; i < n; i++) A(0, T) = A(1, uint8_t) ? A(2, T) : A(3, T);
-#define WHERE_ROW(D, T, ...)                                                                   \
-  static void where_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                  \
-    (void)ctx;                                                                                 \
-    BASES;                                                                                     \
-    if (s[0] == sizeof(T) && s[1] == 1 && s[2] == sizeof(T) && s[3] == sizeof(T)) {           \
-      WHERE_F(DENSE, T)                                                                        \
-    } else {                                                                                   \
-      WHERE_F(STRIDED, T)                                                                      \
-    }                                                                                          \
+#define WHERE_ROW(D, T, ...)                                                                       \
+  static void where_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                        \
+    (void)ctx;                                                                                     \
+    BASES;                                                                                         \
+    if (s[0] == sizeof(T) && s[1] == 1 && s[2] == sizeof(T) && s[3] == sizeof(T)) {                \
+      WHERE_F(DENSE, T)                                                                            \
+    } else {                                                                                       \
+      WHERE_F(STRIDED, T)                                                                          \
+    }                                                                                              \
   }
 TYPES_ALL(WHERE_ROW, )
 #define WHERE_SLOT(D, T, ...) [NN_##D] = where_##D,
@@ -305,7 +436,15 @@ static nn_tensor *where_forward(const nn_op *op, nn_tensor *const *in, const nn_
   return r;
 }
 
-const nn_op nn_op_where = {"where", 3, where_forward, NULL, NULL, NULL, false};
+const nn_op nn_op_where = {"where", 3, where_forward, partial_vjp, partial_jvp, NULL, true};
+
+/* where(m, a, b): the gradient goes to a where m holds, to b elsewhere. */
+static nn_tensor *where_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  nn_tensor *zero = nn_scalar(g->dtype, 0);
+  nn_tensor *r = zero ? nn_where(c->in[0], k == 0 ? g : zero, k == 0 ? zero : g) : NULL;
+  nn_release(zero);
+  return r;
+}
 
 nn_tensor *nn_where(nn_tensor *mask, nn_tensor *a, nn_tensor *b) {
   return nn_call(&nn_op_where, (nn_tensor *[]){mask, a, b}, NULL);

@@ -1,0 +1,354 @@
+/*
+** nn/autograd.c: the tape (nodes recorded by nn_call), backward, and forward-mode tangents.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/alloc.h"
+#include "nn/autograd.h"
+#include "nn/ops.h"
+
+static bool grad_on = true;
+static int fwd_level;
+nn_hook_api nn_hooks;
+
+bool nn_grad_enabled(void) {
+  return grad_on;
+}
+
+bool nn_set_grad_enabled(bool on) {
+  bool was = grad_on;
+  grad_on = on;
+  return was;
+}
+
+void nn_fwd_enter(void) {
+  fwd_level++;
+}
+void nn_fwd_leave(void) {
+  fwd_level--;
+}
+
+const char *nn_node_name(const nn_node *n) {
+  return n->ctx.op->name;
+}
+
+/* ---- nodes ---- */
+
+static size_t node_size(int nin) {
+  return sizeof(nn_node) + (size_t)nin * sizeof(nn_tensor *);
+}
+
+static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
+                         nn_tensor *out) {
+  nn_node *n = nn_small_alloc(node_size(nin));
+  if (!n) return nn_err("out of memory recording %s", op->name);
+  memset(n, 0, sizeof *n);
+  n->ctx.op = op;
+  n->ctx.nin = nin;
+  n->ctx.in = (nn_tensor **)(n + 1);
+  for (int k = 0; k < nin; k++) n->ctx.in[k] = nn_retain(in[k]);
+  if (a) n->ctx.attr = *a;
+  if (op->save_out && !(n->ctx.out = nn_alias(out))) {
+    for (int k = 0; k < nin; k++) nn_release(in[k]);
+    nn_small_free(n, node_size(nin));
+    return NULL;
+  }
+  n->refs = 1;
+  return n;
+}
+
+/* Releasing a long chain (an RNN unrolled over 10^4 steps) must not recurse once per node:
+   inputs freed by a dying node wait in a list that the outermost release drains. */
+static nn_tensor **doomed;
+static size_t ndoomed, doomed_cap;
+static bool draining;
+
+static void defer_release(nn_tensor *t) {
+  if (ndoomed == doomed_cap) {
+    size_t cap = doomed_cap ? 2 * doomed_cap : 256;
+    nn_tensor **grown = realloc(doomed, cap * sizeof *grown);
+    if (!grown) { /* no room to defer: release now (recursion, but correct) */
+      nn_release(t);
+      return;
+    }
+    doomed = grown, doomed_cap = cap;
+  }
+  doomed[ndoomed++] = t;
+}
+
+static void node_free_buffers(nn_node *n) {
+  for (int k = 0; k < n->ctx.nin; k++) defer_release(n->ctx.in[k]);
+  n->ctx.nin = 0;
+  nn_release(n->ctx.out);
+  n->ctx.out = NULL;
+  nn_release(n->gacc);
+  n->gacc = NULL;
+  if (n->user_free) n->user_free(n->user);
+  n->user_free = NULL;
+  n->freed = true;
+}
+
+static void node_release(nn_node *n) {
+  if (--n->refs > 0) return;
+  int nin = n->ctx.nin; /* the allocation's size, before free_buffers clears it */
+  if (n->hooks && nn_hooks.drop) nn_hooks.drop(n->hooks);
+  node_free_buffers(n);
+  nn_small_free(n, node_size(nin));
+  if (draining) return;
+  draining = true;
+  while (ndoomed > 0) nn_release(doomed[--ndoomed]);
+  draining = false;
+}
+
+/* Overrides the weak default in tensor.c: a dying tensor drops its autograd state. */
+void nn_release_grad_state(nn_tensor *t) {
+  nn_release(t->grad);
+  nn_release(t->tangent);
+  if (t->hooks && nn_hooks.drop) nn_hooks.drop(t->hooks);
+  if (t->grad_fn) node_release(t->grad_fn);
+}
+
+/* ---- recording (called by nn_call) ---- */
+
+static int propagate_tangent(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
+                             nn_tensor *out) {
+  nn_tensor *tin[nin > 0 ? nin : 1];
+  bool any = false;
+  for (int k = 0; k < nin; k++) {
+    tin[k] = in[k]->tangent;
+    any |= tin[k] != NULL;
+  }
+  if (!any || !op->vjp) return 0; /* no tangent in, or a constant (argmax, comparisons) */
+  if (!op->jvp) return nn_errc("%s has no forward-mode derivative", op->name);
+  nn_ctx c = {op, nin, (nn_tensor **)in, out, {{0}, {0}, 0}};
+  if (a) c.attr = *a;
+  bool was = nn_set_grad_enabled(false);
+  out->tangent = op->jvp(&c, tin);
+  nn_set_grad_enabled(was);
+  return out->tangent ? 0 : -1;
+}
+
+int nn_autograd_record(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
+                       nn_tensor *out) {
+  if (fwd_level > 0 && propagate_tangent(op, nin, in, a, out) < 0) return -1;
+  if (!grad_on || !op->vjp) return 0;
+  bool any = false;
+  for (int k = 0; k < nin; k++) any |= in[k]->requires_grad;
+  if (!any) return 0;
+  nn_node *n = node_new(op, nin, in, a, out);
+  if (!n) return -1;
+  out->grad_fn = n;
+  out->requires_grad = true;
+  return 0;
+}
+
+/* ---- backward ---- */
+
+typedef struct pass {
+  unsigned mark;
+  bool retain;
+  int ntargets; /* capture mode when > 0: gradients go to grads[], not to .grad */
+  nn_tensor *const *targets;
+  nn_tensor **grads;
+  nn_node **stack; /* work list, grown as needed */
+  size_t n, cap;
+} pass;
+
+static int push(pass *p, nn_node *n) {
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? 2 * p->cap : 64;
+    nn_node **grown = realloc(p->stack, cap * sizeof *grown);
+    if (!grown) return nn_errc("out of memory in backward");
+    p->stack = grown, p->cap = cap;
+  }
+  p->stack[p->n++] = n;
+  return 0;
+}
+
+/* Adds g into *slot: the first gradient is kept (copied if someone else holds it), later
+   ones are added in place. */
+static int accumulate(nn_tensor **slot, nn_tensor *g) {
+  if (!*slot) {
+    *slot = g->refs == 1 && nn_is_contiguous(g) ? nn_retain(g) : nn_clone(g);
+    return *slot ? 0 : -1;
+  }
+  return nn_call_into(&nn_op_add, *slot, (nn_tensor *[]){*slot, g}, NULL);
+}
+
+static int target_index(const pass *p, const nn_tensor *t) {
+  for (int i = 0; i < p->ntargets; i++)
+    if (p->targets[i] == t || (t->grad_fn && p->targets[i]->grad_fn == t->grad_fn)) return i;
+  return -1;
+}
+
+static nn_tensor *run_hooks(int handle, nn_tensor *g) {
+  if (!handle || !nn_hooks.run) return nn_retain(g);
+  return nn_hooks.run(handle, g);
+}
+
+/* A gradient arriving at input t of a node: into its node, or into the leaf. */
+static int route(pass *p, nn_tensor *t, nn_tensor *g) {
+  if (t->grad_fn) return accumulate(&t->grad_fn->gacc, g);
+  nn_tensor *h = run_hooks(t->hooks, g);
+  if (!h) return -1;
+  int rc = 0, i = target_index(p, t);
+  if (p->ntargets > 0) {
+    if (i >= 0) rc = accumulate(&p->grads[i], h);
+  } else {
+    rc = accumulate(&t->grad, h);
+  }
+  nn_release(h);
+  return rc;
+}
+
+/* Marks every node reachable from the roots and counts, for each, the edges into it. */
+static int collect(pass *p, int nroots, nn_tensor *const *roots) {
+  for (int r = 0; r < nroots; r++) {
+    nn_node *n = roots[r]->grad_fn;
+    if (n && n->mark != p->mark) {
+      n->mark = p->mark, n->pending = 0;
+      if (push(p, n) < 0) return -1;
+    }
+  }
+  while (p->n > 0) {
+    nn_node *n = p->stack[--p->n];
+    if (n->freed)
+      return nn_errc("the graph was freed by an earlier backward (pass {retain_graph = true} "
+                     "to the first backward to run it twice)");
+    for (int k = 0; k < n->ctx.nin; k++) {
+      nn_node *m = n->ctx.in[k]->grad_fn;
+      if (!m) continue;
+      if (m->mark != p->mark) {
+        m->mark = p->mark, m->pending = 0;
+        if (push(p, m) < 0) return -1;
+      }
+      m->pending++;
+    }
+  }
+  return 0;
+}
+
+static int check_grad_shape(const nn_node *n, int k, const nn_tensor *g) {
+  const nn_tensor *x = n->ctx.in[k];
+  if (nn_same_shape(g, x)) return 0;
+  return nn_errc("backward of %s gave a gradient of shape %s for an input of shape %s",
+                 nn_node_name(n), nn_shape_str(g), nn_shape_str(x));
+}
+
+/* Runs the node's VJP on its accumulated gradient and routes the results. */
+static int step(pass *p, nn_node *n) {
+  nn_tensor *g = n->gacc;
+  n->gacc = NULL;
+  int nin = n->ctx.nin, rc = 0;
+  if (g && n->hooks) {
+    nn_tensor *h = run_hooks(n->hooks, g);
+    nn_release(g);
+    if (!(g = h)) return -1;
+  }
+  if (g && p->ntargets > 0) {
+    for (int i = 0; i < p->ntargets; i++)
+      if (p->targets[i]->grad_fn == n && accumulate(&p->grads[i], g) < 0) rc = -1;
+  }
+  bool need[nin > 0 ? nin : 1];
+  nn_tensor *gin[nin > 0 ? nin : 1];
+  for (int k = 0; k < nin; k++) need[k] = n->ctx.in[k]->requires_grad, gin[k] = NULL;
+  if (g && rc == 0) rc = n->ctx.op->vjp(&n->ctx, g, need, gin);
+  for (int k = 0; k < nin; k++) {
+    nn_tensor *t = n->ctx.in[k];
+    if (rc == 0 && gin[k] && need[k]) {
+      rc = check_grad_shape(n, k, gin[k]);
+      if (rc == 0) rc = route(p, t, gin[k]);
+    }
+    nn_release(gin[k]);
+    if (t->grad_fn && --t->grad_fn->pending == 0 && push(p, t->grad_fn) < 0) rc = -1;
+  }
+  nn_release(g);
+  if (!p->retain) node_free_buffers(n);
+  return rc;
+}
+
+static int run(pass *p, int nroots, nn_tensor *const *roots, nn_tensor *const *gouts) {
+  static unsigned passes;
+  p->mark = ++passes;
+  int rc = collect(p, nroots, roots);
+  for (int r = 0; rc == 0 && r < nroots; r++)
+    rc = roots[r]->grad_fn ? accumulate(&roots[r]->grad_fn->gacc, gouts[r])
+                           : route(p, roots[r], gouts[r]);
+  for (int r = 0; rc == 0 && r < nroots; r++) {
+    nn_node *n = roots[r]->grad_fn;
+    if (n && n->pending == 0 && n->mark == p->mark) {
+      n->mark = 0; /* pushed once, even when two roots share the node */
+      rc = push(p, n);
+    }
+  }
+  while (rc == 0 && p->n > 0) rc = step(p, p->stack[--p->n]);
+  /* on failure, drop what was accumulated so the next pass starts clean */
+  while (p->n > 0) {
+    nn_node *n = p->stack[--p->n];
+    nn_release(n->gacc);
+    n->gacc = NULL;
+  }
+  free(p->stack);
+  return rc;
+}
+
+/* The gradient a root starts with: the given one (checked), or ones for a scalar. */
+static nn_tensor *seed(nn_tensor *root, nn_tensor *gout) {
+  if (!root->requires_grad) return nn_err("the tensor does not require grad and has no grad_fn");
+  if (!gout) {
+    if (nn_numel(root) != 1)
+      return nn_err("grad can be implicitly created only for a single-element tensor, not "
+                    "shape %s (pass a gradient)",
+                    nn_shape_str(root));
+    return nn_full(root->dtype, root->ndim, root->shape, 1.0);
+  }
+  if (!nn_same_shape(gout, root))
+    return nn_err("gradient of shape %s does not match the tensor's shape %s", nn_shape_str(gout),
+                  nn_shape_str(root));
+  return nn_retain(gout);
+}
+
+int nn_grad(int nout, nn_tensor *const *roots, nn_tensor *const *gouts, int n,
+            nn_tensor *const *targets, nn_tensor **grads, bool retain_graph) {
+  enum { MAX_ROOTS = 64 };
+  if (nout < 1 || nout > MAX_ROOTS)
+    return nn_errc("%d outputs (1 to %d are supported)", nout, MAX_ROOTS);
+  nn_tensor *seeds[MAX_ROOTS] = {0};
+  int rc = 0;
+  for (int r = 0; r < nout && rc == 0; r++)
+    if (!(seeds[r] = seed(roots[r], gouts ? gouts[r] : NULL))) rc = -1;
+  for (int i = 0; i < n; i++) grads[i] = NULL;
+  if (rc == 0) {
+    pass p = {.retain = retain_graph, .ntargets = n, .targets = targets, .grads = grads};
+    bool was = nn_set_grad_enabled(false);
+    rc = run(&p, nout, roots, seeds);
+    nn_set_grad_enabled(was);
+  }
+  for (int r = 0; r < nout; r++) nn_release(seeds[r]);
+  if (rc < 0)
+    for (int i = 0; i < n; i++) nn_release(grads[i]), grads[i] = NULL;
+  return rc;
+}
+
+int nn_backward(nn_tensor *root, nn_tensor *gout, bool retain_graph) {
+  nn_tensor *s = seed(root, gout);
+  if (!s) return -1;
+  pass p = {.retain = retain_graph};
+  bool was = nn_set_grad_enabled(false);
+  int rc = run(&p, 1, &root, &s);
+  nn_set_grad_enabled(was);
+  nn_release(s);
+  return rc;
+}
+
+int nn_autograd_check_inplace(const nn_op *op, const nn_tensor *out, int nin,
+                              nn_tensor *const *in) {
+  if (!grad_on && fwd_level == 0) return 0;
+  bool tracked = out->requires_grad || out->tangent;
+  for (int k = 0; k < nin; k++) tracked |= in[k]->requires_grad || in[k]->tangent;
+  if (!tracked) return 0;
+  return nn_errc("in-place %s on a tensor that requires grad (use the out-of-place form, or "
+                 "run it under nn.no_grad)",
+                 op->name);
+}

@@ -1,0 +1,197 @@
+/*
+** tests/c/test_gradcheck.c: every differentiable op in the op table against central finite
+** differences in f64, in reverse mode (VJP) and forward mode (JVP). An op with a VJP that
+** has no case here fails the test, so a new op cannot skip its check.
+*/
+#include <string.h>
+
+#include "nn/autograd.h"
+#include "test.h"
+
+typedef struct grad_case {
+  const char *op;
+  int nin;
+  int ndim[3];
+  int64_t shape[3][3];
+  double lo, hi; /* input values drawn uniformly in [lo, hi] */
+  nn_attr attr;
+  const char *differentiable; /* which inputs get gradients: "110" etc.; NULL = all */
+} grad_case;
+
+#define NOATTR {.ni = 0}
+#define S1(a) {a}
+#define S2(a, b) {a, b}
+/* Inputs stay away from kinks (relu at 0, abs at 0, clamp bounds) by their ranges. */
+static const grad_case cases[] = {
+    {"neg", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"exp", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"log", 1, {2}, {S2(3, 4)}, 0.5, 3, NOATTR, NULL},
+    {"log1p", 1, {2}, {S2(3, 4)}, -0.5, 3, NOATTR, NULL},
+    {"sqrt", 1, {2}, {S2(3, 4)}, 0.5, 3, NOATTR, NULL},
+    {"rsqrt", 1, {2}, {S2(3, 4)}, 0.5, 3, NOATTR, NULL},
+    {"abs", 1, {2}, {S2(3, 4)}, 0.2, 2, NOATTR, NULL},
+    {"sign", 1, {1}, {S1(5)}, 0.2, 2, NOATTR, NULL},
+    {"floor", 1, {1}, {S1(5)}, 0.2, 0.8, NOATTR, NULL},
+    {"ceil", 1, {1}, {S1(5)}, 0.2, 0.8, NOATTR, NULL},
+    {"sin", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"cos", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"tanh", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"sigmoid", 1, {2}, {S2(3, 4)}, -3, 3, NOATTR, NULL},
+    {"relu", 1, {2}, {S2(3, 4)}, 0.1, 2, NOATTR, NULL},
+    {"clamp", 1, {2}, {S2(3, 4)}, -0.4, 0.4, {.f = {-0.5, 0.5}}, NULL},
+    {"add", 2, {2, 1}, {S2(3, 4), S1(4)}, -2, 2, NOATTR, NULL},
+    {"sub", 2, {2, 2}, {S2(3, 1), S2(1, 4)}, -2, 2, NOATTR, NULL},
+    {"mul", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"div", 2, {2, 1}, {S2(3, 4), S1(4)}, 0.5, 2, NOATTR, NULL},
+    {"pow", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, 0.5, 2, NOATTR, NULL},
+    {"maximum", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"minimum", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"where", 3, {2, 2, 1}, {S2(3, 4), S2(3, 4), S1(4)}, -2, 2, NOATTR, "011"},
+};
+
+static const grad_case *find_case(const char *op) {
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+    if (strcmp(cases[k].op, op) == 0) return &cases[k];
+  return NULL;
+}
+
+static uint64_t lcg = 12345;
+static double uniform(double lo, double hi) {
+  lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+  return lo + (hi - lo) * (double)(lcg >> 11) / 9007199254740992.0;
+}
+
+static nn_tensor *random_tensor(int ndim, const int64_t *shape, double lo, double hi) {
+  nn_tensor *t = nn_empty(NN_F64, ndim, shape);
+  double *p = (double *)nn_data(t);
+  for (int64_t i = 0; i < nn_numel(t); i++) p[i] = uniform(lo, hi);
+  return t;
+}
+
+/* where's mask is a u8 comparison: input 0 is made from the case's first shape. */
+static nn_tensor *make_input(const grad_case *c, int k) {
+  nn_tensor *t = random_tensor(c->ndim[k], c->shape[k], c->lo, c->hi);
+  if (c->differentiable && c->differentiable[k] == '0') {
+    nn_tensor *zero = nn_scalar(NN_F64, 0), *m = nn_gt(t, zero);
+    nn_release(zero), nn_release(t);
+    return m;
+  }
+  return t;
+}
+
+/* f(inputs) = sum(op(inputs) * w): a scalar whose gradient exercises every output element */
+static double weighted(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor *w) {
+  nn_tensor *y = nn_call(op, in, &c->attr), *yw = nn_mul(y, w), *s = nn_sum(yw, -1, false);
+  double v = nn_load(nn_data(s), s->dtype);
+  nn_release(y), nn_release(yw), nn_release(s);
+  return v;
+}
+
+static bool close_enough(double a, double b) { return fabs(a - b) <= 1e-6 + 1e-5 * fabs(b); }
+
+static void check_op(const nn_op *op, const grad_case *c, int *failures) {
+  nn_tensor *in[3] = {0};
+  for (int k = 0; k < c->nin; k++) in[k] = make_input(c, k);
+  nn_tensor *y0 = nn_call(op, in, &c->attr);
+  REQUIRE(y0);
+  nn_tensor *w = random_tensor(y0->ndim, y0->shape, -1, 1);
+  const double eps = 1e-6;
+  for (int k = 0; k < c->nin; k++) {
+    if (in[k]->dtype != NN_F64) continue;
+    /* reverse mode */
+    in[k]->requires_grad = true;
+    nn_tensor *y = nn_call(op, in, &c->attr), *yw = nn_mul(y, w), *s = nn_sum(yw, -1, false);
+    CHECK(nn_backward(s, NULL, false) == 0);
+    nn_release(y), nn_release(yw), nn_release(s);
+    nn_tensor *g = in[k]->grad;
+    in[k]->requires_grad = false, in[k]->grad = NULL;
+    /* forward mode along a random direction v: tangent of f must be <grad, v> */
+    nn_tensor *v = random_tensor(in[k]->ndim, in[k]->shape, -1, 1);
+    in[k]->tangent = nn_retain(v);
+    nn_fwd_enter();
+    nn_tensor *yt = nn_call(op, in, &c->attr);
+    nn_fwd_leave();
+    nn_release(in[k]->tangent);
+    in[k]->tangent = NULL;
+    double jvp = 0, dot = 0;
+    if (yt && yt->tangent)
+      for (int64_t i = 0; i < nn_numel(w); i++) jvp += test_get(yt->tangent, i) * test_get(w, i);
+    for (int64_t i = 0; i < nn_numel(in[k]); i++) {
+      double *x = (double *)nn_data(in[k]) + i, keep = *x;
+      *x = keep + eps;
+      double up = weighted(op, c, in, w);
+      *x = keep - eps;
+      double down = weighted(op, c, in, w);
+      *x = keep;
+      double numeric = (up - down) / (2 * eps), analytic = g ? test_get(g, i) : 0;
+      dot += numeric * test_get(v, i);
+      if (!close_enough(analytic, numeric)) {
+        fprintf(stderr, "  %s: input %d element %lld: backward %g, finite differences %g\n",
+                op->name, k + 1, (long long)i + 1, analytic, numeric);
+        ++*failures;
+        break;
+      }
+    }
+    if (!close_enough(jvp, dot)) {
+      fprintf(stderr, "  %s: input %d: jvp %g, finite differences %g\n", op->name, k + 1, jvp,
+              dot);
+      ++*failures;
+    }
+    nn_release(g), nn_release(v), nn_release(yt);
+  }
+  nn_release(y0), nn_release(w);
+  for (int k = 0; k < c->nin; k++) nn_release(in[k]);
+}
+
+TEST(gradcheck_every_op) {
+  for (int k = 0; k < nn_nops; k++) {
+    const nn_op *op = nn_ops[k];
+    if (!op->vjp) continue;
+    const grad_case *c = find_case(op->name);
+    if (!c) {
+      fprintf(stderr, "  %s is differentiable but has no gradient check case\n", op->name);
+      ++*failures;
+      continue;
+    }
+    check_op(op, c, failures);
+  }
+}
+
+TEST(backward_accumulates_and_frees) {
+  nn_tensor *x = random_tensor(1, (int64_t[]){4}, -1, 1);
+  x->requires_grad = true;
+  nn_tensor *y = nn_mul(x, x), *s = nn_sum(y, -1, false);
+  REQUIRE(s && s->grad_fn);
+  CHECK(nn_backward(s, NULL, true) == 0);
+  CHECK(nn_backward(s, NULL, false) == 0); /* retained: a second pass is fine */
+  for (int i = 0; i < 4; i++) CHECK_NEAR(test_get(x->grad, i), 4 * test_get(x, i), 1e-12);
+  CHECK(nn_backward(s, NULL, false) < 0 && strstr(nn_errmsg(), "freed"));
+  CHECK(nn_backward(y, NULL, false) < 0 && strstr(nn_errmsg(), "single-element"));
+  nn_release(y), nn_release(s), nn_release(x);
+}
+
+TEST(no_grad_and_inplace_guard) {
+  nn_tensor *x = random_tensor(1, (int64_t[]){3}, -1, 1);
+  x->requires_grad = true;
+  bool was = nn_set_grad_enabled(false);
+  nn_tensor *y = nn_exp(x);
+  CHECK(y && !y->grad_fn && !y->requires_grad);
+  CHECK(nn_call_into(&nn_op_add, x, (nn_tensor *[]){x, y}, NULL) == 0);
+  nn_set_grad_enabled(was);
+  CHECK(nn_call_into(&nn_op_add, x, (nn_tensor *[]){x, y}, NULL) < 0);
+  CHECK(strstr(nn_errmsg(), "in-place"));
+  nn_release(y), nn_release(x);
+}
+
+TEST(long_chain_releases_without_recursion) {
+  nn_tensor *x = random_tensor(1, (int64_t[]){1}, -1, 1);
+  x->requires_grad = true;
+  nn_tensor *h = nn_retain(x);
+  for (int i = 0; i < 200000; i++) {
+    nn_tensor *next = nn_tanh(h);
+    nn_release(h);
+    h = next;
+  }
+  CHECK(nn_backward(h, NULL, false) == 0 && x->grad);
+  nn_release(h), nn_release(x); /* a recursive release would overflow the stack here */
+}
