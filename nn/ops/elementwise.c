@@ -7,37 +7,7 @@
 ** kind of op dispatches on dtype. Unary ops are differentiable through their derivative
 ** formula: the VJP and the JVP are both g * f'(x), one kernel.
 */
-#include <string.h>
-#include <tgmath.h>
-
-#include "nn/iter.h"
-#include "nn/ops.h"
-
-/* The generic formulas compare unsigned values with zero (abs, sign, relu on u8). */
-#pragma GCC diagnostic ignored "-Wtype-limits"
-
-/* Element i of operand k, in a dense row (q0.. are the row's base pointers) or a strided one. */
-#define DENSE(k, T)   (((T *)q##k)[i])
-#define STRIDED(k, T) (*(T *)(q##k + i * s[k]))
-#define BASES                                                                                      \
-  char *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3];                                             \
-  (void)q2, (void)q3
-/* Runs BODY(DENSE, ...) when the first nop operands are dense, else BODY(STRIDED, ...). */
-#define DISPATCH_ROW(nop, size, BODY, ...)                                                         \
-  BASES;                                                                                           \
-  bool dense = true;                                                                               \
-  for (int k = 0; k < nop; k++) dense = dense && s[k] == (int64_t)(size);                          \
-  if (dense) {                                                                                     \
-    BODY(DENSE, __VA_ARGS__)                                                                       \
-  } else {                                                                                         \
-    BODY(STRIDED, __VA_ARGS__)                                                                     \
-  }
-
-/* dtype lists: M(dtype suffix, C type, ...) for each dtype an op computes in */
-#define TYPES_ALL(M, ...)                                                                          \
-  M(F32, float, __VA_ARGS__)                                                                       \
-  M(F64, double, __VA_ARGS__) M(I64, int64_t, __VA_ARGS__) M(U8, uint8_t, __VA_ARGS__)
-#define TYPES_FLOAT(M, ...) M(F32, float, __VA_ARGS__) M(F64, double, __VA_ARGS__)
+#include "nn/ops/pointwise.h"
 
 /* ======== unary ops: name, dtypes, y = f(x), dy/dx from x and y (arg: attr scalars) ======== */
 #define UNARY_TABLE(X)                                                                             \
@@ -58,44 +28,6 @@
   X(relu, ALL, x > 0 ? x : 0, x > 0)                                                               \
   X(clamp, ALL, x < arg[0] ? arg[0] : (x > arg[1] ? arg[1] : x), x >= arg[0] && x <= arg[1])
 
-typedef struct unary_kern {
-  nn_rowfn f[NN_NDTYPES];  /* (y, x): y = f(x); NULL where the input must become f32 first */
-  nn_rowfn df[NN_NDTYPES]; /* (out, g, x, y): out = g * f'(x) */
-} unary_kern;
-
-#define UNARY_F(A, T, fx)                                                                          \
-  for (int64_t i = 0; i < n; i++) {                                                                \
-    T x = A(1, T);                                                                                 \
-    A(0, T) = (T)(fx);                                                                             \
-  }
-#define UNARY_DF(A, T, dfx)                                                                        \
-  for (int64_t i = 0; i < n; i++) {                                                                \
-    T g = A(1, T), x = A(2, T), y = A(3, T);                                                       \
-    (void)x, (void)y;                                                                              \
-    A(0, T) = (T)(g * (dfx));                                                                      \
-  }
-#define UNARY_ROWS(D, T, name, fx, dfx)                                                            \
-  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                     \
-    const double *arg = ctx;                                                                       \
-    (void)arg;                                                                                     \
-    DISPATCH_ROW(2, sizeof(T), UNARY_F, T, fx)                                                     \
-  }                                                                                                \
-  static void name##_df_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                    \
-    const double *arg = ctx;                                                                       \
-    (void)arg;                                                                                     \
-    DISPATCH_ROW(4, sizeof(T), UNARY_DF, T, dfx)                                                   \
-  }
-#define UNARY_SLOTS(D, T, name, ...) .f[NN_##D] = name##_f_##D, .df[NN_##D] = name##_df_##D,
-
-static nn_tensor *unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
-                                nn_tensor *out);
-static int unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
-static nn_tensor *unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
-
-#define DEFINE_UNARY(name, types, fx, dfx)                                                         \
-  TYPES_##types(UNARY_ROWS, name, fx,                                                              \
-                dfx) static const unary_kern name##_kern = {TYPES_##types(UNARY_SLOTS, name)};     \
-  const nn_op nn_op_##name = {#name, 1, unary_forward, unary_vjp, unary_jvp, &name##_kern, true};
 UNARY_TABLE(DEFINE_UNARY)
 
 /* Runs row over (out, ins...) with attr scalars as context. */
@@ -117,8 +49,8 @@ static int check_out(const nn_op *op, nn_tensor *out, nn_dtype dt, int ndim, con
   return 0;
 }
 
-static nn_tensor *unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
-                                nn_tensor *out) {
+nn_tensor *nn_unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                            nn_tensor *out) {
   const unary_kern *k = op->kern;
   nn_tensor *x = in[0];
   nn_dtype dt = k->f[x->dtype] ? x->dtype : NN_F32;
@@ -150,13 +82,13 @@ static nn_tensor *unary_scale(const nn_ctx *c, nn_tensor *g) {
   return r;
 }
 
-static int unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+int nn_unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
   if (!need[0]) return 0;
   gin[0] = unary_scale(c, gout);
   return gin[0] ? 0 : -1;
 }
 
-static nn_tensor *unary_jvp(const nn_ctx *c, nn_tensor *const *tin) {
+nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin) {
   return tin[0] ? unary_scale(c, tin[0]) : NULL;
 }
 

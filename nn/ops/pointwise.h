@@ -1,0 +1,85 @@
+/*
+** nn/ops/pointwise.h: the machinery behind pointwise ops, private to nn/ops/.
+**
+** A pointwise op is a formula; these macros make it a row loop per dtype: a dense loop the
+** compiler vectorizes, and a strided one. A unary op is one line, DEFINE_UNARY(name, types,
+** f(x), f'(x) in terms of x and y = f(x)), and is differentiable in both modes through
+** its derivative. Formulas may read attr scalars as arg[0..3].
+*/
+#ifndef NN_OPS_POINTWISE_H
+#define NN_OPS_POINTWISE_H
+
+#include <string.h>
+#include <tgmath.h>
+
+#include "nn/iter.h"
+#include "nn/ops.h"
+
+/* The generic formulas compare unsigned values with zero (abs, sign, relu on u8). */
+#pragma GCC diagnostic ignored "-Wtype-limits"
+
+/* Element i of operand k, in a dense row (q0.. are the row's base pointers) or a strided one. */
+#define DENSE(k, T)   (((T *)q##k)[i])
+#define STRIDED(k, T) (*(T *)(q##k + i * s[k]))
+#define BASES                                                                                      \
+  char *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3];                                             \
+  (void)q2, (void)q3
+/* Runs BODY(DENSE, ...) when the first nop operands are dense, else BODY(STRIDED, ...). */
+#define DISPATCH_ROW(nop, size, BODY, ...)                                                         \
+  BASES;                                                                                           \
+  bool dense = true;                                                                               \
+  for (int k = 0; k < nop; k++) dense = dense && s[k] == (int64_t)(size);                          \
+  if (dense) {                                                                                     \
+    BODY(DENSE, __VA_ARGS__)                                                                       \
+  } else {                                                                                         \
+    BODY(STRIDED, __VA_ARGS__)                                                                     \
+  }
+
+/* dtype lists: M(dtype suffix, C type, ...) for each dtype an op computes in */
+#define TYPES_ALL(M, ...)                                                                          \
+  M(F32, float, __VA_ARGS__)                                                                       \
+  M(F64, double, __VA_ARGS__) M(I64, int64_t, __VA_ARGS__) M(U8, uint8_t, __VA_ARGS__)
+#define TYPES_FLOAT(M, ...) M(F32, float, __VA_ARGS__) M(F64, double, __VA_ARGS__)
+
+typedef struct unary_kern {
+  nn_rowfn f[NN_NDTYPES];  /* (y, x): y = f(x); NULL where the input must become f32 first */
+  nn_rowfn df[NN_NDTYPES]; /* (out, g, x, y): out = g * f'(x) */
+} unary_kern;
+
+#define UNARY_F(A, T, fx)                                                                          \
+  for (int64_t i = 0; i < n; i++) {                                                                \
+    T x = A(1, T);                                                                                 \
+    A(0, T) = (T)(fx);                                                                             \
+  }
+#define UNARY_DF(A, T, dfx)                                                                        \
+  for (int64_t i = 0; i < n; i++) {                                                                \
+    T g = A(1, T), x = A(2, T), y = A(3, T);                                                       \
+    (void)x, (void)y;                                                                              \
+    A(0, T) = (T)(g * (dfx));                                                                      \
+  }
+#define UNARY_ROWS(D, T, name, fx, dfx)                                                            \
+  static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                     \
+    const double *arg = ctx;                                                                       \
+    (void)arg;                                                                                     \
+    DISPATCH_ROW(2, sizeof(T), UNARY_F, T, fx)                                                     \
+  }                                                                                                \
+  static void name##_df_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                    \
+    const double *arg = ctx;                                                                       \
+    (void)arg;                                                                                     \
+    DISPATCH_ROW(4, sizeof(T), UNARY_DF, T, dfx)                                                   \
+  }
+#define UNARY_SLOTS(D, T, name, ...) .f[NN_##D] = name##_f_##D, .df[NN_##D] = name##_df_##D,
+
+/* shared by every family of unary ops (elementwise.c, activation.c) */
+nn_tensor *nn_unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                            nn_tensor *out);
+int nn_unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
+nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
+
+#define DEFINE_UNARY(name, types, fx, dfx)                                                         \
+  TYPES_##types(UNARY_ROWS, name, fx,                                                              \
+                dfx) static const unary_kern name##_kern = {TYPES_##types(UNARY_SLOTS, name)};     \
+  const nn_op nn_op_##name = {#name,        1,   nn_unary_forward, nn_unary_vjp, nn_unary_jvp,     \
+                              &name##_kern, true};
+
+#endif

@@ -1,0 +1,25 @@
+# scripts/bench/ops.py: the workloads of ops.lua in PyTorch, as "name seconds" lines.
+import time
+import torch
+
+def best(reps, n, f):
+    t = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f(n)
+        t = min(t, (time.perf_counter() - t0) / n)
+    return t
+
+def loop(body):
+    def run(n):
+        for _ in range(n):
+            body()
+    return run
+
+a, b = torch.rand(1), torch.rand(1)
+print("add_1elem", best(5, 200000, loop(lambda: a + b)))
+print("relu_1elem", best(5, 200000, loop(lambda: a.relu())))
+x, y = torch.rand(1000000), torch.rand(1000000)
+print("add_1e6", best(5, 200, loop(lambda: x + y)))
+m1, m2 = torch.rand(1024, 1024), torch.rand(1024, 1024)
+print("matmul_1024", best(3, 10, loop(lambda: m1.matmul(m2))))

@@ -1,0 +1,110 @@
+"""scripts/bench/run.py BUILD: every benchmark pair scripts/bench/NAME.lua / NAME.py, run in
+one session, interleaved (relua, PyTorch 1 thread, PyTorch 2 threads, again), printing the
+median ratio relua/PyTorch for each figure. PyTorch runs at its best: OMP_WAIT_POLICY=PASSIVE
+(its OpenMP threads and OpenBLAS's otherwise spin against each other on two cores) and the
+faster of 1 and 2 threads, per round. Peak RSS comes from the kernel (wait4) for every run.
+Ratios below 1 mean relua is faster or smaller."""
+import glob, os, statistics, subprocess, sys, time
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+RELUA = os.path.join(BUILD, "relua")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ONLY = os.environ.get("BENCH", "")  # run only benchmarks whose name contains this
+
+
+def run_rss(cmd, env=None):
+    """Like run, with the child's peak RSS in MB (from wait4)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if status != 0:
+        sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), err.decode()))
+    figures = {}
+    for line in out.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            try:
+                figures[parts[0]] = float(parts[1])
+            except ValueError:
+                pass
+    return figures, wall, usage.ru_maxrss / 1024.0
+
+
+def torch_env(threads):
+    env = dict(os.environ)
+    env.update(OMP_WAIT_POLICY="PASSIVE", OMP_NUM_THREADS=str(threads),
+               OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
+
+
+def compare(name):
+    """Interleaved rounds of relua and PyTorch on one benchmark pair; returns result rows."""
+    ratios, mine, theirs = {}, {}, {}
+    for _ in range(ROUNDS):
+        r, _, r_rss = run_rss([RELUA, "scripts/bench/%s.lua" % name])
+        best = {}
+        t_rss = None
+        for threads in (1, 2):
+            t, _, rss = run_rss(["/usr/bin/python3", "scripts/bench/%s.py" % name],
+                                torch_env(threads))
+            for k, v in t.items():
+                best[k] = min(best.get(k, v), v)
+            t_rss = rss if t_rss is None else min(t_rss, rss)
+        r["peak_rss_MB"], best["peak_rss_MB"] = r_rss, t_rss
+        for k in r:
+            if k in best and best[k] > 0:
+                ratios.setdefault(k, []).append(r[k] / best[k])
+                mine.setdefault(k, []).append(r[k])
+                theirs.setdefault(k, []).append(best[k])
+    return [(name + "." + k, statistics.median(mine[k]), statistics.median(theirs[k]),
+             statistics.median(ratios[k])) for k in ratios]
+
+
+def startup():
+    """relua -e '' against python3 -c 'import torch': wall time and peak RSS."""
+    rows = []
+    times = {"relua": [], "torch": []}
+    rss = {"relua": [], "torch": []}
+    for _ in range(max(ROUNDS, 5)):
+        for who, cmd in (("relua", [RELUA, "-e", ""]),
+                         ("torch", ["/usr/bin/python3", "-c", "import torch"])):
+            _, wall, mb = run_rss(cmd, torch_env(2))
+            times[who].append(wall)
+            rss[who].append(mb)
+    t_r, t_t = statistics.median(times["relua"]), statistics.median(times["torch"])
+    m_r, m_t = statistics.median(rss["relua"]), statistics.median(rss["torch"])
+    rows.append(("startup.seconds", t_r, t_t, t_r / t_t))
+    rows.append(("startup.peak_rss_MB", m_r, m_t, m_r / m_t))
+    return rows
+
+
+def sgemm_ceiling(rows):
+    """The 1024x1024 matmul against OpenBLAS sgemm called directly from C."""
+    exe = os.path.join(BUILD, "bench_sgemm")
+    subprocess.check_call(["cc", "-O2", "-o", exe, "scripts/bench/sgemm.c", "-lopenblas"])
+    direct = min(run_rss([exe])[0]["sgemm_1024"] for _ in range(ROUNDS))
+    for name, mine, _, _ in rows:
+        if name.endswith("matmul_1024"):
+            print("matmul 1024x1024 reaches %.0f%% of direct sgemm (%.2f ms vs %.2f ms)" %
+                  (100 * direct / mine, mine * 1e3, direct * 1e3))
+
+
+def main():
+    names = sorted(os.path.basename(p)[:-4] for p in glob.glob("scripts/bench/*.lua"))
+    names = [n for n in names if os.path.exists("scripts/bench/%s.py" % n) and ONLY in n]
+    rows = []
+    if ONLY in "startup":
+        rows += startup()
+    for n in names:
+        rows += compare(n)
+    print("%-32s %12s %12s %8s" % ("figure", "relua", "pytorch", "ratio"))
+    for name, mine, theirs, ratio in rows:
+        print("%-32s %12.4g %12.4g %8.3f" % (name, mine, theirs, ratio))
+    sgemm_ceiling(rows)
+
+
+if __name__ == "__main__":
+    main()
