@@ -22,12 +22,12 @@ static size_t live, cached;
 
 /* The class of n: its power of two and which quarter above it; returns the class size. */
 static int size_class(size_t n, size_t *rounded) {
-  if (n <= ALIGN) {
+  if (n <= ALIGN) { /* classes are multiples of ALIGN, as aligned_alloc requires */
     *rounded = ALIGN;
     return 0;
   }
   int p = 63 - __builtin_clzll((unsigned long long)(n - 1)); /* 2^p < n <= 2^(p+1) */
-  size_t base = (size_t)1 << p, quarter = base / 4;
+  size_t base = (size_t)1 << p, quarter = base >= 4 * ALIGN ? base / 4 : ALIGN;
   size_t q = (n - base + quarter - 1) / quarter; /* 1..4 */
   *rounded = base + q * quarter;
   return 4 * p + (int)q - 1;

@@ -123,8 +123,12 @@ static int propagate_tangent(const nn_op *op, int nin, nn_tensor *const *in, con
   if (!op->jvp) return nn_errc("%s has no forward-mode derivative", op->name);
   nn_ctx c = {op, nin, (nn_tensor **)in, out, {{0}, {0}, 0}};
   if (a) c.attr = *a;
+  /* the JVP's own ops see the inputs' tangents: neither record nor propagate them */
   bool was = nn_set_grad_enabled(false);
+  int level = fwd_level;
+  fwd_level = 0;
   out->tangent = op->jvp(&c, tin);
+  fwd_level = level;
   nn_set_grad_enabled(was);
   return out->tangent ? 0 : -1;
 }

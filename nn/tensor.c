@@ -156,7 +156,7 @@ nn_tensor *nn_empty(nn_dtype dt, int ndim, const int64_t *shape) {
   storage_release(s);
   if (!t) return NULL;
   t->ndim = ndim;
-  memcpy(t->shape, shape, ndim * sizeof *shape);
+  if (ndim) memcpy(t->shape, shape, ndim * sizeof *shape);
   set_contiguous_strides(t);
   return t;
 }
@@ -272,8 +272,8 @@ nn_tensor *nn_view(nn_tensor *t, int ndim, const int64_t *shape) {
   nn_tensor *v = nn_alias(t);
   if (!v) return NULL;
   v->ndim = ndim;
-  memcpy(v->shape, shape, ndim * sizeof *shape);
-  memcpy(v->stride, stride, ndim * sizeof *stride);
+  if (ndim) memcpy(v->shape, shape, ndim * sizeof *shape);
+  if (ndim) memcpy(v->stride, stride, ndim * sizeof *stride);
   return v;
 }
 

@@ -1,0 +1,519 @@
+/*
+** nn/ops/index.c: indexing and joining: cat, stack, gather, scatter_add, index_select,
+** index_add, masked_fill, one_hot.
+**
+** Two kernels do the indexed work. Gather copies x[..., idx, ...] into the output; scatter
+** adds a source into x[..., idx, ...]. Both walk an index tensor of the output's (or the
+** source's) shape with nn_iter, next to a "slot view" of x: x restrided to that shape with
+** stride 0 along dim, so that the iterator yields the base of the slot and the row function
+** adds idx * stride. index_select and index_add are the same kernels with a 1-D index
+** broadcast (stride 0) over the other dims. Element copies move bytes, so only scatter's
+** addition is typed.
+**
+** Every index is checked against its size before any memory is read or written, and
+** messages report indices 1-based, as the user wrote them.
+**
+** Backward, for when autograd comes: cat's VJP narrows the gradient, stack's selects it,
+** gather's is scatter_add into zeros, index_select's is index_add into zeros, scatter_add
+** and index_add pass the gradient to x and gather/index_select it for the source,
+** masked_fill's is masked_fill(g, mask, 0) summed back to x's shape.
+*/
+#include <string.h>
+
+#include "nn/iter.h"
+#include "nn/ops.h"
+
+/* ======== checks ======== */
+
+static int check_dim(const nn_tensor *x, int dim) {
+  if (dim < 0 || dim >= x->ndim)
+    return nn_errc("dimension %d is out of range for a tensor of %d dimensions", dim + 1, x->ndim);
+  return 0;
+}
+
+static int check_index_dtype(const nn_tensor *idx) {
+  if (idx->dtype != NN_I64)
+    return nn_errc("the index must be an i64 tensor, not %s", nn_dtype_name(idx->dtype));
+  return 0;
+}
+
+typedef struct bad_index {
+  int64_t size, value;
+  bool found;
+} bad_index;
+
+static void find_bad_row(char **p, const int64_t *s, int64_t n, void *ctx) {
+  bad_index *b = ctx;
+  for (int64_t i = 0; i < n && !b->found; i++) {
+    int64_t j = *(const int64_t *)(p[0] + i * s[0]);
+    if (j < 0 || j >= b->size) b->found = true, b->value = j;
+  }
+}
+
+/* The first index (row-major) of idx outside [0, size), if any, in *bad. */
+static bool find_bad_index(const nn_tensor *idx, int64_t size, int64_t *bad) {
+  bad_index b = {size, 0, false};
+  nn_iter it;
+  if (nn_iter_init(&it, 1, &idx) == 0) nn_iter_run(&it, find_bad_row, &b);
+  *bad = b.value;
+  return b.found;
+}
+
+static int check_indices(const nn_tensor *idx, int dim, int64_t size) {
+  int64_t j;
+  if (find_bad_index(idx, size, &j))
+    return nn_errc("index %lld is out of range for dimension %d of size %lld", (long long)j + 1,
+                   dim + 1, (long long)size);
+  return 0;
+}
+
+/* ======== views the kernels walk ======== */
+
+/* x seen with like's shape (no larger than x's outside dim) and stride 0 along dim: each
+   element is the base of the slot an index along dim picks from. */
+static nn_tensor *slot_view(nn_tensor *x, int dim, const nn_tensor *like) {
+  nn_tensor *v = nn_alias(x);
+  if (!v) return NULL;
+  memcpy(v->shape, like->shape, sizeof v->shape);
+  v->stride[dim] = 0;
+  return v;
+}
+
+/* A 0-D or 1-D index laid along dim of like's shape and broadcast over the other dims. */
+static nn_tensor *index_view(nn_tensor *idx, int dim, const nn_tensor *like) {
+  nn_tensor *v = nn_alias(idx);
+  if (!v) return NULL;
+  v->ndim = like->ndim;
+  memcpy(v->shape, like->shape, sizeof v->shape);
+  memset(v->stride, 0, sizeof v->stride);
+  v->stride[dim] = idx->ndim ? idx->stride[0] : 0;
+  return v;
+}
+
+/* src cut down to shape (no larger than src's in any dim), keeping its strides */
+static nn_tensor *corner_view(nn_tensor *src, const nn_tensor *like) {
+  nn_tensor *v = nn_alias(src);
+  if (v) memcpy(v->shape, like->shape, sizeof v->shape);
+  return v;
+}
+
+/* Releases n temporaries and returns r: the common exit of the forwards below. */
+static nn_tensor *release_all(nn_tensor *r, int n, nn_tensor **tmp) {
+  for (int k = 0; k < n; k++) nn_release(tmp[k]);
+  return r;
+}
+
+/* ======== the gather kernel: out = x[..., idx, ...] ======== */
+
+typedef struct step_ctx {
+  size_t esize;  /* bytes per element */
+  int64_t dstep; /* bytes between slots along dim */
+} step_ctx;
+
+/* operands: out, idx, slot of x */
+static void gather_row(char **p, const int64_t *s, int64_t n, void *ctx) {
+  const step_ctx *c = ctx;
+  size_t es = c->esize;
+  if (s[1] == 0 && s[0] == (int64_t)es && s[2] == (int64_t)es) { /* one slot: a block copy */
+    memcpy(p[0], p[2] + *(const int64_t *)p[1] * c->dstep, n * es);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int64_t j = *(const int64_t *)(p[1] + i * s[1]);
+    memcpy(p[0] + i * s[0], p[2] + i * s[2] + j * c->dstep, es);
+  }
+}
+
+/* out[pos] = x[pos with dim replaced by idx[pos]]; idx has out's shape, indices checked */
+static int run_gather(nn_tensor *out, nn_tensor *x, int dim, nn_tensor *idx) {
+  step_ctx c = {nn_dtype_size(x->dtype), x->stride[dim] * (int64_t)nn_dtype_size(x->dtype)};
+  nn_tensor *slot = slot_view(x, dim, out);
+  nn_iter it;
+  int rc = slot ? nn_iter_init(&it, 3, (const nn_tensor *[]){out, idx, slot}) : -1;
+  if (rc == 0) nn_iter_run(&it, gather_row, &c);
+  nn_release(slot);
+  return rc;
+}
+
+/* ======== the scatter kernel: x[..., idx, ...] += src ======== */
+
+#define TYPES_ALL(M) M(F32, float) M(F64, double) M(I64, int64_t) M(U8, uint8_t)
+
+/* operands: idx, src, slot of x */
+#define SCATTER_ROW(D, T)                                                                          \
+  static void scatter_add_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                  \
+    int64_t dstep = ((const step_ctx *)ctx)->dstep;                                                \
+    for (int64_t i = 0; i < n; i++) {                                                              \
+      int64_t j = *(const int64_t *)(p[0] + i * s[0]);                                             \
+      *(T *)(p[2] + i * s[2] + j * dstep) += *(const T *)(p[1] + i * s[1]);                        \
+    }                                                                                              \
+  }
+TYPES_ALL(SCATTER_ROW)
+#define SCATTER_SLOT(D, T) [NN_##D] = scatter_add_##D,
+static const nn_rowfn scatter_rows[NN_NDTYPES] = {TYPES_ALL(SCATTER_SLOT)};
+
+/* dest[pos with dim replaced by idx[pos]] += src[pos]; idx and src of one shape, src of
+   dest's dtype, indices checked */
+static int run_scatter_add(nn_tensor *dest, int dim, nn_tensor *idx, nn_tensor *src) {
+  step_ctx c = {0, dest->stride[dim] * (int64_t)nn_dtype_size(dest->dtype)};
+  nn_tensor *slot = slot_view(dest, dim, idx);
+  nn_iter it;
+  int rc = slot ? nn_iter_init(&it, 3, (const nn_tensor *[]){idx, src, slot}) : -1;
+  if (rc == 0) nn_iter_run(&it, scatter_rows[dest->dtype], &c);
+  nn_release(slot);
+  return rc;
+}
+
+/* The tensor an accumulating op writes: out itself (in place), or a copy of x. */
+static nn_tensor *destination(nn_tensor *x, nn_tensor *out) {
+  if (!out) return nn_clone(x);
+  if (out->dtype != x->dtype || !nn_same_shape(out, x))
+    return nn_err("cannot write a %s %s result into a %s %s tensor", nn_dtype_name(x->dtype),
+                  nn_shape_str(x), nn_dtype_name(out->dtype), nn_shape_str(out));
+  if (out != x && nn_copy_(out, x) < 0) return NULL;
+  return nn_retain(out);
+}
+
+/* Adds src (any dtype, cut to idx's shape) into a copy of x or into out. */
+static nn_tensor *scatter_into(nn_tensor *x, int dim, nn_tensor *idx, nn_tensor *src,
+                               nn_tensor *out) {
+  nn_tensor *dest = destination(x, out);
+  nn_tensor *srcc = dest ? nn_to(src, dest->dtype) : NULL;
+  nn_tensor *corner = srcc ? corner_view(srcc, idx) : NULL;
+  if (!corner || run_scatter_add(dest, dim, idx, corner) < 0) {
+    nn_release(dest);
+    dest = NULL;
+  }
+  return release_all(dest, 2, (nn_tensor *[]){srcc, corner});
+}
+
+/* ======== gather and scatter_add (PyTorch's semantics) ======== */
+
+/* idx has x's dimensions and is no larger than x outside dim (than src everywhere) */
+static int check_gather_shapes(const nn_tensor *x, int dim, const nn_tensor *idx,
+                               const nn_tensor *src) {
+  if (check_dim(x, dim) < 0 || check_index_dtype(idx) < 0) return -1;
+  if (src && (idx->ndim != x->ndim || src->ndim != x->ndim))
+    return nn_errc("index %s, input %s and source %s differ in their number of dimensions",
+                   nn_shape_str(idx), nn_shape_str(x), nn_shape_str(src));
+  if (idx->ndim != x->ndim)
+    return nn_errc("index %s and input %s differ in their number of dimensions", nn_shape_str(idx),
+                   nn_shape_str(x));
+  for (int d = 0; d < x->ndim; d++) {
+    if (d != dim && idx->shape[d] > x->shape[d])
+      return nn_errc("index shape %s is larger than input shape %s in dimension %d (%lld > "
+                     "%lld)",
+                     nn_shape_str(idx), nn_shape_str(x), d + 1, (long long)idx->shape[d],
+                     (long long)x->shape[d]);
+    if (src && idx->shape[d] > src->shape[d])
+      return nn_errc("index shape %s is larger than source shape %s in dimension %d (%lld > "
+                     "%lld)",
+                     nn_shape_str(idx), nn_shape_str(src), d + 1, (long long)idx->shape[d],
+                     (long long)src->shape[d]);
+  }
+  return check_indices(idx, dim, x->shape[dim]);
+}
+
+static nn_tensor *gather_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                 nn_tensor *out) {
+  (void)op, (void)out;
+  nn_tensor *x = in[0], *idx = in[1];
+  int dim = (int)a->i[0];
+  if (check_gather_shapes(x, dim, idx, NULL) < 0) return NULL;
+  nn_tensor *r = nn_empty(x->dtype, idx->ndim, idx->shape);
+  if (r && run_gather(r, x, dim, idx) < 0) {
+    nn_release(r);
+    return NULL;
+  }
+  return r;
+}
+
+static nn_tensor *scatter_add_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                      nn_tensor *out) {
+  (void)op;
+  nn_tensor *x = in[0], *idx = in[1], *src = in[2];
+  int dim = (int)a->i[0];
+  if (check_gather_shapes(x, dim, idx, src) < 0) return NULL;
+  return scatter_into(x, dim, idx, src, out);
+}
+
+const nn_op nn_op_gather = {"gather", 2, gather_forward, NULL, NULL, NULL, false};
+const nn_op nn_op_scatter_add = {"scatter_add", 3, scatter_add_forward, NULL, NULL, NULL, false};
+
+nn_tensor *nn_gather(nn_tensor *x, int dim, nn_tensor *idx) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_call(&nn_op_gather, (nn_tensor *[]){x, idx}, &a);
+}
+
+nn_tensor *nn_scatter_add(nn_tensor *x, int dim, nn_tensor *idx, nn_tensor *src) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_call(&nn_op_scatter_add, (nn_tensor *[]){x, idx, src}, &a);
+}
+
+int nn_scatter_add_(nn_tensor *x, int dim, nn_tensor *idx, nn_tensor *src) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_call_into(&nn_op_scatter_add, x, (nn_tensor *[]){x, idx, src}, &a);
+}
+
+/* ======== index_select and index_add ======== */
+
+static int check_index_vector(const nn_tensor *x, int dim, const nn_tensor *idx) {
+  if (check_dim(x, dim) < 0 || check_index_dtype(idx) < 0) return -1;
+  if (idx->ndim > 1)
+    return nn_errc("the index must be a 1-D tensor, not of shape %s", nn_shape_str(idx));
+  return check_indices(idx, dim, x->shape[dim]);
+}
+
+static nn_tensor *index_select_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                       nn_tensor *out) {
+  (void)op, (void)out;
+  nn_tensor *x = in[0], *idx = in[1];
+  int dim = (int)a->i[0];
+  if (check_index_vector(x, dim, idx) < 0) return NULL;
+  int64_t shape[NN_MAXDIM];
+  memcpy(shape, x->shape, sizeof shape);
+  shape[dim] = nn_numel(idx);
+  nn_tensor *r = nn_empty(x->dtype, x->ndim, shape);
+  nn_tensor *iv = r ? index_view(idx, dim, r) : NULL;
+  if (!iv || run_gather(r, x, dim, iv) < 0) {
+    nn_release(r);
+    r = NULL;
+  }
+  return release_all(r, 1, &iv);
+}
+
+/* src has x's shape except along dim, where it has one slice per index */
+static int check_index_add_shapes(const nn_tensor *x, int dim, const nn_tensor *idx,
+                                  const nn_tensor *src) {
+  if (check_dim(x, dim) < 0 || check_index_dtype(idx) < 0) return -1;
+  if (idx->ndim > 1)
+    return nn_errc("the index must be a 1-D tensor, not of shape %s", nn_shape_str(idx));
+  bool ok = src->ndim == x->ndim;
+  for (int d = 0; ok && d < x->ndim; d++)
+    ok = d == dim ? src->shape[d] == nn_numel(idx) : src->shape[d] == x->shape[d];
+  if (!ok)
+    return nn_errc("source shape %s does not fit input shape %s with %lld indices along "
+                   "dimension %d",
+                   nn_shape_str(src), nn_shape_str(x), (long long)nn_numel(idx), dim + 1);
+  return check_indices(idx, dim, x->shape[dim]);
+}
+
+static nn_tensor *index_add_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                    nn_tensor *out) {
+  (void)op;
+  nn_tensor *x = in[0], *idx = in[1], *src = in[2];
+  int dim = (int)a->i[0];
+  if (check_index_add_shapes(x, dim, idx, src) < 0) return NULL;
+  nn_tensor *iv = index_view(idx, dim, src);
+  nn_tensor *r = iv ? scatter_into(x, dim, iv, src, out) : NULL;
+  return release_all(r, 1, &iv);
+}
+
+const nn_op nn_op_index_select = {"index_select", 2, index_select_forward, NULL, NULL, NULL, false};
+const nn_op nn_op_index_add = {"index_add", 3, index_add_forward, NULL, NULL, NULL, false};
+
+nn_tensor *nn_index_select(nn_tensor *x, int dim, nn_tensor *idx) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_call(&nn_op_index_select, (nn_tensor *[]){x, idx}, &a);
+}
+
+nn_tensor *nn_index_add(nn_tensor *x, int dim, nn_tensor *idx, nn_tensor *src) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_call(&nn_op_index_add, (nn_tensor *[]){x, idx, src}, &a);
+}
+
+int nn_index_add_(nn_tensor *x, int dim, nn_tensor *idx, nn_tensor *src) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_call_into(&nn_op_index_add, x, (nn_tensor *[]){x, idx, src}, &a);
+}
+
+/* ======== masked_fill ======== */
+
+typedef struct fill_ctx {
+  size_t esize;
+  char value[8]; /* in the result's dtype */
+} fill_ctx;
+
+/* operands: out, x, mask */
+static void masked_fill_row(char **p, const int64_t *s, int64_t n, void *ctx) {
+  const fill_ctx *c = ctx;
+  for (int64_t i = 0; i < n; i++)
+    memcpy(p[0] + i * s[0], p[2][i * s[2]] ? c->value : p[1] + i * s[1], c->esize);
+}
+
+/* x where mask is 0, v where it is not; x and mask broadcast together, as in PyTorch */
+static nn_tensor *masked_fill_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                      nn_tensor *out) {
+  (void)op, (void)out;
+  nn_tensor *x = in[0], *mask = in[1];
+  if (mask->dtype != NN_U8)
+    return nn_err("the mask must be u8 (a comparison's result), not %s",
+                  nn_dtype_name(mask->dtype));
+  int ndim;
+  int64_t shape[NN_MAXDIM];
+  if (nn_broadcast_shape(x->ndim, x->shape, mask->ndim, mask->shape, &ndim, shape) < 0) return NULL;
+  fill_ctx c = {nn_dtype_size(x->dtype), {0}};
+  nn_store(c.value, x->dtype, a->f[0]);
+  nn_tensor *r = nn_empty(x->dtype, ndim, shape);
+  nn_iter it;
+  if (r && nn_iter_init(&it, 3, (const nn_tensor *[]){r, x, mask}) < 0) {
+    nn_release(r);
+    return NULL;
+  }
+  if (r) nn_iter_run(&it, masked_fill_row, &c);
+  return r;
+}
+
+const nn_op nn_op_masked_fill = {"masked_fill", 2, masked_fill_forward, NULL, NULL, NULL, false};
+
+nn_tensor *nn_masked_fill(nn_tensor *x, nn_tensor *mask, double v) {
+  nn_attr a = {.f = {v}};
+  return nn_call(&nn_op_masked_fill, (nn_tensor *[]){x, mask}, &a);
+}
+
+/* ======== one_hot ======== */
+
+/* The number of classes when none is given: the largest index plus one. */
+static int64_t count_classes(const nn_tensor *idx) {
+  int64_t n = nn_numel(idx), top = -1;
+  if (n == 0) return nn_errc("cannot infer the number of classes of an empty tensor");
+  const int64_t *v = (const int64_t *)nn_data(idx);
+  for (int64_t i = 0; i < n; i++) top = v[i] > top ? v[i] : top;
+  return top + 1;
+}
+
+static nn_tensor *one_hot_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                  nn_tensor *out) {
+  (void)op, (void)out;
+  nn_tensor *idx = in[0];
+  if (check_index_dtype(idx) < 0) return NULL;
+  if (idx->ndim >= NN_MAXDIM)
+    return nn_err("one_hot adds a dimension to %s, beyond the %d supported", nn_shape_str(idx),
+                  NN_MAXDIM);
+  nn_tensor *ic = nn_contiguous(idx), *r = NULL;
+  int64_t classes = a->i[0], bad;
+  if (ic && classes < 0) classes = count_classes(ic);
+  if (!ic || classes < 0) return release_all(NULL, 1, &ic);
+  if (find_bad_index(ic, classes, &bad)) {
+    nn_err("class %lld is out of range for %lld classes", (long long)bad + 1, (long long)classes);
+    return release_all(NULL, 1, &ic);
+  }
+  int64_t shape[NN_MAXDIM];
+  memcpy(shape, idx->shape, idx->ndim * sizeof *shape);
+  shape[idx->ndim] = classes;
+  r = nn_zeros(NN_I64, idx->ndim + 1, shape);
+  if (r) {
+    const int64_t *v = (const int64_t *)nn_data(ic);
+    int64_t *o = (int64_t *)nn_data(r), n = nn_numel(ic);
+    for (int64_t i = 0; i < n; i++) o[i * classes + v[i]] = 1;
+  }
+  return release_all(r, 1, &ic);
+}
+
+const nn_op nn_op_one_hot = {"one_hot", 1, one_hot_forward, NULL, NULL, NULL, false};
+
+nn_tensor *nn_one_hot(nn_tensor *idx, int64_t n) {
+  nn_attr a = {.i = {n}, .ni = 1};
+  return nn_call(&nn_op_one_hot, &idx, &a);
+}
+
+/* ======== cat and stack ======== */
+
+/* PyTorch's legacy rule: a 1-D empty tensor joins anything, and contributes nothing. */
+static bool skipped(const nn_tensor *x, int ndim) {
+  return x->ndim == 1 && x->shape[0] == 0 && ndim != 1;
+}
+
+/* The shape of cat(xs, dim) in shape, or -1 with a message naming the tensors (1-based). */
+static int cat_shape(nn_tensor *const *xs, int n, int dim, int *ndim, int64_t *shape) {
+  int ref = 0;
+  while (ref < n - 1 && xs[ref]->ndim == 1 && xs[ref]->shape[0] == 0) ref++;
+  const nn_tensor *r = xs[ref];
+  if (r->ndim == 0) return nn_errc("tensor %d is 0-dimensional and cannot be joined", ref + 1);
+  if (check_dim(r, dim) < 0) return -1;
+  *ndim = r->ndim;
+  memcpy(shape, r->shape, sizeof r->shape);
+  shape[dim] = 0;
+  for (int k = 0; k < n; k++) {
+    const nn_tensor *x = xs[k];
+    if (skipped(x, r->ndim)) continue;
+    if (x->ndim != r->ndim)
+      return nn_errc("tensor %d has shape %s and tensor %d has shape %s: dimensions differ",
+                     ref + 1, nn_shape_str(r), k + 1, nn_shape_str(x));
+    for (int d = 0; d < x->ndim; d++)
+      if (d != dim && x->shape[d] != r->shape[d])
+        return nn_errc("shapes %s and %s of tensors %d and %d do not match in dimension %d "
+                       "(%lld ~= %lld)",
+                       nn_shape_str(r), nn_shape_str(x), ref + 1, k + 1, d + 1,
+                       (long long)r->shape[d], (long long)x->shape[d]);
+    shape[dim] += x->shape[dim];
+  }
+  return 0;
+}
+
+/* The shape of stack(xs, dim): every tensor alike, one new dimension of size n at dim. */
+static int stack_shape(nn_tensor *const *xs, int n, int dim, int *ndim, int64_t *shape) {
+  const nn_tensor *r = xs[0];
+  for (int k = 1; k < n; k++)
+    if (!nn_same_shape(xs[k], r))
+      return nn_errc("tensors 1 and %d have shapes %s and %s: stack needs equal shapes", k + 1,
+                     nn_shape_str(r), nn_shape_str(xs[k]));
+  if (r->ndim >= NN_MAXDIM)
+    return nn_errc("stacking %s adds a dimension beyond the %d supported", nn_shape_str(r),
+                   NN_MAXDIM);
+  if (dim < 0 || dim > r->ndim)
+    return nn_errc("dimension %d is out of range for stacking tensors of %d dimensions", dim + 1,
+                   r->ndim);
+  *ndim = r->ndim + 1;
+  memcpy(shape, r->shape, dim * sizeof *shape);
+  shape[dim] = n;
+  memcpy(shape + dim + 1, r->shape + dim, (r->ndim - dim) * sizeof *shape);
+  return 0;
+}
+
+/* Where tensor k goes in the result: a narrow (cat) or a select (stack) of it. */
+static nn_tensor *join_place(nn_tensor *r, int dim, bool stacks, int64_t k, int64_t *offset,
+                             const nn_tensor *x) {
+  if (stacks) return nn_select(r, dim, k);
+  nn_tensor *v = nn_narrow(r, dim, *offset, x->shape[dim]);
+  *offset += x->shape[dim];
+  return v;
+}
+
+/* cat or stack (op->kern says which); the count of inputs is in i[NN_ATTR_NIN] */
+static nn_tensor *join_forward(const nn_op *op, nn_tensor *const *xs, const nn_attr *a,
+                               nn_tensor *out) {
+  (void)out;
+  bool stacks = *(const bool *)op->kern;
+  int n = (int)a->i[NN_ATTR_NIN], dim = (int)a->i[0], ndim;
+  int64_t shape[NN_MAXDIM], offset = 0;
+  if (n < 1) return nn_err("expected a non-empty list of tensors");
+  if ((stacks ? stack_shape : cat_shape)(xs, n, dim, &ndim, shape) < 0) return NULL;
+  nn_dtype dt = xs[0]->dtype;
+  for (int k = 1; k < n; k++) dt = nn_promote(dt, xs[k]->dtype);
+  nn_tensor *r = nn_empty(dt, ndim, shape);
+  for (int k = 0; r && k < n; k++) {
+    if (!stacks && skipped(xs[k], ndim)) continue;
+    nn_tensor *place = join_place(r, dim, stacks, k, &offset, xs[k]);
+    if (!place || nn_copy_(place, xs[k]) < 0) {
+      nn_release(r);
+      r = NULL;
+    }
+    nn_release(place);
+  }
+  return r;
+}
+
+static const bool cat_kern = false, stack_kern = true;
+const nn_op nn_op_cat = {"cat", -1, join_forward, NULL, NULL, &cat_kern, false};
+const nn_op nn_op_stack = {"stack", -1, join_forward, NULL, NULL, &stack_kern, false};
+
+nn_tensor *nn_cat(nn_tensor *const *xs, int n, int dim) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_calln(&nn_op_cat, n, xs, &a);
+}
+
+nn_tensor *nn_stack(nn_tensor *const *xs, int n, int dim) {
+  nn_attr a = {.i = {dim}, .ni = 1};
+  return nn_calln(&nn_op_stack, n, xs, &a);
+}
