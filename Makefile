@@ -10,7 +10,7 @@ BUILD   ?= build
 CC      ?= cc
 PKGS    := lua5.4 libcjson zlib libpng
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC -MMD -MP -I. \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -fvect-cost-model=dynamic -Wall -Wextra -fPIC -MMD -MP -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CORE_LIBS := -lopenblas -lcjson -lz -lm -lpthread -ldl
 LUA_LIBS  := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
@@ -25,14 +25,17 @@ CORE_SRC := $(wildcard nn/*.c nn/ops/*.c)
 BIND_SRC := $(wildcard nn/lua/*.c)
 VM_SRC   := $(wildcard vm/*.c)
 CTEST_SRC := $(wildcard tests/c/*.c)
+VIZ_SRC  := $(wildcard viz/*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(BUILD)/%.o)
 VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
 CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/%.o)
+VIZ_OBJ  := $(VIZ_SRC:%.c=$(BUILD)/%.o)
+VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
 
 .PHONY: all run test bench asan clean deps check-deps format
-all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core
+all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,6 +54,12 @@ $(BUILD)/relua: $(VM_OBJ) $(BIND_OBJ) $(BUILD)/libnn.a
 # The module for stock lua5.4 (and busted): the Lua API comes from the interpreter.
 $(BUILD)/nn.so: $(BIND_OBJ) $(BUILD)/libnn.a
 	$(CC) $(LDFLAGS) -shared -o $@ $(BIND_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
+
+# The live view, a module of its own so that SDL is loaded only when a view is opened (the
+# host starts in milliseconds). It reaches tensors through the nn binding's C API.
+$(BUILD)/viz/%.o: CFLAGS += $(shell pkg-config --cflags sdl2 SDL2_ttf 2>/dev/null)
+$(BUILD)/viz.so: $(VIZ_OBJ)
+	$(CC) $(LDFLAGS) -shared -o $@ $(VIZ_OBJ) $(VIZ_LIBS)
 
 $(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libnn.a
 	$(CC) $(LDFLAGS) -o $@ $(CTEST_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
@@ -89,9 +98,10 @@ asan:
 	@ASAN_OPTIONS=detect_leaks=0 RELUA_ASAN=1 bash tests/run build/asan
 
 format:
-	clang-format -i $(CORE_SRC) $(BIND_SRC) $(VM_SRC) $(CTEST_SRC) $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h tests/c/*.h)
+	clang-format -i $(CORE_SRC) $(BIND_SRC) $(VM_SRC) $(CTEST_SRC) $(VIZ_SRC) \
+	  $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h viz/*.h tests/c/*.h)
 
 clean:
 	rm -rf $(BUILD)
 
--include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(VM_OBJ:.o=.d) $(CTEST_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(VM_OBJ:.o=.d) $(CTEST_OBJ:.o=.d) $(VIZ_OBJ:.o=.d)

@@ -83,11 +83,38 @@ nn_tensor *nn_masked_fill(nn_tensor *x, nn_tensor *mask, double v);
 /* i64 result, one more dim of size n (n < 0: the largest index + 1) */
 nn_tensor *nn_one_hot(nn_tensor *idx, int64_t n);
 
-/* ---- linear algebra (ops/linalg.c), OpenBLAS for f32/f64 ---- */
-nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b); /* 1-D, 2-D, batched with broadcasting */
+/* ---- linear algebra (ops/linalg.c), OpenBLAS for f32/f64, a loop for integers; mixed
+   dtypes promote. Strided operands are read in place when a matrix dim has unit stride. ---- */
+extern const nn_op nn_op_matmul, nn_op_mm, nn_op_bmm, nn_op_outer;
+/* PyTorch's rules: 1-D . 1-D is a 0-dim dot product; a 1-D operand is a row (left) or a
+   column (right) whose dim is dropped from the result; batch dims broadcast. */
+nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b);
 nn_tensor *nn_mm(nn_tensor *a, nn_tensor *b);     /* exactly 2-D */
 nn_tensor *nn_bmm(nn_tensor *a, nn_tensor *b);    /* exactly 3-D, same batch */
 nn_tensor *nn_outer(nn_tensor *u, nn_tensor *v);
+
+/* ---- differentiable views and conversions (ops/shape.c). tensor.c's nn_view, nn_reshape,
+   ... are raw: they record nothing, for kernels' internal use. These are the same views as
+   ops, so that gradients flow through them (the result still shares the input's storage).
+   Dims are 0-based; each is checked. ---- */
+extern const nn_op nn_op_view, nn_op_reshape, nn_op_flatten, nn_op_squeeze, nn_op_unsqueeze,
+    nn_op_transpose, nn_op_permute, nn_op_narrow, nn_op_select, nn_op_expand, nn_op_contiguous,
+    nn_op_to, nn_op_clone;
+nn_tensor *nn_t_view(nn_tensor *x, int ndim, const int64_t *shape);    /* error if impossible */
+nn_tensor *nn_t_reshape(nn_tensor *x, int ndim, const int64_t *shape); /* copies if needed */
+nn_tensor *nn_t_flatten(nn_tensor *x, int start, int end); /* dims start..end into one */
+nn_tensor *nn_t_squeeze(nn_tensor *x, int d);              /* d < 0: every size-1 dim */
+nn_tensor *nn_t_unsqueeze(nn_tensor *x, int d);            /* 0 <= d <= ndim */
+nn_tensor *nn_t_transpose(nn_tensor *x, int d1, int d2);
+nn_tensor *nn_t_permute(nn_tensor *x, const int *perm); /* x->ndim dims */
+nn_tensor *nn_t_narrow(nn_tensor *x, int d, int64_t start, int64_t len);
+nn_tensor *nn_t_select(nn_tensor *x, int d, int64_t i);
+nn_tensor *nn_t_expand(nn_tensor *x, int ndim, const int64_t *shape); /* -1 keeps a size */
+/* x itself (retained) when already contiguous / of dtype dt, as the raw ones; nn_t_to carries
+   gradients between float dtypes only (to or from an integer dtype it is nn_to) */
+nn_tensor *nn_t_contiguous(nn_tensor *x);
+nn_tensor *nn_t_to(nn_tensor *x, nn_dtype dt);
+nn_tensor *nn_t_clone(nn_tensor *x);
 
 /* ---- random numbers (rng.c): one global xoshiro256** generator, seeded through splitmix64,
    the same numbers on every machine (the algorithm is documented in rng.c). Fills draw in
@@ -108,5 +135,62 @@ int nn_rng_set_state(const uint64_t s[4]);
 nn_tensor *nn_arange(double a, double b, double step, nn_dtype dt); /* a..b inclusive */
 nn_tensor *nn_linspace(double a, double b, int64_t n, nn_dtype dt);
 nn_tensor *nn_eye(int64_t n, nn_dtype dt);
+
+/* ---- activations (ops/activation.c): pointwise, floats only (integers become f32), each
+   differentiable through its derivative formula. Parameters as in PyTorch. ---- */
+#define NN_ACTIVATION_OPS(X)                                                                   \
+  X(leaky_relu) X(elu) X(gelu) X(gelu_tanh) X(silu) X(mish) X(softplus) X(hardtanh) X(relu2)  \
+      X(smelu) X(snake)
+#define NN_DECLARE_OP(name) extern const nn_op nn_op_##name;
+NN_ACTIVATION_OPS(NN_DECLARE_OP)
+nn_tensor *nn_leaky_relu(nn_tensor *x, double slope);  /* x, or slope * x below 0 */
+nn_tensor *nn_elu(nn_tensor *x, double alpha);         /* alpha (e^x - 1) below 0 */
+nn_tensor *nn_gelu(nn_tensor *x);                      /* x Phi(x), with erf */
+nn_tensor *nn_gelu_tanh(nn_tensor *x);                 /* the tanh approximation */
+nn_tensor *nn_silu(nn_tensor *x, double beta);         /* swish: x sigmoid(beta x) */
+nn_tensor *nn_mish(nn_tensor *x);                      /* x tanh(softplus(x)) */
+nn_tensor *nn_softplus(nn_tensor *x, double beta, double threshold); /* x past threshold */
+nn_tensor *nn_hardtanh(nn_tensor *x, double lo, double hi);
+nn_tensor *nn_relu2(nn_tensor *x);              /* max(x, 0)^2 */
+nn_tensor *nn_smelu(nn_tensor *x, double beta); /* (x + beta)^2 / (4 beta) on |x| <= beta */
+nn_tensor *nn_snake(nn_tensor *x, double a);    /* x + sin^2(a x) / a */
+
+/* ---- neural-net functions (ops/nnfunc.c), f32/f64 with one dtype for all operands ---- */
+extern const nn_op nn_op_linear, nn_op_linear_nobias, nn_op_softmax, nn_op_log_softmax,
+    nn_op_layer_norm, nn_op_batch_norm, nn_op_embedding;
+/* y = x W^T + b: x (..., in), W (out, in), b (out) or NULL; one GEMM onto the broadcast bias */
+nn_tensor *nn_linear(nn_tensor *x, nn_tensor *w, nn_tensor *b);
+nn_tensor *nn_softmax(nn_tensor *x, int dim);
+nn_tensor *nn_log_softmax(nn_tensor *x, int dim);
+/* over the last dim, of size d; weight and bias (d) may be NULL */
+nn_tensor *nn_layer_norm(nn_tensor *x, int64_t d, nn_tensor *weight, nn_tensor *bias,
+                         double eps);
+/* x (N, C). Training normalizes by the batch's statistics and, when running_mean/var are
+   given, moves them by momentum (the variance unbiased), as PyTorch; evaluation uses them.
+   weight, bias, running_mean and running_var (C) may each be NULL. */
+nn_tensor *nn_batch_norm(nn_tensor *x, nn_tensor *weight, nn_tensor *bias,
+                         nn_tensor *running_mean, nn_tensor *running_var, bool training,
+                         double momentum, double eps);
+/* x times a fresh mask of 0 and 1/(1-p) (x itself when not training or p = 0) */
+nn_tensor *nn_dropout(nn_tensor *x, double p, bool training);
+/* the rows idx (integer dtype, any shape, 0-based) of w (n, d): shape idx.shape + {d} */
+nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w);
+
+/* ---- losses (ops/loss.c). Targets are 0-based classes of an integer dtype (i64 or u8);
+   messages give them 1-based. cross_entropy and nll_loss: attr i[0] reduction, i[1]
+   ignore_index, f[0] label smoothing. ---- */
+typedef enum nn_reduction { NN_REDUCE_NONE, NN_REDUCE_MEAN, NN_REDUCE_SUM } nn_reduction;
+int nn_reduction_parse(const char *name); /* "none", "mean", "sum"; -1 when unknown */
+extern const nn_op nn_op_cross_entropy, nn_op_nll_loss, nn_op_bce_with_logits;
+/* logits (N, C) or (C), target (N) or (): log-softmax and NLL fused, one pass per row. Rows
+   whose target is ignore_index count for nothing (mean divides by the others). */
+nn_tensor *nn_cross_entropy(nn_tensor *logits, nn_tensor *target, nn_reduction r,
+                            double label_smoothing, int64_t ignore_index);
+nn_tensor *nn_nll_loss(nn_tensor *logp, nn_tensor *target, nn_reduction r,
+                       int64_t ignore_index);
+nn_tensor *nn_mse_loss(nn_tensor *x, nn_tensor *y, nn_reduction r); /* same shapes */
+nn_tensor *nn_l1_loss(nn_tensor *x, nn_tensor *y, nn_reduction r);
+/* max(x,0) - x y + log1p(e^-|x|): the stable binary cross-entropy of logits x */
+nn_tensor *nn_bce_with_logits(nn_tensor *x, nn_tensor *y, nn_reduction r);
 
 #endif

@@ -11,6 +11,16 @@ const nn_op *const nn_ops[] = {
     NN_UNARY_OPS(ENTRY) NN_BINARY_OPS(ENTRY) NN_COMPARE_OPS(ENTRY) & nn_op_clamp,
     &nn_op_where,
     &nn_op_sum, &nn_op_prod, &nn_op_argmax, &nn_op_argmin,
+    &nn_op_cat, &nn_op_stack, &nn_op_gather, &nn_op_scatter_add, &nn_op_index_select,
+    &nn_op_index_add, &nn_op_masked_fill, &nn_op_one_hot,
+    &nn_op_matmul, &nn_op_mm, &nn_op_bmm, &nn_op_outer,
+    &nn_op_view, &nn_op_reshape, &nn_op_flatten, &nn_op_squeeze, &nn_op_unsqueeze,
+    &nn_op_transpose, &nn_op_permute, &nn_op_narrow, &nn_op_select, &nn_op_expand,
+    &nn_op_contiguous, &nn_op_to, &nn_op_clone,
+    NN_ACTIVATION_OPS(ENTRY)
+    &nn_op_linear, &nn_op_linear_nobias, &nn_op_softmax, &nn_op_log_softmax,
+    &nn_op_layer_norm, &nn_op_batch_norm, &nn_op_embedding,
+    &nn_op_cross_entropy, &nn_op_nll_loss, &nn_op_bce_with_logits,
 };
 const int nn_nops = sizeof nn_ops / sizeof *nn_ops;
 

@@ -19,9 +19,15 @@ static const struct {
 } dtypes[NN_NDTYPES] = {
     [NN_F32] = {"f32", 4}, [NN_F64] = {"f64", 8}, [NN_I64] = {"i64", 8}, [NN_U8] = {"u8", 1}};
 
-size_t nn_dtype_size(nn_dtype dt) { return dtypes[dt].size; }
-const char *nn_dtype_name(nn_dtype dt) { return dtypes[dt].name; }
-bool nn_dtype_is_float(nn_dtype dt) { return dt == NN_F32 || dt == NN_F64; }
+size_t nn_dtype_size(nn_dtype dt) {
+  return dtypes[dt].size;
+}
+const char *nn_dtype_name(nn_dtype dt) {
+  return dtypes[dt].name;
+}
+bool nn_dtype_is_float(nn_dtype dt) {
+  return dt == NN_F32 || dt == NN_F64;
+}
 
 int nn_dtype_parse(const char *name) {
   for (int d = 0; d < NN_NDTYPES; d++)
@@ -128,7 +134,9 @@ const char *nn_dims_str(int ndim, const int64_t *shape) {
   return buf;
 }
 
-const char *nn_shape_str(const nn_tensor *t) { return nn_dims_str(t->ndim, t->shape); }
+const char *nn_shape_str(const nn_tensor *t) {
+  return nn_dims_str(t->ndim, t->shape);
+}
 
 /* Checks sizes and returns the element count, or -1 with a message. */
 static int64_t checked_numel(nn_dtype dt, int ndim, const int64_t *shape) {
@@ -150,8 +158,7 @@ nn_tensor *nn_empty(nn_dtype dt, int ndim, const int64_t *shape) {
   if (n < 0) return NULL;
   nn_storage *s = storage_new((size_t)n * nn_dtype_size(dt));
   if (!s)
-    return nn_err("out of memory allocating %s of %s", nn_dims_str(ndim, shape),
-                  nn_dtype_name(dt));
+    return nn_err("out of memory allocating %s of %s", nn_dims_str(ndim, shape), nn_dtype_name(dt));
   nn_tensor *t = header(s, dt, 0);
   storage_release(s);
   if (!t) return NULL;
@@ -173,9 +180,13 @@ nn_tensor *nn_full(nn_dtype dt, int ndim, const int64_t *shape, double v) {
   return t;
 }
 
-nn_tensor *nn_scalar(nn_dtype dt, double v) { return nn_full(dt, 0, NULL, v); }
+nn_tensor *nn_scalar(nn_dtype dt, double v) {
+  return nn_full(dt, 0, NULL, v);
+}
 
-nn_tensor *nn_empty_like(const nn_tensor *t) { return nn_empty(t->dtype, t->ndim, t->shape); }
+nn_tensor *nn_empty_like(const nn_tensor *t) {
+  return nn_empty(t->dtype, t->ndim, t->shape);
+}
 
 /* A second header over the same view: what ops return for "no change" views. */
 nn_tensor *nn_alias(nn_tensor *t) {
@@ -267,8 +278,8 @@ nn_tensor *nn_view(nn_tensor *t, int ndim, const int64_t *shape) {
                   (long long)nn_numel(t));
   int64_t stride[NN_MAXDIM];
   if (!view_strides(t, ndim, shape, stride))
-    return nn_err("cannot view %s with strides as %s without a copy (use reshape)",
-                  nn_shape_str(t), nn_dims_str(ndim, shape));
+    return nn_err("cannot view %s with strides as %s without a copy (use reshape)", nn_shape_str(t),
+                  nn_dims_str(ndim, shape));
   nn_tensor *v = nn_alias(t);
   if (!v) return NULL;
   v->ndim = ndim;
@@ -409,42 +420,93 @@ nn_tensor *nn_to(nn_tensor *t, nn_dtype dt) {
   return c;
 }
 
-/* One row of a copy: the same dtype moves bytes; different dtypes go through double,
-   which holds every f32, u8 and (below 2^53) i64 value exactly. */
-static void copy_row(char **p, const int64_t *step, int64_t n, void *ctx) {
-  const nn_dtype *dt = ctx; /* dt[0] dst, dt[1] src */
-  size_t size = nn_dtype_size(dt[0]);
-  if (dt[0] != dt[1]) {
-    for (int64_t i = 0; i < n; i++)
-      nn_store(p[0] + i * step[0], dt[0], nn_load(p[1] + i * step[1], dt[1]));
-  } else if (step[0] == (int64_t)size && step[1] == (int64_t)size) {
-    memcpy(p[0], p[1], n * size);
-  } else {
-    for (int64_t i = 0; i < n; i++) memcpy(p[0] + i * step[0], p[1] + i * step[1], size);
+/* Conversions that C does exactly and safely get a typed loop (dense: vectorized); float to
+   integer goes through nn_store, which saturates instead of being undefined. */
+#define CONVERT_ROW(TD, TS)                                                                        \
+  static void convert_##TD##_##TS(char **p, const int64_t *step, int64_t n, void *ctx) {           \
+    (void)ctx;                                                                                     \
+    char *d = p[0], *s = p[1];                                                                     \
+    if (step[0] == sizeof(TD) && step[1] == sizeof(TS))                                            \
+      for (int64_t i = 0; i < n; i++) ((TD *)d)[i] = (TD)((TS *)s)[i];                             \
+    else                                                                                           \
+      for (int64_t i = 0; i < n; i++) *(TD *)(d + i * step[0]) = (TD) * (TS *)(s + i * step[1]);   \
   }
+CONVERT_ROW(float, double)
+CONVERT_ROW(double, float)
+CONVERT_ROW(float, int64_t)
+CONVERT_ROW(double, int64_t)
+CONVERT_ROW(float, uint8_t)
+CONVERT_ROW(double, uint8_t)
+CONVERT_ROW(int64_t, uint8_t)
+
+typedef struct copy_ctx {
+  nn_dtype dst, src;
+} copy_ctx;
+
+static void copy_via_double(char **p, const int64_t *step, int64_t n, void *ctx) {
+  const copy_ctx *c = ctx;
+  for (int64_t i = 0; i < n; i++)
+    nn_store(p[0] + i * step[0], c->dst, nn_load(p[1] + i * step[1], c->src));
+}
+
+static void copy_bytes(char **p, const int64_t *step, int64_t n, void *ctx) {
+  int64_t size = (int64_t)nn_dtype_size(((const copy_ctx *)ctx)->dst);
+  if (step[0] == size && step[1] == size)
+    memcpy(p[0], p[1], n * size);
+  else
+    for (int64_t i = 0; i < n; i++) memcpy(p[0] + i * step[0], p[1] + i * step[1], size);
+}
+
+static nn_rowfn copy_rowfn(nn_dtype dst, nn_dtype src) {
+  static const nn_rowfn convert[NN_NDTYPES][NN_NDTYPES] = {
+      [NN_F32] = {[NN_F64] = convert_float_double,
+                  [NN_I64] = convert_float_int64_t,
+                  [NN_U8] = convert_float_uint8_t},
+      [NN_F64] = {[NN_F32] = convert_double_float,
+                  [NN_I64] = convert_double_int64_t,
+                  [NN_U8] = convert_double_uint8_t},
+      [NN_I64] = {[NN_U8] = convert_int64_t_uint8_t},
+  };
+  if (dst == src) return copy_bytes;
+  return convert[dst][src] ? convert[dst][src] : copy_via_double;
 }
 
 int nn_copy_(nn_tensor *dst, const nn_tensor *src) {
-  nn_dtype dt[2] = {dst->dtype, src->dtype};
+  copy_ctx c = {dst->dtype, src->dtype};
   nn_iter it;
   if (nn_iter_init(&it, 2, (const nn_tensor *[]){dst, src}) < 0) return -1;
-  nn_iter_run(&it, copy_row, dt);
+  nn_iter_run(&it, copy_rowfn(c.dst, c.src), &c);
   return 0;
 }
 
 typedef struct {
   size_t size;
-  char bytes[8]; /* the value, stored once in the tensor's dtype */
+  union {
+    uint8_t u8;
+    uint32_t u32;
+    uint64_t u64;
+    char bytes[8];
+  } v; /* the value, stored once in the tensor's dtype */
 } fill_value;
+
+#define FILL_LOOP(T, field)                                                                        \
+  if (step[0] == sizeof(T))                                                                        \
+    for (int64_t i = 0; i < n; i++) ((T *)p[0])[i] = f->v.field;                                   \
+  else                                                                                             \
+    for (int64_t i = 0; i < n; i++) *(T *)(p[0] + i * step[0]) = f->v.field;
 
 static void fill_row(char **p, const int64_t *step, int64_t n, void *ctx) {
   const fill_value *f = ctx;
-  for (int64_t i = 0; i < n; i++) memcpy(p[0] + i * step[0], f->bytes, f->size);
+  switch (f->size) {
+  case 1: FILL_LOOP(uint8_t, u8) break;
+  case 4: FILL_LOOP(uint32_t, u32) break;
+  default: FILL_LOOP(uint64_t, u64) break;
+  }
 }
 
 void nn_fill_(nn_tensor *t, double v) {
   fill_value f = {nn_dtype_size(t->dtype), {0}};
-  nn_store(f.bytes, t->dtype, v);
+  nn_store(f.v.bytes, t->dtype, v);
   nn_iter it;
   if (nn_iter_init(&it, 1, (const nn_tensor *[]){t}) < 0) return;
   nn_iter_run(&it, fill_row, &f);
@@ -459,8 +521,7 @@ int nn_broadcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *
     int64_t x = d < n - na ? 1 : a[d - (n - na)], y = d < n - nb ? 1 : b[d - (n - nb)];
     if (x != y && x != 1 && y != 1)
       return nn_errc("shapes %s and %s cannot be broadcast (dimension %d: %lld vs %lld)",
-                     nn_dims_str(na, a), nn_dims_str(nb, b), d + 1, (long long)x,
-                     (long long)y);
+                     nn_dims_str(na, a), nn_dims_str(nb, b), d + 1, (long long)x, (long long)y);
     out[d] = x == 1 ? y : x;
   }
   *nout = n;
