@@ -1,9 +1,147 @@
-/* nn/lua/lnn.c: luaopen_nn (a placeholder until the binding lands). */
+/*
+** nn/lua/lnn.c: luaopen_nn. Builds the table of C functions, then runs the Lua half,
+** stdlib/nn/init.lua, with the table as its argument.
+**
+** stdlib is found next to the code: the binary (build/relua) or module (build/nn.so) that
+** holds this function lives in build/ (or build/asan/), so stdlib is the nearest stdlib/
+** above it; RELUA_STDLIB overrides.
+** stdlib goes first on package.path, so `require "nn.optim"` finds stdlib/nn/optim.lua.
+** The table is made once per Lua state: a second require (busted resets package.loaded
+** between files) gets the same table back.
+*/
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <lauxlib.h>
 
 #include "nn/lua/lnn.h"
+#include "nn/lua/lnn_capi.h"
+
+/* The nearest <ancestor of file>/stdlib holding nn/init.lua (build/relua finds ./stdlib,
+   build/asan/relua too), into out. */
+static bool stdlib_beside(const char *file, char *out) {
+  char dir[PATH_MAX], guess[PATH_MAX + 32];
+  if (!realpath(file, dir)) return false;
+  for (int up = 0; up < 3; up++) {
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return false;
+    *slash = 0;
+    snprintf(guess, sizeof guess, "%s/stdlib/nn/init.lua", dir);
+    size_t n = strlen(dir);
+    if (access(guess, R_OK) == 0 && n + sizeof "/stdlib" <= PATH_MAX) {
+      memcpy(out, dir, n);
+      memcpy(out + n, "/stdlib", sizeof "/stdlib");
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Where stdlib is, or false when it cannot be found. */
+static bool find_stdlib(char *out) {
+  const char *env = getenv("RELUA_STDLIB");
+  if (env && *env) {
+    snprintf(out, PATH_MAX, "%s", env);
+    return true;
+  }
+  Dl_info info;
+  if (dladdr((void *)luaopen_nn, &info) && info.dli_fname && strchr(info.dli_fname, '/') &&
+      stdlib_beside(info.dli_fname, out))
+    return true;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return false;
+  exe[n] = 0;
+  return stdlib_beside(exe, out);
+}
+
+/* package.path = "<dir>/?.lua;<dir>/?/init.lua;" .. package.path, once. */
+static void prepend_path(lua_State *L, const char *dir) {
+  if (lua_getglobal(L, "package") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_getfield(L, -1, "path");
+  const char *path = lua_tostring(L, -1);
+  lua_pushfstring(L, "%s/?.lua;", dir);
+  if (!path || !strstr(path, lua_tostring(L, -1))) {
+    lua_pushfstring(L, "%s/?/init.lua;%s", dir, path ? path : "");
+    lua_concat(L, 2);
+    lua_setfield(L, -3, "path");
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+}
+
+/* package.loaded.nn = the value on top (kept), so init.lua's requires of "nn" find it. */
+static void set_loaded(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "nn");
+  lua_pop(L, 1);
+}
+
+/* A failed init.lua leaves no half-made module behind: the next require tries again. */
+static int unload(lua_State *L) {
+  lua_pushnil(L);
+  set_loaded(L);
+  lua_pop(L, 1);
+  return lua_error(L);
+}
+
+/* Runs <stdlib>/nn/init.lua with the nn table (on top) as its argument. */
+static void load_stdlib(lua_State *L) {
+  char dir[PATH_MAX];
+  if (!find_stdlib(dir)) return; /* the C functions work without their Lua half */
+  prepend_path(L, dir);
+  lua_pushfstring(L, "%s/nn/init.lua", dir);
+  const char *init = lua_tostring(L, -1);
+  if (access(init, R_OK) != 0) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (luaL_loadfile(L, init) != LUA_OK) unload(L);
+  lua_pushvalue(L, -3);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) unload(L);
+  if (lua_istable(L, -1))
+    lua_replace(L, -3); /* init.lua may return its own table */
+  else
+    lua_pop(L, 1);
+  lua_pop(L, 1); /* the path */
+}
 
 int luaopen_nn(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "nn.module") == LUA_TTABLE &&
+      lua_getfield(L, LUA_REGISTRYINDEX, "nn.ready") == LUA_TBOOLEAN) {
+    lua_pop(L, 1);
+    set_loaded(L);
+    return 1;
+  }
+  lua_settop(L, 0);
   lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "nn.module");
+  lnn_open_docs(L);
+  lnn_open_tensor(L);
+  lnn_open_create(L);
+  lnn_open_shape(L);
+  lnn_open_math(L);
+  lnn_open_reduce(L);
+  lnn_open_index(L);
+  lnn_open_linalg(L);
+  lnn_capi_register(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs");
+  lua_setfield(L, -2, "_docs");
+  set_loaded(L);
+  load_stdlib(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "nn.module");
+  set_loaded(L);
+  lua_pushboolean(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "nn.ready");
   return 1;
 }

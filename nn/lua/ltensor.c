@@ -1,0 +1,232 @@
+/*
+** nn/lua/ltensor.c: the tensor userdata: boxes, the metatable and its metamethods.
+**
+** A box holds one reference to an nn_tensor and a tag. The tag (the address of a static
+** of this file) identifies our boxes without a registry lookup: a tensor check on the hot
+** path of `a + b` is a size test and a pointer compare. Closing a box (Lua's
+** <close>) releases the tensor early and leaves NULL behind, which later uses report.
+*/
+#include <stdlib.h>
+
+#include <lauxlib.h>
+
+#include "nn/alloc.h"
+#include "nn/format.h"
+#include "nn/lua/lnn.h"
+#include "nn/ops.h"
+
+typedef struct box {
+  nn_tensor *t; /* NULL once closed */
+  const void *tag;
+} box;
+
+static const char TAG = 0;    /* &TAG marks our boxes */
+static const char MT_KEY = 0; /* registry[&MT_KEY]: the metatable, for lnn_push */
+static const size_t GC_MIN = (size_t)64 << 20;
+static size_t gc_threshold = (size_t)64 << 20; /* collect when live C memory passes this */
+
+/* ---- boxes ---- */
+
+static box *tobox(lua_State *L, int idx) {
+  box *b = lua_touserdata(L, idx); /* a light userdata has rawlen 0 */
+  return b && lua_rawlen(L, idx) == sizeof *b && b->tag == &TAG ? b : NULL;
+}
+
+bool lnn_is_tensor(lua_State *L, int idx) {
+  return tobox(L, idx) != NULL;
+}
+
+nn_tensor *lnn_test(lua_State *L, int idx) {
+  box *b = tobox(L, idx);
+  if (!b) return NULL;
+  if (!b->t) lnn_errorf(L, "tensor was closed");
+  return b->t;
+}
+
+nn_tensor *lnn_check(lua_State *L, int idx) {
+  nn_tensor *t = lnn_test(L, idx);
+  if (!t) lnn_argerror(L, idx, "a tensor");
+  return t;
+}
+
+nn_tensor *lnn_opt(lua_State *L, int idx) {
+  return lua_isnoneornil(L, idx) ? NULL : lnn_check(L, idx);
+}
+
+/* The collector sees only the small boxes; C memory is accounted here instead. When live
+   bytes pass the threshold, a full collection frees what Lua no longer references, and the
+   next threshold leaves room for twice what survived. */
+void lnn_gc_check(lua_State *L) {
+  if (nn_alloc_live() <= gc_threshold) return;
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  size_t live = nn_alloc_live();
+  gc_threshold = 2 * live > GC_MIN ? 2 * live : GC_MIN;
+}
+
+void lnn_push(lua_State *L, nn_tensor *t) {
+  if (!t) lnn_error(L, NULL);
+  box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->t = t;
+  b->tag = &TAG;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &MT_KEY);
+  lua_setmetatable(L, -2);
+  if (nn_alloc_live() > gc_threshold) lnn_gc_check(L);
+}
+
+/* An integer Lua number keeps its exact value in an i64 tensor (doubles stop at 2^53). */
+static nn_tensor *scalar_of(lua_State *L, int idx, nn_dtype dt) {
+  nn_tensor *s = nn_empty(dt, 0, NULL);
+  if (!s) lnn_error(L, NULL);
+  if (dt == NN_I64 && lua_isinteger(L, idx))
+    *(int64_t *)nn_data(s) = lua_tointeger(L, idx);
+  else
+    nn_store(nn_data(s), dt, lua_tonumber(L, idx));
+  return s;
+}
+
+nn_tensor *lnn_totensor(lua_State *L, int idx, const nn_tensor *like) {
+  nn_tensor *t = lnn_test(L, idx);
+  if (t) return nn_retain(t);
+  if (lua_type(L, idx) != LUA_TNUMBER) lnn_argerror(L, idx, "a tensor or a number");
+  bool integer = lua_isinteger(L, idx);
+  nn_dtype dt = NN_F32;
+  if (like && (integer || nn_dtype_is_float(like->dtype)))
+    dt = like->dtype;
+  else if (!like && integer)
+    dt = NN_I64;
+  return scalar_of(L, idx, dt);
+}
+
+/* ---- metamethods ---- */
+
+static int l_gc(lua_State *L) {
+  box *b = tobox(L, 1);
+  if (b) {
+    nn_release(b->t);
+    b->t = NULL;
+  }
+  return 0;
+}
+
+/* x[i]: the slice i along dim 1, or for a 1-D tensor the number itself */
+static int index_element(lua_State *L) {
+  nn_tensor *t = lnn_check(L, 1);
+  if (t->ndim == 0) return lnn_errorf(L, "a 0-dim tensor has no elements to index (use x:item())");
+  int64_t i = lnn_checkindex(L, 2, t->shape[0], 0);
+  if (t->ndim > 1) {
+    lnn_push(L, nn_t_select(t, 0, i));
+    return 1;
+  }
+  const char *p = nn_data(t) + i * t->stride[0] * (int64_t)nn_dtype_size(t->dtype);
+  if (nn_dtype_is_float(t->dtype))
+    lua_pushnumber(L, nn_load(p, t->dtype));
+  else
+    lua_pushinteger(L, nn_load_i64(p, t->dtype));
+  return 1;
+}
+
+/* Methods first (upvalue 1), then fields through getters (upvalue 2), then x[i]. */
+static int l_index(lua_State *L) {
+  switch (lua_type(L, 2)) {
+  case LUA_TSTRING:
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNIL) return 1;
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+  case LUA_TNUMBER: return index_element(L);
+  default: return lnn_argerror(L, 2, "an integer index or a field name");
+  }
+}
+
+/* x[i] = v: fills (a number) or copies into (a tensor) the slice i along dim 1. */
+static int newindex_element(lua_State *L) {
+  nn_tensor *t = lnn_check(L, 1);
+  if (t->ndim == 0)
+    return lnn_errorf(L, "a 0-dim tensor has no elements to index (use x:fill_(v))");
+  int64_t i = lnn_checkindex(L, 2, t->shape[0], 0);
+  if (!lnn_test(L, 3) && lua_type(L, 3) != LUA_TNUMBER)
+    return lnn_argerror(L, 3, "a number or a tensor");
+  nn_tensor *src = lnn_totensor(L, 3, t), *slot = nn_select(t, 0, i);
+  int rc = slot ? nn_copy_(slot, src) : -1;
+  nn_release(slot);
+  nn_release(src);
+  return rc < 0 ? lnn_error(L, NULL) : 0;
+}
+
+static int l_newindex(lua_State *L) {
+  switch (lua_type(L, 2)) {
+  case LUA_TSTRING:
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL)
+      return lnn_errorf(L, "cannot set field '%s' of a tensor", lua_tostring(L, 2));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 3);
+    lua_call(L, 2, 0);
+    return 0;
+  case LUA_TNUMBER: return newindex_element(L);
+  default: return lnn_argerror(L, 2, "an integer index or a field name");
+  }
+}
+
+static int l_len(lua_State *L) {
+  nn_tensor *t = lnn_check(L, 1);
+  if (t->ndim == 0) return lnn_errorf(L, "a 0-dim tensor has no length");
+  lua_pushinteger(L, t->shape[0]);
+  return 1;
+}
+
+static int l_tostring(lua_State *L) {
+  box *b = tobox(L, 1);
+  if (!b || !b->t) {
+    lua_pushstring(L, "tensor (closed)");
+    return 1;
+  }
+  char *s = nn_format(b->t, NULL);
+  if (!s) return luaL_error(L, "tostring: out of memory");
+  lua_pushstring(L, s);
+  free(s);
+  return 1;
+}
+
+/* ---- the metatable ---- */
+
+static void new_table_in_registry(lua_State *L, const char *key) {
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
+}
+
+static void set_method(lua_State *L, const char *name, lua_CFunction f) {
+  lua_pushcfunction(L, f);
+  lua_setfield(L, -2, name);
+}
+
+/* Creates the metatable once per state; a second luaopen_nn finds it in place. */
+void lnn_open_tensor(lua_State *L) {
+  if (!luaL_newmetatable(L, "nn.Tensor")) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &MT_KEY);
+  set_method(L, "__gc", l_gc);
+  set_method(L, "__close", l_gc);
+  set_method(L, "__len", l_len);
+  set_method(L, "__tostring", l_tostring);
+  new_table_in_registry(L, "nn.methods");
+  new_table_in_registry(L, "nn.getters");
+  lua_pushcclosure(L, l_index, 2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__index");
+  lnn_name_function(L, -1, "x[i]");
+  lua_pop(L, 1);
+  new_table_in_registry(L, "nn.setters");
+  lua_pushcclosure(L, l_newindex, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__newindex");
+  lnn_name_function(L, -1, "x[i] = v");
+  lua_pop(L, 2);
+}

@@ -1,0 +1,230 @@
+-- stdlib/nn/data.lua: nn.data, data sets and batches.
+--
+-- Files: IDX (MNIST's format, read in C), Fashion-MNIST from Debian's dataset-fashion-mnist,
+-- CSV. Toy problems made on the spot: spirals, parity, copy. And loader, which cuts tensors
+-- into (shuffled) mini-batches.
+local nn = require "nn"
+
+local data = {}
+
+local function fail(fname, fmt, ...)
+  error("nn.data." .. fname .. ": " .. string.format(fmt, ...), 0)
+end
+
+local function check_count(fname, what, n)
+  if math.type(n) ~= "integer" or n < 1 then
+    fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
+  end
+end
+
+local function file_exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+function data.idx(path)
+  return nn._load_idx(path)
+end
+
+-- ---- Fashion-MNIST ----
+
+local FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+-- where to look, in order: opts.dir, $RELUA_DATA/fashion-mnist, $RELUA_DATA, the Debian path
+local function fmnist_dirs(opts)
+  if opts.dir then return {opts.dir} end
+  local env = os.getenv("RELUA_DATA")
+  if env and env ~= "" then return {env .. "/fashion-mnist", env} end
+  return {FMNIST_DIR}
+end
+
+-- the path of one file: name.gz or name in the first directory that has it
+local function fmnist_file(dirs, name)
+  for _, dir in ipairs(dirs) do
+    for _, path in ipairs({dir .. "/" .. name .. ".gz", dir .. "/" .. name}) do
+      if file_exists(path) then return path end
+    end
+  end
+  fail("fashion_mnist", "%s/%s.gz not found; install Debian's dataset-fashion-mnist or pass "
+    .. "{dir = ...}", dirs[1], name)
+end
+
+function data.fashion_mnist(split, opts)
+  split = split or "train"
+  opts = opts or {}
+  local prefix = ({train = "train", test = "t10k"})[split]
+  if not prefix then fail("fashion_mnist", "split must be \"train\" or \"test\", not %s", tostring(split)) end
+  local dirs = fmnist_dirs(opts)
+  local images = data.idx(fmnist_file(dirs, prefix .. "-images-idx3-ubyte"))
+  local labels = data.idx(fmnist_file(dirs, prefix .. "-labels-idx1-ubyte"))
+  local n = images:size(1)
+  return images:float():div(255):view(n, -1), labels:long() + 1
+end
+
+-- ---- CSV ----
+
+local function split_line(line, sep)
+  local cells = {}
+  for cell in (line .. sep):gmatch("(.-)" .. sep:gsub("%p", "%%%0")) do
+    cells[#cells + 1] = cell:match("^%s*(.-)%s*$")
+  end
+  return cells
+end
+
+local function parse_row(path, lineno, cells, ncols)
+  if #cells ~= ncols then
+    fail("csv", "%s:%d has %d columns, expected %d", path, lineno, #cells, ncols)
+  end
+  local row = {}
+  for j, cell in ipairs(cells) do
+    local v = tonumber(cell)
+    if not v then fail("csv", "%s:%d column %d: '%s' is not a number", path, lineno, j, cell) end
+    row[j] = v
+  end
+  return row
+end
+
+-- A CSV file of numbers -> a 2-D tensor (rows x columns) and the header's names
+function data.csv(path, opts)
+  opts = opts or {}
+  local f, err = io.open(path, "r")
+  if not f then fail("csv", "%s", err) end
+  local sep, header = opts.sep or ",", opts.header ~= false
+  local rows, names, ncols, lineno = {}, nil, nil, 0
+  for line in f:lines() do
+    lineno = lineno + 1
+    line = line:gsub("\r$", "")
+    if line:match("%S") then
+      local cells = split_line(line, sep)
+      if header and not names then
+        names, ncols = cells, #cells
+      else
+        ncols = ncols or #cells
+        rows[#rows + 1] = parse_row(path, lineno, cells, ncols)
+      end
+    end
+  end
+  f:close()
+  if #rows == 0 then fail("csv", "%s has no rows of data", path) end
+  return nn.tensor(rows, opts.dtype or "f32"), names
+end
+
+-- ---- toy problems ----
+
+-- n points per class on `classes` interleaved spiral arms (CS231n's spirals):
+-- x (n*classes, 2) f32, y (n*classes) i64 in 1..classes
+function data.spirals(n, classes, opts)
+  classes = classes or 3
+  check_count("spirals", "n", n)
+  check_count("spirals", "classes", classes)
+  local noise = (opts or {}).noise or 0.2
+  local xs, ys = {}, {}
+  for c = 1, classes do
+    local r = nn.linspace(0, 1, n)
+    local t = nn.linspace((c - 1) * 4, c * 4, n) + nn.randn(n) * noise
+    xs[c] = nn.stack({r * t:sin(), r * t:cos()}, 2)
+    ys[c] = nn.full({n}, c, "i64")
+  end
+  return nn.cat(xs, 1), nn.cat(ys, 1)
+end
+
+-- n random bit strings of length len: x (n, len) f32 of 0/1, y (n) i64: 1 even, 2 odd
+function data.parity(n, len)
+  check_count("parity", "n", n)
+  check_count("parity", "len", len)
+  local x = nn.randint(0, 1, {n, len}):float()
+  local s = x:sum(2)
+  return x, (s - (s / 2):floor() * 2):long() + 1
+end
+
+-- copy task: x (n, 2 len) i64 is len symbols in 1..vocab then len blanks (vocab + 1);
+-- y is len blanks then the symbols: the model must repeat what it saw
+function data.copy_task(n, len, opts)
+  check_count("copy_task", "n", n)
+  check_count("copy_task", "len", len)
+  local vocab = (opts or {}).vocab or 8
+  local symbols = nn.randint(1, vocab, {n, len})
+  local blank = nn.full({n, len}, vocab + 1, "i64")
+  return nn.cat({symbols, blank}, 2), nn.cat({blank, symbols}, 2)
+end
+
+-- ---- loader ----
+
+local function check_tensors(list)
+  if type(list) ~= "table" or #list == 0 then fail("loader", "expected a list of tensors {x, y}") end
+  local n
+  for i, t in ipairs(list) do
+    if not nn.is_tensor(t) then fail("loader", "item %d is a %s, not a tensor", i, type(t)) end
+    if t:dim() == 0 then fail("loader", "item %d is a scalar; batches need a first dim", i) end
+    n = n or t:size(1)
+    if t:size(1) ~= n then
+      fail("loader", "item 1 has %d rows but item %d has %d", n, i, t:size(1))
+    end
+  end
+  return n
+end
+
+-- a permutation of 1..n; with a seed, the same one each time, leaving the generator as it was
+-- when relua can save its state
+local function permutation(n, seed)
+  if seed == nil then return nn.randperm(n) end
+  local saved = nn.get_rng_state and nn.get_rng_state()
+  nn.manual_seed(seed)
+  local perm = nn.randperm(n)
+  if saved then nn.set_rng_state(saved) end
+  return perm
+end
+
+local function batch_of(list, start, len, perm)
+  local out = {}
+  for i, t in ipairs(list) do
+    out[i] = perm and t:index_select(1, perm:narrow(1, start, len)) or t:narrow(1, start, len)
+  end
+  return table.unpack(out, 1, #list)
+end
+
+-- for xb, yb in nn.data.loader({x, y}, {batch, shuffle, drop_last, seed}) do ... end
+function data.loader(list, opts)
+  opts = opts or {}
+  local n = check_tensors(list)
+  local batch = opts.batch or 32
+  check_count("loader", "batch", batch)
+  local perm = opts.shuffle and permutation(n, opts.seed) or nil
+  local last = opts.drop_last and n - n % batch or n
+  local start = 1
+  return function()
+    if start > last then return nil end
+    local len = math.min(batch, last - start + 1)
+    local s = start
+    start = start + len
+    return batch_of(list, s, len, perm)
+  end
+end
+
+-- the number of batches loader will yield
+function data.num_batches(n, batch, drop_last)
+  return drop_last and n // batch or (n + batch - 1) // batch
+end
+
+nn.document("Data", {
+  {"data.idx", data.idx, "nn.data.idx(path) -> tensor",
+    "Reads an IDX file (MNIST's format, .gz or not)."},
+  {"data.fashion_mnist", data.fashion_mnist,
+    "nn.data.fashion_mnist([split=\"train\" [, {dir}]]) -> images, labels",
+    "images (N,784) f32 in [0,1], labels (N) i64 in 1..10; from " .. FMNIST_DIR
+      .. " or $RELUA_DATA."},
+  {"data.loader", data.loader,
+    "nn.data.loader({x, y}, {batch=32, shuffle=false, drop_last=false, seed}) -> iterator",
+    "for xb, yb in nn.data.loader({x, y}, {batch = 64, shuffle = true}) do ... end"},
+  {"data.csv", data.csv, "nn.data.csv(path [, {header=true, sep=\",\", dtype=\"f32\"}])",
+    "A CSV file of numbers -> a 2-D tensor and the list of column names."},
+  {"data.spirals", data.spirals, "nn.data.spirals(n [, classes=3 [, {noise=0.2}]]) -> x, y",
+    "n points per class on interleaved spiral arms: x (N,2) f32, y (N) i64 in 1..classes."},
+  {"data.parity", data.parity, "nn.data.parity(n, len) -> x, y",
+    "n random bit strings x (n,len) f32; y (n) i64 is 1 for even parity, 2 for odd."},
+  {"data.copy_task", data.copy_task, "nn.data.copy_task(n, len [, {vocab=8}]) -> x, y",
+    "Sequences of len symbols then len blanks; the target repeats the symbols after the blanks."},
+})
+
+return data

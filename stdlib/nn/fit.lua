@@ -1,0 +1,316 @@
+-- stdlib/nn/fit.lua: nn.fit, the training loop.
+--
+-- nn.fit(model, {x, y}, opts) trains for opts.epochs over shuffled mini-batches, by backprop
+-- with an optimizer (Adam by default) or by a learning rule (opts.rule), reports progress,
+-- measures validation loss and accuracy after each epoch, and can save a checkpoint after
+-- each epoch and resume from one. Ctrl-C raises "interrupted!" inside a step: it propagates;
+-- the checkpoint of the last completed epoch is intact because files are written atomically.
+local nn = require "nn"
+local data = require "nn.data"
+local serialize = require "nn.serialize"
+local optim = require "nn.optim"
+
+local F = {}
+
+local FORMAT = "relua.fit.checkpoint"
+
+local function fail(fmt, ...)
+  error("nn.fit: " .. string.format(fmt, ...), 0)
+end
+
+local now = function()
+  return nn.time and nn.time() or os.clock()
+end
+
+-- ---- options ----
+
+local function check_data(fname, d)
+  if type(d) ~= "table" or not nn.is_tensor(d[1]) or not nn.is_tensor(d[2]) then
+    fail("%s must be a table {x, y} of tensors", fname)
+  end
+  if d[1]:dim() == 0 or d[2]:dim() == 0 or d[1]:size(1) ~= d[2]:size(1) then
+    fail("%s: x has %d rows but y has %d", fname, d[1]:dim() > 0 and d[1]:size(1) or 0,
+      d[2]:dim() > 0 and d[2]:size(1) or 0)
+  end
+  return d[1], d[2]
+end
+
+local function setup(model, opts)
+  local run = {
+    epochs = opts.epochs or 1, batch = opts.batch or 128, loss = opts.loss or nn.cross_entropy,
+    rule = opts.rule, shuffle = opts.shuffle ~= false, progress = opts.progress ~= false,
+  }
+  if math.type(run.epochs) ~= "integer" or run.epochs < 0 then
+    fail("epochs must be a non-negative integer, got %s", tostring(opts.epochs))
+  end
+  if math.type(run.batch) ~= "integer" or run.batch < 1 then
+    fail("batch must be a positive integer, got %s", tostring(opts.batch))
+  end
+  if run.rule then
+    run.optim = opts.optim or run.rule.optim
+  else
+    run.optim = opts.optim or optim.Adam(model, {lr = opts.lr or 1e-3})
+  end
+  return run
+end
+
+-- opts.schedule: a schedule object, or the name of one ("linear", "cosine") over the whole run
+local function make_schedule(run, opts, n)
+  local s = opts.schedule
+  if type(s) ~= "string" then return s end
+  if not optim.schedule[s] or s == "step" then
+    fail("schedule must be \"linear\", \"cosine\" or a schedule object, not %s", s)
+  end
+  if not run.optim then fail("schedule %s needs an optimizer", s) end
+  local total = math.max(1, run.epochs * data.num_batches(n, run.batch, false))
+  return optim.schedule[s](run.optim, {total = total, warmup = opts.warmup})
+end
+
+-- ---- the live view (viz) ----
+
+-- viz hooks {on_step, on_epoch, close} when opts.viz is set and the live view can be loaded;
+-- the contract with viz is viz.fit_hooks(model, opts) -> such a table
+local function viz_hooks(model, opts)
+  if not opts.viz then return nil end
+  local ok, viz = pcall(require, "viz")
+  if not ok or type(viz) ~= "table" or type(viz.fit_hooks) ~= "function" then
+    print("nn.fit: the live view (viz) is not available; training without it")
+    return nil
+  end
+  return viz.fit_hooks(model, opts)
+end
+
+-- ---- progress ----
+
+local BAR = 20
+
+local function progress_bar(run, epoch, total_steps)
+  local tty = run.progress and nn.isatty and nn.isatty(1)
+  local bar = {shown = 0, start = now(), smoothed = nil, samples = 0, drawn = false}
+  function bar.step(step, loss, n)
+    bar.samples = bar.samples + n
+    bar.smoothed = bar.smoothed and 0.98 * bar.smoothed + 0.02 * loss or loss
+    local t = now()
+    if not tty or (t - bar.shown < 0.1 and step < total_steps) then return end
+    bar.shown, bar.drawn = t, true
+    local elapsed = t - bar.start
+    local filled = math.floor(BAR * step / total_steps)
+    local eta = elapsed / step * (total_steps - step)
+    io.write(string.format("\r%s [%s%s%s] %d/%d loss %.4f %.0f samples/s ETA %.0fs\27[K",
+      epoch, ("="):rep(math.max(0, filled - 1)), filled > 0 and ">" or "",
+      (" "):rep(BAR - filled), step, total_steps, bar.smoothed,
+      bar.samples / math.max(elapsed, 1e-9), eta))
+    io.flush()
+  end
+  function bar.finish(line)
+    if not run.progress then return end
+    io.write((bar.drawn and "\r" or "") .. line .. (bar.drawn and "\27[K" or "") .. "\n")
+    io.flush()
+    bar.drawn = false
+  end
+  -- on an error (Ctrl-C), ends the half-drawn line so the message starts on its own line
+  setmetatable(bar, {__close = function(_, err)
+    if err and bar.drawn then io.write("\n") end
+  end})
+  return bar
+end
+
+local function epoch_line(label, info)
+  local parts = {string.format("%s loss %.4f", label, info.train_loss)}
+  if info.val_loss then parts[#parts + 1] = string.format("val_loss %.4f", info.val_loss) end
+  if info.val_acc then parts[#parts + 1] = string.format("val_acc %.2f%%", 100 * info.val_acc) end
+  parts[#parts + 1] = string.format("%.1fs", info.seconds)
+  return table.concat(parts, " ")
+end
+
+-- ---- one epoch ----
+
+local function backprop_step(model, run, xb, yb)
+  run.optim:zero_grad()
+  local loss = run.loss(model(xb), yb)
+  loss:backward()
+  run.optim:step()
+  return loss:item()
+end
+
+-- hooks: the functions to call after each step
+local function train_epoch(model, run, x, y, epoch, hooks)
+  model:train()
+  local n = x:size(1)
+  local steps = data.num_batches(n, run.batch, false)
+  local label = string.format("epoch %d/%d", epoch, run.epochs)
+  local bar <close> = progress_bar(run, label, steps)
+  local total, step = 0, 0
+  for xb, yb in data.loader({x, y}, {batch = run.batch, shuffle = run.shuffle}) do
+    local loss = run.rule and run.rule:step(xb, yb) or backprop_step(model, run, xb, yb)
+    if type(loss) ~= "number" then loss = loss:item() end
+    step = step + 1
+    total = total + loss * xb:size(1)
+    bar.step(step, loss, xb:size(1))
+    if run.sched then run.sched:step() end
+    if #hooks > 0 then
+      local info = {epoch = epoch, step = step, steps = steps, loss = loss, model = model}
+      for _, h in ipairs(hooks) do h(info) end
+    end
+  end
+  return total / n, bar, label
+end
+
+-- ---- validation ----
+
+local function predict(model, run, xb)
+  if run.rule and run.rule.predict then return run.rule:predict(xb) end
+  return model(xb):argmax(2)
+end
+
+-- mean loss (nil with a rule) and accuracy (nil unless y holds class labels) on {x, y}
+local function evaluate(model, run, x, y)
+  local classes = y:dtype() == "i64"
+  local loss_sum, correct = 0, 0
+  local _ <close> = nn.no_grad()
+  local _ <close> = setmetatable({}, {__close = function() model:train() end})
+  model:eval()
+  for xb, yb in data.loader({x, y}, {batch = math.max(run.batch, 1000)}) do
+    if not run.rule then loss_sum = loss_sum + run.loss(model(xb), yb):item() * xb:size(1) end
+    if classes then correct = correct + predict(model, run, xb):eq(yb):sum():item() end
+  end
+  local n = x:size(1)
+  return not run.rule and loss_sum / n or nil, classes and correct / n or nil
+end
+
+-- ---- checkpoints ----
+
+local function add_optim_state(tensors, meta, opt)
+  local sd = opt:state_dict()
+  for k, v in pairs(sd.param_groups[1]) do
+    if k ~= "params" then meta["optim." .. k] = serialize.meta_encode(v) end
+  end
+  for i, st in pairs(sd.state) do
+    for k, v in pairs(st) do
+      local key = string.format("optim.%d.%s", i, k)
+      if nn.is_tensor(v) then tensors[key] = v else meta[key] = serialize.meta_encode(v) end
+    end
+  end
+end
+
+local function save_checkpoint(path, model, run, epoch, history)
+  local tensors, meta = {}, {format = FORMAT, epoch = epoch}
+  for name, t in pairs(model:state_dict()) do tensors["model." .. name] = t end
+  if run.optim then add_optim_state(tensors, meta, run.optim) end
+  if run.sched then meta["sched.t"] = run.sched.t end
+  if nn.get_rng_state then tensors["rng_state"] = nn.get_rng_state() end
+  for k, list in pairs(history) do meta["history." .. k] = serialize.meta_encode(list) end
+  serialize.save(path, tensors, meta)
+end
+
+-- the optimizer's state_dict rebuilt from the checkpoint's flat names
+local function optim_state(tensors, meta)
+  local sd = {state = {}, param_groups = {{}}}
+  local function slot(i)
+    sd.state[i] = sd.state[i] or {}
+    return sd.state[i]
+  end
+  for k, v in pairs(tensors) do
+    local i, field = k:match("^optim%.(%d+)%.(.+)$")
+    if i then slot(tonumber(i))[field] = v end
+  end
+  for k, v in pairs(meta) do
+    local i, field = k:match("^optim%.(%d+)%.(.+)$")
+    if i then
+      slot(tonumber(i))[field] = serialize.meta_decode(v)
+    elseif k:match("^optim%.") then
+      sd.param_groups[1][k:sub(7)] = serialize.meta_decode(v)
+    end
+  end
+  return sd
+end
+
+local function load_checkpoint(path, model, run, history)
+  local tensors, meta = nn.load(path)
+  meta = meta or {}
+  if meta.format ~= FORMAT then fail("%s is not a checkpoint of nn.fit", path) end
+  local sd = {}
+  for k, v in pairs(tensors) do
+    local name = k:match("^model%.(.+)$")
+    if name then sd[name] = v end
+  end
+  model:load_state_dict(sd)
+  if run.optim then run.optim:load_state_dict(optim_state(tensors, meta)) end
+  if run.sched and meta["sched.t"] then run.sched:load_state_dict({t = tonumber(meta["sched.t"])}) end
+  if tensors.rng_state and nn.set_rng_state then nn.set_rng_state(tensors.rng_state) end
+  for k, v in pairs(meta) do
+    local name = k:match("^history%.(.+)$")
+    if name and history[name] then
+      local list = serialize.meta_decode(v)
+      history[name] = type(list) == "table" and list or {}
+    end
+  end
+  return math.tointeger(tonumber(meta.epoch)) or 0
+end
+
+local function file_exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- ---- the loop ----
+
+-- the on_step and on_epoch functions of the tables given (opts, the live view)
+local function collect_hooks(sources)
+  local hooks = {step = {}, epoch = {}}
+  for i = 1, 2 do
+    local src = sources[i]
+    if src and src.on_step then hooks.step[#hooks.step + 1] = src.on_step end
+    if src and src.on_epoch then hooks.epoch[#hooks.epoch + 1] = src.on_epoch end
+  end
+  return hooks
+end
+
+local function run_epoch(model, run, x, y, val, epoch, hooks, history)
+  local t0 = now()
+  local train_loss, bar, label = train_epoch(model, run, x, y, epoch, hooks.step)
+  local info = {epoch = epoch, train_loss = train_loss, model = model, history = history}
+  if val then info.val_loss, info.val_acc = evaluate(model, run, val[1], val[2]) end
+  info.seconds = now() - t0
+  history.train_loss[epoch] = train_loss
+  history.val_loss[epoch] = info.val_loss
+  history.val_acc[epoch] = info.val_acc
+  history.seconds[epoch] = info.seconds
+  bar.finish(epoch_line(label, info))
+  return info
+end
+
+function F.fit(model, d, opts)
+  opts = opts or {}
+  local x, y = check_data("data", d)
+  local val = opts.val and {check_data("val", opts.val)} or nil
+  local run = setup(model, opts)
+  run.sched = make_schedule(run, opts, x:size(1))
+  local history = {train_loss = {}, val_loss = {}, val_acc = {}, seconds = {}}
+  local first = 1
+  if opts.resume and file_exists(opts.resume) then
+    first = load_checkpoint(opts.resume, model, run, history) + 1
+    if run.progress then
+      print(string.format("nn.fit: resuming from %s after epoch %d", opts.resume, first - 1))
+    end
+  end
+  local view = viz_hooks(model, opts)
+  local hooks = collect_hooks({opts, view})
+  for epoch = first, run.epochs do
+    local info = run_epoch(model, run, x, y, val, epoch, hooks, history)
+    if opts.checkpoint then save_checkpoint(opts.checkpoint, model, run, epoch, history) end
+    for _, h in ipairs(hooks.epoch) do h(info) end
+  end
+  if view and view.close then view.close() end
+  return history
+end
+
+nn.document("Training", {
+  {"fit", F.fit, "nn.fit(model, {x, y}, {epochs=1, batch=128, loss=nn.cross_entropy, optim | rule, "
+      .. "schedule, val={xv, yv}, progress=true, checkpoint, resume, on_step, on_epoch})",
+    "Trains model on shuffled mini-batches; returns history {train_loss, val_loss, val_acc, "
+      .. "seconds}."},
+})
+
+return F

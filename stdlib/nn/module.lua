@@ -1,0 +1,367 @@
+-- stdlib/nn/module.lua: nn.Module, the base class of every layer.
+--
+-- A module is a Lua table whose class is its metatable. It keeps three registries of names,
+-- filled when a field is first assigned (the class's __newindex sees it):
+--   _params   fields holding tensors made by self:parameter(t)
+--   _buffers  fields holding tensors made by self:buffer(t) (saved, never trained)
+--   _children {key =, name =} of fields holding modules; name is the state-dict prefix
+--             (Sequential keeps its children at self[1], self[2] under the names "0", "1")
+-- The registries hold names, not tensors: the values are read from the fields, so replacing
+-- a tensor (m:float()) or setting a field to nil (no bias) needs no bookkeeping.
+local nn = require "nn"
+
+local Module = {__name = "Module"}
+Module.__index = Module
+
+-- tensors made by parameter()/buffer(), so that assigning them to a field registers them
+local made = setmetatable({}, {__mode = "k"})
+
+local function fail(fname, fmt, ...)
+  error(fname .. ": " .. string.format(fmt, ...), 0)
+end
+
+local function is_module(v)
+  return type(v) == "table" and rawget(v, "_children") ~= nil
+end
+
+local function shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+
+local function join(prefix, name)
+  return prefix == "" and name or prefix .. "." .. name
+end
+
+local function add_name(list, name)
+  for _, n in ipairs(list) do
+    if n == name then return end
+  end
+  list[#list + 1] = name
+end
+
+-- ---- classes ----
+
+local function construct(cls, ...)
+  local self = setmetatable({_params = {}, _buffers = {}, _children = {}, training = true}, cls)
+  self:init(...)
+  return self
+end
+
+-- Metamethods are looked up raw in the metatable, so every class carries its own copies.
+function Module:extend(name)
+  if type(name) ~= "string" then fail("nn.Module:extend", "the class needs a name (a string)") end
+  local cls = {}
+  for k, v in pairs(self) do
+    if type(k) == "string" and k:sub(1, 2) == "__" then cls[k] = v end
+  end
+  cls.__index, cls.__name = cls, name
+  return setmetatable(cls, {__index = self, __call = construct,
+    __tostring = function() return "nn." .. name end})
+end
+
+setmetatable(Module, {__call = construct, __tostring = function() return "nn.Module" end})
+
+function Module:init() end
+
+function Module:forward()
+  fail("nn." .. self.__name, "forward is not defined (write %s:forward(x))", self.__name)
+end
+
+function Module:__call(...)
+  return self:forward(...)
+end
+
+function Module:__newindex(k, v)
+  if type(k) == "string" then
+    if made[v] == "parameter" then
+      add_name(self._params, k)
+    elseif made[v] == "buffer" then
+      add_name(self._buffers, k)
+    elseif is_module(v) then
+      self:add_module(k, v)
+    end
+  end
+  rawset(self, k, v)
+end
+
+-- ---- registration ----
+
+function Module:parameter(t)
+  if not nn.is_tensor(t) then fail("parameter", "expected a tensor, got %s", type(t)) end
+  t = t:requires_grad(true)
+  made[t] = "parameter"
+  return t
+end
+
+function Module:buffer(t)
+  if not nn.is_tensor(t) then fail("buffer", "expected a tensor, got %s", type(t)) end
+  made[t] = "buffer"
+  return t
+end
+
+function Module:add_module(name, m, key)
+  if not is_module(m) then fail("add_module", "%s is a %s, not a module", name, type(m)) end
+  key = key == nil and name or key
+  for _, c in ipairs(self._children) do
+    if c.key == key then
+      rawset(self, key, m)
+      return m
+    end
+  end
+  self._children[#self._children + 1] = {key = key, name = name}
+  rawset(self, key, m)
+  return m
+end
+
+-- ---- walking the tree ----
+
+-- {prefix, module} for self and every descendant, parents first (PyTorch's order)
+local function walk(m, prefix, out)
+  out[#out + 1] = {prefix, m}
+  for _, c in ipairs(m._children) do
+    local child = rawget(m, c.key)
+    if child then walk(child, join(prefix, c.name), out) end
+  end
+  return out
+end
+
+-- {name, tensor} of every parameter (and buffer when with_buffers), each module's parameters
+-- then its buffers, then its children's: the order of PyTorch's state_dict
+local function named_tensors(m, with_buffers, unique)
+  local out, seen = {}, {}
+  local function add(name, t)
+    if t == nil or (unique and seen[t]) then return end
+    seen[t] = true
+    out[#out + 1] = {name, t}
+  end
+  for _, e in ipairs(walk(m, "", {})) do
+    local prefix, mod = e[1], e[2]
+    for _, n in ipairs(mod._params) do add(join(prefix, n), rawget(mod, n)) end
+    if with_buffers then
+      for _, n in ipairs(mod._buffers) do add(join(prefix, n), rawget(mod, n)) end
+    end
+  end
+  return out
+end
+Module._named_state = function(m) return named_tensors(m, true, false) end
+
+local function iterate(list)
+  local i = 0
+  return function()
+    i = i + 1
+    local e = list[i]
+    if e then return e[1], e[2] end
+  end
+end
+
+function Module:parameters()
+  local list = {}
+  for i, e in ipairs(named_tensors(self, false, true)) do list[i] = e[2] end
+  return list
+end
+
+function Module:named_parameters()
+  return iterate(named_tensors(self, false, true))
+end
+
+function Module:children()
+  local list = {}
+  for _, c in ipairs(self._children) do list[#list + 1] = rawget(self, c.key) end
+  return list
+end
+
+function Module:named_children()
+  local list = {}
+  for _, c in ipairs(self._children) do list[#list + 1] = {c.name, rawget(self, c.key)} end
+  return iterate(list)
+end
+
+function Module:modules()
+  local list = {}
+  for i, e in ipairs(walk(self, "", {})) do list[i] = e[2] end
+  return list
+end
+
+function Module:named_modules()
+  return iterate(walk(self, "", {}))
+end
+
+function Module:num_params()
+  local n = 0
+  for _, p in ipairs(self:parameters()) do n = n + p:numel() end
+  return n
+end
+
+-- ---- modes and gradients ----
+
+function Module:train(mode)
+  if mode == nil then mode = true end
+  for _, e in ipairs(walk(self, "", {})) do rawset(e[2], "training", mode and true or false) end
+  return self
+end
+
+function Module:eval()
+  return self:train(false)
+end
+
+function Module:zero_grad()
+  for _, p in ipairs(self:parameters()) do p.grad = nil end
+end
+
+-- ---- state dicts ----
+
+function Module:state_dict()
+  local sd = {}
+  for _, e in ipairs(named_tensors(self, true, false)) do sd[e[1]] = e[2] end
+  return sd
+end
+
+-- what is wrong with sd for this model: lists of missing and unexpected keys, and mismatches
+local function compare_state(own, sd)
+  local missing, unexpected, bad, known = {}, {}, {}, {}
+  for _, e in ipairs(own) do
+    local name, t = e[1], e[2]
+    local src = sd[name]
+    known[name] = true
+    if src == nil then
+      missing[#missing + 1] = name
+    elseif not nn.is_tensor(src) then
+      bad[#bad + 1] = string.format("%s is a %s, not a tensor", name, type(src))
+    elseif shape_str(src) ~= shape_str(t) then
+      bad[#bad + 1] = string.format("shape mismatch for %s: %s in the file vs %s in the model",
+        name, shape_str(src), shape_str(t))
+    end
+  end
+  for k in pairs(sd) do
+    if not known[k] then unexpected[#unexpected + 1] = tostring(k) end
+  end
+  table.sort(unexpected)
+  return missing, unexpected, bad
+end
+
+-- Copies the tensors of sd into the model's (in place, converting dtypes). Shape mismatches
+-- are errors; missing and unexpected keys too when strict (the default), else they are
+-- returned. Nothing is copied when there is an error.
+function Module:load_state_dict(sd, strict)
+  if type(sd) ~= "table" then fail("load_state_dict", "expected a table, got %s", type(sd)) end
+  if strict == nil then strict = true end
+  local own = named_tensors(self, true, false)
+  local missing, unexpected, bad = compare_state(own, sd)
+  local problems = {}
+  if strict and #missing > 0 then
+    problems[#problems + 1] = "missing keys: " .. table.concat(missing, ", ")
+  end
+  if strict and #unexpected > 0 then
+    problems[#problems + 1] = "unexpected keys: " .. table.concat(unexpected, ", ")
+  end
+  table.move(bad, 1, #bad, #problems + 1, problems)
+  if #problems > 0 then fail("load_state_dict", "%s", table.concat(problems, "; ")) end
+  nn.no_grad(function()
+    for _, e in ipairs(own) do
+      if sd[e[1]] ~= nil then e[2]:copy_(sd[e[1]]) end
+    end
+  end)
+  return missing, unexpected
+end
+
+-- ---- dtypes ----
+
+local function is_float(t)
+  local d = t:dtype()
+  return d == "f32" or d == "f64"
+end
+
+-- Replaces float parameters and buffers by converted copies (an optimizer made before holds
+-- the old tensors: make it after).
+function Module:to(dtype)
+  for _, e in ipairs(walk(self, "", {})) do
+    local m = e[2]
+    for _, n in ipairs(m._params) do
+      local t = rawget(m, n)
+      if t and t:dtype() ~= dtype then
+        local q = t:detach():to(dtype)
+        if t.requires_grad then q:requires_grad(true) end
+        made[q] = "parameter"
+        rawset(m, n, q)
+      end
+    end
+    for _, n in ipairs(m._buffers) do
+      local t = rawget(m, n)
+      if t and is_float(t) and t:dtype() ~= dtype then
+        local q = t:to(dtype)
+        made[q] = "buffer"
+        rawset(m, n, q)
+      end
+    end
+  end
+  return self
+end
+
+function Module:float() return self:to("f32") end
+function Module:double() return self:to("f64") end
+
+-- ---- printing ----
+
+-- the part inside the parentheses; by default the shapes of the module's own parameters
+function Module:extra_repr()
+  local parts = {}
+  for _, n in ipairs(self._params) do
+    local t = rawget(self, n)
+    if t then parts[#parts + 1] = n .. "=" .. shape_str(t) end
+  end
+  return table.concat(parts, ", ")
+end
+
+local function repr(m, indent)
+  local extra = m:extra_repr()
+  if #m._children == 0 then return m.__name .. "(" .. extra .. ")" end
+  local lines = {m.__name .. "("}
+  local inner = indent .. "  "
+  if extra ~= "" then lines[#lines + 1] = inner .. extra end
+  for _, c in ipairs(m._children) do
+    local child = rawget(m, c.key)
+    if child then lines[#lines + 1] = inner .. "(" .. c.name .. "): " .. repr(child, inner) end
+  end
+  lines[#lines + 1] = indent .. ")"
+  return table.concat(lines, "\n")
+end
+
+function Module:__tostring()
+  return repr(self, "")
+end
+
+Module.is_module = is_module
+
+nn.document("Modules", {
+  {"Module", Module, "nn.Module:extend(name) -> class",
+    "The base of every layer: Cls = nn.Module:extend(\"Cls\"); define Cls:init(...) and "
+      .. "Cls:forward(x); Cls(...) makes one, m(x) calls m:forward(x)."},
+  {"Module:parameter", Module.parameter, "self.w = self:parameter(t) -> t",
+    "Marks t as a trained parameter (requires_grad) so that assigning it registers it."},
+  {"Module:buffer", Module.buffer, "self.b = self:buffer(t) -> t",
+    "Marks t as saved state that is not trained (BatchNorm's running statistics)."},
+  {"Module:add_module", Module.add_module, "m:add_module(name, child) -> child",
+    "Registers a child module under name (assigning a module to a field does the same)."},
+  {"Module:parameters", Module.parameters, "m:parameters() -> list",
+    "Every parameter of m and its children, in registration order, shared ones once."},
+  {"Module:named_parameters", Module.named_parameters, "m:named_parameters() -> iterator",
+    "for name, p in m:named_parameters() do: names as in PyTorch (\"0.weight\", \"fc1.bias\")."},
+  {"Module:children", Module.children, "m:children() -> list", "The direct child modules."},
+  {"Module:modules", Module.modules, "m:modules() -> list", "m and all its descendants."},
+  {"Module:train", Module.train, "m:train([mode=true]) -> m",
+    "Sets training mode (m.training) on m and its descendants (Dropout, BatchNorm)."},
+  {"Module:eval", Module.eval, "m:eval() -> m", "Sets evaluation mode: m:train(false)."},
+  {"Module:zero_grad", Module.zero_grad, "m:zero_grad()",
+    "Sets the .grad of every parameter to nil."},
+  {"Module:state_dict", Module.state_dict, "m:state_dict() -> {name = tensor}",
+    "Parameters and buffers by PyTorch name; the tensors share storage with the model's."},
+  {"Module:load_state_dict", Module.load_state_dict,
+    "m:load_state_dict(sd [, strict=true]) -> missing, unexpected",
+    "Copies sd's tensors into the model; missing/unexpected keys are errors when strict."},
+  {"Module:num_params", Module.num_params, "m:num_params() -> n",
+    "The number of trained numbers in m."},
+  {"Module:to", Module.to, "m:to(dtype) -> m",
+    "Converts float parameters and buffers to dtype (m:float(), m:double())."},
+})
+
+return Module

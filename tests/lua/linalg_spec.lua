@@ -1,0 +1,38 @@
+-- tests/lua/linalg_spec.lua: matrix products.
+describe("linear algebra", function()
+  local a = nn.tensor{{1, 2, 3}, {4, 5, 6}}
+  local b = nn.tensor{{1, 0}, {0, 1}, {1, 1}}
+  it("matmul of matrices", function()
+    th.same(nn.matmul(a, b), {{4, 5}, {10, 11}})
+    th.same(a:matmul(b), {{4, 5}, {10, 11}})
+    th.same(a:mm(b), {{4, 5}, {10, 11}})
+  end)
+  it("matmul with vectors", function()
+    th.same(a:matmul(nn.tensor{1, 1, 1}), {6, 15})
+    th.same(nn.tensor{1, 1}:matmul(a), {5, 7, 9})
+    th.same(nn.tensor{1, 2}:matmul(nn.tensor{3, 4}), 11)
+  end)
+  it("matmul broadcasts batches", function()
+    local x = nn.ones(4, 2, 3)
+    local y = x:matmul(b)
+    assert.equal("{4,2,2}", th.shape(y))
+    th.same(y[4], {{2, 2}, {2, 2}})
+  end)
+  it("bmm and outer", function()
+    local x = nn.stack{a, a}
+    local y = nn.stack{b, b * 2}
+    local z = nn.bmm(x, y)
+    th.same(z[2], {{8, 10}, {20, 22}})
+    th.same(nn.outer(nn.tensor{1, 2}, nn.tensor{3, 4, 5}), {{3, 4, 5}, {6, 8, 10}})
+  end)
+  it("works on transposed views and f64", function()
+    th.same(a:t():matmul(a), {{17, 22, 27}, {22, 29, 36}, {27, 36, 45}})
+    assert.equal("f64", a:double():matmul(b:double()):dtype())
+  end)
+  it("reports mismatched shapes", function()
+    th.fails(function() nn.matmul(nn.zeros(2, 3), nn.zeros(4, 5)) end,
+      "nn.matmul: shapes {2,3} and {4,5} do not match (3 ~= 4)")
+    th.fails(function() nn.mm(nn.zeros(3), nn.zeros(3, 3)) end, "nn.mm:")
+    th.fails(function() nn.matmul(a, 2) end, "nn.matmul:", "tensor")
+  end)
+end)

@@ -1,0 +1,59 @@
+-- tests/lua/memory_spec.lua: the collector sees the C memory of tensors; <close> frees early.
+local function rss_mb()
+  local f = io.open("/proc/self/statm")
+  if not f then return nil end
+  local _, resident = f:read("n", "n")
+  f:close()
+  return resident * 4096 / 2 ^ 20
+end
+
+describe("memory", function()
+  it("stays flat in a loop of temporary 1 MB tensors", function()
+    if not rss_mb() then return end -- no /proc: nothing to measure
+    if os.getenv("RELUA_ASAN") then return end -- ASan's quarantine keeps freed memory
+    collectgarbage()
+    local before = rss_mb()
+    local peak = before
+    for i = 1, 3000 do -- 3 GB in all, were nothing freed
+      local t = nn.zeros(262144) -- 1 MB of f32, touched
+      if i % 100 == 0 then peak = math.max(peak, rss_mb()) end
+    end
+    assert.is_true(peak < 200, ("RSS reached %.0f MB"):format(peak))
+    assert.is_true(peak - before < 170, ("RSS grew by %.0f MB"):format(peak - before))
+  end)
+  it("nn.memory counts live bytes", function()
+    collectgarbage()
+    local live = nn.memory()
+    local t = nn.zeros(1024, 1024)
+    assert.is_true(nn.memory() - live >= 4 * 2 ^ 20)
+    t = nil -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(nn.memory() - live < 2 ^ 20)
+  end)
+  it("<close> releases a tensor early", function()
+    collectgarbage()
+    local live = nn.memory()
+    local keep
+    do
+      local t <close> = nn.zeros(1024, 1024)
+      keep = t
+      assert.is_true(nn.memory() - live >= 4 * 2 ^ 20)
+    end
+    assert.is_true(nn.memory() - live < 2 ^ 20) -- freed without a collection
+    th.fails(function() return keep + 1 end, "nn.add: tensor was closed")
+    th.fails(function() return keep:sum() end, "nn.sum: tensor was closed")
+    th.fails(function() return #keep end, "tensor was closed")
+    assert.truthy(tostring(keep):find("closed"))
+  end)
+  it("views keep their storage alive", function()
+    local v
+    do
+      local t = nn.range(1, 4, "f32")
+      v = t:view(2, 2)
+    end
+    collectgarbage()
+    collectgarbage()
+    th.same(v, {{1, 2}, {3, 4}})
+  end)
+end)
