@@ -170,11 +170,12 @@ static int push(pass *p, nn_node *n) {
   return 0;
 }
 
-/* Adds g into *slot: the first gradient is kept (copied if someone else holds it), later
-   ones are added in place. */
+/* Adds g into *slot: the first gradient is kept (copied if anyone else holds it or its
+   memory, since later gradients are added into it in place). */
 static int accumulate(nn_tensor **slot, nn_tensor *g) {
   if (!*slot) {
-    *slot = g->refs == 1 && nn_is_contiguous(g) ? nn_retain(g) : nn_clone(g);
+    bool alone = g->refs == 1 && g->storage->refs == 1 && nn_is_contiguous(g);
+    *slot = alone ? nn_retain(g) : nn_clone(g);
     return *slot ? 0 : -1;
   }
   return nn_call_into(&nn_op_add, *slot, (nn_tensor *[]){*slot, g}, NULL);
@@ -258,6 +259,7 @@ static int step(pass *p, nn_node *n) {
   nn_tensor *gin[nin > 0 ? nin : 1];
   for (int k = 0; k < nin; k++) need[k] = n->ctx.in[k]->requires_grad, gin[k] = NULL;
   if (g && rc == 0) rc = n->ctx.op->vjp(&n->ctx, g, need, gin);
+  nn_release(g); /* before routing: a gradient passed through unchanged can then be kept */
   for (int k = 0; k < nin; k++) {
     nn_tensor *t = n->ctx.in[k];
     if (rc == 0 && gin[k] && need[k]) {
@@ -267,7 +269,6 @@ static int step(pass *p, nn_node *n) {
     nn_release(gin[k]);
     if (t->grad_fn && --t->grad_fn->pending == 0 && push(p, t->grad_fn) < 0) rc = -1;
   }
-  nn_release(g);
   if (!p->retain) node_free_buffers(n);
   return rc;
 }

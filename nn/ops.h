@@ -115,6 +115,12 @@ nn_tensor *nn_t_expand(nn_tensor *x, int ndim, const int64_t *shape); /* -1 keep
 nn_tensor *nn_t_contiguous(nn_tensor *x);
 nn_tensor *nn_t_to(nn_tensor *x, nn_dtype dt);
 nn_tensor *nn_t_clone(nn_tensor *x);
+/* For VJPs that return views of their output gradient g (reshaped, narrowed...): autograd
+   adds later gradients in place into one it keeps, so such a view may stand only if nothing
+   else holds g's memory. Call nn_grad_alone(g) before making views; nn_grad_unshare then
+   returns v, or a copy of it when v shares memory with a g that was not alone (consumes v). */
+bool nn_grad_alone(const nn_tensor *g);
+nn_tensor *nn_grad_unshare(nn_tensor *v, const nn_tensor *g, bool alone);
 
 /* ---- random numbers (rng.c): one global xoshiro256** generator, seeded through splitmix64,
    the same numbers on every machine (the algorithm is documented in rng.c). Fills draw in

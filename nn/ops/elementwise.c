@@ -296,8 +296,9 @@ static int partial_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_te
   for (int k = first_operand(c->op); k < c->nin; k++) {
     if (!need[k]) continue;
     nn_tensor *g = partial(c, k - first_operand(c->op), gout);
-    gin[k] = g ? nn_sum_to(g, c->in[k]) : NULL;
-    nn_release(g);
+    nn_tensor *s = g ? nn_sum_to(g, c->in[k]) : NULL;
+    gin[k] = s ? nn_to(s, c->in[k]->dtype) : NULL; /* f32 input, f64 partner: f32 grad */
+    nn_release(g), nn_release(s);
     if (!gin[k]) return -1;
   }
   return 0;

@@ -13,10 +13,12 @@
 ** Every index is checked against its size before any memory is read or written, and
 ** messages report indices 1-based, as the user wrote them.
 **
-** Backward, for when autograd comes: cat's VJP narrows the gradient, stack's selects it,
-** gather's is scatter_add into zeros, index_select's is index_add into zeros, scatter_add
-** and index_add pass the gradient to x and gather/index_select it for the source,
-** masked_fill's is masked_fill(g, mask, 0) summed back to x's shape.
+** Backward: cat's VJP narrows the gradient, stack's selects it, gather's is scatter_add
+** into zeros, index_select's is index_add into zeros, scatter_add and index_add pass the
+** gradient to x and gather/index_select it for the source, masked_fill's is
+** masked_fill(g, mask, 0) summed back to x's shape; all run the kernels above. Every op but
+** one_hot is linear in its data, so its JVP is the op run on the tangents. Integer indices
+** and masks get no gradient.
 */
 #include <string.h>
 
@@ -101,6 +103,35 @@ static nn_tensor *corner_view(nn_tensor *src, const nn_tensor *like) {
 static nn_tensor *release_all(nn_tensor *r, int n, nn_tensor **tmp) {
   for (int k = 0; k < n; k++) nn_release(tmp[k]);
   return r;
+}
+
+/* ======== derivatives shared by the ops ======== */
+
+/* g in x's dtype (an input of another float dtype was promoted); consumes g */
+static nn_tensor *in_dtype_of(nn_tensor *g, const nn_tensor *x) {
+  if (!g || g->dtype == x->dtype) return g;
+  nn_tensor *r = nn_to(g, x->dtype);
+  nn_release(g);
+  return r;
+}
+
+/* Every op here but one_hot is linear in its data inputs (all inputs of cat and stack, all
+   but input 1, the index or mask, of the others): its tangent is the op itself run on the
+   tangents, zeros standing in for inputs without one, and masked_fill filling in 0. */
+static nn_tensor *linear_jvp(const nn_ctx *c, nn_tensor *const *tin) {
+  bool joins = c->op->nin < 0, ok = true;
+  nn_tensor *t[c->nin], *r = NULL;
+  for (int k = 0; k < c->nin; k++) {
+    nn_tensor *x = c->in[k];
+    t[k] = !joins && k == 1 ? nn_retain(x)
+           : tin[k]         ? nn_retain(tin[k])
+                            : nn_zeros(x->dtype, x->ndim, x->shape);
+    ok = ok && t[k];
+  }
+  nn_attr a = c->attr;
+  a.f[0] = 0;
+  if (ok) r = nn_calln(c->op, c->nin, t, &a);
+  return release_all(r, c->nin, t);
 }
 
 /* ======== the gather kernel: out = x[..., idx, ...] ======== */
@@ -237,8 +268,40 @@ static nn_tensor *scatter_add_forward(const nn_op *op, nn_tensor *const *in, con
   return scatter_into(x, dim, idx, src, out);
 }
 
-const nn_op nn_op_gather = {"gather", 2, gather_forward, NULL, NULL, NULL, false};
-const nn_op nn_op_scatter_add = {"scatter_add", 3, scatter_add_forward, NULL, NULL, NULL, false};
+/* g added back where each element was gathered from: scatter_add into zeros */
+static int gather_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  if (!need[0]) return 0;
+  nn_tensor *x = c->in[0], *z = nn_zeros(x->dtype, x->ndim, x->shape);
+  gin[0] = z ? scatter_into(z, (int)c->attr.i[0], c->in[1], gout, z) : NULL;
+  nn_release(z);
+  return gin[0] ? 0 : -1;
+}
+
+/* x's gradient is g; the source's is g gathered at the index, in the corner of zeros of the
+   source's shape that the index covered */
+static int scatter_add_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  nn_tensor *idx = c->in[1], *src = c->in[2];
+  if (need[0]) gin[0] = nn_retain(gout);
+  if (!need[2]) return 0;
+  nn_tensor *picked = nn_empty(gout->dtype, idx->ndim, idx->shape);
+  if (picked && run_gather(picked, gout, (int)c->attr.i[0], idx) < 0) {
+    nn_release(picked);
+    picked = NULL;
+  }
+  if (picked && nn_same_shape(idx, src)) {
+    gin[2] = in_dtype_of(picked, src);
+  } else if (picked) {
+    nn_tensor *z = nn_zeros(src->dtype, src->ndim, src->shape);
+    nn_tensor *corner = z ? corner_view(z, idx) : NULL;
+    gin[2] = corner && nn_copy_(corner, picked) == 0 ? nn_retain(z) : NULL;
+    release_all(NULL, 3, (nn_tensor *[]){z, corner, picked});
+  }
+  return gin[2] ? 0 : -1;
+}
+
+const nn_op nn_op_gather = {"gather", 2, gather_forward, gather_vjp, linear_jvp, NULL, false};
+const nn_op nn_op_scatter_add = {
+    "scatter_add", 3, scatter_add_forward, scatter_add_vjp, linear_jvp, NULL, false};
 
 nn_tensor *nn_gather(nn_tensor *x, int dim, nn_tensor *idx) {
   nn_attr a = {.i = {dim}, .ni = 1};
@@ -309,8 +372,38 @@ static nn_tensor *index_add_forward(const nn_op *op, nn_tensor *const *in, const
   return release_all(r, 1, &iv);
 }
 
-const nn_op nn_op_index_select = {"index_select", 2, index_select_forward, NULL, NULL, NULL, false};
-const nn_op nn_op_index_add = {"index_add", 3, index_add_forward, NULL, NULL, NULL, false};
+/* g added back into the selected slices: index_add into zeros */
+static int index_select_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  if (!need[0]) return 0;
+  int dim = (int)c->attr.i[0];
+  nn_tensor *x = c->in[0], *z = nn_zeros(x->dtype, x->ndim, x->shape);
+  nn_tensor *iv = z ? index_view(c->in[1], dim, gout) : NULL;
+  gin[0] = iv ? scatter_into(z, dim, iv, gout, z) : NULL;
+  release_all(NULL, 2, (nn_tensor *[]){z, iv});
+  return gin[0] ? 0 : -1;
+}
+
+/* x's gradient is g; the source's is the slices of g it was added to: index_select */
+static int index_add_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  int dim = (int)c->attr.i[0];
+  nn_tensor *src = c->in[2];
+  if (need[0]) gin[0] = nn_retain(gout);
+  if (!need[2]) return 0;
+  nn_tensor *r = nn_empty(gout->dtype, src->ndim, src->shape);
+  nn_tensor *iv = r ? index_view(c->in[1], dim, r) : NULL;
+  if (!iv || run_gather(r, gout, dim, iv) < 0) {
+    nn_release(r);
+    r = NULL;
+  }
+  nn_release(iv);
+  gin[2] = in_dtype_of(r, src);
+  return gin[2] ? 0 : -1;
+}
+
+const nn_op nn_op_index_select = {
+    "index_select", 2, index_select_forward, index_select_vjp, linear_jvp, NULL, false};
+const nn_op nn_op_index_add = {"index_add", 3,    index_add_forward, index_add_vjp, linear_jvp,
+                               NULL,        false};
 
 nn_tensor *nn_index_select(nn_tensor *x, int dim, nn_tensor *idx) {
   nn_attr a = {.i = {dim}, .ni = 1};
@@ -364,7 +457,17 @@ static nn_tensor *masked_fill_forward(const nn_op *op, nn_tensor *const *in, con
   return r;
 }
 
-const nn_op nn_op_masked_fill = {"masked_fill", 2, masked_fill_forward, NULL, NULL, NULL, false};
+/* g where x was kept, 0 where it was filled, summed back over the dims the mask added */
+static int masked_fill_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  if (!need[0]) return 0;
+  nn_tensor *kept = nn_masked_fill(gout, c->in[1], 0);
+  gin[0] = kept ? nn_sum_to(kept, c->in[0]) : NULL;
+  nn_release(kept);
+  return gin[0] ? 0 : -1;
+}
+
+const nn_op nn_op_masked_fill = {
+    "masked_fill", 2, masked_fill_forward, masked_fill_vjp, linear_jvp, NULL, false};
 
 nn_tensor *nn_masked_fill(nn_tensor *x, nn_tensor *mask, double v) {
   nn_attr a = {.f = {v}};
@@ -504,9 +607,30 @@ static nn_tensor *join_forward(const nn_op *op, nn_tensor *const *xs, const nn_a
   return r;
 }
 
+/* Each input's part of g: the narrow (cat) or select (stack) where it was copied to (views
+   of g, disjoint, so that autograd may keep each as the input's gradient). */
+static int join_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  bool stacks = *(const bool *)c->op->kern, alone = nn_grad_alone(gout);
+  int dim = (int)c->attr.i[0];
+  int64_t offset = 0;
+  for (int k = 0; k < c->nin; k++) {
+    nn_tensor *x = c->in[k], *place;
+    if (!stacks && skipped(x, gout->ndim))
+      place = need[k] ? nn_zeros(x->dtype, x->ndim, x->shape) : NULL;
+    else
+      place = join_place(gout, dim, stacks, k, &offset, x);
+    if (!need[k]) {
+      nn_release(place);
+      continue;
+    }
+    if (!(gin[k] = nn_grad_unshare(in_dtype_of(place, x), gout, alone))) return -1;
+  }
+  return 0;
+}
+
 static const bool cat_kern = false, stack_kern = true;
-const nn_op nn_op_cat = {"cat", -1, join_forward, NULL, NULL, &cat_kern, false};
-const nn_op nn_op_stack = {"stack", -1, join_forward, NULL, NULL, &stack_kern, false};
+const nn_op nn_op_cat = {"cat", -1, join_forward, join_vjp, linear_jvp, &cat_kern, false};
+const nn_op nn_op_stack = {"stack", -1, join_forward, join_vjp, linear_jvp, &stack_kern, false};
 
 nn_tensor *nn_cat(nn_tensor *const *xs, int n, int dim) {
   nn_attr a = {.i = {dim}, .ni = 1};

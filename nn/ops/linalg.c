@@ -10,8 +10,10 @@
 ** (a Linear layer on (batch, time, features)), the whole product is one GEMM. Integers
 ** multiply in a plain loop, wrapping as PyTorch's do; mixed dtypes promote.
 **
-** Backward, for when autograd comes: for C = A B, dA = dC B^T and dB = A^T dC, matmuls of
-** transposed views, summed over broadcast batch dims; outer's are matrix-vector products.
+** Backward: for C = A B, dA = dC B^T and dB = A^T dC, matmuls of transposed views on the
+** operands seen as matrix stacks, summed over the batch dims each operand was broadcast
+** along (a weight shared by a batch gets one GEMM over the folded batch); outer's are
+** matrix-vector products. Forward mode: dC = dA B + A dB.
 */
 #include <cblas.h>
 #include <limits.h>
@@ -259,11 +261,89 @@ static nn_tensor *product_forward(const nn_op *op, nn_tensor *const *in, const n
   return r;
 }
 
+/* ======== derivatives ======== */
+
+/* A stack of matrices with its last two dims swapped (a view). */
+static nn_tensor *transposed(nn_tensor *m) {
+  return nn_transpose(m, m->ndim - 2, m->ndim - 1);
+}
+
+/* dA = dC B^T, for the matrix stacks A, B and dC; batch dims broadcast as in the forward */
+static nn_tensor *grad_left(nn_tensor *gm, nn_tensor *bm) {
+  nn_tensor *bt = transposed(bm), *r = bt ? nn_matmul(gm, bt) : NULL;
+  nn_release(bt);
+  return r;
+}
+
+/* dB = A^T dC. When B is one matrix and A a stack (a Linear layer's weight), the batch
+   folds into the rows: one GEMM instead of one per batch and a sum over them. */
+static nn_tensor *grad_right(nn_tensor *am, const nn_tensor *bm, nn_tensor *gm) {
+  int nd = am->ndim;
+  nn_tensor *a2 = NULL, *g2 = NULL, *at = NULL, *r = NULL;
+  if (nd > 2 && bm->ndim == 2) { /* every batch dim of dC is A's */
+    int64_t rows = 1;
+    for (int d = 0; d < nd - 1; d++) rows *= am->shape[d];
+    a2 = nn_reshape(am, 2, (int64_t[]){rows, am->shape[nd - 1]});
+    g2 = a2 ? nn_reshape(gm, 2, (int64_t[]){rows, gm->shape[nd - 1]}) : NULL;
+  } else {
+    a2 = nn_retain(am), g2 = nn_retain(gm);
+  }
+  if ((at = g2 ? transposed(a2) : NULL)) r = nn_matmul(at, g2);
+  nn_release(a2), nn_release(g2), nn_release(at);
+  return r;
+}
+
+/* g (the gradient of the matrix stack m) summed over the batch dims m was broadcast along,
+   then shaped and typed as the operand x that m was made from; consumes g */
+static nn_tensor *to_operand(nn_tensor *g, const nn_tensor *m, const nn_tensor *x) {
+  nn_tensor *s = g ? nn_sum_to(g, m) : NULL, *r = s ? nn_reshape(s, x->ndim, x->shape) : NULL;
+  nn_tensor *typed = r ? nn_to(r, x->dtype) : NULL;
+  nn_release(g), nn_release(s), nn_release(r);
+  return typed;
+}
+
+/* For C = A B: dA = dC B^T and dB = A^T dC, on the operands seen as matrix stacks (1-D ones
+   as a row or a column, as the forward does), with dC reshaped to match. */
+static int product_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  product kind = *(const product *)c->op->kern;
+  nn_tensor *a = c->in[0], *b = c->in[1], *am = NULL, *bm = NULL, *gm = NULL;
+  int nb;
+  int64_t shape[NN_MAXDIM + 2];
+  int rc = as_matrices(kind, a, b, &am, &bm);
+  if (rc == 0) rc = batch_shape(a, b, am, bm, &nb, shape);
+  if (rc == 0) {
+    shape[nb] = am->shape[am->ndim - 2], shape[nb + 1] = bm->shape[bm->ndim - 1];
+    rc = (gm = nn_reshape(gout, nb + 2, shape)) ? 0 : -1;
+  }
+  if (rc == 0 && need[0]) rc = (gin[0] = to_operand(grad_left(gm, bm), am, a)) ? 0 : -1;
+  if (rc == 0 && need[1]) rc = (gin[1] = to_operand(grad_right(am, bm, gm), bm, b)) ? 0 : -1;
+  nn_release(am), nn_release(bm), nn_release(gm);
+  return rc;
+}
+
+/* dC = dA B + A dB: the product itself, once per operand with a tangent */
+static nn_tensor *product_jvp(const nn_ctx *c, nn_tensor *const *tin) {
+  nn_tensor *r = NULL;
+  for (int k = 0; k < 2; k++) {
+    if (!tin[k]) continue;
+    nn_tensor *args[2] = {c->in[0], c->in[1]};
+    args[k] = tin[k];
+    nn_tensor *term = nn_call(c->op, args, NULL);
+    nn_tensor *sum = term && r ? nn_add(r, term) : term ? nn_retain(term) : NULL;
+    nn_release(term), nn_release(r);
+    if (!(r = sum)) return NULL;
+  }
+  return r;
+}
+
 static const product matmul_kind = MATMUL, mm_kind = MM, bmm_kind = BMM, outer_kind = OUTER;
-const nn_op nn_op_matmul = {"matmul", 2, product_forward, NULL, NULL, &matmul_kind, false};
-const nn_op nn_op_mm = {"mm", 2, product_forward, NULL, NULL, &mm_kind, false};
-const nn_op nn_op_bmm = {"bmm", 2, product_forward, NULL, NULL, &bmm_kind, false};
-const nn_op nn_op_outer = {"outer", 2, product_forward, NULL, NULL, &outer_kind, false};
+#define PRODUCT_ENTRY(name)                                                                        \
+  const nn_op nn_op_##name = {#name,        2,    product_forward, product_vjp, product_jvp,       \
+                              &name##_kind, false};
+PRODUCT_ENTRY(matmul)
+PRODUCT_ENTRY(mm)
+PRODUCT_ENTRY(bmm)
+PRODUCT_ENTRY(outer)
 
 nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b) {
   return nn_call(&nn_op_matmul, (nn_tensor *[]){a, b}, NULL);

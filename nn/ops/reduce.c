@@ -490,13 +490,13 @@ static nn_tensor *extreme(nn_tensor *(*arg)(nn_tensor *, int, bool), const char 
   if (d == BAD_DIM || check_nonempty(what, x, d) < 0) return NULL;
   int64_t numel = nn_numel(x), shape[NN_MAXDIM];
   int ndim = result_shape(x, d, keepdim, shape);
-  nn_tensor *src = d < 0 ? nn_reshape(x, 1, &numel) : nn_retain(x);
+  nn_tensor *src = d < 0 ? nn_t_reshape(x, 1, &numel) : nn_retain(x);
   int sd = d < 0 ? 0 : d;
   nn_tensor *i = src ? arg(src, sd, true) : NULL;
   nn_tensor *v = i ? nn_gather(src, sd, i) : NULL;
   /* gather keeps the reduced dim; drop it unless asked to keep it */
   bool same_shape = d >= 0 && keepdim;
-  nn_tensor *vr = !v ? NULL : same_shape ? nn_retain(v) : nn_reshape(v, ndim, shape);
+  nn_tensor *vr = !v ? NULL : same_shape ? nn_retain(v) : nn_t_reshape(v, ndim, shape);
   nn_tensor *ir = !vr || !idx ? NULL : same_shape ? nn_retain(i) : nn_reshape(i, ndim, shape);
   nn_release(src);
   nn_release(i);
