@@ -32,9 +32,22 @@ UNARY_TABLE(DEFINE_UNARY)
 
 /* Runs row over (out, ins...) with attr scalars as context. */
 static int run_rows(nn_rowfn row, int nop, nn_tensor *const *t, const nn_attr *a) {
+  void *ctx = a ? (void *)a->f : NULL;
+  /* the common case, contiguous operands of one shape, is a single dense row */
+  bool dense = true;
+  char *p[NN_ITER_MAXOP];
+  int64_t step[NN_ITER_MAXOP];
+  for (int k = 0; k < nop && dense; k++) {
+    dense = nn_is_contiguous(t[k]) && nn_same_shape(t[k], t[0]);
+    p[k] = nn_data(t[k]), step[k] = (int64_t)nn_dtype_size(t[k]->dtype);
+  }
+  if (dense) {
+    row(p, step, nn_numel(t[0]), ctx);
+    return 0;
+  }
   nn_iter it;
   if (nn_iter_init(&it, nop, (const nn_tensor *const *)t) < 0) return -1;
-  nn_iter_run(&it, row, a ? (void *)a->f : NULL);
+  nn_iter_run(&it, row, ctx);
   return 0;
 }
 
