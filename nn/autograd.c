@@ -192,17 +192,23 @@ static nn_tensor *run_hooks(int handle, nn_tensor *g) {
   return nn_hooks.run(handle, g);
 }
 
+/* Where a leaf's gradient goes: its .grad, or in capture mode its slot (NULL when the leaf
+   is not a target: the gradient is dropped). */
+static nn_tensor **leaf_slot(pass *p, nn_tensor *t) {
+  if (p->ntargets == 0) return &t->grad;
+  int i = target_index(p, t);
+  return i >= 0 ? &p->grads[i] : NULL;
+}
+
 /* A gradient arriving at input t of a node: into its node, or into the leaf. */
 static int route(pass *p, nn_tensor *t, nn_tensor *g) {
   if (t->grad_fn) return accumulate(&t->grad_fn->gacc, g);
+  nn_tensor **slot = leaf_slot(p, t);
+  if (!slot) return 0;
+  if (!t->hooks) return accumulate(slot, g);
   nn_tensor *h = run_hooks(t->hooks, g);
   if (!h) return -1;
-  int rc = 0, i = target_index(p, t);
-  if (p->ntargets > 0) {
-    if (i >= 0) rc = accumulate(&p->grads[i], h);
-  } else {
-    rc = accumulate(&t->grad, h);
-  }
+  int rc = accumulate(slot, h);
   nn_release(h);
   return rc;
 }
