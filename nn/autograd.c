@@ -47,6 +47,7 @@ static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const n
   n->ctx.op = op;
   n->ctx.nin = nin;
   n->ctx.in = (nn_tensor **)(n + 1);
+  n->nalloc = nin;
   for (int k = 0; k < nin; k++) n->ctx.in[k] = nn_retain(in[k]);
   if (a) n->ctx.attr = *a;
   if (op->save_out && !(n->ctx.out = nn_alias(out))) {
@@ -91,10 +92,9 @@ static void node_free_buffers(nn_node *n) {
 
 static void node_release(nn_node *n) {
   if (--n->refs > 0) return;
-  int nin = n->ctx.nin; /* the allocation's size, before free_buffers clears it */
   if (n->hooks && nn_hooks.drop) nn_hooks.drop(n->hooks);
   node_free_buffers(n);
-  nn_small_free(n, node_size(nin));
+  nn_small_free(n, node_size(n->nalloc));
   if (draining) return;
   draining = true;
   while (ndoomed > 0) nn_release(doomed[--ndoomed]);
@@ -157,7 +157,23 @@ typedef struct pass {
   nn_tensor **grads;
   nn_node **stack; /* work list, grown as needed */
   size_t n, cap;
+  /* every node of the pass, retained until it ends: a VJP or hook that calls back into the
+     binding (Lua hooks, nn.Function) may release tensors, and with them nodes still due */
+  nn_node **held;
+  size_t nheld, held_cap;
 } pass;
+
+static int hold(pass *p, nn_node *n) {
+  if (p->nheld == p->held_cap) {
+    size_t cap = p->held_cap ? 2 * p->held_cap : 64;
+    nn_node **grown = realloc(p->held, cap * sizeof *grown);
+    if (!grown) return nn_errc("out of memory in backward");
+    p->held = grown, p->held_cap = cap;
+  }
+  n->refs++;
+  p->held[p->nheld++] = n;
+  return 0;
+}
 
 static int push(pass *p, nn_node *n) {
   if (p->n == p->cap) {
@@ -219,7 +235,7 @@ static int collect(pass *p, int nroots, nn_tensor *const *roots) {
     nn_node *n = roots[r]->grad_fn;
     if (n && n->mark != p->mark) {
       n->mark = p->mark, n->pending = 0;
-      if (push(p, n) < 0) return -1;
+      if (hold(p, n) < 0 || push(p, n) < 0) return -1;
     }
   }
   while (p->n > 0) {
@@ -232,7 +248,7 @@ static int collect(pass *p, int nroots, nn_tensor *const *roots) {
       if (!m) continue;
       if (m->mark != p->mark) {
         m->mark = p->mark, m->pending = 0;
-        if (push(p, m) < 0) return -1;
+        if (hold(p, m) < 0 || push(p, m) < 0) return -1;
       }
       m->pending++;
     }
@@ -301,6 +317,8 @@ static int run(pass *p, int nroots, nn_tensor *const *roots, nn_tensor *const *g
     n->gacc = NULL;
   }
   free(p->stack);
+  while (p->nheld > 0) node_release(p->held[--p->nheld]);
+  free(p->held);
   return rc;
 }
 

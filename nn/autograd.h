@@ -16,6 +16,7 @@
 
 struct nn_node {
   nn_ctx ctx;
+  int nalloc; /* inputs the node was allocated for (ctx.nin drops to 0 once freed) */
   int refs;
   int hooks;  /* gradient hooks on the tensor this node made (binding's handle) */
   bool freed; /* buffers released by a backward without retain_graph */

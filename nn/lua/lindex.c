@@ -103,6 +103,7 @@ static int l_masked_fill(lua_State *L) {
 
 static int l_masked_fill_(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1), *mask = lnn_check(L, 2);
+  lnn_check_inplace(L, x, NULL);
   nn_tensor *r = nn_masked_fill(x, mask, lnn_checkscalar(L, 3));
   if (!r) return lnn_error(L, NULL);
   int rc = nn_copy_(x, r);

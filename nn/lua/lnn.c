@@ -133,6 +133,12 @@ int luaopen_nn(lua_State *L) {
   lnn_open_reduce(L);
   lnn_open_index(L);
   lnn_open_linalg(L);
+  lnn_open_autograd(L);
+  lnn_open_hooks(L);
+  lnn_open_nnfunc(L);
+  lnn_open_io(L);
+  lnn_open_util(L);
+  lnn_open_stats(L);
   lnn_capi_register(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs");
   lua_setfield(L, -2, "_docs");

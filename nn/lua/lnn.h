@@ -94,14 +94,39 @@ void lnn_name_function(lua_State *L, int idx, const char *fname);
 /* ---- memory: tells the collector about C memory after an allocating call ---- */
 void lnn_gc_check(lua_State *L);
 
+/* ---- autograd (lautograd.c, lhooks.c) ---- */
+
+/* Raises when changing dst in place (from src, which may be NULL) would corrupt gradients:
+   either is tracked by autograd and grad mode is on. For in-place methods that write through
+   raw core calls (fill_, copy_, x[i] = v); ops run by nn_call_into check by themselves. */
+void lnn_check_inplace(lua_State *L, nn_tensor *dst, nn_tensor *src);
+/* Pushes a guard that restores the current grad mode when closed (mark it to-be-closed),
+   then sets the mode to on. */
+void lnn_push_grad_mode(lua_State *L, bool on);
+/* Pushes and returns the PyTorch-style name of the node that made t ("MulBackward"). */
+const char *lnn_push_grad_fn_name(lua_State *L, const nn_tensor *t);
+/* Pushes the name of an nn.Function's node and returns true; false (nothing pushed) for
+   nodes of the core's ops. */
+bool lnn_push_function_name(lua_State *L, const nn_node *n);
+/* Brackets a backward pass started from Lua: the Lua code the core calls back (gradient
+   hooks, nn.Function backwards) runs on L. Returns what lnn_backward_end restores. */
+lua_State *lnn_backward_begin(lua_State *L);
+void lnn_backward_end(lua_State *prev);
+
 /* the parts of luaopen_nn, one per binding file */
-void lnn_open_tensor(lua_State *L); /* ltensor.c: the metatable (first) */
-void lnn_open_docs(lua_State *L);   /* ldoc.c: the docs table */
-void lnn_open_create(lua_State *L); /* lcreate.c */
-void lnn_open_shape(lua_State *L);  /* lshape.c */
-void lnn_open_math(lua_State *L);   /* lmath.c */
-void lnn_open_reduce(lua_State *L); /* lreduce.c */
-void lnn_open_index(lua_State *L);  /* lindex.c */
-void lnn_open_linalg(lua_State *L); /* llinalg.c */
+void lnn_open_tensor(lua_State *L);   /* ltensor.c: the metatable (first) */
+void lnn_open_docs(lua_State *L);     /* ldoc.c: the docs table */
+void lnn_open_create(lua_State *L);   /* lcreate.c */
+void lnn_open_shape(lua_State *L);    /* lshape.c */
+void lnn_open_math(lua_State *L);     /* lmath.c */
+void lnn_open_reduce(lua_State *L);   /* lreduce.c */
+void lnn_open_index(lua_State *L);    /* lindex.c */
+void lnn_open_linalg(lua_State *L);   /* llinalg.c */
+void lnn_open_autograd(lua_State *L); /* lautograd.c */
+void lnn_open_hooks(lua_State *L);    /* lhooks.c */
+void lnn_open_nnfunc(lua_State *L);   /* lnnfunc.c */
+void lnn_open_io(lua_State *L);       /* lio.c */
+void lnn_open_util(lua_State *L);     /* lutil.c */
+void lnn_open_stats(lua_State *L);    /* lstats.c: the table nn.stats */
 
 #endif

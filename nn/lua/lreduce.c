@@ -122,8 +122,11 @@ static int extreme(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, bool, nn_tens
   nn_tensor *idx = NULL;
   nn_tensor *v = f(x, dim, lua_toboolean(L, 3), &idx);
   lnn_push(L, v);
-  lnn_push(L, idx);
-  lnn_index1_(L, idx);
+  /* 1-based in a copy: idx shares memory with the indices the graph saved for backward */
+  nn_tensor *one = nn_scalar(NN_I64, 1), *idx1 = one && idx ? nn_add(idx, one) : NULL;
+  nn_release(one);
+  nn_release(idx);
+  lnn_push(L, idx1);
   return 2;
 }
 

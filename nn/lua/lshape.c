@@ -167,10 +167,10 @@ static int reshaped(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, const int64_
 }
 
 static int l_view(lua_State *L) {
-  return reshaped(L, nn_view);
+  return reshaped(L, nn_t_view);
 }
 static int l_reshape(lua_State *L) {
-  return reshaped(L, nn_reshape);
+  return reshaped(L, nn_t_reshape);
 }
 
 static int l_flatten(lua_State *L) {
@@ -265,6 +265,7 @@ static int l_select(lua_State *L) {
 static int l_fill_(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   double v = lnn_checkscalar(L, 2);
+  lnn_check_inplace(L, t, NULL);
   if (t->dtype == NN_I64 && lua_isinteger(L, 2)) { /* exact beyond 2^53 */
     nn_tensor *s = lnn_totensor(L, 2, t);
     int rc = nn_copy_(t, s);
@@ -277,12 +278,16 @@ static int l_fill_(lua_State *L) {
 }
 
 static int l_zero_(lua_State *L) {
-  nn_fill_(lnn_check(L, 1), 0);
+  nn_tensor *t = lnn_check(L, 1);
+  lnn_check_inplace(L, t, NULL);
+  nn_fill_(t, 0);
   return self(L);
 }
 
 static int l_copy_(lua_State *L) {
-  if (nn_copy_(lnn_check(L, 1), lnn_check(L, 2)) < 0) return lnn_error(L, NULL);
+  nn_tensor *t = lnn_check(L, 1), *src = lnn_check(L, 2);
+  lnn_check_inplace(L, t, src);
+  if (nn_copy_(t, src) < 0) return lnn_error(L, NULL);
   return self(L);
 }
 
@@ -300,6 +305,7 @@ static void affine_(lua_State *L, nn_tensor *t, double scale, double shift) {
 static int l_uniform_(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   double lo = lnn_optnumber(L, 2, 0), hi = lnn_optnumber(L, 3, 1);
+  lnn_check_inplace(L, t, NULL);
   if (nn_rand_(t) < 0) return lnn_error(L, NULL);
   affine_(L, t, hi - lo, lo);
   return self(L);
@@ -308,6 +314,7 @@ static int l_uniform_(lua_State *L) {
 static int l_normal_(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   double mean = lnn_optnumber(L, 2, 0), std = lnn_optnumber(L, 3, 1);
+  lnn_check_inplace(L, t, NULL);
   if (nn_randn_(t) < 0) return lnn_error(L, NULL);
   affine_(L, t, std, mean);
   return self(L);

@@ -149,6 +149,7 @@ static int newindex_element(lua_State *L) {
   int64_t i = lnn_checkindex(L, 2, t->shape[0], 0);
   if (!lnn_test(L, 3) && lua_type(L, 3) != LUA_TNUMBER)
     return lnn_argerror(L, 3, "a number or a tensor");
+  lnn_check_inplace(L, t, lnn_test(L, 3));
   nn_tensor *src = lnn_totensor(L, 3, t), *slot = nn_select(t, 0, i);
   int rc = slot ? nn_copy_(slot, src) : -1;
   nn_release(slot);
@@ -184,7 +185,12 @@ static int l_tostring(lua_State *L) {
     lua_pushstring(L, "tensor (closed)");
     return 1;
   }
-  char *s = nn_format(b->t, NULL);
+  nn_format_opts o = {0};
+  if (b->t->grad_fn)
+    o.suffix = lua_pushfstring(L, "grad_fn=<%s>", lnn_push_grad_fn_name(L, b->t));
+  else if (b->t->requires_grad)
+    o.suffix = "requires_grad=true";
+  char *s = nn_format(b->t, &o);
   if (!s) return luaL_error(L, "tostring: out of memory");
   lua_pushstring(L, s);
   free(s);

@@ -76,7 +76,7 @@ local function analytic(fn, args, checked, n, weights)
   local leaves, order = {}, {}
   for i = 1, n do
     if checked[i] then
-      leaves[i] = args[i]:clone():requires_grad(true)
+      leaves[i] = args[i]:clone():requires_grad_(true)
       order[#order + 1] = i
     else
       leaves[i] = args[i]

@@ -25,5 +25,6 @@ local serialize = require "nn.serialize"
 nn.save, nn.meta_decode = serialize.save, serialize.meta_decode
 nn.gradcheck = require("nn.autograd").gradcheck
 nn.fit = require("nn.fit").fit
+nn.stats = require "nn.stats"
 
 return nn

@@ -68,7 +68,41 @@ function Module:forward()
 end
 
 function Module:__call(...)
-  return self:forward(...)
+  local hooks = rawget(self, "_forward_hooks")
+  if not hooks then return self:forward(...) end
+  local input = ...
+  local out = table.pack(self:forward(...))
+  for _, h in ipairs({table.unpack(hooks)}) do -- a copy: a hook may remove itself
+    local r = h[1](self, input, out[1])
+    if r ~= nil then out[1] = r end
+  end
+  return table.unpack(out, 1, out.n)
+end
+
+-- Forward hooks, as PyTorch's: fn(module, input, output) runs after every m(x), with the
+-- first argument and the first result; a hook that returns a value replaces the output.
+-- The list is a raw field, so that modules without hooks pay one rawget per call.
+function Module:register_forward_hook(fn)
+  if type(fn) ~= "function" then
+    fail("register_forward_hook", "expected a function, got %s", type(fn))
+  end
+  local hooks = rawget(self, "_forward_hooks")
+  if not hooks then
+    hooks = {}
+    rawset(self, "_forward_hooks", hooks)
+  end
+  local entry = {fn}
+  hooks[#hooks + 1] = entry
+  local handle = {}
+  function handle.remove()
+    for i, h in ipairs(hooks) do
+      if h == entry then table.remove(hooks, i) break end
+    end
+    if #hooks == 0 and rawget(self, "_forward_hooks") == hooks then
+      rawset(self, "_forward_hooks", nil)
+    end
+  end
+  return handle
 end
 
 function Module:__newindex(k, v)
@@ -88,7 +122,7 @@ end
 
 function Module:parameter(t)
   if not nn.is_tensor(t) then fail("parameter", "expected a tensor, got %s", type(t)) end
-  t = t:requires_grad(true)
+  t = t:requires_grad_(true)
   made[t] = "parameter"
   return t
 end
@@ -280,7 +314,7 @@ function Module:to(dtype)
       local t = rawget(m, n)
       if t and t:dtype() ~= dtype then
         local q = t:detach():to(dtype)
-        if t.requires_grad then q:requires_grad(true) end
+        if t.requires_grad then q:requires_grad_(true) end
         made[q] = "parameter"
         rawset(m, n, q)
       end
@@ -348,6 +382,10 @@ nn.document("Modules", {
     "for name, p in m:named_parameters() do: names as in PyTorch (\"0.weight\", \"fc1.bias\")."},
   {"Module:children", Module.children, "m:children() -> list", "The direct child modules."},
   {"Module:modules", Module.modules, "m:modules() -> list", "m and all its descendants."},
+  {"Module:register_forward_hook", Module.register_forward_hook,
+    "m:register_forward_hook(fn) -> handle",
+    "fn(m, input, output) runs after each m(x) (a returned value replaces the output); "
+      .. "handle:remove() takes it away."},
   {"Module:train", Module.train, "m:train([mode=true]) -> m",
     "Sets training mode (m.training) on m and its descendants (Dropout, BatchNorm)."},
   {"Module:eval", Module.eval, "m:eval() -> m", "Sets evaluation mode: m:train(false)."},

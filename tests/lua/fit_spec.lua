@@ -1,0 +1,131 @@
+-- tests/lua/fit_spec.lua: nn.fit on tiny problems: learning, history, hooks, checkpoints.
+
+-- XOR with a little noise: 64 points, labels 1..2
+local function xor_data()
+  nn.manual_seed(11)
+  local corners = nn.randint(0, 1, {64, 2}):float()
+  local a, b = corners:select(2, 1), corners:select(2, 2)
+  local y = ((a - b):abs() + 1):long()
+  return corners * 2 - 1 + nn.randn(64, 2) * 0.1, y
+end
+
+local function xor_model()
+  return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+end
+
+local function params_of(m)
+  local out = {}
+  for name, p in m:named_parameters() do out[name] = p:totable() end
+  return out
+end
+
+describe("nn.fit", function()
+  it("learns XOR: the loss goes down and the accuracy is high", function()
+    local x, y = xor_data()
+    nn.manual_seed(1)
+    local model = xor_model()
+    local history = nn.fit(model, {x, y}, {epochs = 30, batch = 16, progress = false,
+      optim = nn.optim.Adam(model, {lr = 0.05}), val = {x, y}})
+    assert.equal(30, #history.train_loss)
+    assert.is_true(history.train_loss[30] < 0.5 * history.train_loss[1])
+    assert.equal(1, history.val_acc[30])
+    assert.equal(30, #history.val_loss)
+    assert.equal(30, #history.seconds)
+    assert.is_true(model.training)
+  end)
+
+  it("calls the hooks and takes a schedule by name", function()
+    local x, y = xor_data()
+    local steps, epochs = 0, {}
+    local model = xor_model()
+    local opt = nn.optim.SGD(model, {lr = 0.1})
+    nn.fit(model, {x, y}, {epochs = 2, batch = 32, progress = false, optim = opt,
+      schedule = "linear",
+      on_step = function(info) steps = steps + 1; assert.equal(2, info.steps) end,
+      on_epoch = function(info) epochs[#epochs + 1] = info.epoch end})
+    assert.equal(4, steps)
+    assert.same({1, 2}, epochs)
+    assert.near(0, opt.lr, 1e-12)
+  end)
+
+  it("trains with a learning rule", function()
+    local x, y = xor_data()
+    local model = xor_model()
+    local opt = nn.optim.Adam(model, {lr = 0.05})
+    local calls = 0
+    local rule = {optim = opt}
+    function rule:step(xb, yb)
+      calls = calls + 1
+      opt:zero_grad()
+      local loss = nn.cross_entropy(model(xb), yb)
+      loss:backward()
+      opt:step()
+      return loss:item()
+    end
+    function rule:predict(xb) return model(xb):argmax(2) end
+    local history = nn.fit(model, {x, y}, {epochs = 20, batch = 16, rule = rule,
+      progress = false, val = {x, y}})
+    assert.equal(80, calls)
+    assert.is_nil(history.val_loss[1])
+    assert.is_true(history.val_acc[20] > 0.9)
+  end)
+
+  it("resumes from a checkpoint after the saved epoch", function()
+    local path = os.tmpname()
+    os.remove(path)
+    local x, y = xor_data()
+    local opts = function(model, epochs, extra)
+      local o = {epochs = epochs, batch = 16, shuffle = false, progress = false,
+        optim = nn.optim.Adam(model, {lr = 0.01})}
+      for k, v in pairs(extra or {}) do o[k] = v end
+      return o
+    end
+    nn.manual_seed(2)
+    local straight = xor_model()
+    local want = nn.fit(straight, {x, y}, opts(straight, 4))
+
+    nn.manual_seed(2)
+    local first = xor_model()
+    nn.fit(first, {x, y}, opts(first, 2, {checkpoint = path}))
+    local saved, meta = nn.load(path)
+    assert.equal("2", meta.epoch)
+    assert.truthy(saved["model.0.weight"])
+    assert.truthy(saved["optim.1.exp_avg"])
+
+    local resumed = xor_model()
+    local seen = {}
+    local got = nn.fit(resumed, {x, y}, opts(resumed, 4, {resume = path, checkpoint = path,
+      on_epoch = function(info) seen[#seen + 1] = info.epoch end}))
+    assert.same({3, 4}, seen)
+    assert.equal(4, #got.train_loss)
+    th.same(nn.tensor(got.train_loss), want.train_loss, 1e-5)
+    local a, b = params_of(straight), params_of(resumed)
+    for name, values in pairs(a) do th.same(nn.tensor(b[name]), values, 1e-5) end
+    local _, meta2 = nn.load(path)
+    assert.equal("4", meta2.epoch)
+    os.remove(path)
+  end)
+
+  it("rejects bad data", function()
+    local model = xor_model()
+    th.fails(function() nn.fit(model, {nn.zeros(4, 2)}) end, "nn.fit: data must be a table {x, y}")
+    th.fails(function() nn.fit(model, {nn.zeros(4, 2), nn.zeros(3, "i64")}) end,
+      "nn.fit: data: x has 4 rows but y has 3")
+    th.fails(function() nn.fit(model, {nn.zeros(4, 2), nn.ones(4, "i64")}, {epochs = 1.5}) end,
+      "epochs must be")
+  end)
+end)
+
+describe("errors from training code", function()
+  it("name the bad labels", function()
+    th.fails(function() nn.cross_entropy(nn.zeros(2, 3), nn.tensor({1, 4}, "i64")) end,
+      "nn.cross_entropy", "4")
+    th.fails(function() nn.cross_entropy(nn.zeros(2, 3), nn.tensor({0, 1}, "i64")) end,
+      "nn.cross_entropy", "0")
+  end)
+
+  it("name the shapes", function()
+    th.fails(function() nn.Linear(4, 2)(nn.zeros(5, 3)) end,
+      "nn.Linear: input has 3 features, expected 4")
+  end)
+end)
