@@ -192,6 +192,28 @@ static void create_relua_table(lua_State *L) {
   lua_setglobal(L, "relua");
 }
 
+/* Modules too heavy to load at every start (viz brings SDL): a global that requires the
+   module on first use and then stands aside. */
+static const char *const lazy_modules[] = {"viz", NULL};
+
+static void open_lazy_modules(lua_State *L) {
+  static const char proxy[] = "local name = ...\n"
+                              "return setmetatable({}, {__index = function(_, k)\n"
+                              "  local m = require(name)\n"
+                              "  if rawequal(_G[name], _) then _G[name] = m end\n"
+                              "  return m[k]\n"
+                              "end, __name = name .. ' (loaded on first use)'})";
+  for (const char *const *m = lazy_modules; *m; m++) {
+    if (luaL_loadstring(L, proxy) != LUA_OK) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushstring(L, *m);
+    lua_call(L, 1, 1);
+    lua_setglobal(L, *m);
+  }
+}
+
 /* Preloads the host's modules and requires each into its global. A module that fails to
    load is reported and left out: the interpreter still works without it. */
 static void open_host_modules(lua_State *L) {
@@ -206,6 +228,7 @@ static void open_host_modules(lua_State *L) {
     lua_pushstring(L, m->name);
     if (relua_report(L, relua_docall(L, 1, 1)) == LUA_OK) lua_setglobal(L, m->name);
   }
+  open_lazy_modules(L);
 }
 
 /* Everything runs inside this protected function, so that no error can escape to a panic. */

@@ -40,6 +40,17 @@ static bool stdlib_beside(const char *file, char *out) {
   return false;
 }
 
+/* The file holding this code: build/relua, or build/nn.so under stock lua5.4. */
+static bool own_file(char *out) {
+  Dl_info info;
+  if (dladdr((void *)luaopen_nn, &info) && info.dli_fname && strchr(info.dli_fname, '/'))
+    return realpath(info.dli_fname, out) != NULL;
+  ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+  if (n <= 0) return false;
+  out[n] = 0;
+  return true;
+}
+
 /* Where stdlib is, or false when it cannot be found. */
 static bool find_stdlib(char *out) {
   const char *env = getenv("RELUA_STDLIB");
@@ -47,34 +58,35 @@ static bool find_stdlib(char *out) {
     snprintf(out, PATH_MAX, "%s", env);
     return true;
   }
-  Dl_info info;
-  if (dladdr((void *)luaopen_nn, &info) && info.dli_fname && strchr(info.dli_fname, '/') &&
-      stdlib_beside(info.dli_fname, out))
-    return true;
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return false;
-  exe[n] = 0;
-  return stdlib_beside(exe, out);
+  char file[PATH_MAX];
+  return own_file(file) && stdlib_beside(file, out);
 }
 
-/* package.path = "<dir>/?.lua;<dir>/?/init.lua;" .. package.path, once. */
-static void prepend_path(lua_State *L, const char *dir) {
+/* package[field] = entries .. package[field], unless entries are there already. */
+static void prepend(lua_State *L, const char *field, const char *entries) {
   if (lua_getglobal(L, "package") != LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
-  lua_getfield(L, -1, "path");
-  const char *path = lua_tostring(L, -1);
-  lua_pushfstring(L, "%s/?.lua;", dir);
-  if (!path || !strstr(path, lua_tostring(L, -1))) {
-    lua_pushfstring(L, "%s/?/init.lua;%s", dir, path ? path : "");
-    lua_concat(L, 2);
-    lua_setfield(L, -3, "path");
-  } else {
-    lua_pop(L, 1);
+  lua_getfield(L, -1, field);
+  const char *old = lua_tostring(L, -1);
+  if (!old || !strstr(old, entries)) {
+    lua_pushfstring(L, "%s%s", entries, old ? old : "");
+    lua_setfield(L, -3, field);
   }
   lua_pop(L, 2);
+}
+
+/* Modules built beside this one (build/viz.so) load with require, from relua or lua5.4. */
+static void prepend_cpath(lua_State *L) {
+  char file[PATH_MAX];
+  if (!own_file(file)) return;
+  char *slash = strrchr(file, '/');
+  if (!slash) return;
+  *slash = 0;
+  lua_pushfstring(L, "%s/?.so;", file);
+  prepend(L, "cpath", lua_tostring(L, -1));
+  lua_pop(L, 1);
 }
 
 /* package.loaded.nn = the value on top (kept), so init.lua's requires of "nn" find it. */
@@ -97,7 +109,10 @@ static int unload(lua_State *L) {
 static void load_stdlib(lua_State *L) {
   char dir[PATH_MAX];
   if (!find_stdlib(dir)) return; /* the C functions work without their Lua half */
-  prepend_path(L, dir);
+  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", dir, dir);
+  prepend(L, "path", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  prepend_cpath(L);
   lua_pushfstring(L, "%s/nn/init.lua", dir);
   const char *init = lua_tostring(L, -1);
   if (access(init, R_OK) != 0) {
