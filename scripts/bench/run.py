@@ -92,6 +92,13 @@ def sgemm_ceiling(rows):
                   (100 * direct / mine, mine * 1e3, direct * 1e3))
 
 
+def flat_memory():
+    """A 10-epoch run of the MLP against a 1-epoch run: peak RSS must stay flat."""
+    one = run_rss([RELUA, "scripts/bench/mlp.lua", "1"])[2]
+    ten = run_rss([RELUA, "scripts/bench/mlp.lua", "10"])[2]
+    print("mlp peak RSS: 10 epochs %.0f MB, 1 epoch %.0f MB (ratio %.3f)" % (ten, one, ten / one))
+
+
 def main():
     names = sorted(os.path.basename(p)[:-4] for p in glob.glob("scripts/bench/*.lua"))
     names = [n for n in names if os.path.exists("scripts/bench/%s.py" % n) and ONLY in n]
@@ -104,6 +111,8 @@ def main():
     for name, mine, theirs, ratio in rows:
         print("%-32s %12.4g %12.4g %8.3f" % (name, mine, theirs, ratio))
     sgemm_ceiling(rows)
+    if ONLY in "mlp":
+        flat_memory()
 
 
 if __name__ == "__main__":
