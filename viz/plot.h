@@ -1,0 +1,46 @@
+/*
+** viz/plot.h: the loss panel, any number of named series of (x, y) points.
+**
+** Each series is drawn twice: the raw points as a thin faint line, and a smoothed line on
+** top, TensorBoard's debiased exponential moving average:
+**   ema_t = w * ema_{t-1} + (1 - w) * y_t,  ema_0 = 0;   smoothed_t = ema_t / (1 - w^t)
+** (the division removes the pull towards 0 of the first points). Non-finite points are
+** dropped when added, so one NaN loss does not wreck the axes.
+*/
+#ifndef VIZ_PLOT_H
+#define VIZ_PLOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "viz/canvas.h"
+
+typedef struct viz_series {
+  char *name;
+  viz_color color;
+  double *x, *y, *smooth;
+  size_t n, cap;
+  double ema; /* the running average, before debiasing */
+} viz_series;
+
+typedef struct viz_plot {
+  viz_series *series;
+  int n, cap;
+  double smoothing; /* w in [0, 1) */
+  bool log;         /* log-scale y */
+  char *xlabel, *ylabel;
+} viz_plot;
+
+void viz_plot_init(viz_plot *p);
+void viz_plot_free(viz_plot *p);
+/* Appends n points to the series name (made on first use); -1 when out of memory. */
+int viz_plot_add(viz_plot *p, const char *name, const double *x, const double *y, size_t n);
+/* The x of the last point of the series name into *x; false when it has none. */
+bool viz_plot_last_x(const viz_plot *p, const char *name, double *x);
+void viz_plot_set_smoothing(viz_plot *p, double w); /* recomputes every smoothed line */
+/* Sets an axis label (NULL keeps the default); -1 when out of memory. */
+int viz_plot_labels(viz_plot *p, const char *xlabel, const char *ylabel);
+bool viz_plot_has_data(const viz_plot *p);
+void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+** viz/text.h: text into the canvas, through SDL2_ttf and DejaVu Sans.
+**
+** Strings are rendered once to a coverage mask and cached (tick labels repeat from frame to
+** frame), then blended into the canvas in any color. SDL's video need not be initialized:
+** SDL_ttf only needs FreeType, so headless views draw the same text as windows. When no
+** font can be opened, text is skipped (one warning on stderr) and everything else draws.
+*/
+#ifndef VIZ_TEXT_H
+#define VIZ_TEXT_H
+
+#include "viz/canvas.h"
+
+typedef enum viz_font { VIZ_SMALL, VIZ_NORMAL, VIZ_TITLE, VIZ_NFONTS } viz_font;
+
+typedef enum viz_align { /* how (x, y) anchors the text's box */
+                         VIZ_LEFT = 0,
+                         VIZ_CENTER = 1,
+                         VIZ_RIGHT = 2,
+                         VIZ_TOP = 0,
+                         VIZ_MIDDLE = 4,
+                         VIZ_BOTTOM = 8
+} viz_align;
+
+/* Called for each string drawn, when set (tests read what a view wrote). */
+typedef void (*viz_text_tracer)(void *ud, const char *s, int x, int y);
+void viz_text_trace(viz_text_tracer f, void *ud);
+
+/* Size of s in pixels (0 x line height when fonts are missing). */
+int viz_text_width(viz_font f, const char *s);
+int viz_text_height(viz_font f);
+/* Draws s anchored at (x, y) by align (VIZ_LEFT | VIZ_TOP ...); returns its width. */
+int viz_text(viz_canvas *c, viz_font f, int x, int y, int align, viz_color col, const char *s);
+/* Draws s, shortened with "..." to at most maxw pixels. */
+int viz_text_fit(viz_canvas *c, viz_font f, int x, int y, int align, viz_color col, const char *s,
+                 int maxw);
+/* Draws s rotated by 90 degrees counter-clockwise (reading upwards), centered at (x, y). */
+void viz_text_up(viz_canvas *c, viz_font f, int x, int y, viz_color col, const char *s);
+
+/* Frees the fonts and the cache (TTF_Quit); viz works again after it, reopening them. */
+void viz_text_shutdown(void);
+
+#endif
