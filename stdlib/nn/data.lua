@@ -54,7 +54,9 @@ function data.fashion_mnist(split, opts)
   split = split or "train"
   opts = opts or {}
   local prefix = ({train = "train", test = "t10k"})[split]
-  if not prefix then fail("fashion_mnist", "split must be \"train\" or \"test\", not %s", tostring(split)) end
+  if not prefix then
+    fail("fashion_mnist", "split must be \"train\" or \"test\", not %s", tostring(split))
+  end
   local dirs = fmnist_dirs(opts)
   local images = data.idx(fmnist_file(dirs, prefix .. "-images-idx3-ubyte"))
   local labels = data.idx(fmnist_file(dirs, prefix .. "-labels-idx1-ubyte"))
@@ -152,7 +154,9 @@ end
 -- ---- loader ----
 
 local function check_tensors(list)
-  if type(list) ~= "table" or #list == 0 then fail("loader", "expected a list of tensors {x, y}") end
+  if type(list) ~= "table" or #list == 0 then
+    fail("loader", "expected a list of tensors {x, y}")
+  end
   local n
   for i, t in ipairs(list) do
     if not nn.is_tensor(t) then fail("loader", "item %d is a %s, not a tensor", i, type(t)) end
@@ -217,6 +221,8 @@ nn.document("Data", {
   {"data.loader", data.loader,
     "nn.data.loader({x, y}, {batch=32, shuffle=false, drop_last=false, seed}) -> iterator",
     "for xb, yb in nn.data.loader({x, y}, {batch = 64, shuffle = true}) do ... end"},
+  {"data.num_batches", data.num_batches, "nn.data.num_batches(n, batch [, drop_last])",
+    "How many batches loader yields for n rows."},
   {"data.csv", data.csv, "nn.data.csv(path [, {header=true, sep=\",\", dtype=\"f32\"}])",
     "A CSV file of numbers -> a 2-D tensor and the list of column names."},
   {"data.spirals", data.spirals, "nn.data.spirals(n [, classes=3 [, {noise=0.2}]]) -> x, y",

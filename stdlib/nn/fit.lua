@@ -18,7 +18,7 @@ local function fail(fmt, ...)
   error("nn.fit: " .. string.format(fmt, ...), 0)
 end
 
-local now = function()
+local function now()
   return nn.time and nn.time() or os.clock()
 end
 
@@ -149,7 +149,8 @@ local function train_epoch(model, run, x, y, epoch, hooks)
     bar.step(step, loss, xb:size(1))
     if run.sched then run.sched:step() end
     if #hooks > 0 then
-      local info = {epoch = epoch, step = step, steps = steps, loss = loss, model = model}
+      local info = {epoch = epoch, step = step, steps = steps, loss = loss, model = model,
+        lr = run.optim and run.optim.lr}
       for _, h in ipairs(hooks) do h(info) end
     end
   end
@@ -236,7 +237,9 @@ local function load_checkpoint(path, model, run, history)
   end
   model:load_state_dict(sd)
   if run.optim then run.optim:load_state_dict(optim_state(tensors, meta)) end
-  if run.sched and meta["sched.t"] then run.sched:load_state_dict({t = tonumber(meta["sched.t"])}) end
+  if run.sched and meta["sched.t"] then
+    run.sched:load_state_dict({t = tonumber(meta["sched.t"])})
+  end
   if tensors.rng_state and nn.set_rng_state then nn.set_rng_state(tensors.rng_state) end
   for k, v in pairs(meta) do
     local name = k:match("^history%.(.+)$")

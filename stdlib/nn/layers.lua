@@ -81,6 +81,13 @@ function L.Sequential:forward(x)
   return x
 end
 
+-- a list of modules whose parameters count, as Sequential, but with no forward of its own
+L.ModuleList = L.Sequential:extend("ModuleList")
+
+function L.ModuleList:forward()
+  fail("ModuleList", "has no forward of its own: call its modules, list[i](x)")
+end
+
 L.Identity = Module:extend("Identity")
 function L.Identity:forward(x) return x end
 
@@ -220,6 +227,8 @@ local docs = {
   {"Sequential", L.Sequential, "nn.Sequential(m1, m2, ...)",
     "Applies the modules in turn; seq[i] is the i-th, its state-dict names are \"0\", \"1\", ..."},
   {"Sequential:add", L.Sequential.add, "seq:add(m) -> seq", "Appends a module."},
+  {"ModuleList", L.ModuleList, "nn.ModuleList(m1, m2, ...)",
+    "Holds modules in a list (list[i], list:add(m)) so that their parameters are registered."},
   {"Identity", L.Identity, "nn.Identity()", "Returns its input."},
   {"Flatten", L.Flatten, "nn.Flatten([start=2 [, end=-1]])",
     "Flattens dims start..end into one (keeps the batch dim)."},

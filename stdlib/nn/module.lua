@@ -382,6 +382,12 @@ nn.document("Modules", {
     "for name, p in m:named_parameters() do: names as in PyTorch (\"0.weight\", \"fc1.bias\")."},
   {"Module:children", Module.children, "m:children() -> list", "The direct child modules."},
   {"Module:modules", Module.modules, "m:modules() -> list", "m and all its descendants."},
+  {"Module:named_modules", Module.named_modules, "m:named_modules() -> iterator",
+    "for name, mod in m:named_modules() do: m itself (name \"\") and its descendants."},
+  {"Module:named_children", Module.named_children, "m:named_children() -> iterator",
+    "for name, child in m:named_children() do: the direct children and their names."},
+  {"Module:extra_repr", Module.extra_repr, "m:extra_repr() -> string",
+    "What tostring(m) shows inside the parentheses; override it in your classes."},
   {"Module:register_forward_hook", Module.register_forward_hook,
     "m:register_forward_hook(fn) -> handle",
     "fn(m, input, output) runs after each m(x) (a returned value replaces the output); "

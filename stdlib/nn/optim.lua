@@ -331,7 +331,10 @@ nn.document("Optimizers", {
   {"optim.schedule.cosine", optim.schedule.cosine,
     "nn.optim.schedule.cosine(opt, {total, warmup=0, min_lr=0})",
     "Linear warmup, then a half cosine from opt.lr down to min_lr at step total."},
-  {"optim.schedule.step", optim.schedule.step, "nn.optim.schedule.step(opt, {step_size, gamma=0.1})",
+  {"optim.Schedule:step", Schedule.step, "sched:step() -> lr",
+    "Moves the schedule one step on and sets opt.lr; call it after each opt:step()."},
+  {"optim.schedule.step", optim.schedule.step,
+    "nn.optim.schedule.step(opt, {step_size, gamma=0.1})",
     "Multiplies the lr by gamma every step_size calls of sched:step()."},
 })
 

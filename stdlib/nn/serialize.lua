@@ -81,7 +81,9 @@ end
 
 function S.save(path, obj, meta)
   if type(path) ~= "string" then fail("the path must be a string, got %s", type(path)) end
-  if type(obj) ~= "table" then fail("expected a module or a table of tensors, got %s", type(obj)) end
+  if type(obj) ~= "table" then
+    fail("expected a module or a table of tensors, got %s", type(obj))
+  end
   local names, tensors = entries(obj)
   nn._save_tensors(path, names, tensors, metadata(meta))
 end

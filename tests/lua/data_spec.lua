@@ -143,7 +143,8 @@ describe("nn.data.fashion_mnist", function()
   end)
 
   if not f then
-    pending("loads the test split (skipped: " .. dir .. " is missing; apt install dataset-fashion-mnist)")
+    pending("loads the test split (skipped: " .. dir .. " is missing; "
+      .. "apt install dataset-fashion-mnist)")
     return
   end
   it("loads the test split", function()

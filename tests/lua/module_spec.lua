@@ -48,6 +48,14 @@ describe("nn.Module", function()
     for _, p in ipairs(m:parameters()) do assert.is_true(p.requires_grad) end
   end)
 
+  it("registers the modules of a ModuleList", function()
+    local list = nn.ModuleList(nn.Linear(2, 2), nn.Linear(2, 1))
+    list:add(nn.ReLU())
+    assert.equal(3, #list)
+    assert.equal("0.weight{2,2} 0.bias{2} 1.weight{1,2} 1.bias{1}", names_of(list))
+    th.fails(function() list(nn.zeros(2)) end, "nn.ModuleList: has no forward")
+  end)
+
   it("counts a shared parameter once", function()
     local lin = nn.Linear(3, 3)
     local m = nn.Sequential(lin, nn.ReLU(), lin)

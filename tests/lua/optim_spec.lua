@@ -131,7 +131,8 @@ describe("nn.optim", function()
   end)
 
   it("rejects bad arguments", function()
-    th.fails(function() nn.optim.SGD({}, {lr = 1}) end, "nn.optim.SGD: the list of parameters is empty")
+    th.fails(function() nn.optim.SGD({}, {lr = 1}) end,
+      "nn.optim.SGD: the list of parameters is empty")
     th.fails(function() nn.optim.Adam({nn.zeros(2)}, {learning_rate = 1}) end,
       "nn.optim.Adam: unknown option 'learning_rate'")
     th.fails(function() nn.optim.SGD({nn.zeros(2, "i64")}) end, "parameter 1 is i64")
@@ -149,26 +150,30 @@ describe("nn.optim.schedule", function()
   end
 
   it("linear: warmup, then decay to 0", function()
-    th.same(nn.tensor(lrs(function(o) return nn.optim.schedule.linear(o, {warmup = 2, total = 6}) end, 7)),
+    local linear = nn.optim.schedule.linear
+    th.same(nn.tensor(lrs(function(o) return linear(o, {warmup = 2, total = 6}) end, 7)),
       {0.5, 1, 1, 0.75, 0.5, 0.25, 0, 0})
-    th.same(nn.tensor(lrs(function(o) return nn.optim.schedule.linear(o, {total = 4}) end, 4)),
+    th.same(nn.tensor(lrs(function(o) return linear(o, {total = 4}) end, 4)),
       {1, 0.75, 0.5, 0.25, 0})
   end)
 
   it("cosine: half a cosine down to min_lr", function()
     local c = math.cos(math.pi / 4)
-    th.same(nn.tensor(lrs(function(o) return nn.optim.schedule.cosine(o, {total = 4, min_lr = 0.1}) end, 5)),
+    local cosine = nn.optim.schedule.cosine
+    th.same(nn.tensor(lrs(function(o) return cosine(o, {total = 4, min_lr = 0.1}) end, 5)),
       {1, 0.1 + 0.9 * (1 + c) / 2, 0.55, 0.1 + 0.9 * (1 - c) / 2, 0.1, 0.1})
   end)
 
   it("step: gamma every step_size", function()
-    th.same(nn.tensor(lrs(function(o) return nn.optim.schedule.step(o, {step_size = 2, gamma = 0.5}) end, 4)),
+    local step = nn.optim.schedule.step
+    th.same(nn.tensor(lrs(function(o) return step(o, {step_size = 2, gamma = 0.5}) end, 4)),
       {1, 1, 0.5, 0.5, 0.25})
   end)
 
   it("checks its options", function()
     local opt = nn.optim.SGD({nn.zeros(1)}, {lr = 1})
     th.fails(function() nn.optim.schedule.linear(opt, {}) end, "schedule.linear: total must be")
-    th.fails(function() nn.optim.schedule.cosine(opt, {total = 3, warmup = 3}) end, "warmup must be")
+    th.fails(function() nn.optim.schedule.cosine(opt, {total = 3, warmup = 3}) end,
+      "warmup must be")
   end)
 end)
