@@ -206,6 +206,25 @@ static int l_manual_seed(lua_State *L) {
   return 0;
 }
 
+/* The generator's 256-bit state as 4 i64 (the bits of its uint64 words), for checkpoints. */
+static int l_get_rng_state(lua_State *L) {
+  nn_tensor *t = nn_empty(NN_I64, 1, (int64_t[]){4});
+  if (t) nn_rng_state((uint64_t *)nn_data(t));
+  lnn_push(L, t);
+  return 1;
+}
+
+static int l_set_rng_state(lua_State *L) {
+  nn_tensor *t = lnn_check(L, 1);
+  if (t->dtype != NN_I64 || nn_numel(t) != 4)
+    return lnn_errorf(L, "the state must be 4 i64 values (from nn.get_rng_state), not %s %s",
+                      nn_dtype_name(t->dtype), nn_shape_str(t));
+  uint64_t s[4];
+  for (int64_t i = 0; i < 4; i++) s[i] = (uint64_t)nn_load_i64(nn_at(t, &i), NN_I64);
+  if (nn_rng_set_state(s) < 0) lnn_error(L, NULL);
+  return 0;
+}
+
 /* An empty tensor of the shape and dtype from arg on, filled by fill. */
 static int push_random(lua_State *L, int arg, nn_dtype def, int (*fill)(nn_tensor *)) {
   int64_t shape[NN_MAXDIM];
@@ -277,6 +296,10 @@ static const lnn_reg creation[] = {
 static const lnn_reg random[] = {
     {"manual_seed", l_manual_seed, "nn.manual_seed(n)",
      "Seeds the random generator: the same seed gives the same numbers on every machine."},
+    {"get_rng_state", l_get_rng_state, "nn.get_rng_state() -> tensor",
+     "The random generator's state (4 i64), to restore later with nn.set_rng_state."},
+    {"set_rng_state", l_set_rng_state, "nn.set_rng_state(state)",
+     "Restores a state from nn.get_rng_state: the same numbers follow again."},
     {"rand", l_rand, "nn.rand(...) -> tensor",
      "Uniform random numbers in [0, 1); sizes as varargs or a table, then an optional dtype."},
     {"randn", l_randn, "nn.randn(...) -> tensor",

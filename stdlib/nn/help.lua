@@ -104,9 +104,16 @@ local function table_text(out, t)
   if #found == 0 then out[#out + 1] = "no documentation for this table" end
 end
 
+-- an instance (a module) is documented by its class, its metatable
+local function entry_of(x)
+  local e = docs.byfn[x]
+  if not e and type(x) == "table" and getmetatable(x) then e = docs.byfn[getmetatable(x)] end
+  return e
+end
+
 function M.text(x)
   local out = {}
-  local e = docs.byfn[x]
+  local e = entry_of(x)
   if x == nil then
     out[1] = INTRO
   elseif e and e.sig then
