@@ -68,8 +68,12 @@ void nn_free(void *p, size_t nbytes) {
   cached += rounded;
 }
 
-size_t nn_alloc_live(void) { return live; }
-size_t nn_alloc_cached(void) { return cached; }
+size_t nn_alloc_live(void) {
+  return live;
+}
+size_t nn_alloc_cached(void) {
+  return cached;
+}
 
 void nn_alloc_trim(void) {
   for (int c = 0; c < NCLASS; c++) {

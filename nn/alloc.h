@@ -9,11 +9,11 @@
 
 #include <stddef.h>
 
-void *nn_alloc(size_t nbytes);          /* 64-byte aligned; NULL when out of memory */
-void nn_free(void *p, size_t nbytes);   /* nbytes as given to nn_alloc */
-size_t nn_alloc_live(void);             /* bytes handed out and not yet freed */
-size_t nn_alloc_cached(void);           /* bytes held in free lists */
-void nn_alloc_trim(void);               /* give every cached block back to the system */
+void *nn_alloc(size_t nbytes);        /* 64-byte aligned; NULL when out of memory */
+void nn_free(void *p, size_t nbytes); /* nbytes as given to nn_alloc */
+size_t nn_alloc_live(void);           /* bytes handed out and not yet freed */
+size_t nn_alloc_cached(void);         /* bytes held in free lists */
+void nn_alloc_trim(void);             /* give every cached block back to the system */
 
 /* fixed-size small objects (tensor and storage headers) */
 void *nn_small_alloc(size_t nbytes);

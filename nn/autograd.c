@@ -163,27 +163,26 @@ typedef struct pass {
   size_t nheld, held_cap;
 } pass;
 
-static int hold(pass *p, nn_node *n) {
-  if (p->nheld == p->held_cap) {
-    size_t cap = p->held_cap ? 2 * p->held_cap : 64;
-    nn_node **grown = realloc(p->held, cap * sizeof *grown);
+/* Appends n to a list of len nodes with room for cap, grown as needed. */
+static int append(nn_node ***list, size_t *len, size_t *cap, nn_node *n) {
+  if (*len == *cap) {
+    size_t grown_cap = *cap ? 2 * *cap : 64;
+    nn_node **grown = realloc(*list, grown_cap * sizeof *grown);
     if (!grown) return nn_errc("out of memory in backward");
-    p->held = grown, p->held_cap = cap;
+    *list = grown, *cap = grown_cap;
   }
+  (*list)[(*len)++] = n;
+  return 0;
+}
+
+static int hold(pass *p, nn_node *n) {
+  if (append(&p->held, &p->nheld, &p->held_cap, n) < 0) return -1;
   n->refs++;
-  p->held[p->nheld++] = n;
   return 0;
 }
 
 static int push(pass *p, nn_node *n) {
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? 2 * p->cap : 64;
-    nn_node **grown = realloc(p->stack, cap * sizeof *grown);
-    if (!grown) return nn_errc("out of memory in backward");
-    p->stack = grown, p->cap = cap;
-  }
-  p->stack[p->n++] = n;
-  return 0;
+  return append(&p->stack, &p->n, &p->cap, n);
 }
 
 /* Adds g into *slot: the first gradient is kept (copied if anyone else holds it or its

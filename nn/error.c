@@ -6,7 +6,9 @@
 
 static _Thread_local char message[512];
 
-static void record(const char *fmt, va_list ap) { vsnprintf(message, sizeof message, fmt, ap); }
+static void record(const char *fmt, va_list ap) {
+  vsnprintf(message, sizeof message, fmt, ap);
+}
 
 void *nn_err(const char *fmt, ...) {
   va_list ap;
@@ -24,4 +26,6 @@ int nn_errc(const char *fmt, ...) {
   return -1;
 }
 
-const char *nn_errmsg(void) { return message[0] ? message : "unknown error"; }
+const char *nn_errmsg(void) {
+  return message[0] ? message : "unknown error";
+}

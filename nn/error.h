@@ -14,8 +14,8 @@
 #define NN_PRINTF(i, j)
 #endif
 
-void *nn_err(const char *fmt, ...) NN_PRINTF(1, 2);  /* records, returns NULL */
-int nn_errc(const char *fmt, ...) NN_PRINTF(1, 2);   /* records, returns -1 */
+void *nn_err(const char *fmt, ...) NN_PRINTF(1, 2); /* records, returns NULL */
+int nn_errc(const char *fmt, ...) NN_PRINTF(1, 2);  /* records, returns -1 */
 const char *nn_errmsg(void);
 
 #endif

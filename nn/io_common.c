@@ -44,6 +44,14 @@ void nn_writer_abort(nn_writer *w) {
   w->fd = -1;
 }
 
+/* The last message, from a core function that knows nothing of files, with "<path>: " in
+   front; returns -1. */
+static int in_file(const char *path) {
+  char why[256];
+  snprintf(why, sizeof why, "%s", nn_errmsg());
+  return nn_errc("%s: %s", path, why);
+}
+
 /* Records the message first, then cleans up (cleanup may change errno). */
 static int write_failed(nn_writer *w, const char *doing, int e) {
   nn_errc("%s: %s failed (%s)", w->path, doing, strerror(e));
@@ -66,10 +74,9 @@ int nn_writer_put(nn_writer *w, const void *p, size_t n) {
 int nn_writer_put_tensor(nn_writer *w, nn_tensor *t) {
   nn_tensor *c = nn_contiguous(t);
   if (!c) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", nn_errmsg());
+    in_file(w->path);
     nn_writer_abort(w);
-    return nn_errc("%s: %s", w->path, why);
+    return -1;
   }
   int r = nn_writer_put(w, nn_data(c), (size_t)nn_numel(c) * nn_dtype_size(c->dtype));
   nn_release(c);
@@ -214,14 +221,16 @@ void nn_raw_convert(void *buf, int64_t n, nn_raw r, bool big_endian) {
   }
 }
 
+nn_tensor *nn_raw_empty(const char *path, nn_raw r, int ndim, const int64_t *shape) {
+  nn_tensor *t = nn_empty(nn_raw_dtype(r), ndim, shape);
+  if (!t) in_file(path);
+  return t;
+}
+
 nn_tensor *nn_raw_read(FILE *f, const char *path, nn_raw r, bool big_endian, int ndim,
                        const int64_t *shape) {
-  nn_tensor *t = nn_empty(nn_raw_dtype(r), ndim, shape);
-  if (!t) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", nn_errmsg());
-    return nn_err("%s: %s", path, why);
-  }
+  nn_tensor *t = nn_raw_empty(path, r, ndim, shape);
+  if (!t) return NULL;
   int64_t n = nn_numel(t);
   if (nn_reader_get(f, path, nn_data(t), (size_t)n * nn_raw_size(r), "tensor data") < 0) {
     nn_release(t);

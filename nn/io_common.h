@@ -60,7 +60,9 @@ int64_t nn_raw_nbytes(const char *path, nn_raw r, int ndim, const int64_t *shape
    place into n elements of nn_raw_dtype(r), native order (buf must have room for those). */
 void nn_raw_convert(void *buf, int64_t n, nn_raw r, bool big_endian);
 
-/* An empty tensor of nn_raw_dtype(r), filled from f's next bytes and converted. */
+/* An empty tensor of nn_raw_dtype(r); a failure's message starts with path. */
+nn_tensor *nn_raw_empty(const char *path, nn_raw r, int ndim, const int64_t *shape);
+/* The same, filled from f's next bytes and converted. */
 nn_tensor *nn_raw_read(FILE *f, const char *path, nn_raw r, bool big_endian, int ndim,
                        const int64_t *shape);
 

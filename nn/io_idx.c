@@ -6,7 +6,6 @@
 ** is inflated straight into the tensor's buffer (then byte-swapped and widened in place), so
 ** loading Fashion-MNIST's 47 MB of training images costs one pass of inflate.
 */
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,12 +95,8 @@ static int check_size(gzFile gz, const char *path, int64_t file_size, int64_t he
 
 static nn_tensor *read_data(gzFile gz, const char *path, nn_raw raw, int ndim,
                             const int64_t *shape) {
-  nn_tensor *t = nn_empty(nn_raw_dtype(raw), ndim, shape);
-  if (!t) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", nn_errmsg());
-    return nn_err("%s: %s", path, why);
-  }
+  nn_tensor *t = nn_raw_empty(path, raw, ndim, shape);
+  if (!t) return NULL;
   int64_t n = nn_numel(t), need = n * (int64_t)nn_raw_size(raw);
   char extra;
   if (gz_get(gz, path, nn_data(t), need, "IDX data") < 0) {

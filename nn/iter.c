@@ -43,12 +43,6 @@ int nn_iter_init(nn_iter *it, int nop, const nn_tensor *const *t) {
   return 0;
 }
 
-int64_t nn_iter_numel(const nn_iter *it) {
-  int64_t n = 1;
-  for (int d = 0; d < it->ndim; d++) n *= it->shape[d];
-  return n;
-}
-
 void nn_iter_run(const nn_iter *it, nn_rowfn row, void *ctx) {
   int nop = it->nop, inner = it->ndim - 1;
   int64_t rowstep[NN_ITER_MAXOP];

@@ -25,6 +25,5 @@ typedef struct nn_iter {
 
 int nn_iter_init(nn_iter *it, int nop, const nn_tensor *const *t); /* -1 if not broadcastable */
 void nn_iter_run(const nn_iter *it, nn_rowfn row, void *ctx);
-int64_t nn_iter_numel(const nn_iter *it);
 
 #endif

@@ -13,19 +13,21 @@
 
 /* Unary ops: one line each in UNARY_OPS. The float-only ones (exp, log, ...) turn integer
    inputs into f32 as PyTorch does; the others keep the dtype. */
-#define NN_UNARY_OPS(X)                                                                        \
-  X(neg) X(exp) X(log) X(log1p) X(sqrt) X(rsqrt) X(abs) X(sign) X(floor) X(ceil) X(sin) X(cos) \
-      X(tanh) X(sigmoid) X(relu)
+/* clang-format off */
+#define NN_UNARY_OPS(X)                                                                            \
+  X(neg) X(exp) X(log) X(log1p) X(sqrt) X(rsqrt) X(abs) X(sign) X(floor) X(ceil) X(sin) X(cos)    \
+  X(tanh) X(sigmoid) X(relu)
+/* clang-format on */
 /* Binary ops with broadcasting; div is true division (integers give f32). */
 #define NN_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum)
 /* Comparisons: u8 masks. */
 #define NN_COMPARE_OPS(X) X(eq) X(ne) X(lt) X(le) X(gt) X(ge)
 
-#define NN_DECLARE_UNARY(name)                                                                 \
-  extern const nn_op nn_op_##name;                                                             \
+#define NN_DECLARE_UNARY(name)                                                                     \
+  extern const nn_op nn_op_##name;                                                                 \
   nn_tensor *nn_##name(nn_tensor *x);
-#define NN_DECLARE_BINARY(name)                                                                \
-  extern const nn_op nn_op_##name;                                                             \
+#define NN_DECLARE_BINARY(name)                                                                    \
+  extern const nn_op nn_op_##name;                                                                 \
   nn_tensor *nn_##name(nn_tensor *a, nn_tensor *b);
 NN_UNARY_OPS(NN_DECLARE_UNARY)
 NN_BINARY_OPS(NN_DECLARE_BINARY)
@@ -34,10 +36,13 @@ NN_COMPARE_OPS(NN_DECLARE_BINARY)
 extern const nn_op nn_op_clamp, nn_op_where;
 nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi); /* -inf/inf for no bound */
 nn_tensor *nn_where(nn_tensor *mask, nn_tensor *a, nn_tensor *b);
-/* For VJPs: g (the gradient of a broadcast result) summed back to the shape of x. */
-nn_tensor *nn_sum_to(nn_tensor *g, const nn_tensor *x);
 /* In place (x op= y): nn_call_into(&nn_op_add, x, (nn_tensor *[]){x, y}, NULL). The result
    keeps x's dtype and shape; y must broadcast to it. */
+/* For VJPs: g (the gradient of a broadcast result) summed back to the shape of x. */
+nn_tensor *nn_sum_to(nn_tensor *g, const nn_tensor *x);
+/* For JVPs that add up a term per input: sum + term, consuming both; the first term (sum
+   NULL) is kept as it is. NULL when term is NULL (an error). */
+nn_tensor *nn_add_term(nn_tensor *sum, nn_tensor *term);
 
 /* ---- reductions (ops/reduce.c): dim < 0 reduces over everything, giving a 0-dim tensor
    (keepdim ignored). Sums of f32 accumulate in f64; integer sums and products are i64. Only
@@ -61,8 +66,8 @@ nn_tensor *nn_argmin(nn_tensor *x, int dim, bool keepdim);
 /* ---- indexing and joining (ops/index.c); indices are 0-based i64, each checked before
    any memory is touched; messages give them 1-based. Attr i[0] = dim (one_hot: n); cat and
    stack take any number of inputs (nn_calln). PyTorch's semantics throughout. ---- */
-extern const nn_op nn_op_cat, nn_op_stack, nn_op_gather, nn_op_scatter_add,
-    nn_op_index_select, nn_op_index_add, nn_op_masked_fill, nn_op_one_hot;
+extern const nn_op nn_op_cat, nn_op_stack, nn_op_gather, nn_op_scatter_add, nn_op_index_select,
+    nn_op_index_add, nn_op_masked_fill, nn_op_one_hot;
 /* cat: same ndim, same sizes outside dim (a 1-D empty tensor is skipped, as in PyTorch);
    stack: equal shapes, a new dim (0 <= dim <= ndim). Both promote dtypes. */
 nn_tensor *nn_cat(nn_tensor *const *xs, int n, int dim);
@@ -89,8 +94,8 @@ extern const nn_op nn_op_matmul, nn_op_mm, nn_op_bmm, nn_op_outer;
 /* PyTorch's rules: 1-D . 1-D is a 0-dim dot product; a 1-D operand is a row (left) or a
    column (right) whose dim is dropped from the result; batch dims broadcast. */
 nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b);
-nn_tensor *nn_mm(nn_tensor *a, nn_tensor *b);     /* exactly 2-D */
-nn_tensor *nn_bmm(nn_tensor *a, nn_tensor *b);    /* exactly 3-D, same batch */
+nn_tensor *nn_mm(nn_tensor *a, nn_tensor *b);  /* exactly 2-D */
+nn_tensor *nn_bmm(nn_tensor *a, nn_tensor *b); /* exactly 3-D, same batch */
 nn_tensor *nn_outer(nn_tensor *u, nn_tensor *v);
 
 /* ---- differentiable views and conversions (ops/shape.c). tensor.c's nn_view, nn_reshape,
@@ -125,13 +130,13 @@ nn_tensor *nn_grad_unshare(nn_tensor *v, const nn_tensor *g, bool alone);
 /* ---- random numbers (rng.c): one global xoshiro256** generator, seeded through splitmix64,
    the same numbers on every machine (the algorithm is documented in rng.c). Fills draw in
    row-major logical order, so a strided view gets what a contiguous tensor would. ---- */
-#define NN_DEFAULT_SEED UINT64_C(67280421310721)/* the seed of a fresh process, as PyTorch's */
+#define NN_DEFAULT_SEED UINT64_C(67280421310721) /* the seed of a fresh process, as PyTorch's */
 void nn_manual_seed(uint64_t seed);
-int nn_rand_(nn_tensor *t);  /* uniform [0,1); f32 or f64 */
-int nn_randn_(nn_tensor *t); /* standard normal; f32 or f64 */
+int nn_rand_(nn_tensor *t);                            /* uniform [0,1); f32 or f64 */
+int nn_randn_(nn_tensor *t);                           /* standard normal; f32 or f64 */
 int nn_randint_(nn_tensor *t, int64_t lo, int64_t hi); /* inclusive, unbiased; any dtype */
-nn_tensor *nn_randperm(int64_t n);                      /* 0-based permutation, i64 */
-double nn_rand_uniform(void);                           /* [0,1), 53 bits */
+nn_tensor *nn_randperm(int64_t n);                     /* 0-based permutation, i64 */
+double nn_rand_uniform(void);                          /* [0,1), 53 bits */
 double nn_rand_normal(void);
 /* The generator's state, for checkpoints; set_state refuses all zeros. */
 void nn_rng_state(uint64_t s[4]);
@@ -144,17 +149,19 @@ nn_tensor *nn_eye(int64_t n, nn_dtype dt);
 
 /* ---- activations (ops/activation.c): pointwise, floats only (integers become f32), each
    differentiable through its derivative formula. Parameters as in PyTorch. ---- */
-#define NN_ACTIVATION_OPS(X)                                                                   \
-  X(leaky_relu) X(elu) X(gelu) X(gelu_tanh) X(silu) X(mish) X(softplus) X(hardtanh) X(relu2)  \
-      X(smelu) X(snake)
+/* clang-format off */
+#define NN_ACTIVATION_OPS(X)                                                                       \
+  X(leaky_relu) X(elu) X(gelu) X(gelu_tanh) X(silu) X(mish) X(softplus) X(hardtanh) X(relu2)      \
+  X(smelu) X(snake)
+/* clang-format on */
 #define NN_DECLARE_OP(name) extern const nn_op nn_op_##name;
 NN_ACTIVATION_OPS(NN_DECLARE_OP)
-nn_tensor *nn_leaky_relu(nn_tensor *x, double slope);  /* x, or slope * x below 0 */
-nn_tensor *nn_elu(nn_tensor *x, double alpha);         /* alpha (e^x - 1) below 0 */
-nn_tensor *nn_gelu(nn_tensor *x);                      /* x Phi(x), with erf */
-nn_tensor *nn_gelu_tanh(nn_tensor *x);                 /* the tanh approximation */
-nn_tensor *nn_silu(nn_tensor *x, double beta);         /* swish: x sigmoid(beta x) */
-nn_tensor *nn_mish(nn_tensor *x);                      /* x tanh(softplus(x)) */
+nn_tensor *nn_leaky_relu(nn_tensor *x, double slope);                /* x, or slope * x below 0 */
+nn_tensor *nn_elu(nn_tensor *x, double alpha);                       /* alpha (e^x - 1) below 0 */
+nn_tensor *nn_gelu(nn_tensor *x);                                    /* x Phi(x), with erf */
+nn_tensor *nn_gelu_tanh(nn_tensor *x);                               /* the tanh approximation */
+nn_tensor *nn_silu(nn_tensor *x, double beta);                       /* swish: x sigmoid(beta x) */
+nn_tensor *nn_mish(nn_tensor *x);                                    /* x tanh(softplus(x)) */
 nn_tensor *nn_softplus(nn_tensor *x, double beta, double threshold); /* x past threshold */
 nn_tensor *nn_hardtanh(nn_tensor *x, double lo, double hi);
 nn_tensor *nn_relu2(nn_tensor *x);              /* max(x, 0)^2 */
@@ -169,14 +176,12 @@ nn_tensor *nn_linear(nn_tensor *x, nn_tensor *w, nn_tensor *b);
 nn_tensor *nn_softmax(nn_tensor *x, int dim);
 nn_tensor *nn_log_softmax(nn_tensor *x, int dim);
 /* over the last dim, of size d; weight and bias (d) may be NULL */
-nn_tensor *nn_layer_norm(nn_tensor *x, int64_t d, nn_tensor *weight, nn_tensor *bias,
-                         double eps);
+nn_tensor *nn_layer_norm(nn_tensor *x, int64_t d, nn_tensor *weight, nn_tensor *bias, double eps);
 /* x (N, C). Training normalizes by the batch's statistics and, when running_mean/var are
    given, moves them by momentum (the variance unbiased), as PyTorch; evaluation uses them.
    weight, bias, running_mean and running_var (C) may each be NULL. */
-nn_tensor *nn_batch_norm(nn_tensor *x, nn_tensor *weight, nn_tensor *bias,
-                         nn_tensor *running_mean, nn_tensor *running_var, bool training,
-                         double momentum, double eps);
+nn_tensor *nn_batch_norm(nn_tensor *x, nn_tensor *weight, nn_tensor *bias, nn_tensor *running_mean,
+                         nn_tensor *running_var, bool training, double momentum, double eps);
 /* x times a fresh mask of 0 and 1/(1-p) (x itself when not training or p = 0) */
 nn_tensor *nn_dropout(nn_tensor *x, double p, bool training);
 /* the rows idx (integer dtype, any shape, 0-based) of w (n, d): shape idx.shape + {d} */
@@ -192,8 +197,7 @@ extern const nn_op nn_op_cross_entropy, nn_op_nll_loss, nn_op_bce_with_logits;
    whose target is ignore_index count for nothing (mean divides by the others). */
 nn_tensor *nn_cross_entropy(nn_tensor *logits, nn_tensor *target, nn_reduction r,
                             double label_smoothing, int64_t ignore_index);
-nn_tensor *nn_nll_loss(nn_tensor *logp, nn_tensor *target, nn_reduction r,
-                       int64_t ignore_index);
+nn_tensor *nn_nll_loss(nn_tensor *logp, nn_tensor *target, nn_reduction r, int64_t ignore_index);
 nn_tensor *nn_mse_loss(nn_tensor *x, nn_tensor *y, nn_reduction r); /* same shapes */
 nn_tensor *nn_l1_loss(nn_tensor *x, nn_tensor *y, nn_reduction r);
 /* max(x,0) - x y + log1p(e^-|x|): the stable binary cross-entropy of logits x */

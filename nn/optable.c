@@ -6,10 +6,13 @@
 #include "nn/autograd.h"
 #include "nn/ops.h"
 
+/* The X-macro lists expand to "&nn_op_a, &nn_op_b, ..."; clang-format would read the & after
+   one as a binary operator. */
+/* clang-format off */
 #define ENTRY(name) &nn_op_##name,
 const nn_op *const nn_ops[] = {
-    NN_UNARY_OPS(ENTRY) NN_BINARY_OPS(ENTRY) NN_COMPARE_OPS(ENTRY) & nn_op_clamp,
-    &nn_op_where,
+    NN_UNARY_OPS(ENTRY) NN_BINARY_OPS(ENTRY) NN_COMPARE_OPS(ENTRY)
+    &nn_op_clamp, &nn_op_where,
     &nn_op_sum, &nn_op_prod, &nn_op_argmax, &nn_op_argmin,
     &nn_op_cat, &nn_op_stack, &nn_op_gather, &nn_op_scatter_add, &nn_op_index_select,
     &nn_op_index_add, &nn_op_masked_fill, &nn_op_one_hot,
@@ -22,6 +25,7 @@ const nn_op *const nn_ops[] = {
     &nn_op_layer_norm, &nn_op_batch_norm, &nn_op_embedding,
     &nn_op_cross_entropy, &nn_op_nll_loss, &nn_op_bce_with_logits,
 };
+/* clang-format on */
 const int nn_nops = sizeof nn_ops / sizeof *nn_ops;
 
 const nn_op *nn_op_find(const char *name) {

@@ -401,8 +401,9 @@ nn_tensor *nn_contiguous(nn_tensor *t) {
 
 /* ---- copies ---- */
 
-nn_tensor *nn_clone(const nn_tensor *t) {
-  nn_tensor *c = nn_empty_like(t);
+/* A new contiguous tensor of dtype dt holding t's values. */
+static nn_tensor *copy_as(const nn_tensor *t, nn_dtype dt) {
+  nn_tensor *c = nn_empty(dt, t->ndim, t->shape);
   if (c && nn_copy_(c, t) < 0) {
     nn_release(c);
     return NULL;
@@ -410,14 +411,12 @@ nn_tensor *nn_clone(const nn_tensor *t) {
   return c;
 }
 
+nn_tensor *nn_clone(const nn_tensor *t) {
+  return copy_as(t, t->dtype);
+}
+
 nn_tensor *nn_to(nn_tensor *t, nn_dtype dt) {
-  if (t->dtype == dt) return nn_retain(t);
-  nn_tensor *c = nn_empty(dt, t->ndim, t->shape);
-  if (c && nn_copy_(c, t) < 0) {
-    nn_release(c);
-    return NULL;
-  }
-  return c;
+  return t->dtype == dt ? nn_retain(t) : copy_as(t, dt);
 }
 
 /* Conversions that C does exactly and safely get a typed loop (dense: vectorized); float to

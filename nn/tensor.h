@@ -40,7 +40,7 @@ typedef struct nn_tensor {
   bool requires_grad;
   struct nn_tensor *grad;    /* accumulated by backward (leaves) */
   nn_node *grad_fn;          /* the node that made this tensor (non-leaves) */
-  struct nn_tensor *tangent; /* forward-mode AD: the tangent carried along (nn_jvp) */
+  struct nn_tensor *tangent; /* forward-mode AD: the tangent carried along (nn.jvp) */
   int hooks;                 /* the binding's handle for gradient hooks (0: none) */
 } nn_tensor;
 
@@ -95,12 +95,11 @@ nn_tensor *nn_contiguous(nn_tensor *t); /* t itself (retained) when already cont
 
 /* copies and conversions */
 nn_tensor *nn_clone(const nn_tensor *t);
-nn_tensor *nn_to(nn_tensor *t, nn_dtype dt); /* t itself (retained) when already dt */
+nn_tensor *nn_to(nn_tensor *t, nn_dtype dt);        /* t itself (retained) when already dt */
 int nn_copy_(nn_tensor *dst, const nn_tensor *src); /* src broadcast to dst; -1 on error */
 void nn_fill_(nn_tensor *t, double v);
 
 /* shapes: broadcast two shapes (NumPy rules) into out; -1 on mismatch */
-int nn_broadcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
-                       int64_t *out);
+int nn_broadcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *nout, int64_t *out);
 
 #endif

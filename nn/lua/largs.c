@@ -1,6 +1,6 @@
 /*
 ** nn/lua/largs.c: reading arguments as the API promises: sizes as varargs or a table,
-** 1-based dims and indices (negative from the end), dtype names, scalars.
+** 1-based dims and indices (negative from the end), dtype names, scalars, callables.
 */
 #include <lauxlib.h>
 
@@ -106,4 +106,29 @@ double lnn_checkscalar(lua_State *L, int arg) {
     lnn_errorf(L, "expected a number or a one-element tensor, got a tensor of shape %s",
                nn_shape_str(t));
   return nn_load(nn_data(t), t->dtype);
+}
+
+double lnn_optfield_number(lua_State *L, int t, const char *k, double def) {
+  int type = lua_getfield(L, t, k);
+  if (type != LUA_TNIL && type != LUA_TNUMBER)
+    lnn_errorf(L, "option %s must be a number, got %s", k, luaL_typename(L, -1));
+  double v = type == LUA_TNIL ? def : lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+bool lnn_optfield_boolean(lua_State *L, int t, const char *k, bool def) {
+  int type = lua_getfield(L, t, k);
+  if (type != LUA_TNIL && type != LUA_TBOOLEAN)
+    lnn_errorf(L, "option %s must be a boolean, got %s", k, luaL_typename(L, -1));
+  bool v = type == LUA_TNIL ? def : lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+bool lnn_is_callable(lua_State *L, int arg) {
+  if (lua_isfunction(L, arg)) return true;
+  bool call = luaL_getmetafield(L, arg, "__call") != LUA_TNIL;
+  if (call) lua_pop(L, 1);
+  return call;
 }

@@ -24,19 +24,7 @@ static const char GUARD_MT[] = "nn.GradMode", GRAD_FN_MT[] = "nn.GradFn";
 static bool opt_flag(lua_State *L, int opts, const char *field) {
   if (lua_isnoneornil(L, opts)) return false;
   if (!lua_istable(L, opts)) lnn_argerror(L, opts, "a table of options");
-  int type = lua_getfield(L, opts, field);
-  if (type != LUA_TNIL && type != LUA_TBOOLEAN)
-    lnn_errorf(L, "option %s must be a boolean, got %s", field, luaL_typename(L, -1));
-  bool on = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return on;
-}
-
-static bool is_callable(lua_State *L, int idx) {
-  if (lua_isfunction(L, idx)) return true;
-  bool call = luaL_getmetafield(L, idx, "__call") != LUA_TNIL;
-  if (call) lua_pop(L, 1);
-  return call;
+  return lnn_optfield_boolean(L, opts, field, false);
 }
 
 /* The tensors at idx (a tensor, or a list of them) into an array kept alive as a userdata
@@ -257,7 +245,7 @@ void lnn_push_grad_mode(lua_State *L, bool on) {
    ends; without fn, the guard itself for `local g <close> = ...`. */
 static int with_grad_mode(lua_State *L, bool on) {
   int n = lua_gettop(L);
-  if (n > 0 && !is_callable(L, 1)) return lnn_argerror(L, 1, "a function");
+  if (n > 0 && !lnn_is_callable(L, 1)) return lnn_argerror(L, 1, "a function");
   lnn_push_grad_mode(L, on);
   if (n == 0) return 1;
   lua_insert(L, 1);
@@ -375,7 +363,7 @@ static int collect_outputs(lua_State *L, int idx, bool *single) {
 
 /* nn.jvp(fn, inputs, tangents) -> outputs, output_tangents */
 static int l_jvp(lua_State *L) {
-  if (!is_callable(L, 1)) return lnn_argerror(L, 1, "a function");
+  if (!lnn_is_callable(L, 1)) return lnn_argerror(L, 1, "a function");
   lua_settop(L, 3);
   nn_tensor **xs, **vs;
   int n = tensor_list(L, 2, "inputs", &xs);

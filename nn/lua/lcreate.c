@@ -90,10 +90,8 @@ static void fill_from(lua_State *L, filler *f, int depth) {
 static int l_tensor(lua_State *L) {
   nn_dtype dt = lnn_optdtype(L, 2, NN_F32);
   nn_tensor *src = lnn_test(L, 1);
-  if (src) {
-    nn_tensor *c = nn_empty(dt, src->ndim, src->shape);
-    if (c && nn_copy_(c, src) < 0) nn_release(c), c = NULL;
-    lnn_push(L, c);
+  if (src) { /* a copy, never src itself */
+    lnn_push(L, src->dtype == dt ? nn_clone(src) : nn_to(src, dt));
     return 1;
   }
   int64_t shape[NN_MAXDIM];
@@ -164,14 +162,8 @@ static int l_full(lua_State *L) {
   int ndim = one_shape_arg(L, 1, shape);
   double v = lnn_checkscalar(L, 2);
   nn_dtype dt = lnn_optdtype(L, 3, NN_F32);
-  nn_tensor *t = nn_empty(dt, ndim, shape);
-  if (t && dt == NN_I64 && lua_isinteger(L, 2)) {
-    int64_t *p = (int64_t *)nn_data(t), n = nn_numel(t), iv = lua_tointeger(L, 2);
-    for (int64_t i = 0; i < n; i++) p[i] = iv;
-  } else if (t) {
-    nn_fill_(t, v);
-  }
-  lnn_push(L, t);
+  lnn_push(L, nn_empty(dt, ndim, shape));
+  lnn_fill(L, lnn_check(L, -1), 2, v);
   return 1;
 }
 
@@ -254,10 +246,7 @@ static int l_randint(lua_State *L) {
 }
 
 static int l_randperm(lua_State *L) {
-  lnn_push(L, nn_randperm(lnn_checkinteger(L, 1)));
-  nn_tensor *t = lnn_check(L, -1); /* fresh and contiguous: 0-based to 1-based in place */
-  int64_t *p = (int64_t *)nn_data(t), n = nn_numel(t);
-  for (int64_t i = 0; i < n; i++) p[i]++;
+  lnn_push_index1(L, nn_randperm(lnn_checkinteger(L, 1)));
   return 1;
 }
 

@@ -204,8 +204,7 @@ static int handle_tostring(lua_State *L) {
    x.grad; others' see the sum of gradients reaching x before it flows on. */
 static int l_register_hook(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
-  if (!lua_isfunction(L, 2) && luaL_getmetafield(L, 2, "__call") == LUA_TNIL)
-    return lnn_argerror(L, 2, "a function");
+  if (!lnn_is_callable(L, 2)) return lnn_argerror(L, 2, "a function");
   if (!t->requires_grad)
     return lnn_errorf(L, "cannot register a hook on a tensor that does not require grad");
   lua_settop(L, 2);
@@ -410,7 +409,7 @@ static int l_function(lua_State *L) {
   for (int k = 0; k < 2; k++) {
     const char *field = k == 0 ? "forward" : "backward";
     lua_getfield(L, 1, field);
-    if (!lua_isfunction(L, -1) && luaL_getmetafield(L, -1, "__call") == LUA_TNIL)
+    if (!lnn_is_callable(L, -1))
       return lnn_errorf(L, "%s must be a function, got %s", field, luaL_typename(L, -1));
     lua_setfield(L, -2, field);
   }

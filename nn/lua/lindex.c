@@ -8,7 +8,7 @@
 #include "nn/lua/lnn.h"
 #include "nn/ops.h"
 
-/* idx + by, as a new tensor */
+/* idx + by, as a new tensor (NULL after an error) */
 static nn_tensor *shifted(nn_tensor *idx, int64_t by) {
   nn_tensor *s = nn_scalar(NN_I64, (double)by);
   nn_tensor *r = s ? nn_add(idx, s) : NULL;
@@ -57,31 +57,29 @@ nn_tensor *lnn_index0(lua_State *L, int arg) {
   return r;
 }
 
-void lnn_index1_(lua_State *L, nn_tensor *idx) {
-  nn_tensor *one = nn_scalar(NN_I64, 1);
-  int rc = one ? nn_call_into(&nn_op_add, idx, (nn_tensor *[]){idx, one}, NULL) : -1;
-  nn_release(one);
-  if (rc < 0) lnn_error(L, NULL);
+void lnn_push_index1(lua_State *L, nn_tensor *idx) {
+  nn_tensor *r = idx ? shifted(idx, 1) : NULL;
+  nn_release(idx);
+  lnn_push(L, r);
 }
 
 /* ---- index tensors ---- */
 
-static int l_gather(lua_State *L) {
+/* x:gather(d, idx) and x:index_select(d, idx): f(x, d, idx) with idx made 0-based */
+static int indexed(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, nn_tensor *)) {
   nn_tensor *x = lnn_check(L, 1);
   int d = lnn_checkdim(L, 2, x->ndim);
-  nn_tensor *idx = lnn_index0(L, 3), *r = nn_gather(x, d, idx);
+  nn_tensor *idx = lnn_index0(L, 3), *r = f(x, d, idx);
   nn_release(idx);
   lnn_push(L, r);
   return 1;
 }
 
+static int l_gather(lua_State *L) {
+  return indexed(L, nn_gather);
+}
 static int l_index_select(lua_State *L) {
-  nn_tensor *x = lnn_check(L, 1);
-  int d = lnn_checkdim(L, 2, x->ndim);
-  nn_tensor *idx = lnn_index0(L, 3), *r = nn_index_select(x, d, idx);
-  nn_release(idx);
-  lnn_push(L, r);
-  return 1;
+  return indexed(L, nn_index_select);
 }
 
 static int l_index_add_(lua_State *L) {

@@ -29,13 +29,21 @@ static int l_unary_(lua_State *L) {
   return 1;
 }
 
-/* a op b where a number takes the other operand's dtype. The types are checked before a
+/* The operands at arg and arg + 1 (ta and tb, or NULL where a number is) as tensors, new
+   references: a number takes the other operand's dtype. The types are checked before a
    scalar is made, so that an error leaks nothing. */
+static void operands(lua_State *L, int arg, nn_tensor *ta, nn_tensor *tb, nn_tensor **a,
+                     nn_tensor **b) {
+  if (!ta && lua_type(L, arg) != LUA_TNUMBER) lnn_argerror(L, arg, "a tensor or a number");
+  if (!tb && lua_type(L, arg + 1) != LUA_TNUMBER) lnn_argerror(L, arg + 1, "a tensor or a number");
+  *a = lnn_totensor(L, arg, tb);
+  *b = lnn_totensor(L, arg + 1, ta ? ta : *a);
+}
+
+/* a op b where one of them is a number */
 static nn_tensor *with_scalar(lua_State *L, const nn_op *op, nn_tensor *ta, nn_tensor *tb) {
-  if (!ta && lua_type(L, 1) != LUA_TNUMBER) lnn_argerror(L, 1, "a tensor or a number");
-  if (!tb && lua_type(L, 2) != LUA_TNUMBER) lnn_argerror(L, 2, "a tensor or a number");
-  nn_tensor *a = lnn_totensor(L, 1, tb);
-  nn_tensor *b = lnn_totensor(L, 2, ta ? ta : a);
+  nn_tensor *a, *b;
+  operands(L, 1, ta, tb, &a, &b);
   nn_tensor *r = nn_call(op, (nn_tensor *[]){a, b}, NULL);
   nn_release(a);
   nn_release(b);
@@ -97,10 +105,8 @@ static int l_clamp_(lua_State *L) {
 
 static int l_where(lua_State *L) {
   nn_tensor *mask = lnn_check(L, 1);
-  nn_tensor *ta = lnn_test(L, 2), *tb = lnn_test(L, 3);
-  if (!ta && lua_type(L, 2) != LUA_TNUMBER) lnn_argerror(L, 2, "a tensor or a number");
-  if (!tb && lua_type(L, 3) != LUA_TNUMBER) lnn_argerror(L, 3, "a tensor or a number");
-  nn_tensor *a = lnn_totensor(L, 2, tb), *b = lnn_totensor(L, 3, ta ? ta : a);
+  nn_tensor *a, *b;
+  operands(L, 2, lnn_test(L, 2), lnn_test(L, 3), &a, &b);
   nn_tensor *r = nn_where(mask, a, b);
   nn_release(a);
   nn_release(b);

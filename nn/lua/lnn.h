@@ -3,9 +3,9 @@
 **
 ** A tensor in Lua is a userdata box holding one reference to an nn_tensor, with the one
 ** metatable "nn.Tensor". The helpers below are for every binding file (tensors, autograd,
-** io, viz): they read arguments the way the API promises (1-based dims, sizes as varargs or
-** a table, numbers where scalars make sense) and raise errors that start with the Lua
-** function's name.
+** io, ...; other C modules such as viz read tensors through lnn_capi.h instead): they read
+** arguments the way the API promises (1-based dims, sizes as varargs or a table, numbers
+** where scalars make sense) and raise errors that start with the Lua function's name.
 **
 ** Every function the binding registers carries its documentation (a signature and a
 ** sentence) in an lnn_reg table; lnn_register stores it where nn.help finds it. The docs
@@ -36,6 +36,11 @@ void lnn_push(lua_State *L, nn_tensor *t);
    becomes a 0-dim tensor of like's dtype when like is float or the number is an integer,
    else f32 (an i64 tensor times 0.5 is f32, as in PyTorch); like may be NULL. */
 nn_tensor *lnn_totensor(lua_State *L, int idx, const nn_tensor *like);
+/* Sets every element of t to v, the scalar read at idx (lnn_checkscalar): from idx itself when
+   it holds an integer and t is i64, which v, a double, would round beyond 2^53. */
+void lnn_fill(lua_State *L, nn_tensor *t, int idx, double v);
+/* Pushes the element at p as a Lua value: integers stay integers. */
+void lnn_push_element(lua_State *L, const void *p, nn_dtype dt);
 
 /* ---- errors: "<fname>: <message>"; fname NULL means the running function's nn name ---- */
 
@@ -63,11 +68,18 @@ double lnn_checknumber(lua_State *L, int arg);
 double lnn_optnumber(lua_State *L, int arg, double def);
 /* A number argument, or a 0-dim/one-element tensor's value. */
 double lnn_checkscalar(lua_State *L, int arg);
+/* Field k of the options table at t, checked; def when nil. */
+double lnn_optfield_number(lua_State *L, int t, const char *k, double def);
+bool lnn_optfield_boolean(lua_State *L, int t, const char *k, bool def);
+/* Whether arg is a function or has a __call metamethod (the stack is left as it was). */
+bool lnn_is_callable(lua_State *L, int arg);
 
 /* Index tensors: the user's 1-based i64 indices (a tensor, a number or a table of
-   integers at arg) as a new 0-based tensor; and 0-based core results made 1-based in place. */
+   integers at arg) as a new 0-based tensor; and a 0-based core result pushed as a new
+   1-based tensor (idx is released; NULL raises the core's error). A copy, not in place:
+   the core's indices may share memory with what autograd saved. */
 nn_tensor *lnn_index0(lua_State *L, int arg);
-void lnn_index1_(lua_State *L, nn_tensor *idx);
+void lnn_push_index1(lua_State *L, nn_tensor *idx);
 
 /* ---- registration and docs ---- */
 

@@ -198,24 +198,6 @@ typedef struct loss_opts {
   int64_t ignore_index; /* 0-based; INT64_MIN for none */
 } loss_opts;
 
-static double opt_field_number(lua_State *L, int t, const char *k, double def) {
-  int type = lua_getfield(L, t, k);
-  if (type != LUA_TNIL && type != LUA_TNUMBER)
-    lnn_errorf(L, "option %s must be a number, got %s", k, luaL_typename(L, -1));
-  double v = type == LUA_TNIL ? def : lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-static bool opt_field_boolean(lua_State *L, int t, const char *k, bool def) {
-  int type = lua_getfield(L, t, k);
-  if (type != LUA_TNIL && type != LUA_TBOOLEAN)
-    lnn_errorf(L, "option %s must be a boolean, got %s", k, luaL_typename(L, -1));
-  bool v = type == LUA_TNIL ? def : lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
 static nn_reduction reduction_named(lua_State *L, int idx) {
   const char *name = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
   int r = name ? nn_reduction_parse(name) : -1;
@@ -236,7 +218,7 @@ static loss_opts read_loss_opts(lua_State *L, int arg) {
   if (!lua_istable(L, arg)) lnn_argerror(L, arg, "a table of options");
   if (lua_getfield(L, arg, "reduction") != LUA_TNIL) o.reduction = reduction_named(L, -1);
   lua_pop(L, 1);
-  o.label_smoothing = opt_field_number(L, arg, "label_smoothing", 0);
+  o.label_smoothing = lnn_optfield_number(L, arg, "label_smoothing", 0);
   int type = lua_getfield(L, arg, "ignore_index");
   if (type != LUA_TNIL) {
     int ok = 0;
@@ -291,12 +273,12 @@ static int l_sgd_step(lua_State *L) {
   nn_tensor *p = lnn_check(L, 1), *g = lnn_check(L, 2), *buf = lnn_opt(L, 3);
   int t = check_opts(L, 4);
   nn_sgd_opts o = {
-      .lr = opt_field_number(L, t, "lr", 1e-3),
-      .momentum = opt_field_number(L, t, "momentum", 0),
-      .dampening = opt_field_number(L, t, "dampening", 0),
-      .weight_decay = opt_field_number(L, t, "weight_decay", 0),
-      .nesterov = opt_field_boolean(L, t, "nesterov", false),
-      .maximize = opt_field_boolean(L, t, "maximize", false),
+      .lr = lnn_optfield_number(L, t, "lr", 1e-3),
+      .momentum = lnn_optfield_number(L, t, "momentum", 0),
+      .dampening = lnn_optfield_number(L, t, "dampening", 0),
+      .weight_decay = lnn_optfield_number(L, t, "weight_decay", 0),
+      .nesterov = lnn_optfield_boolean(L, t, "nesterov", false),
+      .maximize = lnn_optfield_boolean(L, t, "maximize", false),
   };
   if (nn_sgd_step(p, g, buf, &o, lnn_checkinteger(L, 5)) < 0) return lnn_error(L, NULL);
   return 0;
@@ -307,13 +289,13 @@ static int l_adam_step(lua_State *L) {
   nn_tensor *v = lnn_check(L, 4);
   int t = check_opts(L, 5);
   nn_adam_opts o = {
-      .lr = opt_field_number(L, t, "lr", 1e-3),
-      .beta1 = opt_field_number(L, t, "beta1", 0.9),
-      .beta2 = opt_field_number(L, t, "beta2", 0.999),
-      .eps = opt_field_number(L, t, "eps", 1e-8),
-      .weight_decay = opt_field_number(L, t, "weight_decay", 0),
-      .decoupled = opt_field_boolean(L, t, "decoupled", false),
-      .maximize = opt_field_boolean(L, t, "maximize", false),
+      .lr = lnn_optfield_number(L, t, "lr", 1e-3),
+      .beta1 = lnn_optfield_number(L, t, "beta1", 0.9),
+      .beta2 = lnn_optfield_number(L, t, "beta2", 0.999),
+      .eps = lnn_optfield_number(L, t, "eps", 1e-8),
+      .weight_decay = lnn_optfield_number(L, t, "weight_decay", 0),
+      .decoupled = lnn_optfield_boolean(L, t, "decoupled", false),
+      .maximize = lnn_optfield_boolean(L, t, "maximize", false),
   };
   if (nn_adam_step(p, g, m, v, &o, lnn_checkinteger(L, 6)) < 0) return lnn_error(L, NULL);
   return 0;
@@ -324,13 +306,13 @@ static int l_rmsprop_step(lua_State *L) {
   nn_tensor *avg = lnn_opt(L, 4), *buf = lnn_opt(L, 5);
   int t = check_opts(L, 6);
   nn_rmsprop_opts o = {
-      .lr = opt_field_number(L, t, "lr", 1e-2),
-      .alpha = opt_field_number(L, t, "alpha", 0.99),
-      .eps = opt_field_number(L, t, "eps", 1e-8),
-      .weight_decay = opt_field_number(L, t, "weight_decay", 0),
-      .momentum = opt_field_number(L, t, "momentum", 0),
-      .centered = opt_field_boolean(L, t, "centered", false),
-      .maximize = opt_field_boolean(L, t, "maximize", false),
+      .lr = lnn_optfield_number(L, t, "lr", 1e-2),
+      .alpha = lnn_optfield_number(L, t, "alpha", 0.99),
+      .eps = lnn_optfield_number(L, t, "eps", 1e-8),
+      .weight_decay = lnn_optfield_number(L, t, "weight_decay", 0),
+      .momentum = lnn_optfield_number(L, t, "momentum", 0),
+      .centered = lnn_optfield_boolean(L, t, "centered", false),
+      .maximize = lnn_optfield_boolean(L, t, "maximize", false),
   };
   if (nn_rmsprop_step(p, g, sq, avg, buf, &o) < 0) return lnn_error(L, NULL);
   return 0;

@@ -2,8 +2,6 @@
 ** nn/lua/lreduce.c: reductions, over one dim (1-based, optional) or over everything.
 ** Index results (argmax, x:max(d)) come back 1-based.
 */
-#include <string.h>
-
 #include <lauxlib.h>
 
 #include "nn/lua/lnn.h"
@@ -11,13 +9,21 @@
 
 typedef nn_tensor *(*reduce_fn)(nn_tensor *x, int dim, bool keepdim);
 
-/* With keepdim and no dim, PyTorch keeps every dim at size 1; the core gives 0-dim. */
-static nn_tensor *keep_all_dims(nn_tensor *r, const nn_tensor *x) {
-  int64_t ones[NN_MAXDIM];
-  for (int d = 0; d < x->ndim; d++) ones[d] = 1;
-  nn_tensor *v = r ? nn_t_view(r, x->ndim, ones) : NULL;
-  nn_release(r);
-  return v;
+/* Pushes r, x reduced over dim (-1: everything), 1-based if it holds indices. With keepdim
+   and no dim, PyTorch keeps every dim at size 1 where the core gives a 0-dim tensor. */
+static void push_reduced(lua_State *L, nn_tensor *r, const nn_tensor *x, int dim, bool keepdim,
+                         bool index) {
+  if (r && dim < 0 && keepdim) {
+    int64_t ones[NN_MAXDIM];
+    for (int d = 0; d < x->ndim; d++) ones[d] = 1;
+    nn_tensor *v = nn_t_view(r, x->ndim, ones);
+    nn_release(r);
+    r = v;
+  }
+  if (index)
+    lnn_push_index1(L, r);
+  else
+    lnn_push(L, r);
 }
 
 /* Reads (x, [dim [, keepdim]]) from arg 1, calls f, pushes the result (1-based if index). */
@@ -25,10 +31,7 @@ static int reduce_with(lua_State *L, reduce_fn f, bool index) {
   nn_tensor *x = lnn_check(L, 1);
   int dim = lnn_optdim(L, 2, x->ndim, -1);
   bool keepdim = lua_toboolean(L, 3);
-  nn_tensor *r = f(x, dim, keepdim);
-  if (r && dim < 0 && keepdim) r = keep_all_dims(r, x);
-  lnn_push(L, r);
-  if (index) lnn_index1_(L, lnn_check(L, -1));
+  push_reduced(L, f(x, dim, keepdim), x, dim, keepdim, index);
   return 1;
 }
 
@@ -81,9 +84,7 @@ static int spread(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, bool, bool)) {
   }
   int dim = lnn_optdim(L, 2, x->ndim, -1);
   bool keepdim = lua_toboolean(L, 3);
-  nn_tensor *r = f(x, dim, keepdim, unbiased);
-  if (r && dim < 0 && keepdim) r = keep_all_dims(r, x);
-  lnn_push(L, r);
+  push_reduced(L, f(x, dim, keepdim, unbiased), x, dim, keepdim, false);
   return 1;
 }
 
@@ -99,9 +100,7 @@ static int l_norm(lua_State *L) {
   double p = lnn_optnumber(L, 2, 2);
   int dim = lnn_optdim(L, 3, x->ndim, -1);
   bool keepdim = lua_toboolean(L, 4);
-  nn_tensor *r = nn_norm(x, p, dim, keepdim);
-  if (r && dim < 0 && keepdim) r = keep_all_dims(r, x);
-  lnn_push(L, r);
+  push_reduced(L, nn_norm(x, p, dim, keepdim), x, dim, keepdim, false);
   return 1;
 }
 
@@ -122,11 +121,7 @@ static int extreme(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, bool, nn_tens
   nn_tensor *idx = NULL;
   nn_tensor *v = f(x, dim, lua_toboolean(L, 3), &idx);
   lnn_push(L, v);
-  /* 1-based in a copy: idx shares memory with the indices the graph saved for backward */
-  nn_tensor *one = nn_scalar(NN_I64, 1), *idx1 = one && idx ? nn_add(idx, one) : NULL;
-  nn_release(one);
-  nn_release(idx);
-  lnn_push(L, idx1);
+  lnn_push_index1(L, idx);
   return 2;
 }
 

@@ -58,26 +58,18 @@ static int l_is_contiguous(lua_State *L) {
 
 /* ---- elements ---- */
 
-/* An element as a Lua value: integers stay integers. */
-static void push_element(lua_State *L, const void *p, nn_dtype dt) {
-  if (nn_dtype_is_float(dt))
-    lua_pushnumber(L, nn_load(p, dt));
-  else
-    lua_pushinteger(L, nn_load_i64(p, dt));
-}
-
 static int l_item(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   if (nn_numel(t) != 1)
     return lnn_errorf(L, "only a tensor with one element has an item, this one has %lld (shape %s)",
                       (long long)nn_numel(t), nn_shape_str(t));
-  push_element(L, nn_data(t), t->dtype);
+  lnn_push_element(L, nn_data(t), t->dtype);
   return 1;
 }
 
 static void push_nested(lua_State *L, const nn_tensor *t, int d, const char *p) {
   if (d == t->ndim) {
-    push_element(L, p, t->dtype);
+    lnn_push_element(L, p, t->dtype);
     return;
   }
   luaL_checkstack(L, 3, "tensor nested too deep");
@@ -266,14 +258,7 @@ static int l_fill_(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   double v = lnn_checkscalar(L, 2);
   lnn_check_inplace(L, t, NULL);
-  if (t->dtype == NN_I64 && lua_isinteger(L, 2)) { /* exact beyond 2^53 */
-    nn_tensor *s = lnn_totensor(L, 2, t);
-    int rc = nn_copy_(t, s);
-    nn_release(s);
-    if (rc < 0) return lnn_error(L, NULL);
-  } else {
-    nn_fill_(t, v);
-  }
+  lnn_fill(L, t, 2, v);
   return self(L);
 }
 

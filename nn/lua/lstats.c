@@ -81,8 +81,7 @@ static int l_distinct(lua_State *L) {
   int64_t count = nn_stats_distinct(lnn_check(L, 1), &labels);
   if (count < 0) lnn_error(L, NULL);
   lua_pushinteger(L, count);
-  lnn_push(L, labels);
-  lnn_index1_(L, labels);
+  lnn_push_index1(L, labels);
   return 2;
 }
 

@@ -97,6 +97,24 @@ nn_tensor *lnn_totensor(lua_State *L, int idx, const nn_tensor *like) {
   return scalar_of(L, idx, dt);
 }
 
+void lnn_fill(lua_State *L, nn_tensor *t, int idx, double v) {
+  if (t->dtype != NN_I64 || !lua_isinteger(L, idx)) {
+    nn_fill_(t, v);
+    return;
+  }
+  nn_tensor *s = scalar_of(L, idx, NN_I64);
+  int rc = nn_copy_(t, s);
+  nn_release(s);
+  if (rc < 0) lnn_error(L, NULL);
+}
+
+void lnn_push_element(lua_State *L, const void *p, nn_dtype dt) {
+  if (nn_dtype_is_float(dt))
+    lua_pushnumber(L, nn_load(p, dt));
+  else
+    lua_pushinteger(L, nn_load_i64(p, dt));
+}
+
 /* ---- metamethods ---- */
 
 static int l_gc(lua_State *L) {
@@ -117,11 +135,7 @@ static int index_element(lua_State *L) {
     lnn_push(L, nn_t_select(t, 0, i));
     return 1;
   }
-  const char *p = nn_data(t) + i * t->stride[0] * (int64_t)nn_dtype_size(t->dtype);
-  if (nn_dtype_is_float(t->dtype))
-    lua_pushnumber(L, nn_load(p, t->dtype));
-  else
-    lua_pushinteger(L, nn_load_i64(p, t->dtype));
+  lnn_push_element(L, nn_data(t) + i * t->stride[0] * (int64_t)nn_dtype_size(t->dtype), t->dtype);
   return 1;
 }
 

@@ -295,6 +295,13 @@ nn_tensor *nn_sum_to(nn_tensor *g, const nn_tensor *x) {
   return v;
 }
 
+nn_tensor *nn_add_term(nn_tensor *sum, nn_tensor *term) {
+  if (!sum) return term;
+  nn_tensor *r = term ? nn_add(sum, term) : NULL;
+  nn_release(sum), nn_release(term);
+  return r;
+}
+
 static partial_fn partial_of(const nn_op *op) {
   return op == &nn_op_where ? where_partial : ((const binary_kern *)op->kern)->partial;
 }
@@ -322,11 +329,8 @@ static nn_tensor *partial_jvp(const nn_ctx *c, nn_tensor *const *tin) {
   partial_fn partial = partial_of(c->op);
   nn_tensor *sum = NULL;
   for (int k = first_operand(c->op); k < c->nin; k++) {
-    if (!tin[k]) continue;
-    nn_tensor *term = partial(c, k - first_operand(c->op), tin[k]);
-    nn_tensor *next = term && sum ? nn_add(sum, term) : term ? nn_retain(term) : NULL;
-    nn_release(term), nn_release(sum);
-    if (!(sum = next)) return NULL;
+    if (tin[k] && !(sum = nn_add_term(sum, partial(c, k - first_operand(c->op), tin[k]))))
+      return NULL;
   }
   if (!sum || nn_same_shape(sum, c->out)) return sum;
   nn_tensor *e = nn_expand(sum, c->out->ndim, c->out->shape), *r = e ? nn_contiguous(e) : NULL;

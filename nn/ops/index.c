@@ -166,6 +166,30 @@ static int run_gather(nn_tensor *out, nn_tensor *x, int dim, nn_tensor *idx) {
   return rc;
 }
 
+/* x gathered at idx along dim, into a new tensor of idx's shape */
+static nn_tensor *gathered(nn_tensor *x, int dim, nn_tensor *idx) {
+  nn_tensor *r = nn_empty(x->dtype, idx->ndim, idx->shape);
+  if (r && run_gather(r, x, dim, idx) < 0) {
+    nn_release(r);
+    return NULL;
+  }
+  return r;
+}
+
+/* x's slices idx (0-D or 1-D) along dim, in that order, into a new tensor */
+static nn_tensor *selected(nn_tensor *x, int dim, nn_tensor *idx) {
+  int64_t shape[NN_MAXDIM];
+  memcpy(shape, x->shape, sizeof shape);
+  shape[dim] = nn_numel(idx);
+  nn_tensor *r = nn_empty(x->dtype, x->ndim, shape);
+  nn_tensor *iv = r ? index_view(idx, dim, r) : NULL;
+  if (!iv || run_gather(r, x, dim, iv) < 0) {
+    nn_release(r);
+    r = NULL;
+  }
+  return release_all(r, 1, &iv);
+}
+
 /* ======== the scatter kernel: x[..., idx, ...] += src ======== */
 
 #define TYPES_ALL(M) M(F32, float) M(F64, double) M(I64, int64_t) M(U8, uint8_t)
@@ -251,12 +275,7 @@ static nn_tensor *gather_forward(const nn_op *op, nn_tensor *const *in, const nn
   nn_tensor *x = in[0], *idx = in[1];
   int dim = (int)a->i[0];
   if (check_gather_shapes(x, dim, idx, NULL) < 0) return NULL;
-  nn_tensor *r = nn_empty(x->dtype, idx->ndim, idx->shape);
-  if (r && run_gather(r, x, dim, idx) < 0) {
-    nn_release(r);
-    return NULL;
-  }
-  return r;
+  return gathered(x, dim, idx);
 }
 
 static nn_tensor *scatter_add_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
@@ -283,11 +302,7 @@ static int scatter_add_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, n
   nn_tensor *idx = c->in[1], *src = c->in[2];
   if (need[0]) gin[0] = nn_retain(gout);
   if (!need[2]) return 0;
-  nn_tensor *picked = nn_empty(gout->dtype, idx->ndim, idx->shape);
-  if (picked && run_gather(picked, gout, (int)c->attr.i[0], idx) < 0) {
-    nn_release(picked);
-    picked = NULL;
-  }
+  nn_tensor *picked = gathered(gout, (int)c->attr.i[0], idx);
   if (picked && nn_same_shape(idx, src)) {
     gin[2] = in_dtype_of(picked, src);
   } else if (picked) {
@@ -320,11 +335,12 @@ int nn_scatter_add_(nn_tensor *x, int dim, nn_tensor *idx, nn_tensor *src) {
 
 /* ======== index_select and index_add ======== */
 
+/* dim and the index's dtype and rank; its values are checked last, by check_indices */
 static int check_index_vector(const nn_tensor *x, int dim, const nn_tensor *idx) {
   if (check_dim(x, dim) < 0 || check_index_dtype(idx) < 0) return -1;
   if (idx->ndim > 1)
     return nn_errc("the index must be a 1-D tensor, not of shape %s", nn_shape_str(idx));
-  return check_indices(idx, dim, x->shape[dim]);
+  return 0;
 }
 
 static nn_tensor *index_select_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
@@ -332,25 +348,15 @@ static nn_tensor *index_select_forward(const nn_op *op, nn_tensor *const *in, co
   (void)op, (void)out;
   nn_tensor *x = in[0], *idx = in[1];
   int dim = (int)a->i[0];
-  if (check_index_vector(x, dim, idx) < 0) return NULL;
-  int64_t shape[NN_MAXDIM];
-  memcpy(shape, x->shape, sizeof shape);
-  shape[dim] = nn_numel(idx);
-  nn_tensor *r = nn_empty(x->dtype, x->ndim, shape);
-  nn_tensor *iv = r ? index_view(idx, dim, r) : NULL;
-  if (!iv || run_gather(r, x, dim, iv) < 0) {
-    nn_release(r);
-    r = NULL;
-  }
-  return release_all(r, 1, &iv);
+  if (check_index_vector(x, dim, idx) < 0 || check_indices(idx, dim, x->shape[dim]) < 0)
+    return NULL;
+  return selected(x, dim, idx);
 }
 
 /* src has x's shape except along dim, where it has one slice per index */
 static int check_index_add_shapes(const nn_tensor *x, int dim, const nn_tensor *idx,
                                   const nn_tensor *src) {
-  if (check_dim(x, dim) < 0 || check_index_dtype(idx) < 0) return -1;
-  if (idx->ndim > 1)
-    return nn_errc("the index must be a 1-D tensor, not of shape %s", nn_shape_str(idx));
+  if (check_index_vector(x, dim, idx) < 0) return -1;
   bool ok = src->ndim == x->ndim;
   for (int d = 0; ok && d < x->ndim; d++)
     ok = d == dim ? src->shape[d] == nn_numel(idx) : src->shape[d] == x->shape[d];
@@ -389,14 +395,7 @@ static int index_add_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_
   nn_tensor *src = c->in[2];
   if (need[0]) gin[0] = nn_retain(gout);
   if (!need[2]) return 0;
-  nn_tensor *r = nn_empty(gout->dtype, src->ndim, src->shape);
-  nn_tensor *iv = r ? index_view(c->in[1], dim, r) : NULL;
-  if (!iv || run_gather(r, gout, dim, iv) < 0) {
-    nn_release(r);
-    r = NULL;
-  }
-  nn_release(iv);
-  gin[2] = in_dtype_of(r, src);
+  gin[2] = in_dtype_of(selected(gout, dim, c->in[1]), src);
   return gin[2] ? 0 : -1;
 }
 

@@ -15,11 +15,10 @@
 ** along (a weight shared by a batch gets one GEMM over the folded batch); outer's are
 ** matrix-vector products. Forward mode: dC = dA B + A dB.
 */
-#include <cblas.h>
-#include <limits.h>
 #include <string.h>
 
 #include "nn/ops.h"
+#include "nn/ops/blas.h"
 
 /* ======== one product C = A B: A is m x k, B is k x n, both strided; C is dense ======== */
 
@@ -31,34 +30,13 @@ typedef struct gemm {
   char *c;
 } gemm;
 
-/* How BLAS can read a rows x cols matrix with strides rs, cs: as stored (row-major, leading
-   dim rs) or as the transpose of a row-major cols x rows matrix (leading dim cs). False
-   when neither holds: the matrix must be copied first. */
-static bool blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, CBLAS_TRANSPOSE *trans,
-                        int64_t *ld) {
-  int64_t need = cols > 1 ? cols : 1;
-  *trans = CblasNoTrans;
-  *ld = rows == 1 ? need : rs;
-  if ((cs == 1 || cols == 1) && *ld >= need && *ld <= INT_MAX) return true;
-  need = rows > 1 ? rows : 1;
-  *trans = CblasTrans;
-  *ld = cols == 1 ? need : cs;
-  return (rs == 1 || rows == 1) && *ld >= need && *ld <= INT_MAX;
-}
-
 /* f32 and f64; the operands' layouts were made BLAS-readable by the forward */
 static void gemm_blas(const gemm *g) {
-  CBLAS_TRANSPOSE ta, tb;
-  int64_t lda, ldb;
+  bool ta, tb;
+  int lda, ldb;
   blas_layout(g->m, g->k, g->ars, g->acs, &ta, &lda);
   blas_layout(g->k, g->n, g->brs, g->bcs, &tb, &ldb);
-  int m = (int)g->m, n = (int)g->n, k = (int)g->k;
-  if (g->dt == NN_F32)
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, (const float *)g->a, (int)lda,
-                (const float *)g->b, (int)ldb, 0.0f, (float *)g->c, n);
-  else
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (const double *)g->a, (int)lda,
-                (const double *)g->b, (int)ldb, 0.0, (double *)g->c, n);
+  blas_gemm(g->dt, ta, tb, (int)g->m, (int)g->n, (int)g->k, g->a, lda, g->b, ldb, 0, g->c);
 }
 
 /* Integers: unsigned arithmetic wraps (as PyTorch's integer products do) without the
@@ -170,8 +148,8 @@ static int prepare(nn_tensor **t, nn_dtype dt) {
   *t = c;
   if (!c) return -1;
   int nd = c->ndim;
-  CBLAS_TRANSPOSE tr;
-  int64_t ld;
+  bool tr;
+  int ld;
   if (!nn_dtype_is_float(dt) || blas_layout(c->shape[nd - 2], c->shape[nd - 1], c->stride[nd - 2],
                                             c->stride[nd - 1], &tr, &ld))
     return 0;
@@ -185,8 +163,8 @@ static int prepare(nn_tensor **t, nn_dtype dt) {
 static nn_tensor *fold_rows(nn_tensor *am) {
   int nd = am->ndim;
   int64_t k = am->shape[nd - 1], rows = k ? nn_numel(am) / k : 0;
-  CBLAS_TRANSPOSE tr;
-  int64_t ld;
+  bool tr;
+  int ld;
   if (k == 0 || rows > INT_MAX) return NULL;
   nn_tensor *v = nn_view(am, 2, (int64_t[]){rows, k}); /* NULL: no fold, no error */
   if (v && nn_dtype_is_float(v->dtype) &&
@@ -328,10 +306,7 @@ static nn_tensor *product_jvp(const nn_ctx *c, nn_tensor *const *tin) {
     if (!tin[k]) continue;
     nn_tensor *args[2] = {c->in[0], c->in[1]};
     args[k] = tin[k];
-    nn_tensor *term = nn_call(c->op, args, NULL);
-    nn_tensor *sum = term && r ? nn_add(r, term) : term ? nn_retain(term) : NULL;
-    nn_release(term), nn_release(r);
-    if (!(r = sum)) return NULL;
+    if (!(r = nn_add_term(r, nn_call(c->op, args, NULL)))) return NULL;
   }
   return r;
 }

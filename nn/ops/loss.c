@@ -298,11 +298,7 @@ static int bce_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor
 static nn_tensor *bce_jvp(const nn_ctx *c, nn_tensor *const *t) {
   nn_tensor *r = NULL;
   for (int k = 0; k < 2; k++) {
-    if (!t[k]) continue;
-    nn_tensor *term = bce_partial(c, k, t[k]);
-    nn_tensor *sum = r && term ? nn_add(r, term) : term ? nn_retain(term) : NULL;
-    nn_release(r), nn_release(term);
-    if (!(r = sum)) return NULL;
+    if (t[k] && !(r = nn_add_term(r, bce_partial(c, k, t[k])))) return NULL;
   }
   return r;
 }

@@ -9,10 +9,10 @@
 ** need (row maxima, means, deviations) from the saved inputs instead of storing it.
 ** Operands are f32 or f64, all of one dtype; kernels are written once per dtype by macros.
 */
-#include <cblas.h>
 #include <limits.h>
 
 #include "nn/alloc.h"
+#include "nn/ops/blas.h"
 #include "nn/ops/pointwise.h"
 
 /* Instantiates a kernel macro K(D, T, name) for f32 and f64, and its table by dtype. */
@@ -52,31 +52,11 @@ static int64_t prod(const int64_t *shape, int from, int to) {
   return n;
 }
 
-/* acc + term, releasing both; NULL (with the error) if either is NULL */
-static nn_tensor *add_into(nn_tensor *acc, nn_tensor *term) {
-  nn_tensor *r = acc && term ? nn_add(acc, term) : NULL;
-  nn_release(acc), nn_release(term);
-  return r;
-}
-
 /* ======== BLAS ======== */
 
-/* How BLAS reads a 2-D strided matrix in place: as stored (row-major, leading dim ld) or,
-   when trans, as the transpose of a stored row-major matrix. False when neither dim has
-   unit stride: the matrix must be copied first. */
-static bool blas_layout(const nn_tensor *m, bool *trans, int *ld) {
-  int64_t r = m->shape[0], c = m->shape[1], rs = m->stride[0], cs = m->stride[1];
-  int64_t need = c > 1 ? c : 1, l = r > 1 ? rs : need;
-  if ((cs == 1 || c <= 1) && l >= need && l <= INT_MAX) {
-    *trans = false, *ld = (int)l;
-    return true;
-  }
-  need = r > 1 ? r : 1, l = c > 1 ? cs : need;
-  if ((rs == 1 || r <= 1) && l >= need && l <= INT_MAX) {
-    *trans = true, *ld = (int)l;
-    return true;
-  }
-  return false;
+/* How BLAS reads the 2-D m in place (blas_layout); false when it must be copied. */
+static bool matrix_layout(const nn_tensor *m, bool *trans, int *ld) {
+  return blas_layout(m->shape[0], m->shape[1], m->stride[0], m->stride[1], trans, ld);
 }
 
 /* t's elements as a rows x cols matrix that BLAS can read: a view when possible, else a
@@ -86,7 +66,7 @@ static nn_tensor *matrix_of(nn_tensor *t, int64_t rows, int64_t cols) {
   bool trans;
   int ld;
   nn_tensor *v = nn_view(t, 2, shape);
-  if (v && blas_layout(v, &trans, &ld)) return v;
+  if (v && matrix_layout(v, &trans, &ld)) return v;
   nn_release(v);
   nn_tensor *c = nn_clone(t);
   v = c ? nn_view(c, 2, shape) : NULL;
@@ -98,8 +78,8 @@ static nn_tensor *matrix_of(nn_tensor *t, int64_t rows, int64_t cols) {
 static void gemm(const nn_tensor *a, bool ta, const nn_tensor *b, bool tb, double beta, void *c) {
   bool sa, sb;
   int lda, ldb;
-  blas_layout(a, &sa, &lda);
-  blas_layout(b, &sb, &ldb);
+  matrix_layout(a, &sa, &lda);
+  matrix_layout(b, &sb, &ldb);
   int m = (int)a->shape[ta ? 1 : 0], k = (int)a->shape[ta ? 0 : 1], n = (int)b->shape[tb ? 0 : 1];
   if (m == 0 || n == 0) return;
   size_t es = nn_dtype_size(a->dtype);
@@ -107,14 +87,7 @@ static void gemm(const nn_tensor *a, bool ta, const nn_tensor *b, bool tb, doubl
     if (beta == 0) memset(c, 0, (size_t)m * (size_t)n * es);
     return;
   }
-  CBLAS_TRANSPOSE oa = ta != sa ? CblasTrans : CblasNoTrans,
-                  ob = tb != sb ? CblasTrans : CblasNoTrans;
-  if (a->dtype == NN_F32)
-    cblas_sgemm(CblasRowMajor, oa, ob, m, n, k, 1.0f, (const float *)nn_data(a), lda,
-                (const float *)nn_data(b), ldb, (float)beta, c, n);
-  else
-    cblas_dgemm(CblasRowMajor, oa, ob, m, n, k, 1.0, (const double *)nn_data(a), lda,
-                (const double *)nn_data(b), ldb, beta, c, n);
+  blas_gemm(a->dtype, ta != sa, tb != sb, m, n, k, nn_data(a), lda, nn_data(b), ldb, beta, c);
 }
 
 /* ======== linear: y = x W^T + b ======== */
@@ -231,8 +204,7 @@ static nn_tensor *linear_jvp(const nn_ctx *c, nn_tensor *const *t) {
     if (!r) return NULL;
   }
   if (t[1]) {
-    nn_tensor *term = nn_linear(x, t[1], tb);
-    r = r ? add_into(r, term) : term;
+    r = nn_add_term(r, nn_linear(x, t[1], tb));
     tb = NULL;
   }
   if (tb) { /* only the bias moves */

@@ -27,6 +27,9 @@ function data.idx(path)
   return nn._load_idx(path)
 end
 
+-- nn.fit looks for its resume file with it (internal: not documented)
+data._file_exists = file_exists
+
 -- ---- Fashion-MNIST ----
 
 local FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -170,13 +173,12 @@ local function check_tensors(list)
 end
 
 -- a permutation of 1..n; with a seed, the same one each time, leaving the generator as it was
--- when relua can save its state
 local function permutation(n, seed)
   if seed == nil then return nn.randperm(n) end
-  local saved = nn.get_rng_state and nn.get_rng_state()
+  local saved = nn.get_rng_state()
   nn.manual_seed(seed)
   local perm = nn.randperm(n)
-  if saved then nn.set_rng_state(saved) end
+  nn.set_rng_state(saved)
   return perm
 end
 

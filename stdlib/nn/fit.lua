@@ -18,10 +18,6 @@ local function fail(fmt, ...)
   error("nn.fit: " .. string.format(fmt, ...), 0)
 end
 
-local function now()
-  return nn.time and nn.time() or os.clock()
-end
-
 -- ---- options ----
 
 local function check_data(fname, d)
@@ -69,15 +65,15 @@ end
 -- ---- the live view (viz) ----
 
 -- viz hooks {on_step, on_epoch, close} when opts.viz is set and the live view can be loaded;
--- the contract with viz is viz.fit_hooks(model, opts) -> such a table
-local function viz_hooks(model, opts)
+-- the contract with viz is viz.fit_hooks(model, opts, {x, y}) -> such a table
+local function viz_hooks(model, opts, d)
   if not opts.viz then return nil end
   local ok, viz = pcall(require, "viz")
   if not ok or type(viz) ~= "table" or type(viz.fit_hooks) ~= "function" then
     print("nn.fit: the live view (viz) is not available; training without it")
     return nil
   end
-  return viz.fit_hooks(model, opts)
+  return viz.fit_hooks(model, opts, d)
 end
 
 -- ---- progress ----
@@ -85,12 +81,12 @@ end
 local BAR = 20
 
 local function progress_bar(run, epoch, total_steps)
-  local tty = run.progress and nn.isatty and nn.isatty(1)
-  local bar = {shown = 0, start = now(), smoothed = nil, samples = 0, drawn = false}
+  local tty = run.progress and nn.isatty(1)
+  local bar = {shown = 0, start = nn.time(), smoothed = nil, samples = 0, drawn = false}
   function bar.step(step, loss, n)
     bar.samples = bar.samples + n
     bar.smoothed = bar.smoothed and 0.98 * bar.smoothed + 0.02 * loss or loss
-    local t = now()
+    local t = nn.time()
     if not tty or (t - bar.shown < 0.1 and step < total_steps) then return end
     bar.shown, bar.drawn = t, true
     local elapsed = t - bar.start
@@ -199,7 +195,7 @@ local function save_checkpoint(path, model, run, epoch, history)
   for name, t in pairs(model:state_dict()) do tensors["model." .. name] = t end
   if run.optim then add_optim_state(tensors, meta, run.optim) end
   if run.sched then meta["sched.t"] = run.sched.t end
-  if nn.get_rng_state then tensors["rng_state"] = nn.get_rng_state() end
+  tensors.rng_state = nn.get_rng_state()
   for k, list in pairs(history) do meta["history." .. k] = serialize.meta_encode(list) end
   serialize.save(path, tensors, meta)
 end
@@ -240,7 +236,7 @@ local function load_checkpoint(path, model, run, history)
   if run.sched and meta["sched.t"] then
     run.sched:load_state_dict({t = tonumber(meta["sched.t"])})
   end
-  if tensors.rng_state and nn.set_rng_state then nn.set_rng_state(tensors.rng_state) end
+  if tensors.rng_state then nn.set_rng_state(tensors.rng_state) end
   for k, v in pairs(meta) do
     local name = k:match("^history%.(.+)$")
     if name and history[name] then
@@ -249,12 +245,6 @@ local function load_checkpoint(path, model, run, history)
     end
   end
   return math.tointeger(tonumber(meta.epoch)) or 0
-end
-
-local function file_exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
 end
 
 -- ---- the loop ----
@@ -271,11 +261,11 @@ local function collect_hooks(sources)
 end
 
 local function run_epoch(model, run, x, y, val, epoch, hooks, history)
-  local t0 = now()
+  local t0 = nn.time()
   local train_loss, bar, label = train_epoch(model, run, x, y, epoch, hooks.step)
   local info = {epoch = epoch, train_loss = train_loss, model = model, history = history}
   if val then info.val_loss, info.val_acc = evaluate(model, run, val[1], val[2]) end
-  info.seconds = now() - t0
+  info.seconds = nn.time() - t0
   history.train_loss[epoch] = train_loss
   history.val_loss[epoch] = info.val_loss
   history.val_acc[epoch] = info.val_acc
@@ -292,13 +282,13 @@ function F.fit(model, d, opts)
   run.sched = make_schedule(run, opts, x:size(1))
   local history = {train_loss = {}, val_loss = {}, val_acc = {}, seconds = {}}
   local first = 1
-  if opts.resume and file_exists(opts.resume) then
+  if opts.resume and data._file_exists(opts.resume) then
     first = load_checkpoint(opts.resume, model, run, history) + 1
     if run.progress then
       print(string.format("nn.fit: resuming from %s after epoch %d", opts.resume, first - 1))
     end
   end
-  local view = viz_hooks(model, opts)
+  local view = viz_hooks(model, opts, {x, y})
   local hooks = collect_hooks({opts, view})
   for epoch = first, run.epochs do
     local info = run_epoch(model, run, x, y, val, epoch, hooks, history)

@@ -83,33 +83,36 @@ local function kaiming_std(fname, t, opts)
   return fan > 0 and gain / math.sqrt(fan) or 0
 end
 
-function init.kaiming_uniform_(t, opts)
-  check_float("kaiming_uniform_", t)
-  local bound = math.sqrt(3) * kaiming_std("kaiming_uniform_", t, opts)
-  return init.uniform_(t, -bound, bound)
-end
-
-function init.kaiming_normal_(t, opts)
-  check_float("kaiming_normal_", t)
-  return init.normal_(t, 0, kaiming_std("kaiming_normal_", t, opts))
-end
-
+-- the standard deviation of xavier init: gain * sqrt(2 / (fan_in + fan_out))
 local function xavier_std(fname, t, opts)
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, fname)
   local gain = opts and opts.gain or 1
   return gain * math.sqrt(2 / (fan_in + fan_out))
 end
 
-function init.xavier_uniform_(t, opts)
-  check_float("xavier_uniform_", t)
-  local bound = math.sqrt(3) * xavier_std("xavier_uniform_", t, opts)
+-- fills t with numbers of standard deviation std: uniform in [-b, b] with b = sqrt(3) std,
+-- or normal
+local function uniform_with_std(t, std)
+  local bound = math.sqrt(3) * std
   return init.uniform_(t, -bound, bound)
 end
 
-function init.xavier_normal_(t, opts)
-  check_float("xavier_normal_", t)
-  return init.normal_(t, 0, xavier_std("xavier_normal_", t, opts))
+local function normal_with_std(t, std)
+  return init.normal_(t, 0, std)
 end
+
+-- init.<fname>(t, opts): t filled by fill(t, std_of(fname, t, opts))
+local function scaled(fname, std_of, fill)
+  return function(t, opts)
+    check_float(fname, t)
+    return fill(t, std_of(fname, t, opts))
+  end
+end
+
+init.kaiming_uniform_ = scaled("kaiming_uniform_", kaiming_std, uniform_with_std)
+init.kaiming_normal_ = scaled("kaiming_normal_", kaiming_std, normal_with_std)
+init.xavier_uniform_ = scaled("xavier_uniform_", xavier_std, uniform_with_std)
+init.xavier_normal_ = scaled("xavier_normal_", xavier_std, normal_with_std)
 
 -- orthonormal columns of a (m x n, m >= n), by Gram-Schmidt orthogonalized twice (the second
 -- pass repairs the orthogonality the first loses to rounding); the same Q as a QR whose R has

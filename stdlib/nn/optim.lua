@@ -42,7 +42,8 @@ end
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
--- a class: its name, its defaults (the hyperparameters it knows) and its update(st, p, g, k)
+-- a class: its name, its defaults (the hyperparameters it knows), kernel_opts(self) (the
+-- options table of its C kernel) and its update(st, p, g, k) with k = that table
 local function class(name, defaults, kernel_opts, update)
   local cls = {name = name, defaults = defaults, kernel_opts = kernel_opts, update = update}
   cls.__index = cls
@@ -161,12 +162,10 @@ end
 
 -- ---- the optimizers ----
 
+-- SGD's and RMSprop's kernels take the hyperparameters as they are
 optim.SGD = class("SGD",
   {lr = 1e-3, momentum = 0, dampening = 0, nesterov = false, weight_decay = 0, maximize = false},
-  function(self)
-    return {lr = self.lr, momentum = self.momentum, dampening = self.dampening,
-      nesterov = self.nesterov, weight_decay = self.weight_decay, maximize = self.maximize}
-  end,
+  Optimizer.hyperparameters,
   function(st, p, g, k)
     if k.momentum ~= 0 and not st.momentum_buffer then st.momentum_buffer = zeros_like(p) end
     nn._sgd_step(p, g, k.momentum ~= 0 and st.momentum_buffer or nil, k, st.step)
@@ -200,10 +199,7 @@ optim.AdamW = class("AdamW",
 optim.RMSprop = class("RMSprop",
   {lr = 1e-2, alpha = 0.99, eps = 1e-8, momentum = 0, centered = false, weight_decay = 0,
     maximize = false},
-  function(self)
-    return {lr = self.lr, alpha = self.alpha, eps = self.eps, weight_decay = self.weight_decay,
-      momentum = self.momentum, centered = self.centered, maximize = self.maximize}
-  end,
+  Optimizer.hyperparameters,
   function(st, p, g, k)
     st.square_avg = st.square_avg or zeros_like(p)
     if k.centered then st.grad_avg = st.grad_avg or zeros_like(p) end
@@ -255,11 +251,6 @@ local function schedule(fname, opt, opts, lr_at)
   return s
 end
 
--- the warmup factor of step t (0-based): (t + 1) / warmup, so no step is taken at lr 0
-local function warmup_factor(t, warmup)
-  return (t + 1) / warmup
-end
-
 local function check_warmup(fname, opts, total)
   local warmup = opts.warmup or 0
   if math.type(warmup) ~= "integer" or warmup < 0 or warmup >= total then
@@ -268,15 +259,23 @@ local function check_warmup(fname, opts, total)
   return warmup
 end
 
+-- a schedule of opts.total steps that warms up linearly for opts.warmup of them, lr at step t
+-- (0-based) base_lr (t + 1) / warmup, so that no step is taken at lr 0; then
+-- after(self, t, total, warmup)
+local function warmed_up(fname, opt, opts, after)
+  local total = check_steps(fname, opts, "total")
+  local warmup = check_warmup(fname, opts, total)
+  return schedule(fname, opt, opts, function(self, t)
+    if t < warmup then return self.base_lr * ((t + 1) / warmup) end
+    return after(self, t, total, warmup)
+  end)
+end
+
 optim.schedule = {}
 
 -- linear warmup for `warmup` steps, then linear decay to 0 at step `total`
 function optim.schedule.linear(opt, opts)
-  opts = opts or {}
-  local total = check_steps("linear", opts, "total")
-  local warmup = check_warmup("linear", opts, total)
-  return schedule("linear", opt, opts, function(self, t)
-    if t < warmup then return self.base_lr * warmup_factor(t, warmup) end
+  return warmed_up("linear", opt, opts or {}, function(self, t, total, warmup)
     return self.base_lr * math.max(0, total - t) / (total - warmup)
   end)
 end
@@ -284,11 +283,8 @@ end
 -- linear warmup, then half a cosine from base_lr down to min_lr at step `total`
 function optim.schedule.cosine(opt, opts)
   opts = opts or {}
-  local total = check_steps("cosine", opts, "total")
-  local warmup = check_warmup("cosine", opts, total)
   local min_lr = opts.min_lr or 0
-  return schedule("cosine", opt, opts, function(self, t)
-    if t < warmup then return self.base_lr * warmup_factor(t, warmup) end
+  return warmed_up("cosine", opt, opts, function(self, t, total, warmup)
     local progress = math.min(1, (t - warmup) / (total - warmup))
     return min_lr + (self.base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
   end)

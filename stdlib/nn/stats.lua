@@ -14,7 +14,7 @@
 local nn = require "nn"
 local Module = require "nn.module"
 
-local M = nn.stats or {}
+local M = nn.stats
 
 local function fail(fname, fmt, ...)
   error("nn.stats." .. fname .. ": " .. string.format(fmt, ...), 0)

@@ -6,14 +6,6 @@
 #include "nn/format.h"
 #include "test.h"
 
-/* A tensor of the given values (row-major). */
-static nn_tensor *from(nn_dtype dt, int ndim, const int64_t *shape, const double *v) {
-  nn_tensor *t = nn_empty(dt, ndim, shape);
-  int64_t n = nn_numel(t);
-  for (int64_t i = 0; i < n; i++) nn_store(nn_data(t) + i * nn_dtype_size(dt), dt, v[i]);
-  return t;
-}
-
 /* Whether t formats (with o) to exactly want; prints both when not. */
 static bool formats_as(const nn_tensor *t, const nn_format_opts *o, const char *want) {
   char *got = nn_format(t, o);
@@ -42,7 +34,7 @@ static int widest_line(const char *s) {
 }
 
 TEST(format_small_exact) {
-  nn_tensor *m = from(NN_F32, 2, (int64_t[]){2, 3}, (double[]){1, 2.5, -3, 4, 5, 6});
+  nn_tensor *m = test_tensor(NN_F32, 2, (int64_t[]){2, 3}, (double[]){1, 2.5, -3, 4, 5, 6});
   CHECK(formats_as(m, NULL,
                    " 1.0000  2.5000 -3.0000\n"
                    " 4.0000  5.0000  6.0000\n"
@@ -53,7 +45,7 @@ TEST(format_small_exact) {
                    " 2.5000  5.0000\n"
                    "-3.0000  6.0000\n"
                    "[f32 tensor of shape {3,2}]"));
-  nn_tensor *v = from(NN_F64, 1, (int64_t[]){3}, (double[]){0.25, 0.5, 1});
+  nn_tensor *v = test_tensor(NN_F64, 1, (int64_t[]){3}, (double[]){0.25, 0.5, 1});
   CHECK(formats_as(v, &(nn_format_opts){.suffix = "grad_fn=mul"},
                    " 0.2500  0.5000  1.0000\n"
                    "[f64 tensor of shape {3}, grad_fn=mul]"));
@@ -68,7 +60,7 @@ TEST(format_integers) {
                    "    9007199254740993                   -1\n"
                    "                   0 -9223372036854775808\n"
                    "[i64 tensor of shape {2,2}]"));
-  nn_tensor *u = from(NN_U8, 1, (int64_t[]){4}, (double[]){0, 7, 200, 255});
+  nn_tensor *u = test_tensor(NN_U8, 1, (int64_t[]){4}, (double[]){0, 7, 200, 255});
   CHECK(formats_as(u, NULL, "   0    7  200  255\n[u8 tensor of shape {4}]"));
   nn_release(i), nn_release(u);
 }
@@ -89,29 +81,30 @@ TEST(format_scalars_and_empty) {
 }
 
 TEST(format_number_styles) {
-  nn_tensor *scaled = from(NN_F64, 2, (int64_t[]){2, 2}, (double[]){0.001, -0.0025, 0.004, 0});
+  nn_tensor *scaled =
+      test_tensor(NN_F64, 2, (int64_t[]){2, 2}, (double[]){0.001, -0.0025, 0.004, 0});
   CHECK(formats_as(scaled, NULL,
                    "1e-03 *\n"
                    " 1.0000 -2.5000\n"
                    " 4.0000  0.0000\n"
                    "[f64 tensor of shape {2,2}]"));
-  nn_tensor *large = from(NN_F32, 1, (int64_t[]){2}, (double[]){123456.5, 250000});
+  nn_tensor *large = test_tensor(NN_F32, 1, (int64_t[]){2}, (double[]){123456.5, 250000});
   CHECK(formats_as(large, NULL, "1e+05 *\n 1.2346  2.5000\n[f32 tensor of shape {2}]"));
-  nn_tensor *wide = from(NN_F64, 1, (int64_t[]){3}, (double[]){1e-3, -2e3, 5});
+  nn_tensor *wide = test_tensor(NN_F64, 1, (int64_t[]){3}, (double[]){1e-3, -2e3, 5});
   CHECK(formats_as(wide, NULL,
                    " 1.0000e-03 -2.0000e+03  5.0000e+00\n"
                    "[f64 tensor of shape {3}]"));
-  nn_tensor *ints = from(NN_F32, 1, (int64_t[]){3}, (double[]){1, 100000, -7});
+  nn_tensor *ints = test_tensor(NN_F32, 1, (int64_t[]){3}, (double[]){1, 100000, -7});
   CHECK(formats_as(ints, NULL,
                    "      1.0000  100000.0000      -7.0000\n"
                    "[f32 tensor of shape {3}]"));
   nn_tensor *special =
-      from(NN_F64, 2, (int64_t[]){2, 2}, (double[]){NAN, INFINITY, -INFINITY, 0.5});
+      test_tensor(NN_F64, 2, (int64_t[]){2, 2}, (double[]){NAN, INFINITY, -INFINITY, 0.5});
   CHECK(formats_as(special, NULL,
                    "    nan     inf\n"
                    "   -inf  0.5000\n"
                    "[f64 tensor of shape {2,2}]"));
-  nn_tensor *tiny = from(NN_F64, 1, (int64_t[]){2}, (double[]){5e-324, -5e-324});
+  nn_tensor *tiny = test_tensor(NN_F64, 1, (int64_t[]){2}, (double[]){5e-324, -5e-324});
   CHECK(formats_as(tiny, NULL, " 4.9407e-324 -4.9407e-324\n[f64 tensor of shape {2}]"));
   nn_release(tiny);
   nn_tensor *zeros = nn_zeros(NN_F32, 1, (int64_t[]){2});
@@ -123,7 +116,7 @@ TEST(format_number_styles) {
 
 TEST(format_slices) {
   double v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  nn_tensor *t = from(NN_I64, 3, (int64_t[]){2, 2, 2}, v);
+  nn_tensor *t = test_tensor(NN_I64, 3, (int64_t[]){2, 2, 2}, v);
   CHECK(formats_as(t, NULL,
                    "(1,.,.) =\n"
                    " 1  2\n"
@@ -151,7 +144,7 @@ TEST(format_summarized) {
   /* the threshold and edgeitems options, and the real indices of the slices shown */
   double v[100];
   for (int i = 0; i < 100; i++) v[i] = i;
-  nn_tensor *t = from(NN_I64, 3, (int64_t[]){25, 2, 2}, v);
+  nn_tensor *t = test_tensor(NN_I64, 3, (int64_t[]){25, 2, 2}, v);
   nn_tensor *sel = nn_select(t, 2, 0);
   CHECK(formats_as(sel, &(nn_format_opts){.threshold = 10, .edgeitems = 1},
                    "  0   2\n"
@@ -169,7 +162,7 @@ TEST(format_summarized) {
 TEST(format_wraps_columns) {
   double v[40];
   for (int i = 0; i < 40; i++) v[i] = i - 20.5;
-  nn_tensor *t = from(NN_F32, 2, (int64_t[]){2, 20}, v);
+  nn_tensor *t = test_tensor(NN_F32, 2, (int64_t[]){2, 20}, v);
   char *s = nn_format(t, &(nn_format_opts){.linewidth = 40});
   REQUIRE(s);
   CHECK(widest_line(s) <= 40);

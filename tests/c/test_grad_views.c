@@ -8,11 +8,9 @@
 #include "nn/autograd.h"
 #include "test.h"
 
+/* -1, -0.5, 0, 0.5, ... */
 static nn_tensor *seq(nn_dtype dt, int ndim, const int64_t *shape) {
-  nn_tensor *t = nn_empty(dt, ndim, shape);
-  for (int64_t i = 0; i < nn_numel(t); i++)
-    nn_store(nn_data(t) + i * nn_dtype_size(dt), dt, 0.5 * (double)i - 1);
-  return t;
+  return test_seq(dt, ndim, shape, -1, 0.5);
 }
 
 /* d sum(y * w) / dx by backward, w = 1, 2, 3, ... over y's elements */

@@ -20,11 +20,16 @@ typedef struct grad_case {
   const char *differentiable;
 } grad_case;
 
-#define NOATTR {.ni = 0}
-#define S1(a) {a}
-#define S2(a, b) {a, b}
-#define S3(a, b, c) {a, b, c}
-#define S4(a, b, c, d) {a, b, c, d}
+#define NOATTR                                                                                     \
+  { .ni = 0 }
+#define S1(a)                                                                                      \
+  { a }
+#define S2(a, b)                                                                                   \
+  { a, b }
+#define S3(a, b, c)                                                                                \
+  { a, b, c }
+#define S4(a, b, c, d)                                                                             \
+  { a, b, c, d }
 /* Inputs stay away from kinks (relu at 0, abs at 0, clamp bounds) by their ranges. */
 static const grad_case cases[] = {
     {"neg", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
@@ -115,22 +120,15 @@ static const grad_case cases[] = {
 };
 
 static uint64_t lcg = 12345;
-static double uniform(double lo, double hi) {
-  lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
-  return lo + (hi - lo) * (double)(lcg >> 11) / 9007199254740992.0;
-}
 
 static nn_tensor *random_tensor(int ndim, const int64_t *shape, double lo, double hi) {
-  nn_tensor *t = nn_empty(NN_F64, ndim, shape);
-  double *p = (double *)nn_data(t);
-  for (int64_t i = 0; i < nn_numel(t); i++) p[i] = uniform(lo, hi);
-  return t;
+  return test_random_f64(&lcg, ndim, shape, lo, hi);
 }
 
 static nn_tensor *random_indices(int ndim, const int64_t *shape, int64_t n) {
   nn_tensor *t = nn_empty(NN_I64, ndim, shape);
   int64_t *p = (int64_t *)nn_data(t);
-  for (int64_t i = 0; i < nn_numel(t); i++) p[i] = (int64_t)uniform(0, (double)n) % n;
+  for (int64_t i = 0; i < nn_numel(t); i++) p[i] = (int64_t)test_uniform(&lcg, 0, (double)n) % n;
   return t;
 }
 
@@ -155,8 +153,6 @@ static double weighted(const nn_op *op, const grad_case *c, nn_tensor **in, nn_t
   nn_release(y), nn_release(yw), nn_release(s);
   return v;
 }
-
-static bool close_enough(double a, double b) { return fabs(a - b) <= 1e-6 + 1e-5 * fabs(b); }
 
 static void check_op(const nn_op *op, const grad_case *c, int *failures) {
   nn_tensor *in[3] = {0};
@@ -183,9 +179,7 @@ static void check_op(const nn_op *op, const grad_case *c, int *failures) {
     nn_fwd_leave();
     nn_release(in[k]->tangent);
     in[k]->tangent = NULL;
-    double jvp = 0, dot = 0;
-    if (yt && yt->tangent)
-      for (int64_t i = 0; i < nn_numel(w); i++) jvp += test_get(yt->tangent, i) * test_get(w, i);
+    double jvp = yt && yt->tangent ? test_dot(yt->tangent, w) : 0, dot = 0;
     for (int64_t i = 0; i < nn_numel(in[k]); i++) {
       double *x = (double *)nn_data(in[k]) + i, keep = *x;
       *x = keep + eps;
@@ -195,14 +189,14 @@ static void check_op(const nn_op *op, const grad_case *c, int *failures) {
       *x = keep;
       double numeric = (up - down) / (2 * eps), analytic = g ? test_get(g, i) : 0;
       dot += numeric * test_get(v, i);
-      if (!close_enough(analytic, numeric)) {
+      if (!test_grad_close(analytic, numeric)) {
         fprintf(stderr, "  %s: input %d %s element %lld: backward %g, finite differences %g\n",
                 op->name, k + 1, nn_shape_str(in[k]), (long long)i + 1, analytic, numeric);
         ++*failures;
         break;
       }
     }
-    if (!close_enough(jvp, dot)) {
+    if (!test_grad_close(jvp, dot)) {
       fprintf(stderr, "  %s: input %d %s: jvp %g, finite differences %g\n", op->name, k + 1,
               nn_shape_str(in[k]), jvp, dot);
       ++*failures;

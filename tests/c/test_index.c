@@ -4,14 +4,6 @@
 
 #include "test.h"
 
-/* shape filled row-major with start, start + step, ... */
-static nn_tensor *seq(nn_dtype dt, int ndim, const int64_t *shape, double start, double step) {
-  nn_tensor *t = nn_empty(dt, ndim, shape);
-  for (int64_t i = 0; t && i < nn_numel(t); i++)
-    nn_store(nn_data(t) + i * nn_dtype_size(dt), dt, start + i * step);
-  return t;
-}
-
 static nn_tensor *ivec(int n, const int64_t *v) {
   nn_tensor *t = nn_empty(NN_I64, 1, (int64_t[]){n});
   if (n) memcpy(nn_data(t), v, n * sizeof *v);
@@ -32,16 +24,9 @@ static bool equals(const nn_tensor *t, int n, const double *want) {
   return true;
 }
 
-static void release_all(int n, nn_tensor **ts) {
-  for (int k = 0; k < n; k++) nn_release(ts[k]);
-}
-#define RELEASE(...)                                                                               \
-  release_all(sizeof((nn_tensor *[]){__VA_ARGS__}) / sizeof(nn_tensor *),                          \
-              (nn_tensor *[]){__VA_ARGS__})
-
 TEST(cat_dims_strides_and_promotion) {
-  nn_tensor *a = seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
-  nn_tensor *b = seq(NN_I64, 2, (int64_t[]){3, 2}, 10, 1), *bt = nn_transpose(b, 0, 1);
+  nn_tensor *a = test_seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
+  nn_tensor *b = test_seq(NN_I64, 2, (int64_t[]){3, 2}, 10, 1), *bt = nn_transpose(b, 0, 1);
   nn_tensor *r0 = nn_cat((nn_tensor *[]){a, bt}, 2, 0);
   REQUIRE(r0);
   CHECK(r0->dtype == NN_F32 && r0->ndim == 2 && r0->shape[0] == 4 && r0->shape[1] == 3);
@@ -50,25 +35,25 @@ TEST(cat_dims_strides_and_promotion) {
   REQUIRE(r1);
   CHECK(r1->shape[0] == 2 && r1->shape[1] == 9);
   CHECK(equals(r1, 18, (double[]){0, 1, 2, 10, 12, 14, 0, 1, 2, 3, 4, 5, 11, 13, 15, 3, 4, 5}));
-  nn_tensor *d = seq(NN_F64, 2, (int64_t[]){1, 3}, -1, 0);
+  nn_tensor *d = test_seq(NN_F64, 2, (int64_t[]){1, 3}, -1, 0);
   nn_tensor *r2 = nn_cat((nn_tensor *[]){a, d}, 2, 0);
   CHECK(r2 && r2->dtype == NN_F64 && r2->shape[0] == 3 && test_get(r2, 8) == -1);
   RELEASE(a, b, bt, r0, r1, d, r2);
 }
 
 TEST(cat_empty_and_errors) {
-  nn_tensor *a = seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
+  nn_tensor *a = test_seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
   nn_tensor *none = nn_empty(NN_F32, 1, (int64_t[]){0});
   nn_tensor *rows0 = nn_empty(NN_F32, 2, (int64_t[]){0, 3});
   nn_tensor *r = nn_cat((nn_tensor *[]){none, a, rows0, none}, 4, 0); /* PyTorch's legacy rule */
   CHECK(r && r->shape[0] == 2 && r->shape[1] == 3 && test_get(r, 5) == 5);
   nn_tensor *e = nn_cat((nn_tensor *[]){none, none}, 2, 0);
   CHECK(e && e->ndim == 1 && e->shape[0] == 0);
-  nn_tensor *b = seq(NN_F32, 2, (int64_t[]){2, 4}, 0, 1);
+  nn_tensor *b = test_seq(NN_F32, 2, (int64_t[]){2, 4}, 0, 1);
   CHECK(nn_cat((nn_tensor *[]){a, b}, 2, 0) == NULL);
   CHECK(strcmp(nn_errmsg(), "shapes {2,3} and {2,4} of tensors 1 and 2 do not match in "
                             "dimension 2 (3 ~= 4)") == 0);
-  nn_tensor *v = seq(NN_F32, 1, (int64_t[]){3}, 0, 1), *s = nn_scalar(NN_F32, 1);
+  nn_tensor *v = test_seq(NN_F32, 1, (int64_t[]){3}, 0, 1), *s = nn_scalar(NN_F32, 1);
   CHECK(nn_cat((nn_tensor *[]){a, v}, 2, 0) == NULL && strstr(nn_errmsg(), "dimensions differ"));
   CHECK(nn_cat((nn_tensor *[]){s, s}, 2, 0) == NULL && strstr(nn_errmsg(), "0-dimensional"));
   CHECK(nn_cat((nn_tensor *[]){a}, 1, 2) == NULL && strstr(nn_errmsg(), "dimension 3"));
@@ -77,8 +62,8 @@ TEST(cat_empty_and_errors) {
 }
 
 TEST(stack_dims) {
-  nn_tensor *a = seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
-  nn_tensor *b = seq(NN_I64, 2, (int64_t[]){2, 3}, 10, 1);
+  nn_tensor *a = test_seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
+  nn_tensor *b = test_seq(NN_I64, 2, (int64_t[]){2, 3}, 10, 1);
   nn_tensor *s0 = nn_stack((nn_tensor *[]){a, b}, 2, 0);
   nn_tensor *s2 = nn_stack((nn_tensor *[]){a, b}, 2, 2);
   REQUIRE(s0 && s2);
@@ -88,14 +73,14 @@ TEST(stack_dims) {
   nn_tensor *x = nn_scalar(NN_F64, 2), *y = nn_scalar(NN_F64, 3);
   nn_tensor *v = nn_stack((nn_tensor *[]){x, y}, 2, 0);
   CHECK(v && v->ndim == 1 && equals(v, 2, (double[]){2, 3}));
-  nn_tensor *c = seq(NN_F32, 2, (int64_t[]){3, 2}, 0, 1);
+  nn_tensor *c = test_seq(NN_F32, 2, (int64_t[]){3, 2}, 0, 1);
   CHECK(nn_stack((nn_tensor *[]){a, c}, 2, 0) == NULL && strstr(nn_errmsg(), "equal shapes"));
   CHECK(nn_stack((nn_tensor *[]){a}, 1, 3) == NULL && strstr(nn_errmsg(), "out of range"));
   RELEASE(a, b, s0, s2, x, y, v, c);
 }
 
 TEST(gather_matches_pytorch) {
-  nn_tensor *x = seq(NN_F32, 2, (int64_t[]){3, 4}, 0, 1);
+  nn_tensor *x = test_seq(NN_F32, 2, (int64_t[]){3, 4}, 0, 1);
   nn_tensor *i0 = imat(2, 4, (int64_t[]){2, 0, 1, 2, 0, 0, 0, 1});
   nn_tensor *g0 = nn_gather(x, 0, i0);
   REQUIRE(g0);
@@ -112,7 +97,7 @@ TEST(gather_matches_pytorch) {
 }
 
 TEST(gather_checks_indices) {
-  nn_tensor *x = seq(NN_F64, 2, (int64_t[]){2, 5}, 0, 1);
+  nn_tensor *x = test_seq(NN_F64, 2, (int64_t[]){2, 5}, 0, 1);
   nn_tensor *bad = imat(1, 3, (int64_t[]){0, 6, 4});
   CHECK(nn_gather(x, 1, bad) == NULL);
   CHECK(strcmp(nn_errmsg(), "index 7 is out of range for dimension 2 of size 5") == 0);
@@ -134,7 +119,7 @@ TEST(gather_checks_indices) {
 TEST(scatter_add_matches_pytorch) {
   nn_tensor *z = nn_zeros(NN_F32, 2, (int64_t[]){3, 4});
   nn_tensor *i = imat(2, 4, (int64_t[]){2, 0, 1, 2, 0, 0, 0, 1});
-  nn_tensor *src = seq(NN_F64, 2, (int64_t[]){2, 5}, 1, 1); /* wider than i; converted */
+  nn_tensor *src = test_seq(NN_F64, 2, (int64_t[]){2, 5}, 1, 1); /* wider than i; converted */
   nn_tensor *src4 = nn_narrow(src, 1, 0, 4);
   nn_tensor *r = nn_scatter_add(z, 0, i, src);
   REQUIRE(r);
@@ -153,10 +138,10 @@ TEST(scatter_add_matches_pytorch) {
 
 TEST(gather_scatter_are_adjoint) {
   /* <gather(x, idx), g> == <x, scatter_add(0, idx, g)>: what gather's backward relies on */
-  nn_tensor *x = seq(NN_F64, 3, (int64_t[]){2, 3, 4}, 0.5, 0.25);
+  nn_tensor *x = test_seq(NN_F64, 3, (int64_t[]){2, 3, 4}, 0.5, 0.25);
   nn_tensor *idx = nn_empty(NN_I64, 3, (int64_t[]){2, 5, 4});
   for (int64_t k = 0; k < 40; k++) ((int64_t *)nn_data(idx))[k] = (k * 7) % 3;
-  nn_tensor *g = seq(NN_F64, 3, (int64_t[]){2, 5, 4}, -1, 0.125),
+  nn_tensor *g = test_seq(NN_F64, 3, (int64_t[]){2, 5, 4}, -1, 0.125),
             *z = nn_zeros(NN_F64, 3, x->shape);
   nn_tensor *y = nn_gather(x, 1, idx), *s = nn_scatter_add(z, 1, idx, g);
   REQUIRE(y && s);
@@ -168,7 +153,7 @@ TEST(gather_scatter_are_adjoint) {
 }
 
 TEST(index_select_dims) {
-  nn_tensor *x = seq(NN_F32, 2, (int64_t[]){3, 4}, 0, 1);
+  nn_tensor *x = test_seq(NN_F32, 2, (int64_t[]){3, 4}, 0, 1);
   nn_tensor *i = ivec(3, (int64_t[]){3, 0, 3});
   nn_tensor *r1 = nn_index_select(x, 1, i);
   REQUIRE(r1);
@@ -192,9 +177,9 @@ TEST(index_select_dims) {
 }
 
 TEST(index_add_in_place) {
-  nn_tensor *x = seq(NN_F32, 2, (int64_t[]){3, 4}, 0, 1);
+  nn_tensor *x = test_seq(NN_F32, 2, (int64_t[]){3, 4}, 0, 1);
   nn_tensor *i = ivec(3, (int64_t[]){0, 2, 0});
-  nn_tensor *src = seq(NN_I64, 2, (int64_t[]){3, 4}, 0, 10); /* converted to f32 */
+  nn_tensor *src = test_seq(NN_I64, 2, (int64_t[]){3, 4}, 0, 10); /* converted to f32 */
   nn_tensor *copy = nn_index_add(x, 0, i, src);
   REQUIRE(copy);
   CHECK(test_get(x, 0) == 0);
@@ -214,14 +199,14 @@ TEST(index_add_in_place) {
 }
 
 TEST(masked_fill_broadcasts) {
-  nn_tensor *x = seq(NN_I64, 2, (int64_t[]){2, 3}, 1, 1);
+  nn_tensor *x = test_seq(NN_I64, 2, (int64_t[]){2, 3}, 1, 1);
   nn_tensor *row = nn_zeros(NN_U8, 1, (int64_t[]){3});
   ((uint8_t *)nn_data(row))[1] = 1;
   nn_tensor *r = nn_masked_fill(x, row, -7);
   REQUIRE(r);
   CHECK(r->dtype == NN_I64 && equals(r, 6, (double[]){1, -7, 3, 4, -7, 6}));
   CHECK(test_get(x, 1) == 2);
-  nn_tensor *v = seq(NN_F32, 1, (int64_t[]){3}, 0, 1);
+  nn_tensor *v = test_seq(NN_F32, 1, (int64_t[]){3}, 0, 1);
   nn_tensor *col = nn_zeros(NN_U8, 2, (int64_t[]){2, 1});
   ((uint8_t *)nn_data(col))[1] = 3;
   nn_tensor *b = nn_masked_fill(v, col, 0.5); /* both broadcast, as in PyTorch */

@@ -4,20 +4,6 @@
 
 #include "test.h"
 
-static nn_tensor *seq(nn_dtype dt, int ndim, const int64_t *shape, double start, double step) {
-  nn_tensor *t = nn_empty(dt, ndim, shape);
-  for (int64_t i = 0; t && i < nn_numel(t); i++)
-    nn_store(nn_data(t) + i * nn_dtype_size(dt), dt, start + i * step);
-  return t;
-}
-
-static void release_all(int n, nn_tensor **ts) {
-  for (int k = 0; k < n; k++) nn_release(ts[k]);
-}
-#define RELEASE(...)                                                                               \
-  release_all(sizeof((nn_tensor *[]){__VA_ARGS__}) / sizeof(nn_tensor *),                          \
-              (nn_tensor *[]){__VA_ARGS__})
-
 /* The element at a multi-index of t, reading a batch index of 0 where t has size 1 (or lacks
    the dim): broadcasting done by hand. idx has n dims, t's trailing dims align with it. */
 static double at_broadcast(const nn_tensor *t, int n, const int64_t *idx) {
@@ -54,8 +40,8 @@ static bool has_shape(const nn_tensor *t, int ndim, const int64_t *shape) {
 }
 
 TEST(mm_matches_pytorch) {
-  nn_tensor *a = seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
-  nn_tensor *b = seq(NN_F32, 2, (int64_t[]){3, 2}, 1, 1);
+  nn_tensor *a = test_seq(NN_F32, 2, (int64_t[]){2, 3}, 0, 1);
+  nn_tensor *b = test_seq(NN_F32, 2, (int64_t[]){3, 2}, 1, 1);
   nn_tensor *c = nn_mm(a, b);
   REQUIRE(c);
   CHECK(has_shape(c, 2, (int64_t[]){2, 2}) && c->dtype == NN_F32);
@@ -68,12 +54,13 @@ TEST(mm_matches_pytorch) {
 
 TEST(mm_strided_operands) {
   /* every layout: as stored, transposed (read by BLAS in place), neither (copied), expanded */
-  nn_tensor *a = seq(NN_F32, 2, (int64_t[]){5, 4}, -1, 0.125);
-  nn_tensor *at = seq(NN_F32, 2, (int64_t[]){4, 5}, 0.5, -0.0625), *att = nn_transpose(at, 0, 1);
-  nn_tensor *b = seq(NN_F32, 2, (int64_t[]){4, 3}, 0.25, 0.5);
-  nn_tensor *bt = seq(NN_F32, 2, (int64_t[]){3, 4}, -2, 0.3), *btt = nn_transpose(bt, 0, 1);
-  nn_tensor *wide = seq(NN_F32, 3, (int64_t[]){4, 3, 2}, 1, -0.2), *bs = nn_select(wide, 2, 1);
-  nn_tensor *row = seq(NN_F32, 2, (int64_t[]){1, 3}, 1, 1);
+  nn_tensor *a = test_seq(NN_F32, 2, (int64_t[]){5, 4}, -1, 0.125);
+  nn_tensor *at = test_seq(NN_F32, 2, (int64_t[]){4, 5}, 0.5, -0.0625),
+            *att = nn_transpose(at, 0, 1);
+  nn_tensor *b = test_seq(NN_F32, 2, (int64_t[]){4, 3}, 0.25, 0.5);
+  nn_tensor *bt = test_seq(NN_F32, 2, (int64_t[]){3, 4}, -2, 0.3), *btt = nn_transpose(bt, 0, 1);
+  nn_tensor *wide = test_seq(NN_F32, 3, (int64_t[]){4, 3, 2}, 1, -0.2), *bs = nn_select(wide, 2, 1);
+  nn_tensor *row = test_seq(NN_F32, 2, (int64_t[]){1, 3}, 1, 1);
   nn_tensor *bx = nn_expand(row, 2, (int64_t[]){4, 3});
   nn_tensor *as[] = {a, att}, *bs_[] = {b, btt, bs, bx};
   for (int i = 0; i < 2; i++)
@@ -87,22 +74,24 @@ TEST(mm_strided_operands) {
 }
 
 TEST(matmul_vectors) {
-  nn_tensor *u = seq(NN_F32, 1, (int64_t[]){4}, 0, 1), *v = seq(NN_F32, 1, (int64_t[]){4}, 0, 1);
+  nn_tensor *u = test_seq(NN_F32, 1, (int64_t[]){4}, 0, 1),
+            *v = test_seq(NN_F32, 1, (int64_t[]){4}, 0, 1);
   nn_tensor *dot = nn_matmul(u, v);
   REQUIRE(dot);
   CHECK(dot->ndim == 0 && test_get(dot, 0) == 14); /* PyTorch */
-  nn_tensor *m = seq(NN_F32, 2, (int64_t[]){4, 3}, 1, 1), *mt = nn_transpose(m, 0, 1);
+  nn_tensor *m = test_seq(NN_F32, 2, (int64_t[]){4, 3}, 1, 1), *mt = nn_transpose(m, 0, 1);
   nn_tensor *um = nn_matmul(u, m), *mu = nn_matmul(mt, u);
   CHECK(has_shape(um, 1, (int64_t[]){3}) && has_shape(mu, 1, (int64_t[]){3}));
   CHECK(test_get(um, 0) == 48 && test_get(um, 2) == 60 && test_get(mu, 1) == 54);
-  nn_tensor *wide = seq(NN_F32, 2, (int64_t[]){4, 2}, 0, 1), *col = nn_select(wide, 1, 1);
+  nn_tensor *wide = test_seq(NN_F32, 2, (int64_t[]){4, 2}, 0, 1), *col = nn_select(wide, 1, 1);
   nn_tensor *d2 = nn_matmul(col, u); /* a strided vector */
   CHECK(d2 && test_get(d2, 0) == 1 * 3 + 2 * 5 + 3 * 7);
   RELEASE(u, v, dot, m, mt, um, mu, wide, col, d2);
 }
 
 TEST(outer_product) {
-  nn_tensor *u = seq(NN_F32, 1, (int64_t[]){3}, 1, 1), *v = seq(NN_I64, 1, (int64_t[]){2}, 1, -2);
+  nn_tensor *u = test_seq(NN_F32, 1, (int64_t[]){3}, 1, 1),
+            *v = test_seq(NN_I64, 1, (int64_t[]){2}, 1, -2);
   nn_tensor *o = nn_outer(u, v);
   REQUIRE(o);
   CHECK(has_shape(o, 2, (int64_t[]){3, 2}) && o->dtype == NN_F32);
@@ -113,8 +102,8 @@ TEST(outer_product) {
 }
 
 TEST(matmul_batched_broadcast) {
-  nn_tensor *a = seq(NN_F32, 4, (int64_t[]){2, 1, 3, 4}, -1, 0.05);
-  nn_tensor *b = seq(NN_F32, 3, (int64_t[]){5, 4, 2}, 0.5, -0.03);
+  nn_tensor *a = test_seq(NN_F32, 4, (int64_t[]){2, 1, 3, 4}, -1, 0.05);
+  nn_tensor *b = test_seq(NN_F32, 3, (int64_t[]){5, 4, 2}, 0.5, -0.03);
   nn_tensor *c = nn_matmul(a, b);
   REQUIRE(c);
   CHECK(has_shape(c, 4, (int64_t[]){2, 5, 3, 2}) && matches_naive(a, b, c, 1e-5));
@@ -122,7 +111,7 @@ TEST(matmul_batched_broadcast) {
   nn_tensor *bc = nn_contiguous(bt), *bct = nn_transpose(bc, 1, 2);     /* transposed layout */
   nn_tensor *c2 = nn_matmul(a, bct);
   CHECK(has_shape(c2, 4, (int64_t[]){2, 5, 3, 2}) && matches_naive(a, bct, c2, 1e-5));
-  nn_tensor *v = seq(NN_F32, 1, (int64_t[]){4}, 1, 1);
+  nn_tensor *v = test_seq(NN_F32, 1, (int64_t[]){4}, 1, 1);
   nn_tensor *av = nn_matmul(a, v), *vb = nn_matmul(v, b);
   CHECK(has_shape(av, 3, (int64_t[]){2, 1, 3}) && has_shape(vb, 2, (int64_t[]){5, 2}));
   CHECK_NEAR(test_get(av, 4), 1 * -0.2 + 2 * -0.15 + 3 * -0.1 + 4 * -0.05, 1e-5);
@@ -134,21 +123,21 @@ TEST(matmul_batched_broadcast) {
 TEST(matmul_folds_batch_into_rows) {
   /* (batch, time, features) @ (features, out): one GEMM; and a batch whose rows fold only
      transposed, and one that cannot fold at all */
-  nn_tensor *x = seq(NN_F32, 3, (int64_t[]){2, 3, 4}, -1, 2.0 / 23); /* linspace(-1, 1, 24) */
-  nn_tensor *w = seq(NN_F32, 2, (int64_t[]){4, 5}, 0.5, -2.5 / 19);  /* linspace(.5, -2, 20) */
+  nn_tensor *x = test_seq(NN_F32, 3, (int64_t[]){2, 3, 4}, -1, 2.0 / 23); /* linspace(-1, 1, 24) */
+  nn_tensor *w = test_seq(NN_F32, 2, (int64_t[]){4, 5}, 0.5, -2.5 / 19);  /* linspace(.5, -2, 20) */
   nn_tensor *y = nn_matmul(x, w);
   REQUIRE(y);
   CHECK(has_shape(y, 3, (int64_t[]){2, 3, 5}) && matches_naive(x, w, y, 1e-5));
   double want[] = {-1.979405164718628, -2.4370710849761963, -2.8947370052337646, -3.352402687072754,
                    -3.8100688457489014}; /* PyTorch: (x @ w)[1, 2] */
   for (int j = 0; j < 5; j++) CHECK_NEAR(test_get(y, 25 + j), want[j], 1e-5);
-  nn_tensor *xs = seq(NN_F32, 3, (int64_t[]){4, 2, 3}, 0, 0.1),
+  nn_tensor *xs = test_seq(NN_F32, 3, (int64_t[]){4, 2, 3}, 0, 0.1),
             *xp = nn_permute(xs, (int[]){1, 2, 0});
   nn_tensor *yp = nn_matmul(xp, w); /* rows fold with stride 1: BLAS reads it transposed */
   CHECK(has_shape(yp, 3, (int64_t[]){2, 3, 5}) && matches_naive(xp, w, yp, 1e-5));
   nn_tensor *xt = nn_transpose(x, 0, 1), *yt = nn_matmul(xt, w); /* no fold: batch loop */
   CHECK(has_shape(yt, 3, (int64_t[]){3, 2, 5}) && matches_naive(xt, w, yt, 1e-5));
-  nn_tensor *col = seq(NN_F32, 3, (int64_t[]){2, 3, 1}, 1, 0.2), *xT = nn_transpose(x, 1, 2);
+  nn_tensor *col = test_seq(NN_F32, 3, (int64_t[]){2, 3, 1}, 1, 0.2), *xT = nn_transpose(x, 1, 2);
   nn_tensor *xc = nn_bmm(xT, col);
   REQUIRE(xc);
   double wantc[] = {-2.208695650100708, -1.8956520557403564, -1.582608699798584,
@@ -160,7 +149,7 @@ TEST(matmul_folds_batch_into_rows) {
 }
 
 TEST(matmul_integers_and_promotion) {
-  nn_tensor *a = seq(NN_I64, 2, (int64_t[]){2, 3}, -2, 1), *at = nn_transpose(a, 0, 1);
+  nn_tensor *a = test_seq(NN_I64, 2, (int64_t[]){2, 3}, -2, 1), *at = nn_transpose(a, 0, 1);
   nn_tensor *c = nn_matmul(a, at);
   REQUIRE(c);
   CHECK(c->dtype == NN_I64 && matches_naive(a, at, c, 0));
@@ -168,9 +157,9 @@ TEST(matmul_integers_and_promotion) {
             *two = nn_full(NN_U8, 2, (int64_t[]){1, 1}, 2);
   nn_tensor *w = nn_mm(big, two);
   CHECK(w && w->dtype == NN_U8 && test_get(w, 0) == 144); /* PyTorch: wraps */
-  nn_tensor *f = seq(NN_F32, 2, (int64_t[]){3, 2}, 0.5, 1), *m = nn_matmul(a, f);
+  nn_tensor *f = test_seq(NN_F32, 2, (int64_t[]){3, 2}, 0.5, 1), *m = nn_matmul(a, f);
   CHECK(m && m->dtype == NN_F32 && matches_naive(a, f, m, 1e-6));
-  nn_tensor *d = seq(NN_F64, 1, (int64_t[]){2}, 1.0 / 3, 1e-9), *fd = nn_matmul(f, d);
+  nn_tensor *d = test_seq(NN_F64, 1, (int64_t[]){2}, 1.0 / 3, 1e-9), *fd = nn_matmul(f, d);
   CHECK(fd && fd->dtype == NN_F64 &&
         fabs(test_get(fd, 0) - (0.5 / 3 + 1.5 * (1.0 / 3 + 1e-9))) < 1e-15);
   RELEASE(a, at, c, big, two, w, f, m, d, fd);
@@ -200,7 +189,7 @@ TEST(matmul_shape_errors) {
 
 TEST(matmul_empty) {
   nn_tensor *a = nn_zeros(NN_F32, 2, (int64_t[]){0, 3}),
-            *b = seq(NN_F32, 2, (int64_t[]){3, 2}, 0, 1);
+            *b = test_seq(NN_F32, 2, (int64_t[]){3, 2}, 0, 1);
   nn_tensor *c = nn_mm(a, b);
   CHECK(c && has_shape(c, 2, (int64_t[]){0, 2}));
   nn_tensor *p = nn_zeros(NN_F64, 2, (int64_t[]){2, 0}),

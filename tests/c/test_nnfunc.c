@@ -20,9 +20,7 @@ static nn_tensor *seq(int ndim, const int64_t *shape, double scale, double off, 
 }
 
 static nn_tensor *vec(int64_t n, const double *v, nn_dtype dt) {
-  nn_tensor *t = nn_empty(dt, 1, &n);
-  for (int64_t i = 0; i < n; i++) nn_store(nn_data(t) + i * (int64_t)nn_dtype_size(dt), dt, v[i]);
-  return t;
+  return test_tensor(dt, 1, &n, v);
 }
 
 /* t's elements (row-major) against want[n] */
@@ -49,44 +47,15 @@ static int values_differ(const nn_tensor *t, const double *want, int64_t n, doub
     CHECK(values_differ(t, want_, sizeof want_ / sizeof *want_, tol) == 0);                        \
   } while (0)
 
-#define NUMEL(a) (int64_t)(sizeof a / sizeof *a)
-
 /* ======== gradient checks without sum's derivative ======== */
 
 static uint64_t lcg = 987654321;
-static double uniform(double lo, double hi) {
-  lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
-  return lo + (hi - lo) * (double)(lcg >> 11) / 9007199254740992.0;
-}
-
-static nn_tensor *random_f64(int ndim, const int64_t *shape, double lo, double hi) {
-  nn_tensor *t = nn_empty(NN_F64, ndim, shape);
-  for (int64_t i = 0; i < nn_numel(t); i++) ((double *)nn_data(t))[i] = uniform(lo, hi);
-  return t;
-}
-
-static double dot(const nn_tensor *a, const nn_tensor *b) {
-  double s = 0;
-  for (int64_t i = 0; i < nn_numel(a); i++) s += test_get(a, i) * test_get(b, i);
-  return s;
-}
-
-/* the f64 element at a flat, row-major logical index of a possibly strided tensor */
-static double *element(const nn_tensor *t, int64_t i) {
-  int64_t idx[NN_MAXDIM];
-  for (int d = t->ndim - 1; d >= 0; d--) idx[d] = i % t->shape[d], i /= t->shape[d];
-  return nn_at(t, idx);
-}
 
 static double weighted(const nn_op *op, nn_tensor **in, const nn_attr *a, const nn_tensor *w) {
   nn_tensor *y = nn_call(op, in, a);
-  double v = y ? dot(y, w) : NAN;
+  double v = y ? test_dot(y, w) : NAN;
   nn_release(y);
   return v;
-}
-
-static bool near(double a, double b) {
-  return fabs(a - b) <= 1e-6 + 1e-5 * fabs(b);
 }
 
 /* f = <op(in), w>: its gradient by nn_grad, its directional derivative by forward mode,
@@ -98,7 +67,7 @@ static int gradcheck(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a)
     fprintf(stderr, "  %s: %s\n", op->name, nn_errmsg());
     return 1;
   }
-  nn_tensor *w = random_f64(y0->ndim, y0->shape, -1, 1);
+  nn_tensor *w = test_random_f64(&lcg, y0->ndim, y0->shape, -1, 1);
   for (int k = 0; k < nin; k++) {
     nn_tensor *x = in[k];
     if (x->dtype != NN_F64) continue;
@@ -110,16 +79,16 @@ static int gradcheck(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a)
     }
     x->requires_grad = false;
     nn_release(y);
-    nn_tensor *v = random_f64(x->ndim, x->shape, -1, 1);
+    nn_tensor *v = test_random_f64(&lcg, x->ndim, x->shape, -1, 1);
     x->tangent = nn_retain(v);
     nn_fwd_enter();
     nn_tensor *yt = nn_call(op, in, a);
     nn_fwd_leave();
     nn_release(x->tangent);
     x->tangent = NULL;
-    double fd_dir = 0, jvp = yt && yt->tangent ? dot(yt->tangent, w) : NAN;
+    double fd_dir = 0, jvp = yt && yt->tangent ? test_dot(yt->tangent, w) : NAN;
     for (int64_t i = 0; i < nn_numel(x); i++) {
-      double *p = element(x, i), keep = *p, eps = 1e-6;
+      double *p = (double *)test_at(x, i), keep = *p, eps = 1e-6;
       *p = keep + eps;
       double up = weighted(op, in, a, w);
       *p = keep - eps;
@@ -127,14 +96,14 @@ static int gradcheck(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a)
       *p = keep;
       double fd = (up - down) / (2 * eps), an = g ? test_get(g, i) : 0;
       fd_dir += fd * test_get(v, i);
-      if (!near(an, fd)) {
+      if (!test_grad_close(an, fd)) {
         fprintf(stderr, "  %s: input %d element %lld: backward %g, finite differences %g\n",
                 op->name, k + 1, (long long)i + 1, an, fd);
         bad++;
         break;
       }
     }
-    if (!near(jvp, fd_dir)) {
+    if (!test_grad_close(jvp, fd_dir)) {
       fprintf(stderr, "  %s: input %d: jvp %g, finite differences %g\n", op->name, k + 1, jvp,
               fd_dir);
       bad++;
@@ -153,16 +122,12 @@ static nn_tensor *classes(int64_t n, const int64_t *v, nn_dtype dt) {
   return t;
 }
 
-static void release_all(int n, nn_tensor **t) {
-  for (int k = 0; k < n; k++) nn_release(t[k]);
-}
-
 TEST(nnfunc_activation_values) {
   const double xs[] = {-2.5, -0.7, 0.0, 0.3, 1.9, 25.0};
   for (int d = 0; d < 2; d++) {
     nn_dtype dt = d ? NN_F32 : NN_F64;
     double tol = d ? 2e-6 : 1e-10;
-    nn_tensor *x = vec(NUMEL(xs), xs, dt), *y;
+    nn_tensor *x = vec(LEN(xs), xs, dt), *y;
 #define ACT(call, ...)                                                                             \
   y = call;                                                                                        \
   CHECK(y && y->dtype == dt);                                                                      \
@@ -206,7 +171,7 @@ TEST(nnfunc_activation_gradients) {
               {&nn_op_softplus, 2, 3},     {&nn_op_hardtanh, -1, 2}, {&nn_op_relu2, 0, 0},
               {&nn_op_smelu, 1, 0},        {&nn_op_snake, 1.5, 0}};
   for (size_t k = 0; k < sizeof acts / sizeof *acts; k++) {
-    nn_tensor *x = random_f64(2, (int64_t[]){4, 5}, -3, 3);
+    nn_tensor *x = test_random_f64(&lcg, 2, (int64_t[]){4, 5}, -3, 3);
     nn_attr a = {.f = {acts[k].a0, acts[k].a1}};
     *failures += gradcheck(acts[k].op, 1, &x, &a);
     nn_release(x);
@@ -246,14 +211,14 @@ TEST(nnfunc_linear_values_and_grads) {
   CHECK_VALUES(grads[2], 1e-10, 0.135589962201, 0.086452841583, 0.0236667182046, -0.0428558595944,
                -0.102612439478);
   for (int k = 0; k < 3; k++) in[k]->requires_grad = false;
-  release_all(3, grads);
+  test_release_all(3, grads);
   nn_release(yr), nn_release(g);
   /* f32 gives the same numbers, to f32 precision */
   nn_tensor *xf = nn_to(x, NN_F32), *wf = nn_to(w, NN_F32), *bf = nn_to(b, NN_F32);
   nn_tensor *yf = nn_linear(xf, wf, bf);
   CHECK(yf && yf->dtype == NN_F32);
   for (int64_t i = 0; yf && i < 15; i++) CHECK_NEAR(test_get(yf, i), test_get(y, i), 1e-5);
-  release_all(4, (nn_tensor *[]){xf, wf, bf, yf});
+  RELEASE(xf, wf, bf, yf);
   /* strided operands: a transposed weight and a column slice of the input are read in
      place or copied, and give the same result */
   nn_tensor *wt = nn_transpose(w, 0, 1), *wtc = nn_contiguous(wt), *wv = nn_transpose(wtc, 0, 1);
@@ -263,7 +228,7 @@ TEST(nnfunc_linear_values_and_grads) {
   CHECK(y1 && y2 && y3);
   for (int64_t i = 0; y1 && i < 15; i++) CHECK_NEAR(test_get(y1, i), test_get(y, i), 1e-12);
   for (int64_t i = 0; y2 && y3 && i < 15; i++) CHECK_NEAR(test_get(y2, i), test_get(y3, i), 1e-12);
-  release_all(8, (nn_tensor *[]){wt, wtc, wv, wide, xs, xsc, y1, y2});
+  RELEASE(wt, wtc, wv, wide, xs, xsc, y1, y2);
   nn_release(y3);
   /* 3-D input: the leading dims fold into rows; 1-D input: one row */
   nn_tensor *x3 = seq(3, (int64_t[]){2, 3, 4}, 1, 0, 0.7), *y4 = nn_linear(x3, w, b);
@@ -271,7 +236,7 @@ TEST(nnfunc_linear_values_and_grads) {
   nn_tensor *x1 = nn_select(x, 0, 1), *y5 = nn_linear(x1, w, b);
   CHECK(y5 && y5->ndim == 1 && y5->shape[0] == 5);
   for (int64_t i = 0; y5 && i < 5; i++) CHECK_NEAR(test_get(y5, i), test_get(y, 5 + i), 1e-12);
-  release_all(4, (nn_tensor *[]){x3, y4, x1, y5});
+  RELEASE(x3, y4, x1, y5);
   nn_release(y), nn_release(y0), nn_release(x), nn_release(w), nn_release(b);
 }
 
@@ -297,20 +262,20 @@ TEST(nnfunc_linear_errors) {
             *we = nn_zeros(NN_F32, 2, (int64_t[]){3, 0});
   nn_tensor *be = nn_full(NN_F32, 1, (int64_t[]){3}, 2), *ye = nn_linear(xe, we, be);
   CHECK_VALUES(ye, 0, 2, 2, 2, 2, 2, 2);
-  release_all(13, (nn_tensor *[]){x, w, w2, b, wd, w1, xi, x0, y0, xe, we, be, ye});
+  RELEASE(x, w, w2, b, wd, w1, xi, x0, y0, xe, we, be, ye);
 }
 
 TEST(nnfunc_linear_gradients) {
-  nn_tensor *in[3] = {random_f64(3, (int64_t[]){2, 3, 4}, -2, 2),
-                      random_f64(2, (int64_t[]){5, 4}, -2, 2),
-                      random_f64(1, (int64_t[]){5}, -2, 2)};
+  nn_tensor *in[3] = {test_random_f64(&lcg, 3, (int64_t[]){2, 3, 4}, -2, 2),
+                      test_random_f64(&lcg, 2, (int64_t[]){5, 4}, -2, 2),
+                      test_random_f64(&lcg, 1, (int64_t[]){5}, -2, 2)};
   *failures += gradcheck(&nn_op_linear, 3, in, NULL);
   *failures += gradcheck(&nn_op_linear_nobias, 2, in, NULL);
   /* a transposed weight view */
-  nn_tensor *wt = random_f64(2, (int64_t[]){4, 5}, -2, 2), *w = nn_transpose(wt, 0, 1);
+  nn_tensor *wt = test_random_f64(&lcg, 2, (int64_t[]){4, 5}, -2, 2), *w = nn_transpose(wt, 0, 1);
   nn_tensor *in2[3] = {in[0], w, in[2]};
   *failures += gradcheck(&nn_op_linear, 3, in2, NULL);
-  release_all(3, in);
+  test_release_all(3, in);
   nn_release(wt), nn_release(w);
 }
 
@@ -338,12 +303,12 @@ TEST(nnfunc_softmax_values) {
   CHECK(!nn_softmax(x, 2) && strstr(nn_errmsg(), "out of range"));
   nn_tensor *xi = nn_zeros(NN_I64, 1, (int64_t[]){3});
   CHECK(!nn_softmax(xi, 0));
-  release_all(8, (nn_tensor *[]){x, s1, s0, l1, l0, big, sb, xi});
+  RELEASE(x, s1, s0, l1, l0, big, sb, xi);
 }
 
 TEST(nnfunc_softmax_gradients) {
   for (int d = 0; d < 3; d++) {
-    nn_tensor *x = random_f64(3, (int64_t[]){2, 3, 4}, -2, 2);
+    nn_tensor *x = test_random_f64(&lcg, 3, (int64_t[]){2, 3, 4}, -2, 2);
     nn_attr a = {.i = {d}};
     *failures += gradcheck(&nn_op_softmax, 1, &x, &a);
     *failures += gradcheck(&nn_op_log_softmax, 1, &x, &a);
@@ -367,12 +332,13 @@ TEST(nnfunc_layer_norm) {
   CHECK(!nn_layer_norm(x, 5, NULL, NULL, 1e-5) && strstr(nn_errmsg(), "normalized size 5"));
   nn_tensor *b3 = nn_zeros(NN_F64, 1, (int64_t[]){3});
   CHECK(!nn_layer_norm(x, 4, NULL, b3, 1e-5) && strstr(nn_errmsg(), "bias has shape {3}"));
-  release_all(8, (nn_tensor *[]){x, w, one, w1, b, y, yp, b3});
-  nn_tensor *in[3] = {random_f64(3, (int64_t[]){2, 3, 4}, -2, 2),
-                      random_f64(1, (int64_t[]){4}, -2, 2), random_f64(1, (int64_t[]){4}, -2, 2)};
+  RELEASE(x, w, one, w1, b, y, yp, b3);
+  nn_tensor *in[3] = {test_random_f64(&lcg, 3, (int64_t[]){2, 3, 4}, -2, 2),
+                      test_random_f64(&lcg, 1, (int64_t[]){4}, -2, 2),
+                      test_random_f64(&lcg, 1, (int64_t[]){4}, -2, 2)};
   nn_attr a = {.f = {1e-5}};
   *failures += gradcheck(&nn_op_layer_norm, 3, in, &a);
-  release_all(3, in);
+  test_release_all(3, in);
 }
 
 TEST(nnfunc_batch_norm) {
@@ -396,12 +362,13 @@ TEST(nnfunc_batch_norm) {
   nn_tensor *rm3 = nn_zeros(NN_F64, 1, (int64_t[]){3});
   CHECK(!nn_batch_norm(x, NULL, NULL, rm3, rv, true, 0.1, 1e-5) &&
         strstr(nn_errmsg(), "running_mean has shape {3}"));
-  release_all(11, (nn_tensor *[]){x, w, one, w1, b, rm, rv, y, ye, x1, rm3});
-  nn_tensor *in[3] = {random_f64(2, (int64_t[]){5, 3}, -2, 2), random_f64(1, (int64_t[]){3}, -2, 2),
-                      random_f64(1, (int64_t[]){3}, -2, 2)};
+  RELEASE(x, w, one, w1, b, rm, rv, y, ye, x1, rm3);
+  nn_tensor *in[3] = {test_random_f64(&lcg, 2, (int64_t[]){5, 3}, -2, 2),
+                      test_random_f64(&lcg, 1, (int64_t[]){3}, -2, 2),
+                      test_random_f64(&lcg, 1, (int64_t[]){3}, -2, 2)};
   nn_attr a = {.f = {1e-5}};
   *failures += gradcheck(&nn_op_batch_norm, 3, in, &a);
-  release_all(3, in);
+  test_release_all(3, in);
 }
 
 TEST(nnfunc_dropout) {
@@ -428,7 +395,7 @@ TEST(nnfunc_dropout) {
   REQUIRE(yg && nn_grad(1, &yg, &ones, 1, &x, &g, false) == 0);
   for (int64_t i = 0; i < 10000; i++) CHECK(test_get(g, i) * 2 == test_get(yg, i));
   x->requires_grad = false;
-  release_all(8, (nn_tensor *[]){x, y, ye, y0, y1, yg, g, ones});
+  RELEASE(x, y, ye, y0, y1, yg, g, ones);
 }
 
 TEST(nnfunc_embedding) {
@@ -450,7 +417,7 @@ TEST(nnfunc_embedding) {
   /* repeated rows accumulate their gradients */
   nn_tensor *in[2] = {idx, w};
   *failures += gradcheck(&nn_op_embedding, 2, in, NULL);
-  release_all(4, (nn_tensor *[]){w, idx, y, fidx});
+  RELEASE(w, idx, y, fidx);
 }
 
 /* ======== losses ======== */
@@ -491,8 +458,8 @@ TEST(nnfunc_cross_entropy_values) {
   nn_tensor *lf = nn_to(l, NN_F32), *rf = nn_cross_entropy(lf, t, NN_REDUCE_MEAN, 0, -100);
   CHECK(rf && rf->dtype == NN_F32);
   CHECK_VALUES(rf, 1e-6, 4.02620954556);
-  release_all(8, r);
-  release_all(9, (nn_tensor *[]){l, t, ti, tu, lp, loss, g, lf, rf});
+  test_release_all(8, r);
+  RELEASE(l, t, ti, tu, lp, loss, g, lf, rf);
 }
 
 TEST(nnfunc_cross_entropy_errors) {
@@ -514,28 +481,28 @@ TEST(nnfunc_cross_entropy_errors) {
   nn_tensor *ok = nn_cross_entropy(l, tneg, NN_REDUCE_SUM, 0, -1);
   CHECK(ok);
   CHECK(nn_reduction_parse("sum") == NN_REDUCE_SUM && nn_reduction_parse("avg") < 0);
-  release_all(6, (nn_tensor *[]){l, t, tneg, t3, tf, ok});
+  RELEASE(l, t, tneg, t3, tf, ok);
 }
 
 TEST(nnfunc_loss_gradients) {
   for (int red = 0; red < 3; red++)
     for (int ce = 0; ce < 2; ce++) {
-      nn_tensor *x = random_f64(2, (int64_t[]){4, 3}, -2, 2);
+      nn_tensor *x = test_random_f64(&lcg, 2, (int64_t[]){4, 3}, -2, 2);
       nn_tensor *t = classes(4, (int64_t[]){2, 0, 1, 0}, red == 1 ? NN_U8 : NN_I64);
       nn_tensor *in[2] = {x, t};
       nn_attr a = {.i = {red, red == 2 ? 0 : -100}, .f = {ce ? 0.15 : 0}};
       *failures += gradcheck(ce ? &nn_op_cross_entropy : &nn_op_nll_loss, 2, in, &a);
       nn_release(x), nn_release(t);
     }
-  nn_tensor *x1 = random_f64(1, (int64_t[]){5}, -2, 2), *t0 = nn_scalar(NN_I64, 3);
+  nn_tensor *x1 = test_random_f64(&lcg, 1, (int64_t[]){5}, -2, 2), *t0 = nn_scalar(NN_I64, 3);
   nn_tensor *in1[2] = {x1, t0};
   nn_attr a = {.i = {0, -100}};
   *failures += gradcheck(&nn_op_cross_entropy, 2, in1, &a);
-  nn_tensor *bx = random_f64(2, (int64_t[]){3, 4}, -3, 3),
-            *by = random_f64(2, (int64_t[]){3, 4}, 0, 1);
+  nn_tensor *bx = test_random_f64(&lcg, 2, (int64_t[]){3, 4}, -3, 3),
+            *by = test_random_f64(&lcg, 2, (int64_t[]){3, 4}, 0, 1);
   nn_tensor *bin[2] = {bx, by};
   *failures += gradcheck(&nn_op_bce_with_logits, 2, bin, NULL);
-  release_all(4, (nn_tensor *[]){x1, t0, bx, by});
+  RELEASE(x1, t0, bx, by);
 }
 
 TEST(nnfunc_other_losses) {
@@ -559,7 +526,7 @@ TEST(nnfunc_other_losses) {
   nn_tensor *y3 = nn_zeros(NN_F64, 1, (int64_t[]){3});
   CHECK(!nn_mse_loss(l, y3, NN_REDUCE_MEAN) && strstr(nn_errmsg(), "does not match"));
   CHECK(!nn_bce_with_logits(l, y3, NN_REDUCE_MEAN) && strstr(nn_errmsg(), "does not match"));
-  release_all(15, (nn_tensor *[]){l, y, yb, zero, m, mb, mse, l1, bce, bn, big, tb, bb, y3, NULL});
+  RELEASE(l, y, yb, zero, m, mb, mse, l1, bce, bn, big, tb, bb, y3, NULL);
 }
 
 /* ======== optimizers: three steps against PyTorch ======== */
@@ -593,7 +560,7 @@ static int run_optimizer(step_fn f, const void *opts, nn_dtype dt, const double 
     nn_release(g64), nn_release(g);
   }
   bad += values_differ(p, want, n, tol);
-  release_all(3, state);
+  test_release_all(3, state);
   nn_release(p64), nn_release(p);
   return bad;
 }
@@ -650,5 +617,5 @@ TEST(nnfunc_optimizer_errors) {
   CHECK(nn_adam_step(pi, g4, m, m, &o, 1) < 0 && strstr(nn_errmsg(), "f32 or f64"));
   nn_sgd_opts s = {.lr = 0.1, .momentum = 0.9};
   CHECK(nn_sgd_step(p, g4, NULL, &s, 1) < 0 && strstr(nn_errmsg(), "momentum buffer"));
-  release_all(6, (nn_tensor *[]){p, g, m, v, g4, pi});
+  RELEASE(p, g, m, v, g4, pi);
 }

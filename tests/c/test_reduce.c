@@ -6,17 +6,6 @@
 #include "nn/autograd.h"
 #include "test.h"
 
-#define LEN(a) (int64_t)(sizeof a / sizeof *a)
-
-/* a tensor of dtype dt holding vals in row-major order */
-static nn_tensor *make(nn_dtype dt, int ndim, const int64_t *shape, const double *vals) {
-  nn_tensor *t = nn_empty(dt, ndim, shape);
-  if (!t) return NULL;
-  for (int64_t i = 0; i < nn_numel(t); i++)
-    nn_store(nn_data(t) + i * (int64_t)nn_dtype_size(dt), dt, vals[i]);
-  return t;
-}
-
 /* x = ((i*37) mod 23) - 11 as a {2,3,4} tensor: integers, so every dtype holds them exactly
    (u8 gets them shifted by +11 to stay non-negative) */
 static double xval(int64_t i) {
@@ -25,7 +14,7 @@ static double xval(int64_t i) {
 static nn_tensor *x234(nn_dtype dt) {
   double v[24];
   for (int i = 0; i < 24; i++) v[i] = xval(i) + (dt == NN_U8 ? 11 : 0);
-  return make(dt, 3, (int64_t[]){2, 3, 4}, v);
+  return test_tensor(dt, 3, (int64_t[]){2, 3, 4}, v);
 }
 
 /* t has the given shape and dtype, and values within tol of want */
@@ -126,7 +115,7 @@ TEST(reduce_large_with_ties) {
   for (int i = 0; i < A * B * C; i++) v[i] = (double)((i * 7919) % 101) - 50;
   for (nn_dtype dt = 0; dt < NN_NDTYPES; dt++) {
     if (dt == NN_U8) continue; /* negative values */
-    nn_tensor *x = make(dt, 3, (int64_t[]){A, B, C}, v);
+    nn_tensor *x = test_tensor(dt, 3, (int64_t[]){A, B, C}, v);
     REQUIRE(x);
     nn_tensor *t = nn_transpose(x, 0, 2);
     for (enum kind k = SUM; k <= ARGMIN; k++)
@@ -152,7 +141,7 @@ TEST(reduce_sum_prod_values) {
 }
 
 TEST(reduce_integer_dtypes) {
-  nn_tensor *u = make(NN_U8, 1, (int64_t[]){2}, (double[]){200, 100});
+  nn_tensor *u = test_tensor(NN_U8, 1, (int64_t[]){2}, (double[]){200, 100});
   nn_tensor *su = nn_sum(u, -1, false), *pu = nn_prod(u, 0, false);
   CHECK(same(su, NN_I64, 0, NULL, (double[]){300}, 0)); /* u8 sums give i64, no overflow */
   CHECK(same(pu, NN_I64, 0, NULL, (double[]){20000}, 0));
@@ -244,7 +233,7 @@ TEST(reduce_logsumexp_stable) {
   CHECK(same(l1, NN_F64, 2, (int64_t[]){2, 4}, want, 1e-9));
   CHECK(same(l, NN_F64, 0, NULL, (double[]){11.4586751455}, 1e-9));
   /* large values: exp(1000) overflows, the shifted form does not (PyTorch: 1000.8619995) */
-  nn_tensor *big = make(NN_F32, 2, (int64_t[]){1, 3}, (double[]){1000, 1000, 999});
+  nn_tensor *big = test_tensor(NN_F32, 2, (int64_t[]){1, 3}, (double[]){1000, 1000, 999});
   nn_tensor *lb = nn_logsumexp(big, 1, true);
   CHECK(same(lb, NN_F32, 2, (int64_t[]){1, 1}, (double[]){1000.8619995117}, 1e-4));
   /* a slice of -inf gives -inf, not nan; an empty one too */
@@ -272,19 +261,19 @@ TEST(reduce_max_min_and_ties) {
   CHECK(same(all_min, NN_F64, 0, NULL, (double[]){-11}, 0));
   CHECK(same(ai, NN_I64, 0, NULL, (double[]){0}, 0)); /* -11 at 0 and 23: the first */
   /* ties: the first wins; NaN is the most extreme for both max and min */
-  nn_tensor *t = make(NN_F32, 1, (int64_t[]){5}, (double[]){1, 3, 3, 0, 0});
+  nn_tensor *t = test_tensor(NN_F32, 1, (int64_t[]){5}, (double[]){1, 3, 3, 0, 0});
   nn_tensor *tmax = nn_argmax(t, 0, false), *tmin = nn_argmin(t, 0, false);
   CHECK(same(tmax, NN_I64, 0, NULL, (double[]){1}, 0));
   CHECK(same(tmin, NN_I64, 0, NULL, (double[]){3}, 0));
-  nn_tensor *nan = make(NN_F32, 1, (int64_t[]){4}, (double[]){1, NAN, 5, NAN});
+  nn_tensor *nan = test_tensor(NN_F32, 1, (int64_t[]){4}, (double[]){1, NAN, 5, NAN});
   nn_tensor *nmax = nn_argmax(nan, 0, false), *nmin = nn_argmin(nan, 0, false);
   nn_tensor *nv = nn_max(nan, -1, false, NULL);
   CHECK(same(nmax, NN_I64, 0, NULL, (double[]){1}, 0));
   CHECK(same(nmin, NN_I64, 0, NULL, (double[]){1}, 0));
   CHECK(same(nv, NN_F32, 0, NULL, (double[]){NAN}, 0));
   /* the same over an outer dim (slices swept side by side), and over the inner one */
-  nn_tensor *cols =
-      make(NN_F32, 2, (int64_t[]){4, 3}, (double[]){1, NAN, 5, 3, 2, 1, 3, NAN, NAN, 0, 7, 9});
+  nn_tensor *cols = test_tensor(NN_F32, 2, (int64_t[]){4, 3},
+                                (double[]){1, NAN, 5, 3, 2, 1, 3, NAN, NAN, 0, 7, 9});
   nn_tensor *rows = nn_transpose(cols, 0, 1);
   nn_tensor *cmax = nn_argmax(cols, 0, false), *cmin = nn_argmin(cols, 0, false);
   nn_tensor *rmax = nn_argmax(rows, 1, false), *cv = nn_max(cols, 0, false, NULL);
@@ -334,7 +323,7 @@ TEST(reduce_zero_dim_and_bad_args) {
   CHECK(nn_var(xi, 0, false, true) == NULL && strstr(nn_errmsg(), "i64"));
   CHECK(nn_norm(xi, 2, 0, false) == NULL && strstr(nn_errmsg(), "i64"));
   /* logsumexp of integers computes in f32, as PyTorch: log(e+e^2+e^3) = 3.4076059644 */
-  nn_tensor *ints = make(NN_I64, 1, (int64_t[]){3}, (double[]){1, 2, 3});
+  nn_tensor *ints = test_tensor(NN_I64, 1, (int64_t[]){3}, (double[]){1, 2, 3});
   nn_tensor *l = nn_logsumexp(ints, 0, false);
   CHECK(same(l, NN_F32, 0, NULL, (double[]){3.4076059644}, 1e-6));
   /* the op entries are in the table and check their attributes too */
@@ -431,8 +420,7 @@ static nn_tensor *norm2(nn_tensor *x, int dim, bool keepdim) {
 /* <f(x), w> for fixed weights w, as a number */
 static double weighted_sum(reduce_fn f, nn_tensor *x, int d, bool keep, const nn_tensor *w) {
   nn_tensor *y = f(x, d, keep);
-  double s = 0;
-  for (int64_t i = 0; y && i < nn_numel(y); i++) s += test_get(y, i) * test_get(w, i);
+  double s = y ? test_dot(y, w) : 0;
   nn_release(y);
   return s;
 }
@@ -463,7 +451,7 @@ static bool gradcheck(const char *name, reduce_fn f, nn_tensor *x, int d, bool k
   if (!ok || !yt || !yt->tangent)
     fprintf(stderr, "  %s dim %d: %s failed (%s)\n", name, d, ok ? "jvp" : "backward", nn_errmsg());
   ok = ok && yt && yt->tangent;
-  for (int64_t i = 0; ok && i < nn_numel(w); i++) jvp += test_get(yt->tangent, i) * test_get(w, i);
+  if (ok) jvp = test_dot(yt->tangent, w);
   for (int64_t i = 0; ok && i < nn_numel(x); i++) {
     double *xi = (double *)nn_data(x) + i, keep_x = *xi;
     *xi = keep_x + eps;
@@ -473,12 +461,12 @@ static bool gradcheck(const char *name, reduce_fn f, nn_tensor *x, int d, bool k
     *xi = keep_x;
     double numeric = (up - down) / (2 * eps);
     dot += numeric * test_get(v, i);
-    ok = fabs(test_get(g, i) - numeric) <= 1e-6 + 1e-5 * fabs(numeric);
+    ok = test_grad_close(test_get(g, i), numeric);
     if (!ok)
       fprintf(stderr, "  %s dim %d: element %lld backward %g, differences %g\n", name, d,
               (long long)i, test_get(g, i), numeric);
   }
-  if (ok && !(fabs(jvp - dot) <= 1e-6 + 1e-5 * fabs(dot))) {
+  if (ok && !test_grad_close(jvp, dot)) {
     fprintf(stderr, "  %s dim %d: jvp %g, differences %g\n", name, d, jvp, dot);
     ok = false;
   }
@@ -496,12 +484,12 @@ TEST(reduce_gradients) {
   /* distinct values away from 0 (no ties, no kinks), one slice with a zero for prod */
   double vals[24];
   for (int i = 0; i < 24; i++) vals[i] = 0.1 * xval(i) + 0.013 * i + (xval(i) == 0 ? 0.5 : 0);
-  nn_tensor *x = make(NN_F64, 3, (int64_t[]){2, 3, 4}, vals);
+  nn_tensor *x = test_tensor(NN_F64, 3, (int64_t[]){2, 3, 4}, vals);
   REQUIRE(x);
   for (int k = 0; k < LEN(fns); k++)
     for (int d = -1; d < 3; d++) CHECK(gradcheck(fns[k].name, fns[k].f, x, d, d == 1));
   /* prod with zeros: the gradient is the product of the others, not prod / x */
-  nn_tensor *z = make(NN_F64, 1, (int64_t[]){4}, (double[]){2, 0, 3, 0.5});
+  nn_tensor *z = test_tensor(NN_F64, 1, (int64_t[]){4}, (double[]){2, 0, 3, 0.5});
   CHECK(gradcheck("prod with a zero", nn_prod, z, 0, false));
   nn_release(x), nn_release(z);
 }
@@ -514,7 +502,7 @@ static nn_tensor *min_values(nn_tensor *x, int dim, bool keepdim) {
 TEST(reduce_max_min_gradients) {
   double vals[24];
   for (int i = 0; i < 24; i++) vals[i] = 0.1 * xval(i) + 0.013 * i;
-  nn_tensor *x = make(NN_F64, 3, (int64_t[]){2, 3, 4}, vals);
+  nn_tensor *x = test_tensor(NN_F64, 3, (int64_t[]){2, 3, 4}, vals);
   REQUIRE(x);
   for (int d = -1; d < 3; d++) {
     CHECK(gradcheck("max", max_values, x, d, d == 2));

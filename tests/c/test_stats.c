@@ -5,15 +5,6 @@
 #include "nn/stats.h"
 #include "test.h"
 
-/* a tensor of dtype dt holding vals in row-major order */
-static nn_tensor *make(nn_dtype dt, int ndim, const int64_t *shape, const double *vals) {
-  nn_tensor *t = nn_empty(dt, ndim, shape);
-  if (!t) return NULL;
-  for (int64_t i = 0; i < nn_numel(t); i++)
-    nn_store(nn_data(t) + i * (int64_t)nn_dtype_size(dt), dt, vals[i]);
-  return t;
-}
-
 static int64_t get_i64(const nn_tensor *t, int64_t i) {
   return ((const int64_t *)nn_data(t))[i];
 }
@@ -24,7 +15,7 @@ TEST(stats_count_zeros) {
     double w[6];
     memcpy(w, v, sizeof w);
     if (!nn_dtype_is_float((nn_dtype)dt)) w[5] = 7; /* NaN has no integer form */
-    nn_tensor *t = make((nn_dtype)dt, 2, (int64_t[]){2, 3}, w);
+    nn_tensor *t = test_tensor((nn_dtype)dt, 2, (int64_t[]){2, 3}, w);
     REQUIRE(t);
     CHECK(nn_stats_count_zeros(t) == 3);
     nn_tensor *tt = nn_transpose(t, 0, 1); /* strided */
@@ -51,7 +42,7 @@ TEST(stats_count_zeros) {
 TEST(stats_active_and_dead_units) {
   /* 3 samples x 4 units: unit 2 never > 0, unit 4 only on sample 3 */
   const double v[12] = {1, 0, 0.5, 0, 0, -1, 2, 0, 3, 0, 0, 0.25};
-  nn_tensor *h = make(NN_F32, 2, (int64_t[]){3, 4}, v);
+  nn_tensor *h = test_tensor(NN_F32, 2, (int64_t[]){3, 4}, v);
   REQUIRE(h);
   CHECK(nn_stats_samples(h) == 3 && nn_stats_units(h) == 4);
   nn_tensor *a = nn_stats_active(h);
@@ -124,8 +115,8 @@ TEST(stats_pattern_ids) {
   v1[1 * U1 + 0] = 0.25; /* another positive value: the same sign */
   v1[2 * U1 + 129] = 9;  /* was (129*7+3)%5-2 = -1 */
   v2[3 * U2 + 0] = 0.5;  /* sign flip in layer 2 */
-  nn_tensor *h1 = make(NN_F32, 2, (int64_t[]){4, U1}, v1);
-  nn_tensor *h2 = make(NN_F64, 2, (int64_t[]){4, U2}, v2);
+  nn_tensor *h1 = test_tensor(NN_F32, 2, (int64_t[]){4, U1}, v1);
+  nn_tensor *h2 = test_tensor(NN_F64, 2, (int64_t[]){4, U2}, v2);
   REQUIRE(h1 && h2);
   nn_tensor *ids = nn_stats_pattern_ids((nn_tensor *[]){h1, h2}, 2);
   REQUIRE(ids && ids->dtype == NN_I64 && ids->ndim == 1 && ids->shape[0] == 4);
@@ -160,7 +151,7 @@ TEST(stats_pattern_ids) {
 
 TEST(stats_distinct_and_changes) {
   const double v[7] = {5, 3, 5, 7, 3, 3, 5};
-  nn_tensor *ids = make(NN_I64, 1, (int64_t[]){7}, v);
+  nn_tensor *ids = test_tensor(NN_I64, 1, (int64_t[]){7}, v);
   nn_tensor *labels = NULL;
   CHECK(nn_stats_distinct(ids, &labels) == 3);
   REQUIRE(labels);
@@ -186,13 +177,13 @@ TEST(stats_distinct_and_changes) {
 
 TEST(stats_path_length) {
   const double sq[8] = {0, 0, 1, 0, 1, 1, 0, 1};
-  nn_tensor *p = make(NN_F32, 2, (int64_t[]){4, 2}, sq);
+  nn_tensor *p = test_tensor(NN_F32, 2, (int64_t[]){4, 2}, sq);
   CHECK_NEAR(nn_stats_path_length(p, false), 3, 1e-12);
   CHECK_NEAR(nn_stats_path_length(p, true), 4, 1e-12);
   nn_tensor *pt = nn_transpose(p, 0, 1), *back = nn_transpose(pt, 0, 1); /* strided */
   CHECK_NEAR(nn_stats_path_length(back, true), 4, 1e-12);
   const double line[3] = {0, 3, -1};
-  nn_tensor *l = make(NN_F64, 1, (int64_t[]){3}, line); /* points on the real line */
+  nn_tensor *l = test_tensor(NN_F64, 1, (int64_t[]){3}, line); /* points on the real line */
   CHECK_NEAR(nn_stats_path_length(l, false), 7, 1e-12);
   CHECK_NEAR(nn_stats_path_length(l, true), 8, 1e-12);
   nn_tensor *one = nn_narrow(l, 0, 0, 1);

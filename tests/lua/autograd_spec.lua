@@ -370,6 +370,19 @@ describe("nn.Function", function()
     assert.is_true(a.is_leaf)
   end)
 
+  it("takes callable tables as forward and backward", function()
+    local function callable(f)
+      return setmetatable({}, {__call = function(_, ...) return f(...) end})
+    end
+    local Double = nn.Function{forward = callable(function(ctx, x) return x * 2 end),
+      backward = callable(function(ctx, g) return g * 2 end)}
+    local x = nn.tensor({1, 2}, "f64"):requires_grad_()
+    local y = Double(x)
+    th.same(y, {2, 4})
+    y:sum():backward()
+    th.same(x.grad, {2, 2})
+  end)
+
   it("reports errors of forward and backward, and the session goes on", function()
     local Bad = nn.Function{
       name = "Bad",
