@@ -147,8 +147,8 @@ static void gather(printer *p, const void *e) {
   p->all_integer = p->all_integer && v == floor(v);
 }
 
-/* Torch7's rules, roughly: plain fixed point for magnitudes 0.1 to 99999 (and integers up to
-   1e8, which read best as they are); a common factor 10^e when all values are alike but
+/* Torch7's rules, roughly: plain fixed point for magnitudes 0.1 to 99999 (and whole numbers
+   up to 1e8, printed without decimals); a common factor 10^e when all values are alike but
    large or small; scientific when they spread over five or more decades. */
 static void choose_style(printer *p) {
   if (!nn_dtype_is_float(p->t->dtype)) {
@@ -158,7 +158,10 @@ static void choose_style(printer *p) {
   p->all_integer = true;
   each_shown(p, gather);
   p->style = FIXED;
-  if (p->nonzero == 0 || (p->all_integer && p->amax < 1e8)) return;
+  if (p->nonzero == 0 || (p->all_integer && p->amax < 1e8)) {
+    p->precision = 0; /* whole numbers read best as they are: 1  2  3 */
+    return;
+  }
   int emax = (int)floor(log10(p->amax)), emin = (int)floor(log10(p->amin));
   if (emax - emin >= 5) {
     p->style = SCIENTIFIC;

@@ -96,7 +96,7 @@ TEST(format_number_styles) {
                    "[f64 tensor of shape {3}]"));
   nn_tensor *ints = test_tensor(NN_F32, 1, (int64_t[]){3}, (double[]){1, 100000, -7});
   CHECK(formats_as(ints, NULL,
-                   "      1.0000  100000.0000      -7.0000\n"
+                   "      1  100000      -7\n"
                    "[f32 tensor of shape {3}]"));
   nn_tensor *special =
       test_tensor(NN_F64, 2, (int64_t[]){2, 2}, (double[]){NAN, INFINITY, -INFINITY, 0.5});
@@ -109,7 +109,7 @@ TEST(format_number_styles) {
   nn_release(tiny);
   nn_tensor *zeros = nn_zeros(NN_F32, 1, (int64_t[]){2});
   CHECK(formats_as(zeros, &(nn_format_opts){.precision = 2},
-                   " 0.00  0.00\n[f32 tensor of shape {2}]"));
+                   " 0  0\n[f32 tensor of shape {2}]")); /* whole numbers: no decimals */
   nn_tensor *all[] = {scaled, large, wide, ints, special, zeros};
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) nn_release(all[k]);
 }
@@ -138,7 +138,7 @@ TEST(format_summarized) {
   char *s = nn_format(big, NULL);
   REQUIRE(s);
   CHECK(count_lines(s) == 8 && strstr(s, "…") && strstr(s, "{1000,1000}"));
-  const char *row = " 0.0000  0.0000  0.0000 …  0.0000  0.0000  0.0000\n";
+  const char *row = " 0  0  0 …  0  0  0\n";
   CHECK(strncmp(s, row, strlen(row)) == 0);
   free(s);
   /* the threshold and edgeitems options, and the real indices of the slices shown */
@@ -174,7 +174,7 @@ TEST(format_wraps_columns) {
                    "Column 1\n-20.5000\n -0.5000\n\nColumn 2\n-19.5000\n  0.5000\n\n"
                    "Column 3\n-18.5000\n  1.5000\n\nColumn 4\n-17.5000\n  2.5000\n\n"
                    "Column 5\n-16.5000\n  3.5000\n[f32 tensor of shape {2,5}]"));
-  nn_tensor *big = nn_zeros(NN_F64, 2, (int64_t[]){100, 100});
+  nn_tensor *big = nn_full(NN_F64, 2, (int64_t[]){100, 100}, 0.5);
   s = nn_format(big, &(nn_format_opts){.linewidth = 20});
   CHECK(s && widest_line(s) <= 20 && strstr(s, "Columns 1 to 2\n") &&
         strstr(s, "Columns 3 to 98\n") && strstr(s, "Columns 99 to 100\n"));
