@@ -65,18 +65,25 @@ static int view_log(lua_State *L) {
   return 1;
 }
 
+/* v:smoothing([w][, name]): the panel's weight, or with name that series' own (nil: the
+   panel's again). */
 static int view_smoothing(lua_State *L) {
   const char *fn = "v:smoothing";
   viz_view *v = viz_check_view(L, fn);
-  lua_settop(L, 2); /* arrays read from the arguments are pushed above them */
-  if (!lua_isnoneornil(L, 2)) {
-    double w = lua_tonumber(L, 2);
-    if (lua_type(L, 2) != LUA_TNUMBER || !(w >= 0 && w < 1))
-      viz_error(L, fn, "w must be a number in [0, 1), got %s", viz_describe(L, 2));
+  lua_settop(L, 3);
+  const char *name = lua_isnil(L, 3) ? NULL : check_name(L, 3, fn, "the series name");
+  double w = lua_tonumber(L, 2);
+  bool given = !lua_isnil(L, 2);
+  if (given && (lua_type(L, 2) != LUA_TNUMBER || !(w >= 0 && w < 1)))
+    viz_error(L, fn, "w must be a number in [0, 1), got %s", viz_describe(L, 2));
+  if (name) {
+    if (viz_plot_series_smoothing(&v->plot, name, given ? w : NAN) < 0) out_of_memory(L, fn);
+    v->dirty = true;
+  } else if (given) {
     viz_plot_set_smoothing(&v->plot, w);
     v->dirty = true;
   }
-  lua_pushnumber(L, v->plot.smoothing);
+  lua_pushnumber(L, given ? w : v->plot.smoothing);
   return 1;
 }
 
@@ -283,11 +290,13 @@ const viz_reg viz_panel_methods[] = {
      "steps after its last point."},
     {"log", view_log, "v:log([on]) -> on",
      "Sets or reads the log scale of the loss panel (key l toggles it)."},
-    {"smoothing", view_smoothing, "v:smoothing([w]) -> w",
+    {"smoothing", view_smoothing, "v:smoothing([w][, name]) -> w",
      "Sets or reads the weight w in [0, 1) of the debiased moving average drawn over each "
-     "loss series (0.6; 0 draws the raw points only)."},
+     "loss series (0.6; 0 draws the raw points only); with name, of that series alone (nil: "
+     "the panel's again)."},
     {"labels", view_labels, "v:labels(xlabel, ylabel)",
-     "Names the axes of the loss panel (nil keeps a label; defaults \"step\" and \"loss\")."},
+     "Names the axes of the loss panel, which takes the y label as its title (nil keeps a label; "
+     "defaults \"step\" and \"loss\")."},
     {"sparsity", view_sparsity, "v:sparsity(layers, fractions[, dead][, step])",
      "Adds a column to the sparsity heatmap: per layer name, the fraction of zero "
      "activations (0..1) and optionally its count of dead units."},

@@ -205,6 +205,16 @@ static int view_wait(lua_State *L) {
   return 1;
 }
 
+static int view_linger(lua_State *L) {
+  const char *fn = "v:linger";
+  viz_view *v = viz_check_view(L, fn);
+  double seconds = lua_tonumber(L, 2);
+  if (lua_type(L, 2) != LUA_TNUMBER || !(seconds >= 0 && seconds <= 3600))
+    viz_error(L, fn, "seconds must be a number in [0, 3600], got %s", viz_describe(L, 2));
+  lua_pushboolean(L, viz_view_linger(v, seconds));
+  return 1;
+}
+
 static int view_save(lua_State *L) {
   const char *fn = "v:save";
   viz_view *v = viz_check_view(L, fn);
@@ -408,6 +418,10 @@ static const viz_reg methods[] = {
     {"wait", view_wait, "v:wait([seconds]) -> paused",
      "While the window is paused (key p), handles its events for up to seconds (0.1); "
      "returns whether it is still paused."},
+    {"linger", view_linger, "v:linger(seconds) -> open",
+     "Idles for up to seconds, or until the window is closed (q), keeping it drawn (at once "
+     "when the data changed) and answering keys: the end of a script, or a pace for an "
+     "animation; returns at once without a window."},
     {"save", view_save, "v:save([path]) -> path",
      "Draws the view and writes it as PNG (atomically), to relua-view-<n>.png by default."},
     {"close", view_close, "v:close()",

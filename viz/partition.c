@@ -93,8 +93,18 @@ static void cell_index(int *idx, int npx, int ncells, bool flip) {
   }
 }
 
+/* How dark the lines between regions are: full strength while regions are big; fainter as
+   they shrink towards a few pixels each, where lines would hide the colors (a wide net
+   cuts a plane into thousands). */
+static double line_alpha(const viz_partition *p, viz_rect a) {
+  double px_per_region = (double)a.w * a.h / (double)(p->regions > 0 ? p->regions : 1);
+  double t = px_per_region / 400;
+  return 0.55 * (t > 1 ? 1 : t < 0.2 ? 0.2 : t);
+}
+
 static void cells(const viz_partition *p, viz_canvas *c, viz_rect a, const int *col,
                   const int *row) {
+  double alpha = line_alpha(p, a);
   int64_t last = p->ids[0];
   viz_color color = viz_id_color(last); /* neighbours mostly share an id: hash once per run */
   for (int y = 0; y < a.h; y++) {
@@ -105,7 +115,7 @@ static void cells(const viz_partition *p, viz_canvas *c, viz_rect a, const int *
       viz_put(c, a.x + x, a.y + y, color);
       bool edge = (x + 1 < a.w && ids[col[x + 1]] != id) ||
                   (y + 1 < a.h && p->ids[(size_t)row[y + 1] * p->w + col[x]] != id);
-      if (edge) viz_blend(c, a.x + x, a.y + y, REGION_LINE, 0.55);
+      if (edge) viz_blend(c, a.x + x, a.y + y, REGION_LINE, alpha);
     }
   }
 }

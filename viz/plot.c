@@ -86,7 +86,7 @@ static viz_series *find_or_add(viz_plot *p, const char *name) {
   char *copy = strdup(name);
   if (!copy) return NULL;
   s = &p->series[p->n];
-  *s = (viz_series){.name = copy, .color = pick_color(p, name)};
+  *s = (viz_series){.name = copy, .color = pick_color(p, name), .w = NAN};
   p->n++;
   return s;
 }
@@ -108,6 +108,10 @@ static bool reserve(viz_series *s, size_t more) {
   return true;
 }
 
+static double weight(const viz_plot *p, const viz_series *s) {
+  return isnan(s->w) ? p->smoothing : s->w;
+}
+
 /* The debiased average after the k-th point (1-based) of value y. */
 static double smooth_next(viz_series *s, double w, size_t k, double y) {
   s->ema = w * s->ema + (1 - w) * y;
@@ -122,19 +126,28 @@ int viz_plot_add(viz_plot *p, const char *name, const double *x, const double *y
     if (!isfinite(x[i]) || !isfinite(y[i])) continue;
     s->x[s->n] = x[i];
     s->y[s->n] = y[i];
-    s->smooth[s->n] = smooth_next(s, p->smoothing, s->n + 1, y[i]);
+    s->smooth[s->n] = smooth_next(s, weight(p, s), s->n + 1, y[i]);
     s->n++;
   }
   return 0;
 }
 
+static void resmooth(const viz_plot *p, viz_series *s) {
+  s->ema = 0;
+  for (size_t k = 0; k < s->n; k++) s->smooth[k] = smooth_next(s, weight(p, s), k + 1, s->y[k]);
+}
+
 void viz_plot_set_smoothing(viz_plot *p, double w) {
   p->smoothing = w;
-  for (int i = 0; i < p->n; i++) {
-    viz_series *s = &p->series[i];
-    s->ema = 0;
-    for (size_t k = 0; k < s->n; k++) s->smooth[k] = smooth_next(s, w, k + 1, s->y[k]);
-  }
+  for (int i = 0; i < p->n; i++) resmooth(p, &p->series[i]);
+}
+
+int viz_plot_series_smoothing(viz_plot *p, const char *name, double w) {
+  viz_series *s = find_or_add(p, name);
+  if (!s) return -1;
+  s->w = w;
+  resmooth(p, s);
+  return 0;
 }
 
 static int set_label(char **slot, const char *text) {
@@ -261,7 +274,8 @@ static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
 }
 
 void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
-  viz_rect body = viz_panel(c, r, "loss", p->log ? "log scale" : NULL);
+  /* the panel is named after what it shows: its y label, "loss" unless told */
+  viz_rect body = viz_panel(c, r, p->ylabel ? p->ylabel : "loss", p->log ? "log scale" : NULL);
   int small = viz_text_height(VIZ_SMALL);
   viz_rect area = {body.x + 2 * small + 40, body.y + 4, 0, 0};
   area.w = body.x + body.w - area.x - 6;
@@ -276,10 +290,10 @@ void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
   viz_axes(c, area, &xs, &ys, p->xlabel ? p->xlabel : "step", p->ylabel ? p->ylabel : "loss");
   viz_rect saved = c->clip;
   viz_canvas_clip(c, area);
-  bool raw = p->smoothing > 0;
-  for (int pass = raw ? 0 : 1; pass < 2; pass++)
+  for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < p->n; i++) {
       const viz_series *s = &p->series[i];
+      if (pass == 0 && !(weight(p, s) > 0)) continue; /* unsmoothed: the raw line only */
       pen pn = {c, s->color, SMOOTH_WIDTH, false, 0, 0};
       if (pass == 0) pn.color = viz_mix(s->color, VIZ_PANEL, RAW_FADE), pn.width = RAW_WIDTH;
       polyline(&pn, &xs, &ys, s->x, pass == 0 ? s->y : s->smooth, s->n);

@@ -21,6 +21,7 @@ typedef struct viz_series {
   double *x, *y, *smooth;
   size_t n, cap;
   double ema; /* the running average, before debiasing */
+  double w;   /* the series' own smoothing weight, or NaN: the panel's */
 } viz_series;
 
 typedef struct viz_plot {
@@ -38,6 +39,9 @@ int viz_plot_add(viz_plot *p, const char *name, const double *x, const double *y
 /* The x of the last point of the series name into *x; false when it has none. */
 bool viz_plot_last_x(const viz_plot *p, const char *name, double *x);
 void viz_plot_set_smoothing(viz_plot *p, double w); /* recomputes every smoothed line */
+/* Gives the series name (made when new) its own weight w, or the panel's again when w is
+   NaN (a few points per epoch want none); -1 when out of memory. */
+int viz_plot_series_smoothing(viz_plot *p, const char *name, double w);
 /* Sets an axis label (NULL keeps the default); -1 when out of memory. */
 int viz_plot_labels(viz_plot *p, const char *xlabel, const char *ylabel);
 bool viz_plot_has_data(const viz_plot *p);

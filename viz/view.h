@@ -62,6 +62,10 @@ void viz_update_all(void);
 /* Handles events for up to `seconds` while v is paused, redrawing as needed; returns early
    when unpaused or closed. Returns v->paused. */
 bool viz_view_wait(viz_view *v, double seconds);
+/* Keeps v's window shown and answering keys for up to `seconds`, or until it is closed (the
+   end of a script, or a pause that paces an animation), drawing it at once when its data
+   changed. Returns whether the window is still open. */
+bool viz_view_linger(viz_view *v, double seconds);
 
 /* Draws the canvas now, whatever the rate limit. */
 void viz_view_render(viz_view *v);

@@ -99,6 +99,27 @@ def flat_memory():
     print("mlp peak RSS: 10 epochs %.0f MB, 1 epoch %.0f MB (ratio %.3f)" % (ten, one, ten / one))
 
 
+def viz_overhead():
+    """The Fashion-MNIST epoch by nn.fit with the live view on against off (relua only):
+    scripts/bench/viz.lua alternates them in one process; the median over ROUNDS runs of
+    its median ratio. Headless, and in the window too when there is a display. The goal is
+    <= 1.05."""
+    displays = [("headless", None)]
+    if os.environ.get("DISPLAY"):
+        displays.append(("window", os.environ["DISPLAY"]))
+    for label, display in displays:
+        env = dict(os.environ)
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        if display:
+            env["DISPLAY"] = display
+        runs = [run_rss([RELUA, "scripts/bench/viz.lua"], env)[0] for _ in range(ROUNDS)]
+        for key, what in (("ratio_epoch", "epoch"), ("ratio", "whole nn.fit call")):
+            ratios = [r[key] for r in runs]
+            print("viz: fmnist %s with the view on / off (%s): %.3f (goal <= 1.05; runs %s)" %
+                  (what, label, statistics.median(ratios), " ".join("%.3f" % x for x in ratios)))
+
+
 def main():
     names = sorted(os.path.basename(p)[:-4] for p in glob.glob("scripts/bench/*.lua"))
     names = [n for n in names if os.path.exists("scripts/bench/%s.py" % n) and ONLY in n]
@@ -113,6 +134,8 @@ def main():
     sgemm_ceiling(rows)
     if ONLY in "mlp":
         flat_memory()
+    if ONLY in "viz":
+        viz_overhead()
 
 
 if __name__ == "__main__":
