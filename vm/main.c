@@ -202,7 +202,8 @@ static void open_lazy_modules(lua_State *L) {
                               "  local m = require(name)\n"
                               "  if rawequal(_G[name], _) then _G[name] = m end\n"
                               "  return m[k]\n"
-                              "end, __name = name .. ' (loaded on first use)'})";
+                              "end, __pairs = function() return pairs(require(name)) end,\n"
+                              "__name = name .. ' (loaded on first use)'})";
   for (const char *const *m = lazy_modules; *m; m++) {
     if (luaL_loadstring(L, proxy) != LUA_OK) {
       lua_pop(L, 1);

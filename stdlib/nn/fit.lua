@@ -289,13 +289,16 @@ function F.fit(model, d, opts)
     end
   end
   local view = viz_hooks(model, opts, {x, y})
+  -- the view closes (and takes its hooks off the model) however training ends, Ctrl-C too
+  local _ <close> = setmetatable({}, {__close = function()
+    if view and view.close then view.close() end
+  end})
   local hooks = collect_hooks({opts, view})
   for epoch = first, run.epochs do
     local info = run_epoch(model, run, x, y, val, epoch, hooks, history)
     if opts.checkpoint then save_checkpoint(opts.checkpoint, model, run, epoch, history) end
     for _, h in ipairs(hooks.epoch) do h(info) end
   end
-  if view and view.close then view.close() end
   return history
 end
 

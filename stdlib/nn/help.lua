@@ -126,7 +126,12 @@ function M.text(x)
     out[1] = x .. ":"
     for _, entry in ipairs(docs.bytopic[x]) do entry_text(out, entry, "  ") end
   elseif type(x) == "string" then
-    for _, found in ipairs(find_by_name(x)) do entry_text(out, found, "") end
+    local found = find_by_name(x)
+    if #found == 0 and pcall(require, "viz") then -- viz loads lazily, its docs with it
+      if docs.bytopic[x] then return M.text(x) end
+      found = find_by_name(x)
+    end
+    for _, e in ipairs(found) do entry_text(out, e, "") end
     if #out == 0 then out[1] = "no help for '" .. x .. "' (help(nn) lists everything)" end
   else
     out[1] = "no documentation for this " .. type(x)
