@@ -11,7 +11,9 @@
 #include "nn/alloc.h"
 
 enum { ALIGN = 64, NCLASS = 4 * 64 };
-static const size_t CACHE_CAP = (size_t)1 << 30; /* bytes kept for reuse at most */
+/* Bytes kept for reuse at most, and the largest block kept: a training loop's batches and
+   activations are reused; a dataset-sized block freed once goes back to the system. */
+static const size_t CACHE_CAP = (size_t)256 << 20, CACHE_MAX_BLOCK = (size_t)32 << 20;
 
 typedef struct block {
   struct block *next;
@@ -58,7 +60,7 @@ void nn_free(void *p, size_t nbytes) {
   size_t rounded;
   int c = size_class(nbytes, &rounded);
   live -= rounded;
-  if (cached + rounded > CACHE_CAP) {
+  if (rounded > CACHE_MAX_BLOCK || cached + rounded > CACHE_CAP) {
     free(p);
     return;
   }

@@ -8,6 +8,7 @@
 ** formula: the VJP and the JVP are both g * f'(x), one kernel.
 */
 #include "nn/ops/pointwise.h"
+#include "nn/pool.h"
 
 /* ======== unary ops: name, dtypes, y = f(x), dy/dx from x and y (arg: attr scalars) ======== */
 #define UNARY_TABLE(X)                                                                             \
@@ -31,6 +32,25 @@
 UNARY_TABLE(DEFINE_UNARY)
 
 /* Runs row over (out, ins...) with attr scalars as context. */
+/* A dense row split among the pool's threads: pointwise elements are independent. */
+typedef struct dense_job {
+  nn_rowfn row;
+  int nop;
+  char *p[NN_ITER_MAXOP];
+  int64_t step[NN_ITER_MAXOP];
+  void *ctx;
+} dense_job;
+
+static void dense_piece(int64_t lo, int64_t hi, void *arg) {
+  const dense_job *j = arg;
+  char *p[NN_ITER_MAXOP];
+  for (int k = 0; k < j->nop; k++) p[k] = j->p[k] + lo * j->step[k];
+  j->row(p, j->step, hi - lo, j->ctx);
+}
+
+/* Below this many elements per thread, waking a worker costs more than it saves. */
+enum { PARALLEL_GRAIN = 1 << 17 };
+
 static int run_rows(nn_rowfn row, int nop, nn_tensor *const *t, const nn_attr *a) {
   void *ctx = a ? (void *)a->f : NULL;
   /* the common case, contiguous operands of one shape, is a single dense row */
@@ -42,7 +62,14 @@ static int run_rows(nn_rowfn row, int nop, nn_tensor *const *t, const nn_attr *a
     p[k] = nn_data(t[k]), step[k] = (int64_t)nn_dtype_size(t[k]->dtype);
   }
   if (dense) {
-    row(p, step, nn_numel(t[0]), ctx);
+    int64_t n = nn_numel(t[0]);
+    if (n < 2 * PARALLEL_GRAIN) {
+      row(p, step, n, ctx);
+      return 0;
+    }
+    dense_job job = {row, nop, {0}, {0}, ctx};
+    for (int k = 0; k < nop; k++) job.p[k] = p[k], job.step[k] = step[k];
+    nn_parallel(n, PARALLEL_GRAIN, dense_piece, &job);
     return 0;
   }
   nn_iter it;

@@ -61,10 +61,14 @@ function data.fashion_mnist(split, opts)
     fail("fashion_mnist", "split must be \"train\" or \"test\", not %s", tostring(split))
   end
   local dirs = fmnist_dirs(opts)
-  local images = data.idx(fmnist_file(dirs, prefix .. "-images-idx3-ubyte"))
-  local labels = data.idx(fmnist_file(dirs, prefix .. "-labels-idx1-ubyte"))
-  local n = images:size(1)
-  return images:float():div(255):view(n, -1), labels:long() + 1
+  local x
+  do -- the u8 images are freed as soon as they are converted; the scaling is in place
+    local images <close> = data.idx(fmnist_file(dirs, prefix .. "-images-idx3-ubyte"))
+    x = images:float():view(images:size(1), -1)
+  end
+  nn.no_grad(function() x:div_(255) end)
+  local labels <close> = data.idx(fmnist_file(dirs, prefix .. "-labels-idx1-ubyte"))
+  return x, labels:long() + 1
 end
 
 -- ---- CSV ----

@@ -1,6 +1,7 @@
 /* tests/c/test_tensor.c: storage, views, copies, broadcasting, elementwise ops. */
 #include <string.h>
 
+#include "nn/pool.h"
 #include "test.h"
 
 static nn_tensor *arange(int64_t n) {
@@ -90,4 +91,20 @@ TEST(unary_and_inplace) {
   CHECK(test_get(cl, 0) == 1 && test_get(cl, 4) == 3);
   nn_release(x), nn_release(two), nn_release(y), nn_release(r), nn_release(ix), nn_release(e);
   nn_release(cl);
+}
+
+/* Large pointwise ops are split among the pool's threads: every piece must be right,
+   including the elements at the pieces' borders. */
+TEST(parallel_pointwise) {
+  int64_t n = 1000003;
+  nn_tensor *a = nn_empty(NN_F64, 1, &n), *b = nn_empty(NN_F64, 1, &n);
+  for (int64_t i = 0; i < n; i++)
+    ((double *)nn_data(a))[i] = (double)i, ((double *)nn_data(b))[i] = 1;
+  nn_tensor *c = nn_add(a, b);
+  REQUIRE(c);
+  int bad = 0;
+  for (int64_t i = 0; i < n; i++) bad += ((double *)nn_data(c))[i] != (double)i + 1;
+  CHECK(bad == 0);
+  CHECK(nn_pool_threads() >= 1);
+  nn_release(a), nn_release(b), nn_release(c);
 }
