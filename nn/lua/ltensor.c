@@ -22,8 +22,11 @@ typedef struct box {
 
 static const char TAG = 0;    /* &TAG marks our boxes */
 static const char MT_KEY = 0; /* registry[&MT_KEY]: the metatable, for lnn_push */
-static const size_t GC_MIN = (size_t)64 << 20;
-static size_t gc_threshold = (size_t)64 << 20; /* collect when live C memory passes this */
+/* Garbage allowed to pile up between collections: 32 MB, or a quarter of what is live (a
+   dataset held in memory should not let as much garbage pile up beside it). A full
+   collection costs in proportion to the Lua heap, which stays small. */
+static const size_t GC_SLACK = (size_t)32 << 20;
+static size_t gc_threshold = (size_t)32 << 20; /* collect when live C memory passes this */
 
 /* ---- boxes ---- */
 
@@ -55,12 +58,12 @@ nn_tensor *lnn_opt(lua_State *L, int idx) {
 
 /* The collector sees only the small boxes; C memory is accounted here instead. When live
    bytes pass the threshold, a full collection frees what Lua no longer references, and the
-   next threshold leaves room for twice what survived. */
+   next threshold leaves GC_SLACK (or a quarter of what survived) for new garbage. */
 void lnn_gc_check(lua_State *L) {
   if (nn_alloc_live() <= gc_threshold) return;
   lua_gc(L, LUA_GCCOLLECT, 0);
   size_t live = nn_alloc_live();
-  gc_threshold = 2 * live > GC_MIN ? 2 * live : GC_MIN;
+  gc_threshold = live + (live / 4 > GC_SLACK ? live / 4 : GC_SLACK);
 }
 
 void lnn_push(lua_State *L, nn_tensor *t) {
