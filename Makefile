@@ -34,7 +34,7 @@ CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/%.o)
 VIZ_OBJ  := $(VIZ_SRC:%.c=$(BUILD)/%.o)
 VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
 
-.PHONY: all run test bench asan clean deps check-deps format
+.PHONY: all run test bench asan clean deps format
 all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so)
 
 $(BUILD)/%.o: %.c Makefile
@@ -64,7 +64,7 @@ $(BUILD)/viz.so: $(VIZ_OBJ)
 $(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libnn.a
 	$(CC) $(LDFLAGS) -o $@ $(CTEST_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
 
-# Dependencies: `make deps` installs what is missing; run/test call it only when needed.
+# Dependencies: `make deps` installs what is missing (a quick dpkg check when nothing is).
 deps:
 	@missing=""; for p in $(DEPS) $(DEPS_PY); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -75,16 +75,11 @@ deps:
 	$$sudo apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing
 
-check-deps:
-	@pkg-config --exists lua5.4 libcjson && [ -f /usr/include/readline/readline.h ] && \
-	  [ -f /usr/lib/x86_64-linux-gnu/libopenblas.so -o -n "$$(ldconfig -p | grep libopenblas.so)" ] \
-	  || $(MAKE) --no-print-directory deps
-
-run: check-deps
+run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/relua scripts/demo.lua
 
-test: check-deps
+test: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/run $(BUILD)
 
