@@ -5,9 +5,9 @@
 **   local v = viz.open{title = "run", width = 960, height = 600, headless = false}
 **   v:plot("train", step, loss); v:update(); v:save("view.png"); v:close()
 **
-** A view is a full userdata holding a viz_view (viz/view.h). Docs go where nn's go (the
-** registry's "nn.docs", read by nn.help), so help(viz.open) and help("Live view") work; the
-** table is also viz._docs. When relua's `relua` table exists, the first window chains a
+** A view is a full userdata holding a viz_view (viz/view.h). Docs go to nn.document, so
+** help(viz.open) and help("Live view") work; nn's docs table is also viz._docs. When relua's
+*`relua` table exists, the first window chains a
 ** handler into relua.on_idle that keeps every window drawn while the prompt waits.
 ** The Lua half, stdlib/viz/view.lua, runs last when it is on package.path (nn puts stdlib
 ** there), with the module table as argument; it may add methods to viz.View.
@@ -28,69 +28,43 @@
 #define IDLE_KEY   "viz.idle"   /* registry: our relua.on_idle closure */
 #define MODULE_KEY "viz.module" /* registry: the module table, made once per state */
 
-/* ---- docs, in nn's format (nn/lua/ldoc.c): byfn[f], topics, bytopic[topic] ---- */
+/* ---- docs: collected as {name, fn, sig, doc} entries and handed to nn.document, so that
+   help(viz.open) and help("Live view") work (without nn, viz works undocumented) ---- */
 
-static void push_docs(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs") == LUA_TTABLE) return;
-  lua_pop(L, 1);
-  lua_createtable(L, 0, 3);
-  lua_newtable(L);
-  lua_setfield(L, -2, "byfn");
-  lua_newtable(L);
-  lua_setfield(L, -2, "topics");
-  lua_newtable(L);
-  lua_setfield(L, -2, "bytopic");
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, "nn.docs");
-}
-
-/* Documents the function on top of the stack (left there). */
-static void document(lua_State *L, const viz_reg *r) {
-  int f = lua_gettop(L);
-  push_docs(L);
-  int docs = lua_gettop(L);
-  size_t call = strcspn(r->sig, "({ ");
-  lua_createtable(L, 0, 6);
-  lua_pushstring(L, r->name);
-  lua_setfield(L, -2, "name");
-  lua_pushlstring(L, r->sig, call);
-  lua_setfield(L, -2, "fname");
-  lua_pushstring(L, r->sig);
-  lua_setfield(L, -2, "sig");
-  lua_pushstring(L, r->doc);
-  lua_setfield(L, -2, "doc");
-  lua_pushstring(L, TOPIC);
-  lua_setfield(L, -2, "topic");
-  lua_pushvalue(L, f);
-  lua_setfield(L, -2, "fn");
-  lua_getfield(L, docs, "byfn");
-  lua_pushvalue(L, f);
-  lua_pushvalue(L, -3);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-  lua_getfield(L, docs, "bytopic");
-  if (lua_getfield(L, -1, TOPIC) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, TOPIC);
-    lua_getfield(L, docs, "topics");
-    lua_pushstring(L, TOPIC);
-    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    lua_pop(L, 1);
-  }
-  lua_pushvalue(L, -3);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-  lua_settop(L, f);
-}
-
-/* Sets the documented functions of regs into the table on top. */
-static void register_all(lua_State *L, const viz_reg *regs) {
+/* Sets the functions of regs into the table on top, and appends their doc entries to the
+   list at index entries. */
+static void register_all(lua_State *L, const viz_reg *regs, int entries) {
   for (const viz_reg *r = regs; r->name; r++) {
     lua_pushcfunction(L, r->func);
-    document(L, r);
+    lua_createtable(L, 4, 0);
+    lua_pushstring(L, r->name);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, 2);
+    lua_pushstring(L, r->sig);
+    lua_rawseti(L, -2, 3);
+    lua_pushstring(L, r->doc);
+    lua_rawseti(L, -2, 4);
+    lua_rawseti(L, entries, (lua_Integer)lua_rawlen(L, entries) + 1);
     lua_setfield(L, -2, r->name);
   }
+}
+
+/* nn.document(TOPIC, entries), when nn is loaded; viz._docs is then nn's docs table. */
+static void document_all(lua_State *L, int module, int entries) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "nn") == LUA_TTABLE && lua_getfield(L, -1, "document") == LUA_TFUNCTION) {
+    lua_pushstring(L, TOPIC);
+    lua_pushvalue(L, entries);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs") == LUA_TTABLE)
+      lua_setfield(L, module, "_docs");
+    else
+      lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
 }
 
 /* ---- the view object ---- */
@@ -436,11 +410,11 @@ static const luaL_Reg hidden_methods[] = {
 };
 
 /* The metatable of views, with the methods table as upvalue of __index. */
-static void make_metatable(lua_State *L) {
+static void make_metatable(lua_State *L, int entries) {
   luaL_newmetatable(L, VIZ_VIEW_META);
   lua_newtable(L); /* the methods */
-  register_all(L, methods);
-  register_all(L, viz_panel_methods);
+  register_all(L, methods, entries);
+  register_all(L, viz_panel_methods, entries);
   luaL_setfuncs(L, hidden_methods, 0);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "methods");
@@ -480,16 +454,19 @@ int luaopen_viz(lua_State *L) {
   lua_pop(L, 1);
   make_sentinel(L);
   lua_newtable(L);
-  register_all(L, functions);
+  int entries = lua_gettop(L);
+  lua_newtable(L);
+  int module = lua_gettop(L);
+  register_all(L, functions, entries);
   lua_pushcfunction(L, viz_read_png);
   lua_setfield(L, -2, "_read_png");
-  make_metatable(L);
+  make_metatable(L, entries);
   lua_getfield(L, -1, "methods");
   lua_setfield(L, -3, "View"); /* viz.View: the methods, for the Lua half to extend */
   lua_pop(L, 1);
-  push_docs(L);
-  lua_setfield(L, -2, "_docs");
-  load_lua_half(L); /* when it fails, the next require tries again */
+  load_lua_half(L); /* requires nn first; when it fails, the next require tries again */
+  document_all(L, module, entries);
+  lua_remove(L, entries);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, MODULE_KEY);
   return 1;

@@ -155,7 +155,7 @@ function M.document(topic, entries)
   for _, item in ipairs(entries) do
     local e = {
       name = item[1], fn = item[2], sig = item[3], doc = item[4], topic = topic,
-      fname = "nn." .. item[1],
+      fname = type(item[3]) == "string" and item[3]:match("^[^({ ]+") or "nn." .. item[1],
     }
     assert(type(e.name) == "string" and e.fn ~= nil and type(e.sig) == "string"
       and type(e.doc) == "string", "nn.document: entries are {name, fn, sig, doc}")

@@ -474,26 +474,7 @@ end
 
 -- ---- docs, in the table help reads (viz._docs, shared with nn) ----
 
-local function document(entries)
-  local docs = viz._docs
-  local topic = "Live view"
-  local list = docs.bytopic[topic]
-  if not list then
-    list = {}
-    docs.bytopic[topic] = list
-    docs.topics[#docs.topics + 1] = topic
-  end
-  for _, e in ipairs(entries) do
-    local entry = {name = e[1], fn = e[2], sig = e[3], doc = e[4], topic = topic,
-      fname = e[3]:match("^[^({ ]+")}
-    docs.byfn[entry.fn] = entry
-    local at = #list + 1
-    for i, old in ipairs(list) do
-      if old.name == entry.name then at = i end
-    end
-    list[at] = entry
-  end
-end
+local function document(entries) require("nn").document("Live view", entries) end
 
 document({
   {"watch", View.watch, "v:watch(model [, {every=1, probe, train_only=true}]) -> watcher",
