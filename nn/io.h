@@ -58,5 +58,11 @@ nn_tensor *nn_npy_load(const char *path);
    sizes, then big-endian data. Types 0x08 ubyte -> u8; 0x09 byte, 0x0B short, 0x0C int -> i64;
    0x0D float -> f32; 0x0E double -> f64. The data must match the sizes exactly. */
 nn_tensor *nn_idx_load(const char *path);
+/* The same, loaded as dtype with every element divided by divisor (finite, nonzero; other
+   than 1 only for f32 and f64), converted while reading: only the result is allocated in full.
+   The division is done in double, then rounded, so u8 pixels loaded as f32 with divisor 255
+   equal the u8 tensor's :float():div_(255). Integer dtypes convert as nn_store does
+   (i64 saturates, u8 wraps). */
+nn_tensor *nn_idx_load_as(const char *path, nn_dtype dtype, double divisor);
 
 #endif

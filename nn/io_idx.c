@@ -4,8 +4,12 @@
 ** Layout: magic 00 00 <type> <ndim>, ndim big-endian u32 sizes, then the elements, big-endian,
 ** C order. Files usually come gzip-compressed; zlib's gzread reads plain files too. The data
 ** is inflated straight into the tensor's buffer (then byte-swapped and widened in place), so
-** loading Fashion-MNIST's 47 MB of training images costs one pass of inflate.
+** loading Fashion-MNIST's 47 MB of training images costs one pass of inflate. Loading as
+** another dtype (u8 pixels as f32 in [0, 1]) converts a chunk at a time while inflating, so
+** the file's own copy of the data is never held whole beside the result.
 */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,35 +97,84 @@ static int check_size(gzFile gz, const char *path, int64_t file_size, int64_t he
   return 0;
 }
 
-static nn_tensor *read_data(gzFile gz, const char *path, nn_raw raw, int ndim,
-                            const int64_t *shape) {
-  nn_tensor *t = nn_raw_empty(path, raw, ndim, shape);
-  if (!t) return NULL;
-  int64_t n = nn_numel(t), need = n * (int64_t)nn_raw_size(raw);
-  char extra;
-  if (gz_get(gz, path, nn_data(t), need, "IDX data") < 0) {
-    nn_release(t);
-    return NULL;
+/* Inflates the data straight into t, then byte-swaps and widens it in place. */
+static int read_native(gzFile gz, const char *path, nn_raw raw, nn_tensor *t) {
+  int64_t n = nn_numel(t);
+  if (gz_get(gz, path, nn_data(t), n * (int64_t)nn_raw_size(raw), "IDX data") < 0) return -1;
+  nn_raw_convert(nn_data(t), n, raw, true);
+  return 0;
+}
+
+/* Elements converted per step: a buffer of this many is all that exists besides t, so
+   loading u8 pixels as f32 never holds the u8 copy of the whole file. */
+enum { CONVERT_CHUNK = 1 << 16 };
+
+/* Inflates the data a chunk at a time and stores each element, divided by divisor, into t
+   (of any dtype): through double, which holds every IDX element type exactly. */
+static int read_converted(gzFile gz, const char *path, nn_raw raw, nn_tensor *t, double divisor) {
+  nn_dtype from = nn_raw_dtype(raw);
+  size_t raw_size = nn_raw_size(raw), from_size = nn_dtype_size(from);
+  size_t to_size = nn_dtype_size(t->dtype);
+  int64_t n = nn_numel(t);
+  char *buf = malloc(CONVERT_CHUNK * from_size), *out = nn_data(t);
+  if (!buf) return nn_errc("%s: out of memory for a conversion buffer", path);
+  for (int64_t i = 0; i < n; i += CONVERT_CHUNK) {
+    int64_t m = n - i < CONVERT_CHUNK ? n - i : CONVERT_CHUNK;
+    int64_t got = gz_read(gz, buf, m * (int64_t)raw_size);
+    if (got != m * (int64_t)raw_size) {
+      free(buf);
+      return gz_fail(gz, path, "IDX data", n * (int64_t)raw_size,
+                     got < 0 ? got : i * (int64_t)raw_size + got);
+    }
+    nn_raw_convert(buf, m, raw, true);
+    for (int64_t k = 0; k < m; k++)
+      nn_store(out + (i + k) * to_size, t->dtype, nn_load(buf + k * from_size, from) / divisor);
   }
-  /* One more byte must be the end; reading it also checks the gzip trailer (CRC, length). */
+  free(buf);
+  return 0;
+}
+
+/* Nothing may follow the data; reading one more byte also checks the gzip trailer (CRC,
+   length). */
+static int check_end(gzFile gz, const char *path, int ndim, const int64_t *shape) {
+  char extra;
   int64_t more = gz_read(gz, &extra, 1);
   int code;
   gzerror(gz, &code);
-  if (more != 0 || code != Z_OK) {
-    if (more > 0)
-      nn_errc("%s: trailing bytes after the IDX data (sizes %s)", path, nn_dims_str(ndim, shape));
-    else if (code == Z_BUF_ERROR)
-      nn_errc("%s: file is truncated (the gzip stream ends before its trailer)", path);
-    else
-      gz_fail(gz, path, "end of the IDX data", 0, 0);
+  if (more == 0 && code == Z_OK) return 0;
+  if (more > 0)
+    return nn_errc("%s: trailing bytes after the IDX data (sizes %s)", path,
+                   nn_dims_str(ndim, shape));
+  if (code == Z_BUF_ERROR)
+    return nn_errc("%s: file is truncated (the gzip stream ends before its trailer)", path);
+  return gz_fail(gz, path, "end of the IDX data", 0, 0);
+}
+
+static nn_tensor *read_data(gzFile gz, const char *path, nn_raw raw, int ndim, const int64_t *shape,
+                            const nn_dtype *dtype, double divisor) {
+  nn_dtype to = dtype ? *dtype : nn_raw_dtype(raw);
+  nn_tensor *t = nn_empty(to, ndim, shape);
+  if (!t) {
+    char why[256]; /* the message names the path; copied first, as nn_errc overwrites it */
+    snprintf(why, sizeof why, "%s", nn_errmsg());
+    nn_errc("%s: %s", path, why);
+    return NULL;
+  }
+  bool native = to == nn_raw_dtype(raw) && divisor == 1;
+  int rc = native ? read_native(gz, path, raw, t) : read_converted(gz, path, raw, t, divisor);
+  if (rc < 0 || check_end(gz, path, ndim, shape) < 0) {
     nn_release(t);
     return NULL;
   }
-  nn_raw_convert(nn_data(t), n, raw, true);
   return t;
 }
 
-nn_tensor *nn_idx_load(const char *path) {
+static nn_tensor *idx_load(const char *path, const nn_dtype *dtype, double divisor) {
+  if (!(divisor != 0 && divisor - divisor == 0))
+    return nn_err("%s: the divisor must be finite and nonzero, not %g", path, divisor);
+  if (divisor != 1 && dtype && !nn_dtype_is_float(*dtype))
+    return nn_err("%s: a divisor needs a float dtype (f32 or f64), not %s", path,
+                  nn_dtype_name(*dtype));
   int64_t size;
   FILE *f = nn_reader_open(path, &size);
   if (!f) return NULL;
@@ -141,7 +194,15 @@ nn_tensor *nn_idx_load(const char *path) {
       read_shape(gz, path, magic[3], shape) == 0 &&
       (need = nn_raw_nbytes(path, raw, magic[3], shape)) >= 0 &&
       check_size(gz, path, size, 4 + 4 * (int64_t)magic[3], magic[3], shape, need) == 0)
-    t = read_data(gz, path, raw, magic[3], shape);
+    t = read_data(gz, path, raw, magic[3], shape, dtype, divisor);
   gzclose(gz);
   return t;
+}
+
+nn_tensor *nn_idx_load(const char *path) {
+  return idx_load(path, NULL, 1);
+}
+
+nn_tensor *nn_idx_load_as(const char *path, nn_dtype dtype, double divisor) {
+  return idx_load(path, &dtype, divisor);
 }

@@ -131,8 +131,16 @@ static int l_load_npy(lua_State *L) {
   return 1;
 }
 
+/* nn._load_idx(path [, dtype [, divisor]]) */
 static int l_load_idx(lua_State *L) {
-  lnn_push(L, nn_idx_load(check_path(L, 1)));
+  const char *path = check_path(L, 1);
+  if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3)) {
+    lnn_push(L, nn_idx_load(path));
+    return 1;
+  }
+  nn_dtype dtype = lnn_checkdtype(L, 2);
+  double divisor = lua_isnoneornil(L, 3) ? 1 : lnn_checknumber(L, 3);
+  lnn_push(L, nn_idx_load_as(path, dtype, divisor));
   return 1;
 }
 
@@ -147,8 +155,9 @@ static const lnn_reg files[] = {
      "Writes t as a .npy file, exactly as numpy.save would, atomically."},
     {"load_npy", l_load_npy, "nn.load_npy(path) -> tensor",
      "Reads a .npy file (bool, integers and floats; C or Fortran order)."},
-    {"_load_idx", l_load_idx, "nn._load_idx(path) -> tensor",
-     "Reads an IDX file (MNIST's format), gzip-compressed or not (see nn.data.idx)."},
+    {"_load_idx", l_load_idx, "nn._load_idx(path [, dtype [, divisor]]) -> tensor",
+     "Reads an IDX file (MNIST's format), gzip-compressed or not (see nn.data.idx); with dtype, "
+     "converts while reading, dividing each element by divisor (float dtypes only)."},
     {NULL, NULL, NULL, NULL}};
 
 void lnn_open_io(lua_State *L) {

@@ -597,6 +597,25 @@ TEST(io_idx_types) {
   }
 }
 
+TEST(io_idx_load_as) {
+  for (int gz = 0; gz <= 1; gz++) {
+    unsigned char u8[] = {0, 0, 8, 1, 0, 0, 0, 3, 0, 51, 255};
+    nn_tensor *t = nn_idx_load_as(idx_file("u8as.idx", gz, u8, sizeof u8), NN_F64, 255);
+    CHECK(values_are(t, NN_F64, 1, (int64_t[]){3}, (double[]){0, 0.2, 1}));
+    nn_release(t);
+    unsigned char i16[] = {0, 0, 0x0b, 1, 0, 0, 0, 2, 0xff, 0xfe, 0x01, 0x00};
+    t = nn_idx_load_as(idx_file("i16as.idx", gz, i16, sizeof i16), NN_F32, -2);
+    CHECK(values_are(t, NN_F32, 1, (int64_t[]){2}, (double[]){1, -128}));
+    nn_release(t);
+    t = nn_idx_load_as(idx_file("i16as.idx", gz, i16, sizeof i16), NN_U8, 1); /* wraps */
+    CHECK(values_are(t, NN_U8, 1, (int64_t[]){2}, (double[]){254, 0}));
+    nn_release(t);
+  }
+  const char *path = tmp("u8as.idx");
+  CHECK(nn_idx_load_as(path, NN_F32, 0) == NULL && failed_with(path, "finite and nonzero"));
+  CHECK(nn_idx_load_as(path, NN_I64, 2) == NULL && failed_with(path, "needs a float dtype"));
+}
+
 TEST(io_idx_malformed) {
   static const struct {
     unsigned char bytes[20];
@@ -627,6 +646,11 @@ TEST(io_idx_malformed) {
         fprintf(stderr, "  case %zu (gz %d)\n", i, gz);
         ++*failures;
       }
+      CHECK(nn_idx_load_as(path, NN_F32, 255) == NULL); /* the converting reader, the same */
+      if (!failed_with(path, cases[i].error)) {
+        fprintf(stderr, "  case %zu (gz %d, as f32)\n", i, gz);
+        ++*failures;
+      }
     }
   /* a gzip stream cut short, and one with a corrupted body */
   static unsigned char big[4 + 8 + 4096];
@@ -639,10 +663,12 @@ TEST(io_idx_malformed) {
   for (size_t cut = 1; cut < size; cut += size / 7) {
     write_bytes(path, buf, cut);
     CHECK(nn_idx_load(path) == NULL && failed_with(path, ""));
+    CHECK(nn_idx_load_as(path, NN_F64, 2) == NULL && failed_with(path, ""));
   }
   buf[size / 2] ^= 0x55;
   write_bytes(path, buf, size);
   CHECK(nn_idx_load(path) == NULL && failed_with(path, ""));
+  CHECK(nn_idx_load_as(path, NN_F64, 2) == NULL && failed_with(path, ""));
   const char *missing = tmp("missing.idx");
   CHECK(nn_idx_load(missing) == NULL && failed_with(missing, "cannot open"));
 }
