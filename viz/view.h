@@ -3,11 +3,12 @@
 **
 ** A view owns a canvas and the data of its three panels (loss curves, sparsity, partition),
 ** laid out by which of them have data. Drawing always goes to the canvas; a window, when the
-** view has one, shows the canvas as a texture. Data calls only mark the view dirty; the
+** view has one, shows the canvas 1:1 on its surface, sending only the rows and columns that
+** changed since it last showed it. Data calls only mark the view dirty; the
 ** canvas is redrawn by viz_view_update (windows, rate-limited) or viz_view_save (always).
 **
-** Rate limit: a window is redrawn at most 30 times a second, and never sooner than 24 times
-** the last redraw's cost after it, so the view takes at most about 4% of a training loop
+** Rate limit: a window is redrawn at most 30 times a second, and never sooner than 40 times
+** the last redraw's cost after it, so the view takes at most about 2.5% of a training loop
 ** that calls update after every step, however slow drawing is.
 **
 ** Closing (q, the close button, or viz_view_close) destroys the window only: the data stays,

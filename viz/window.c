@@ -20,14 +20,14 @@
 #include "viz/window.h"
 
 #define MIN_FRAME   (1.0 / 30) /* seconds between redraws, at least */
-#define COST_FACTOR 24         /* ... and at least this many times the last redraw's cost */
+#define COST_FACTOR 40         /* ... and at least this many times the last redraw's cost */
 #define PUMP_EVERY  0.005      /* seconds between two looks for events, at least */
 
 struct viz_window {
   SDL_Window *win;
-  SDL_Renderer *ren;
-  SDL_Texture *tex;
-  int tw, th; /* the texture's size */
+  uint32_t *shown; /* the canvas as last shown: presents send only what differs from it */
+  int sw, sh;      /* its size */
+  bool whole;      /* the window lost its pixels (exposed, resized): show all of them */
   Uint32 id;
   viz_view *view;
   viz_window *next;
@@ -72,6 +72,11 @@ bool viz_display_available(void) {
     SDL_QuitSubSystem(SDL_INIT_VIDEO); /* it "works", but nobody can see it */
     return false;
   }
+  /* The canvas is drawn by the CPU: on X11 it goes straight to the window's surface (shared
+     memory), not through an OpenGL texture, which would only add an upload and, without a
+     GPU (Mesa's llvmpipe, Xvfb), threads that compete with training's BLAS threads. Wayland
+     has no such surface: SDL makes it of a texture. */
+  if (strcmp(driver, "x11") == 0) SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
   video = 1;
   return true;
 }
@@ -82,25 +87,78 @@ static viz_window *find(Uint32 id) {
   return NULL;
 }
 
-/* Shows the canvas 1:1 at the top-left corner; false when SDL fails. */
-static bool copy_canvas(viz_window *w, const viz_canvas *c) {
-  if (!c->px) return false;
-  if (!w->tex || w->tw != c->w || w->th != c->h) {
-    if (w->tex) SDL_DestroyTexture(w->tex);
-    w->tex =
-        SDL_CreateTexture(w->ren, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STREAMING, c->w, c->h);
-    if (!w->tex) return false;
-    SDL_SetTextureBlendMode(w->tex, SDL_BLENDMODE_NONE);
-    w->tw = c->w, w->th = c->h;
+enum { BAND = 32 }; /* rows of the canvas compared, and sent, together */
+
+/* Copies rect r of the canvas onto the window's surface s (clipped to it) and records it as
+   shown; false when r lies outside s. */
+static bool put(viz_window *w, SDL_Surface *s, const viz_canvas *c, SDL_Rect *r) {
+  if (r->x + r->w > s->w) r->w = s->w - r->x;
+  if (r->y + r->h > s->h) r->h = s->h - r->y;
+  if (r->w <= 0 || r->h <= 0) return false;
+  const uint32_t *px = (const uint32_t *)c->px, *from = px + (size_t)r->y * c->w + r->x;
+  uint8_t *to = (uint8_t *)s->pixels + (size_t)r->y * s->pitch + (size_t)r->x * 4;
+  SDL_ConvertPixels(r->w, r->h, SDL_PIXELFORMAT_RGBA32, from, c->w * 4, s->format->format, to,
+                    s->pitch);
+  for (int y = r->y; y < r->y + r->h; y++)
+    memcpy(w->shown + (size_t)y * c->w + r->x, px + (size_t)y * c->w + r->x, (size_t)r->w * 4);
+  return true;
+}
+
+/* The columns [*x0, *x1) where rows [y0, y1) of the canvas differ from what is shown; false
+   when they do not. */
+static bool changed_columns(const viz_window *w, const viz_canvas *c, int y0, int y1, int *x0,
+                            int *x1) {
+  int lo = c->w, hi = 0;
+  for (int y = y0; y < y1; y++) {
+    const uint32_t *a = (const uint32_t *)c->px + (size_t)y * c->w,
+                   *b = w->shown + (size_t)y * c->w;
+    if (memcmp(a, b, (size_t)c->w * 4) == 0) continue;
+    int l = 0, h = c->w;
+    while (a[l] == b[l]) l++;
+    while (a[h - 1] == b[h - 1]) h--;
+    if (l < lo) lo = l;
+    if (h > hi) hi = h;
   }
-  SDL_Rect dst = {0, 0, c->w, c->h};
-  SDL_SetRenderDrawColor(w->ren, 0xf4, 0xf5, 0xf7, 255);
-  return SDL_UpdateTexture(w->tex, NULL, c->px, c->w * 4) == 0 && SDL_RenderClear(w->ren) == 0 &&
-         SDL_RenderCopy(w->ren, w->tex, NULL, &dst) == 0;
+  *x0 = lo, *x1 = hi;
+  return lo < hi;
+}
+
+/* Shows the whole canvas 1:1 at the top-left corner, the background around it. */
+static bool show_all(viz_window *w, SDL_Surface *s, const viz_canvas *c) {
+  size_t n = (size_t)c->w * c->h;
+  if (w->sw != c->w || w->sh != c->h) {
+    free(w->shown);
+    w->shown = calloc(n, 4); /* what the surface cannot hold stays unshown */
+    w->sw = w->shown ? c->w : 0, w->sh = w->shown ? c->h : 0;
+    if (!w->shown) return false;
+  }
+  SDL_FillRect(s, NULL, SDL_MapRGB(s->format, 0xf4, 0xf5, 0xf7));
+  SDL_Rect r = {0, 0, c->w, c->h};
+  put(w, s, c, &r);
+  w->whole = false;
+  return SDL_UpdateWindowSurface(w->win) == 0;
+}
+
+/* Shows the canvas; only the bands of rows that changed since the last time, each from its
+   first to its last changed column, are sent: the X server copying the whole window took
+   most of a frame's cost, and a training view changes one panel at a time. */
+static bool show_canvas(viz_window *w, const viz_canvas *c) {
+  SDL_Surface *s = c->px ? SDL_GetWindowSurface(w->win) : NULL;
+  if (!s || s->format->BytesPerPixel != 4) return false;
+  if (w->whole || w->sw != c->w || w->sh != c->h) return show_all(w, s, c);
+  SDL_Rect rs[(c->h + BAND - 1) / BAND];
+  int n = 0;
+  for (int y = 0; y < c->h; y += BAND) {
+    int y1 = y + BAND < c->h ? y + BAND : c->h, x0, x1;
+    if (!changed_columns(w, c, y, y1, &x0, &x1)) continue;
+    rs[n] = (SDL_Rect){x0, y, x1 - x0, y1 - y};
+    if (put(w, s, c, &rs[n])) n++;
+  }
+  return n == 0 || SDL_UpdateWindowSurfaceRects(w->win, rs, n) == 0;
 }
 
 static void show(viz_view *v) {
-  if (copy_canvas(v->win, &v->canvas)) SDL_RenderPresent(v->win->ren);
+  show_canvas(v->win, &v->canvas);
   v->unshown = false;
 }
 
@@ -119,18 +177,6 @@ static void refresh(viz_view *v) {
   }
 }
 
-static SDL_Renderer *make_renderer(SDL_Window *win) {
-  SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "nearest");
-  SDL_SetHint(SDL_HINT_RENDER_VSYNC, "0"); /* presenting must never wait for the screen */
-  /* The canvas is drawn by the CPU, so a GPU renderer only adds a texture upload; without a
-     GPU (Mesa's llvmpipe, Xvfb) its rasterizer threads also compete with training's BLAS
-     threads (on two cores: +20% on an epoch with the view on, against +8% in software).
-     $SDL_RENDER_DRIVER still wins. */
-  SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
-  SDL_Renderer *ren = SDL_CreateRenderer(win, -1, 0);
-  return ren ? ren : SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
-}
-
 bool viz_window_open(viz_view *v) {
   if (!viz_display_available()) return false;
   viz_window *w = calloc(1, sizeof *w);
@@ -140,8 +186,7 @@ bool viz_window_open(viz_view *v) {
            "%s \xe2\x80\x94 s save \xc2\xb7 l log \xc2\xb7 p pause \xc2\xb7 q close", v->title);
   w->win = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, v->w, v->h,
                             SDL_WINDOW_RESIZABLE);
-  w->ren = w->win ? make_renderer(w->win) : NULL;
-  if (!w->ren) {
+  if (!w->win || !SDL_GetWindowSurface(w->win)) {
     fprintf(stderr, "viz: no window (%s); drawing offscreen\n", SDL_GetError());
     if (w->win) SDL_DestroyWindow(w->win);
     free(w);
@@ -165,8 +210,7 @@ void viz_window_close(viz_view *v) {
       *p = w->next;
       break;
     }
-  if (w->tex) SDL_DestroyTexture(w->tex);
-  SDL_DestroyRenderer(w->ren);
+  free(w->shown);
   SDL_DestroyWindow(w->win);
   free(w);
   v->win = NULL;
@@ -197,11 +241,15 @@ static void on_window_event(viz_window *w, const SDL_WindowEvent *e) {
   viz_view *v = w->view;
   switch (e->event) {
   case SDL_WINDOWEVENT_CLOSE: viz_view_close(v); break;
-  case SDL_WINDOWEVENT_EXPOSED: v->unshown = true; break;
+  case SDL_WINDOWEVENT_EXPOSED:
+    w->whole = true;
+    v->unshown = true;
+    break;
   case SDL_WINDOWEVENT_SIZE_CHANGED: {
     int ww, wh;
-    if (SDL_GetRendererOutputSize(w->ren, &ww, &wh) == 0 && ww > 0 && wh > 0 &&
-        (ww != v->w || wh != v->h)) {
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    w->whole = true; /* SDL makes the window a new surface */
+    if (ww > 0 && wh > 0 && (ww != v->w || wh != v->h)) {
       v->w = ww, v->h = wh;
       v->dirty = true;
       v->next_draw = 0; /* a resize redraws at once */
@@ -282,18 +330,20 @@ int viz_view_screenshot(viz_view *v, const char *path, char *err, size_t errlen)
     return -1;
   }
   viz_view_render(v);
+  w->whole = true;
   const viz_canvas *c = &v->canvas;
+  SDL_Surface *s = SDL_GetWindowSurface(w->win);
   uint8_t *px = malloc((size_t)c->w * (size_t)c->h * 4);
-  SDL_Rect r = {0, 0, c->w, c->h};
   int rc = -1;
   if (!px)
     snprintf(err, errlen, "out of memory");
-  else if (!copy_canvas(w, c) ||
-           SDL_RenderReadPixels(w->ren, &r, SDL_PIXELFORMAT_RGBA32, px, c->w * 4) != 0)
+  else if (!show_canvas(w, c) || s->w < c->w || s->h < c->h ||
+           SDL_ConvertPixels(c->w, c->h, s->format->format, s->pixels, s->pitch,
+                             SDL_PIXELFORMAT_RGBA32, px, c->w * 4) != 0)
     snprintf(err, errlen, "cannot read the window's pixels (%s)", SDL_GetError());
   else
     rc = viz_png_write(path, px, c->w, c->h, err, errlen);
-  SDL_RenderPresent(w->ren);
+  v->unshown = false;
   free(px);
   return rc;
 }
