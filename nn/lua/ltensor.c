@@ -30,6 +30,14 @@ static const char MT_KEY = 0; /* registry[&MT_KEY]: the metatable, for lnn_push 
    times with 8 MB and 64 MB agree within noise), more cost time (4 MB is clearly slower). */
 static const size_t GC_SLACK = (size_t)8 << 20, GC_SLACK_PER_HEAP_BYTE = 8;
 static size_t gc_threshold = (size_t)8 << 20; /* collect when live C memory passes this */
+/* Lua's incremental collector paces itself by what Lua allocates, and sees 16 bytes of box
+   for every tensor; the headers behind it (a few hundred bytes) are reported to it as debt,
+   GC_STEP bytes at a time. Without this, a loop of small ops left ~10^5 dead tensors
+   between cycles, far more than the caches hold, and a 1-element add cost 4x more. Data
+   buffers are not reported: they are paced by the full collections above, which cost less
+   than cycling the collector for every large tensor. */
+enum { GC_STEP = 16 << 10 };
+static size_t gc_unreported; /* header bytes not yet reported */
 
 /* ---- boxes ---- */
 
@@ -71,6 +79,12 @@ void lnn_gc_check(lua_State *L) {
   gc_threshold = nn_alloc_live() + slack;
 }
 
+static void report_headers(lua_State *L) {
+  /* a step would run even a collector the user stopped */
+  if (lua_gc(L, LUA_GCISRUNNING)) lua_gc(L, LUA_GCSTEP, (int)(gc_unreported >> 10));
+  gc_unreported = 0;
+}
+
 void lnn_push(lua_State *L, nn_tensor *t) {
   if (!t) lnn_error(L, NULL);
   box *b = lua_newuserdatauv(L, sizeof *b, 0);
@@ -78,6 +92,8 @@ void lnn_push(lua_State *L, nn_tensor *t) {
   b->tag = &TAG;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &MT_KEY);
   lua_setmetatable(L, -2);
+  gc_unreported += sizeof *t + sizeof *t->storage;
+  if (gc_unreported >= GC_STEP) report_headers(L);
   if (nn_alloc_live() > gc_threshold) lnn_gc_check(L);
 }
 
