@@ -45,10 +45,14 @@ typedef struct nn_tensor {
 } nn_tensor;
 
 /* dtypes */
-size_t nn_dtype_size(nn_dtype dt);
+static inline size_t nn_dtype_size(nn_dtype dt) {
+  return dt == NN_U8 ? 1 : dt == NN_F32 ? 4 : 8;
+}
+static inline bool nn_dtype_is_float(nn_dtype dt) {
+  return dt == NN_F32 || dt == NN_F64;
+}
 const char *nn_dtype_name(nn_dtype dt); /* "f32", "f64", "i64", "u8" */
 int nn_dtype_parse(const char *name);   /* -1 when unknown */
-bool nn_dtype_is_float(nn_dtype dt);
 nn_dtype nn_promote(nn_dtype a, nn_dtype b);
 
 /* lifetime */
@@ -63,10 +67,26 @@ nn_tensor *nn_scalar(nn_dtype dt, double v); /* 0-dim */
 nn_tensor *nn_empty_like(const nn_tensor *t);
 nn_tensor *nn_alias(nn_tensor *t); /* a new view of the same memory, no autograd state */
 
-/* facts */
-int64_t nn_numel(const nn_tensor *t);
-bool nn_is_contiguous(const nn_tensor *t);
-bool nn_same_shape(const nn_tensor *a, const nn_tensor *b);
+/* facts (inline: every op asks them of every operand) */
+static inline int64_t nn_numel(const nn_tensor *t) {
+  int64_t n = 1;
+  for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
+  return n;
+}
+static inline bool nn_is_contiguous(const nn_tensor *t) {
+  int64_t s = 1;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    if (t->shape[d] != 1 && t->stride[d] != s) return false;
+    s *= t->shape[d];
+  }
+  return true;
+}
+static inline bool nn_same_shape(const nn_tensor *a, const nn_tensor *b) {
+  if (a->ndim != b->ndim) return false;
+  for (int d = 0; d < a->ndim; d++)
+    if (a->shape[d] != b->shape[d]) return false;
+  return true;
+}
 static inline char *nn_data(const nn_tensor *t) {
   return (char *)t->storage->data + t->offset * (int64_t)nn_dtype_size(t->dtype);
 }

@@ -50,6 +50,21 @@ TEST(views_share_storage) {
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) nn_release(all[k]);
 }
 
+/* A tensor's header, storage and (small) data are one block: a view must keep it alive
+   after the tensor is released, for small (inline data) and large tensors alike. */
+TEST(views_outlive_their_tensor) {
+  for (int64_t n = 4; n <= 4096; n *= 32) {
+    nn_tensor *t = arange(n), *v = nn_narrow(t, 0, 1, n - 1);
+    REQUIRE(v);
+    nn_release(t);
+    CHECK(v->storage->refs == 1 && test_get(v, n - 2) == (double)(n - 1));
+    nn_tensor *w = nn_select(v, 0, 0);
+    nn_release(v);
+    CHECK(test_get(w, 0) == 1);
+    nn_release(w);
+  }
+}
+
 TEST(conversions) {
   nn_tensor *t = arange(4);
   nn_tensor *i = nn_to(t, NN_I64), *d = nn_to(i, NN_F64);
