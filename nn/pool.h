@@ -1,7 +1,7 @@
 /*
 ** nn/pool.h: the core's worker threads, for large pointwise work. OpenBLAS has threads of
-** its own on the same cores, so workers wait on condition variables and never spin; small
-** work stays on the calling thread.
+** its own on the same cores, so waiting workers poll only briefly, yielding the core, and
+** then sleep; small work stays on the calling thread.
 */
 #ifndef NN_POOL_H
 #define NN_POOL_H

@@ -9,6 +9,7 @@
 */
 #include "nn/ops/pointwise.h"
 #include "nn/pool.h"
+#include "nn/stream.h"
 
 /* ======== unary ops: name, dtypes, y = f(x), dy/dx from x and y (arg: attr scalars) ======== */
 #define UNARY_TABLE(X)                                                                             \
@@ -31,7 +32,6 @@
 
 UNARY_TABLE(DEFINE_UNARY)
 
-/* Runs row over (out, ins...) with attr scalars as context. */
 /* A dense row split among the pool's threads: pointwise elements are independent. */
 typedef struct dense_job {
   nn_rowfn row;
@@ -39,13 +39,34 @@ typedef struct dense_job {
   char *p[NN_ITER_MAXOP];
   int64_t step[NN_ITER_MAXOP];
   void *ctx;
+  bool stream; /* the output is too large to stay in the caches */
 } dense_job;
+
+/* A piece of a dense job whose output streams past the caches: computed a block at a time
+   into a buffer that stays in L1, then stored with non-temporal writes. */
+static void streamed_piece(const dense_job *j, char **p, int64_t n) {
+  _Alignas(64) char buf[16 << 10];
+  int64_t block = (int64_t)sizeof buf / j->step[0];
+  char *out = p[0];
+  for (int64_t done = 0; done < n; done += block) {
+    int64_t m = n - done < block ? n - done : block;
+    p[0] = buf;
+    j->row(p, j->step, m, j->ctx);
+    nn_stream_copy(out, buf, (size_t)(m * j->step[0]));
+    out += m * j->step[0];
+    for (int k = 1; k < j->nop; k++) p[k] += m * j->step[k];
+  }
+  nn_stream_fence();
+}
 
 static void dense_piece(int64_t lo, int64_t hi, void *arg) {
   const dense_job *j = arg;
   char *p[NN_ITER_MAXOP];
   for (int k = 0; k < j->nop; k++) p[k] = j->p[k] + lo * j->step[k];
-  j->row(p, j->step, hi - lo, j->ctx);
+  if (j->stream)
+    streamed_piece(j, p, hi - lo);
+  else
+    j->row(p, j->step, hi - lo, j->ctx);
 }
 
 /* Below this many elements per thread, waking a worker costs more than it saves. */
@@ -53,13 +74,15 @@ enum { PARALLEL_GRAIN = 1 << 17 };
 
 static int run_rows(nn_rowfn row, int nop, nn_tensor *const *t, const nn_attr *a) {
   void *ctx = a ? (void *)a->f : NULL;
-  /* the common case, contiguous operands of one shape, is a single dense row */
+  /* the common case, contiguous operands of one shape (or single numbers, as in x * 2), is
+     a single dense row */
   bool dense = true;
   char *p[NN_ITER_MAXOP];
   int64_t step[NN_ITER_MAXOP];
   for (int k = 0; k < nop && dense; k++) {
-    dense = nn_is_contiguous(t[k]) && nn_same_shape(t[k], t[0]);
-    p[k] = nn_data(t[k]), step[k] = (int64_t)nn_dtype_size(t[k]->dtype);
+    bool number = k > 0 && nn_numel(t[k]) == 1;
+    dense = number || (nn_is_contiguous(t[k]) && nn_same_shape(t[k], t[0]));
+    p[k] = nn_data(t[k]), step[k] = number ? 0 : (int64_t)nn_dtype_size(t[k]->dtype);
   }
   if (dense) {
     int64_t n = nn_numel(t[0]);
@@ -67,7 +90,10 @@ static int run_rows(nn_rowfn row, int nop, nn_tensor *const *t, const nn_attr *a
       row(p, step, n, ctx);
       return 0;
     }
-    dense_job job = {row, nop, {0}, {0}, ctx};
+    /* an output that is also an input is in the caches already: no use streaming it */
+    bool fresh = true;
+    for (int k = 1; k < nop; k++) fresh = fresh && p[k] != p[0];
+    dense_job job = {row, nop, {0}, {0}, ctx, fresh && nn_stream_worth((size_t)(n * step[0]))};
     for (int k = 0; k < nop; k++) job.p[k] = p[k], job.step[k] = step[k];
     nn_parallel(n, PARALLEL_GRAIN, dense_piece, &job);
     return 0;
