@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "nn/pool.h"
+#include "nn/stream.h"
 #include "test.h"
 
 static nn_tensor *arange(int64_t n) {
@@ -110,16 +111,45 @@ TEST(unary_and_inplace) {
 
 /* Large pointwise ops are split among the pool's threads: every piece must be right,
    including the elements at the pieces' borders. */
+/* Large outputs are split among the pool's threads and streamed past the caches: every
+   element must still be right, whatever the dtype, with a number operand, in place. */
 TEST(parallel_pointwise) {
-  int64_t n = 1000003;
+  int64_t n = 1000003, nbig = 3000017;
   nn_tensor *a = nn_empty(NN_F64, 1, &n), *b = nn_empty(NN_F64, 1, &n);
   for (int64_t i = 0; i < n; i++)
     ((double *)nn_data(a))[i] = (double)i, ((double *)nn_data(b))[i] = 1;
-  nn_tensor *c = nn_add(a, b);
-  REQUIRE(c);
+  nn_tensor *two = nn_scalar(NN_F64, 2), *c = nn_add(a, b), *d = nn_mul(a, two);
+  REQUIRE(c && d);
   int bad = 0;
-  for (int64_t i = 0; i < n; i++) bad += ((double *)nn_data(c))[i] != (double)i + 1;
+  for (int64_t i = 0; i < n; i++)
+    bad += test_get(c, i) != (double)i + 1 || test_get(d, i) != 2.0 * (double)i;
+  CHECK(bad == 0);
+  REQUIRE(nn_call_into(&nn_op_add, a, (nn_tensor *[]){a, b}, NULL) == 0);
+  for (int64_t i = 0; i < n; i++) bad += test_get(a, i) != (double)i + 1;
+  CHECK(bad == 0);
+  nn_tensor *x = nn_empty(NN_F32, 1, &nbig), *half = nn_scalar(NN_F32, 0.5);
+  for (int64_t i = 0; i < nbig; i++) ((float *)nn_data(x))[i] = (float)(i % 3) / 2;
+  nn_tensor *gt = nn_gt(x, half); /* a u8 output of 3 MB */
+  REQUIRE(gt);
+  for (int64_t i = 0; i < nbig; i++) bad += ((uint8_t *)nn_data(gt))[i] != (i % 3 == 2);
   CHECK(bad == 0);
   CHECK(nn_pool_threads() >= 1);
-  nn_release(a), nn_release(b), nn_release(c);
+  nn_tensor *all[] = {a, b, two, c, d, x, half, gt};
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) nn_release(all[k]);
+}
+
+/* Streaming copies: any alignment of the destination, any length. */
+TEST(stream_copy) {
+  char src[300], dst[340];
+  for (int i = 0; i < 300; i++) src[i] = (char)(i * 7 + 1);
+  int bad = 0;
+  for (int off = 0; off < 20; off++)
+    for (int len = 0; len <= 300; len += 13) {
+      memset(dst, 0, sizeof dst);
+      nn_stream_copy(dst + off, src, (size_t)len);
+      nn_stream_fence();
+      bad += memcmp(dst + off, src, (size_t)len) != 0 || dst[off + len] != 0 ||
+             (off > 0 && dst[off - 1] != 0);
+    }
+  CHECK(bad == 0);
 }
