@@ -12,13 +12,18 @@
 #include "nn/lua/lnn.h"
 #include "nn/ops.h"
 
+/* Each op's closures carry the op (upvalue 1) and the tensor metatable (upvalue 2). */
 static const nn_op *upvalue_op(lua_State *L) {
   return lua_touserdata(L, lua_upvalueindex(1));
 }
 
+static void push_result(lua_State *L, nn_tensor *t) {
+  lnn_push_mt(L, t, lua_upvalueindex(2));
+}
+
 static int l_unary(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
-  lnn_push(L, nn_call(upvalue_op(L), &x, NULL));
+  push_result(L, nn_call(upvalue_op(L), &x, NULL));
   return 1;
 }
 
@@ -55,9 +60,9 @@ static int l_binary(lua_State *L) {
   nn_tensor *ta = lnn_test(L, 1), *tb = lnn_test(L, 2);
   const nn_op *op = upvalue_op(L);
   if (ta && tb)
-    lnn_push(L, nn_call(op, (nn_tensor *[]){ta, tb}, NULL));
+    push_result(L, nn_call(op, (nn_tensor *[]){ta, tb}, NULL));
   else
-    lnn_push(L, with_scalar(L, op, ta, tb));
+    push_result(L, with_scalar(L, op, ta, tb));
   return 1;
 }
 
@@ -183,7 +188,8 @@ static void register_ops(lua_State *L, const char *topic, const op_doc *docs, lu
     const nn_op *op = nn_op_find(d->name);
     if (!op) luaL_error(L, "nn: op '%s' is missing from the core's table", d->name);
     lua_pushlightuserdata(L, (void *)op);
-    lua_pushcclosure(L, f, 1);
+    lua_pushvalue(L, mt);
+    lua_pushcclosure(L, f, 2);
     if (d->meta) {
       lua_pushvalue(L, -1);
       lua_setfield(L, mt, d->meta);
@@ -195,7 +201,8 @@ static void register_ops(lua_State *L, const char *topic, const op_doc *docs, lu
     const char *doc_ = lua_pushfstring(L, "%s in place: x = x:%s(%s).", d->name, d->name,
                                        f == l_binary ? "y" : "");
     lua_pushlightuserdata(L, (void *)op);
-    lua_pushcclosure(L, f_, 1);
+    lua_pushvalue(L, mt);
+    lua_pushcclosure(L, f_, 2);
     lnn_register_top(L, topic, LNN_METHOD, &(lnn_reg){name_, NULL, sig_, doc_});
     lua_pop(L, 3);
   }

@@ -85,16 +85,29 @@ static void report_headers(lua_State *L) {
   gc_unreported = 0;
 }
 
-void lnn_push(lua_State *L, nn_tensor *t) {
+/* Boxes t, with the metatable found at upvalue mt_upvalue (the hot closures carry it: that
+   is cheaper than a registry lookup), or in the registry when mt_upvalue is 0. */
+static void push_box(lua_State *L, nn_tensor *t, int mt_upvalue) {
   if (!t) lnn_error(L, NULL);
   box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->t = t;
   b->tag = &TAG;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &MT_KEY);
+  if (mt_upvalue)
+    lua_pushvalue(L, mt_upvalue);
+  else
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &MT_KEY);
   lua_setmetatable(L, -2);
   gc_unreported += sizeof *t + sizeof *t->storage;
   if (gc_unreported >= GC_STEP) report_headers(L);
   if (nn_alloc_live() > gc_threshold) lnn_gc_check(L);
+}
+
+void lnn_push(lua_State *L, nn_tensor *t) {
+  push_box(L, t, 0);
+}
+
+void lnn_push_mt(lua_State *L, nn_tensor *t, int mt_upvalue) {
+  push_box(L, t, mt_upvalue);
 }
 
 /* An integer Lua number keeps its exact value in an i64 tensor (doubles stop at 2^53). */
