@@ -45,7 +45,7 @@ typedef struct dense_job {
 /* A piece of a dense job whose output streams past the caches: computed a block at a time
    into a buffer that stays in L1, then stored with non-temporal writes. */
 static void streamed_piece(const dense_job *j, char **p, int64_t n) {
-  _Alignas(64) char buf[16 << 10];
+  _Alignas(64) char buf[8 << 10];
   int64_t block = (int64_t)sizeof buf / j->step[0];
   char *out = p[0];
   for (int64_t done = 0; done < n; done += block) {
