@@ -61,7 +61,14 @@ static void storage_release(nn_storage *s) {
   nn_small_free(block_of(s), block_size(s->nbytes));
 }
 
+static int64_t live_tensors; /* headers made and not yet released */
+
+int64_t nn_live_tensors(void) {
+  return live_tensors;
+}
+
 static void header_init(nn_tensor *t, nn_storage *s, nn_dtype dt, int64_t offset) {
+  live_tensors++;
   memset(t, 0, sizeof *t);
   s->refs++;
   t->storage = s;
@@ -108,6 +115,7 @@ void nn_release_grad_state(nn_tensor *t) {
 void nn_release(nn_tensor *t) {
   if (!t || --t->refs > 0) return;
   if (t->grad || t->grad_fn || t->tangent || t->hooks) nn_release_grad_state(t);
+  live_tensors--;
   nn_storage *s = t->storage;
   bool home = t == &block_of(s)->t; /* the header is part of the storage's block */
   storage_release(s);

@@ -58,6 +58,7 @@ nn_dtype nn_promote(nn_dtype a, nn_dtype b);
 /* lifetime */
 nn_tensor *nn_retain(nn_tensor *t);
 void nn_release(nn_tensor *t); /* NULL is fine */
+int64_t nn_live_tensors(void); /* tensors made and not yet released (views included) */
 
 /* creation: shape is ndim sizes, each >= 0 */
 nn_tensor *nn_empty(nn_dtype dt, int ndim, const int64_t *shape);

@@ -260,7 +260,8 @@ static int l_is_tensor(lua_State *L) {
 static int l_memory(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)nn_alloc_live());
   lua_pushinteger(L, (lua_Integer)nn_alloc_cached());
-  return 2;
+  lua_pushinteger(L, (lua_Integer)nn_live_tensors());
+  return 3;
 }
 
 static const lnn_reg creation[] = {
@@ -299,8 +300,10 @@ static const lnn_reg random[] = {
     {NULL, NULL, NULL, NULL}};
 
 static const lnn_reg memory[] = {
-    {"memory", l_memory, "nn.memory() -> live, cached",
-     "Bytes held by tensors, and bytes kept by the allocator for reuse."},
+    {"memory", l_memory, "nn.memory() -> live, cached, tensors",
+     "Bytes of tensor data held (tensors of up to 256 bytes keep theirs in their header and "
+     "count only as tensors), bytes kept by the allocator for reuse, and how many tensors "
+     "(views included) are alive."},
     {NULL, NULL, NULL, NULL}};
 
 void lnn_open_create(lua_State *L) {
