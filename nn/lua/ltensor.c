@@ -68,14 +68,23 @@ nn_tensor *lnn_opt(lua_State *L, int idx) {
 }
 
 /* The collector sees only the small boxes; C memory is accounted here instead. When live
-   bytes pass the threshold, a full collection frees what Lua no longer references, and the
-   next threshold leaves GC_SLACK (or more, for a big Lua heap) for new garbage. */
+   bytes pass the threshold, a young collection (relua runs Lua's collector in generational
+   mode) frees the recent garbage, the usual kind, at a fraction of a full collection's cost;
+   a full collection follows when that leaves more than twice the slack over what the last
+   full one left, so that tensors which died old are freed too. The next threshold leaves
+   the slack for new garbage. In incremental mode the step is a small one and the full
+   collection does the work, as before. */
 void lnn_gc_check(lua_State *L) {
+  static size_t live_after_full;
   if (nn_alloc_live() <= gc_threshold) return;
-  lua_gc(L, LUA_GCCOLLECT, 0);
   size_t heap = (size_t)lua_gc(L, LUA_GCCOUNT) << 10; /* KB */
   size_t slack =
       heap * GC_SLACK_PER_HEAP_BYTE > GC_SLACK ? heap * GC_SLACK_PER_HEAP_BYTE : GC_SLACK;
+  lua_gc(L, LUA_GCSTEP, 0);
+  if (nn_alloc_live() > live_after_full + 2 * slack) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    live_after_full = nn_alloc_live();
+  }
   gc_threshold = nn_alloc_live() + slack;
 }
 
