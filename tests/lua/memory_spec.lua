@@ -21,6 +21,18 @@ describe("memory", function()
     -- earlier specs may leave blocks in the allocator's cache: what counts is the growth
     assert.is_true(peak - before < 170, ("RSS grew by %.0f MB"):format(peak - before))
   end)
+  it("frees large tensors that died old, not only young ones", function()
+    -- each tensor lives for 50 more: long enough to survive young collections; only full
+    -- collections free them, and those must come before the dead ones pile up
+    collectgarbage()
+    local live = nn.memory()
+    local ring, peak = {}, 0
+    for i = 1, 1500 do -- 1.5 GB in all
+      ring[i % 50 + 1] = nn.zeros(262144)
+      peak = math.max(peak, nn.memory() - live)
+    end
+    assert.is_true(peak < 200 * 2 ^ 20, ("%.0f MB held at the peak"):format(peak / 2 ^ 20))
+  end)
   it("nn.memory counts live bytes", function()
     collectgarbage()
     local live = nn.memory()
