@@ -77,7 +77,7 @@ static void header_init(nn_tensor *t, nn_storage *s, nn_dtype dt, int64_t offset
   t->refs = 1;
 }
 
-/* A contiguous tensor of n elements with its own storage, shape unset. */
+/* A tensor with its own storage of nbytes, shape unset. */
 static nn_tensor *tensor_new(nn_dtype dt, size_t nbytes) {
   tensor_block *b = nn_small_alloc(block_size(nbytes));
   if (!b) return NULL;

@@ -30,12 +30,12 @@ static const char MT_KEY = 0; /* registry[&MT_KEY]: the metatable, for lnn_push 
    times with 8 MB and 64 MB agree within noise), more cost time (4 MB is clearly slower). */
 static const size_t GC_SLACK = (size_t)8 << 20, GC_SLACK_PER_HEAP_BYTE = 8;
 static size_t gc_threshold = (size_t)8 << 20; /* collect when live C memory passes this */
-/* Lua's incremental collector paces itself by what Lua allocates, and sees 16 bytes of box
-   for every tensor; the headers behind it (a few hundred bytes) are reported to it as debt,
-   GC_STEP bytes at a time. Without this, a loop of small ops left ~10^5 dead tensors
-   between cycles, far more than the caches hold, and a 1-element add cost 4x more. Data
-   buffers are not reported: they are paced by the full collections above, which cost less
-   than cycling the collector for every large tensor. */
+/* Lua's collector paces itself by what Lua allocates, and sees 16 bytes of box for every
+   tensor; the headers behind it (a few hundred bytes) are reported to it as debt, GC_STEP
+   bytes at a time. Without this, a loop of small ops left ~5 * 10^4 dead tensors between
+   collections, far more than the caches hold, and a 1-element add cost 4x more. Data
+   buffers are not reported: lnn_gc_check paces them, which costs less than running the
+   collector for every large tensor. */
 enum { GC_STEP = 16 << 10 };
 static size_t gc_unreported; /* header bytes not yet reported */
 
