@@ -172,7 +172,7 @@ nn_tensor *nn_empty(nn_dtype dt, int ndim, const int64_t *shape) {
   if (!t)
     return nn_err("out of memory allocating %s of %s", nn_dims_str(ndim, shape), nn_dtype_name(dt));
   t->ndim = ndim;
-  if (ndim) memcpy(t->shape, shape, ndim * sizeof *shape);
+  for (int d = 0; d < ndim; d++) t->shape[d] = shape[d];
   set_contiguous_strides(t);
   return t;
 }
