@@ -2,12 +2,17 @@
 import time
 import torch
 
-def best(reps, n, f):
-    t = float("inf")
-    for _ in range(reps):
+# As in ops.lua: the best time per call over batches of n calls, for BUDGET seconds (at
+# least 3 batches).
+BUDGET = 1.5
+
+def best(n, f):
+    t, start, batches = float("inf"), time.perf_counter(), 0
+    while batches < 3 or time.perf_counter() - start < BUDGET:
         t0 = time.perf_counter()
         f(n)
         t = min(t, (time.perf_counter() - t0) / n)
+        batches += 1
     return t
 
 def loop(body):
@@ -27,9 +32,9 @@ def relu_1elem(n):
         c = a.relu()
 
 a, b = torch.rand(1), torch.rand(1)
-print("add_1elem", best(5, 200000, add_1elem))
-print("relu_1elem", best(5, 200000, relu_1elem))
+print("add_1elem", best(20000, add_1elem))
+print("relu_1elem", best(20000, relu_1elem))
 x, y = torch.rand(1000000), torch.rand(1000000)
-print("add_1e6", best(5, 200, loop(lambda: x + y)))
+print("add_1e6", best(20, loop(lambda: x + y)))
 m1, m2 = torch.rand(1024, 1024), torch.rand(1024, 1024)
-print("matmul_1024", best(3, 10, loop(lambda: m1.matmul(m2))))
+print("matmul_1024", best(5, loop(lambda: m1.matmul(m2))))
