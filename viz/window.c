@@ -19,9 +19,11 @@
 #include "viz/view.h"
 #include "viz/window.h"
 
-#define MIN_FRAME   (1.0 / 30) /* seconds between redraws, at least */
-#define COST_FACTOR 40         /* ... and at least this many times the last redraw's cost */
-#define PUMP_EVERY  0.005      /* seconds between two looks for events, at least */
+#define MIN_FRAME (1.0 / 30) /* seconds between redraws, at least */
+/* ... and at least this many times the last redraw's cost: redraws take at most 1/60 of the
+   time, which leaves room under the view's 5% for the per-step hooks and the machine's noise */
+#define COST_FACTOR 60
+#define PUMP_EVERY  0.005 /* seconds between two looks for events, at least */
 
 struct viz_window {
   SDL_Window *win;
