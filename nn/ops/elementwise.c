@@ -7,6 +7,7 @@
 ** kind of op dispatches on dtype. Unary ops are differentiable through their derivative
 ** formula: the VJP and the JVP are both g * f'(x), one kernel.
 */
+#include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
 #include "nn/pool.h"
 #include "nn/stream.h"
@@ -14,7 +15,7 @@
 /* ======== unary ops: name, dtypes, y = f(x), dy/dx from x and y (arg: attr scalars) ======== */
 #define UNARY_TABLE(X)                                                                             \
   X(neg, ALL, -x, -1)                                                                              \
-  X(exp, FLOAT, exp(x), y)                                                                         \
+  X(exp, FLOAT, NN_EXP(x), y)                                                                      \
   X(log, FLOAT, log(x), 1 / x)                                                                     \
   X(log1p, FLOAT, log1p(x), 1 / (1 + x))                                                           \
   X(sqrt, FLOAT, sqrt(x), 0.5f / y)                                                                \
@@ -25,8 +26,8 @@
   X(ceil, ALL, ceil(x), 0)                                                                         \
   X(sin, FLOAT, sin(x), cos(x))                                                                    \
   X(cos, FLOAT, cos(x), -sin(x))                                                                   \
-  X(tanh, FLOAT, tanh(x), 1 - y * y)                                                               \
-  X(sigmoid, FLOAT, 1 / (1 + exp(-x)), y * (1 - y))                                                \
+  X(tanh, FLOAT, NN_TANH(x), 1 - y * y)                                                            \
+  X(sigmoid, FLOAT, NN_SIGMOID(x), y *(1 - y))                                                     \
   X(relu, ALL, x > 0 ? x : 0, x > 0)                                                               \
   X(clamp, ALL, x < arg[0] ? arg[0] : (x > arg[1] ? arg[1] : x), x >= arg[0] && x <= arg[1])
 

@@ -28,6 +28,9 @@ emit("maximum", torch.maximum(a, d))
 emit("where", torch.where(a > 0, a, b))
 for f in ["exp", "tanh", "sigmoid", "relu", "abs", "floor", "sin"]:
     emit(f, getattr(a, f)())
+wide = a.float() * 20
+for f in ["exp", "tanh", "sigmoid"]:
+    emit(f + "_f32", getattr(wide, f)())
 emit("log", (a.abs() + 0.5).log())
 emit("clamp", a.clamp(-0.3, 0.4))
 emit("sum", a.sum())
