@@ -24,6 +24,7 @@ print("relu_1elem", best(20000, function(n) for _ = 1, n do local c = a:relu() e
 
 local x, y = nn.rand(1000000), nn.rand(1000000)
 print("add_1e6", best(20, function(n) for _ = 1, n do local c = x + y end end))
+print("tanh_1e6", best(20, function(n) for _ = 1, n do local c = x:tanh() end end))
 
 local m1, m2 = nn.rand(1024, 1024), nn.rand(1024, 1024)
 print("matmul_1024", best(5, function(n) for _ = 1, n do local c = m1:matmul(m2) end end))
