@@ -45,7 +45,8 @@ typedef struct sgd_k {
 
 /* Without momentum there is no buffer; with it, the first step copies the gradient in. */
 #define SGD_LOOP(D, T, name)                                                                       \
-  static void name##_##D(void *pp, const void *gp, void *bp, int64_t n, const sgd_k *k) {          \
+  VECTOR_CLONES static void name##_##D(void *pp, const void *gp, void *bp, int64_t n,              \
+                                       const sgd_k *k) {                                           \
     T *restrict p = pp, *restrict buf = bp;                                                        \
     const T *restrict g = gp;                                                                      \
     const T neg_lr = (T)-k->lr, mom = (T)k->momentum, damp = (T)(1 - k->dampening);                \
@@ -91,8 +92,8 @@ typedef struct adam_k {
 /* Branch-free, so that the loop vectorizes: the flags become factors that are exactly 1 or
    0 when unused (g * 1, p * 1 and g + 0 p change nothing). */
 #define ADAM_LOOP(D, T, name)                                                                      \
-  static void name##_##D(void *pp, const void *gp, void *mp, void *vp, int64_t n,                  \
-                         const adam_k *k) {                                                        \
+  VECTOR_CLONES static void name##_##D(void *pp, const void *gp, void *mp, void *vp, int64_t n,    \
+                                       const adam_k *k) {                                          \
     T *restrict p = pp, *restrict m = mp, *restrict v = vp;                                        \
     const T *restrict g = gp;                                                                      \
     const T b1 = (T)k->beta1, b2 = (T)k->beta2, c1 = (T)(1 - k->beta1), c2 = (T)(1 - k->beta2);    \
@@ -135,8 +136,8 @@ typedef struct rmsprop_k {
 } rmsprop_k;
 
 #define RMSPROP_LOOP(D, T, name)                                                                   \
-  static void name##_##D(void *pp, const void *gp, void *sp, void *ap, void *bp, int64_t n,        \
-                         const rmsprop_k *k) {                                                     \
+  VECTOR_CLONES static void name##_##D(void *pp, const void *gp, void *sp, void *ap, void *bp,     \
+                                       int64_t n, const rmsprop_k *k) {                            \
     T *restrict p = pp, *restrict sq = sp, *restrict ga = ap, *restrict buf = bp;                  \
     const T *restrict g = gp;                                                                      \
     const T alpha = (T)k->alpha, c = (T)(1 - k->alpha), wd = (T)k->wd, eps = (T)k->eps;            \

@@ -57,8 +57,9 @@ typedef struct unary_kern {
     (void)x, (void)y;                                                                              \
     A(0, T) = (T)(g * (dfx));                                                                      \
   }
-/* Unary rows are compute-bound (exp, tanh): on x86-64 each also gets an AVX2 clone, which
-   the loader picks when the CPU has it. Both give the same bits: the same operations per
+/* Compute-bound rows (unary math such as exp and tanh, optimizer steps with their divisions
+   and square roots): on x86-64 each also gets an AVX2 clone, which the loader picks when the
+   CPU has it. Both give the same bits: the same operations per
    element, and no fused multiply-adds (ISO C mode keeps contraction off). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
