@@ -127,8 +127,12 @@ static int read_converted(gzFile gz, const char *path, nn_raw raw, nn_tensor *t,
                      got < 0 ? got : i * (int64_t)raw_size + got);
     }
     nn_raw_convert(buf, m, raw, true);
-    for (int64_t k = 0; k < m; k++)
-      nn_store(out + (i + k) * to_size, t->dtype, nn_load(buf + k * from_size, from) / divisor);
+    if (from == NN_U8 && t->dtype == NN_F32) /* pixels as floats: the common case, typed */
+      for (int64_t k = 0; k < m; k++)
+        ((float *)out)[i + k] = (float)(((const uint8_t *)buf)[k] / divisor);
+    else
+      for (int64_t k = 0; k < m; k++)
+        nn_store(out + (i + k) * to_size, t->dtype, nn_load(buf + k * from_size, from) / divisor);
   }
   free(buf);
   return 0;
