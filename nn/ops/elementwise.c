@@ -16,7 +16,7 @@
 #define UNARY_TABLE(X)                                                                             \
   X(neg, ALL, -x, -1)                                                                              \
   X(exp, FLOAT, NN_EXP(x), y)                                                                      \
-  X(log, FLOAT, log(x), 1 / x)                                                                     \
+  X(log, FLOAT, NN_LOG(x), 1 / x)                                                                  \
   X(log1p, FLOAT, log1p(x), 1 / (1 + x))                                                           \
   X(sqrt, FLOAT, sqrt(x), 0.5f / y)                                                                \
   X(rsqrt, FLOAT, 1 / sqrt(x), -0.5f * y * y * y)                                                  \

@@ -1,5 +1,6 @@
 /*
-** nn/ops/fastmath.h: exp, sigmoid and tanh in f32 as straight-line code, private to nn/ops/.
+** nn/ops/fastmath.h: exp, log, sigmoid and tanh in f32 as straight-line code, private to
+** nn/ops/.
 **
 ** libm's expf and tanhf are calls, one element at a time; these are a few multiplies and
 ** adds with selects instead of branches, which the compiler turns into vector code for a
@@ -70,11 +71,47 @@ static inline float nn_tanhf(float x) {
   return x == x ? copysignf(t, x) : x;
 }
 
+static inline int32_t nn_float_bits(float f) {
+  int32_t i;
+  memcpy(&i, &f, sizeof i);
+  return i;
+}
+
+/* log x = e ln 2 + log m, x = m 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh s with
+   s = (m - 1) / (m + 1), |s| <= 0.172: its series 2 (s + s^3/3 + s^5/5 + ...) to s^11 leaves
+   a remainder below 0.01 ulp. Subnormal x is scaled by 2^23 first; x <= 0, infinity and NaN
+   take IEEE's answers from a select at the end. */
+static inline float nn_logf(float x) {
+  const float ln2_hi = 0.693359375f, ln2_lo = (float)(0.69314718055994531 - 0.693359375);
+  const float sqrt_half = 0.70710678118654752f;
+  int sub = x < 1.17549435e-38f;
+  float xs = sub ? x * 8388608.0f : x; /* 2^23 */
+  int32_t bits = nn_float_bits(xs);
+  int32_t e = ((bits >> 23) & 0xff) - 127 - (sub ? 23 : 0);
+  float m = nn_bits_float((bits & 0x007fffff) | 0x3f800000); /* in [1, 2) */
+  int big = m > 2 * sqrt_half;
+  m = big ? 0.5f * m : m;
+  e = big ? e + 1 : e;
+  float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+  float p = 1.0f / 11;
+  p = p * s2 + 1.0f / 9;
+  p = p * s2 + 1.0f / 7;
+  p = p * s2 + 1.0f / 5;
+  p = p * s2 + 1.0f / 3;
+  float lm = 2.0f * s + 2.0f * s * s2 * p;
+  float ef = (float)e;
+  float y = (ef * ln2_lo + lm) + ef * ln2_hi;
+  y = x == 0 ? -INFINITY : y;
+  y = x < 0 ? NAN : y;
+  return x == INFINITY || x != x ? x : y;
+}
+
 /* The unary table's formulas, by the type of x: f32 here, f64 from libm. */
 static inline double nn_sigmoid_f64(double x) {
   return 1 / (1 + exp(-x));
 }
 #define NN_EXP(x)     _Generic((x), float : nn_expf, default : exp)(x)
+#define NN_LOG(x)     _Generic((x), float : nn_logf, default : log)(x)
 #define NN_SIGMOID(x) _Generic((x), float : nn_sigmoidf, default : nn_sigmoid_f64)(x)
 #define NN_TANH(x)    _Generic((x), float : nn_tanhf, default : tanh)(x)
 

@@ -1,4 +1,4 @@
-/* tests/c/test_fastmath.c: f32 exp, sigmoid and tanh (straight-line code, nn/ops/fastmath.h)
+/* tests/c/test_fastmath.c: f32 exp, log, sigmoid and tanh (straight-line code, nn/ops/fastmath.h)
    against libm's f64 functions, over a sweep of every float's bit pattern in steps. */
 #include <stdint.h>
 #include <string.h>
@@ -39,9 +39,9 @@ static nn_tensor *sweep(void) {
 TEST(fastmath_within_3_ulps) {
   nn_tensor *x = sweep();
   REQUIRE(x);
-  nn_tensor *(*ops[])(nn_tensor *) = {nn_exp, nn_sigmoid, nn_tanh};
-  double (*exact[])(double) = {exp, sigmoid, tanh};
-  for (int k = 0; k < 3; k++) {
+  nn_tensor *(*ops[])(nn_tensor *) = {nn_exp, nn_log, nn_sigmoid, nn_tanh};
+  double (*exact[])(double) = {exp, log, sigmoid, tanh};
+  for (int k = 0; k < 4; k++) {
     nn_tensor *y = ops[k](x);
     REQUIRE(y);
     const float *px = (const float *)nn_data(x), *py = (const float *)nn_data(y);
@@ -63,13 +63,14 @@ TEST(fastmath_edges) {
                        -104.5, 1e-30, -1e-30,   0.3,       -0.3, 20,    -20,   -88.8, 1e-40};
   nn_tensor *x = test_tensor(NN_F32, 1, (int64_t[]){LEN(in)}, in);
   REQUIRE(x);
-  nn_tensor *e = nn_exp(x), *s = nn_sigmoid(x), *t = nn_tanh(x);
-  REQUIRE(e && s && t);
+  nn_tensor *e = nn_exp(x), *l = nn_log(x), *s = nn_sigmoid(x), *t = nn_tanh(x);
+  REQUIRE(e && l && s && t);
   for (int64_t i = 0; i < LEN(in); i++) {
     double v = (double)(float)in[i];
     CHECK(ulps((float)test_get(e, i), exp(v)) <= 3);
+    CHECK(ulps((float)test_get(l, i), log(v)) <= 3);
     CHECK(ulps((float)test_get(s, i), sigmoid(v)) <= 3);
     CHECK(ulps((float)test_get(t, i), tanh(v)) <= 3);
   }
-  nn_release(x), nn_release(e), nn_release(s), nn_release(t);
+  nn_release(x), nn_release(e), nn_release(l), nn_release(s), nn_release(t);
 }

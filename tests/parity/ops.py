@@ -31,6 +31,7 @@ for f in ["exp", "tanh", "sigmoid", "relu", "abs", "floor", "sin"]:
 wide = a.float() * 20
 for f in ["exp", "tanh", "sigmoid"]:
     emit(f + "_f32", getattr(wide, f)())
+emit("log_f32", (wide.abs() + 0.01).log())
 emit("log", (a.abs() + 0.5).log())
 emit("clamp", a.clamp(-0.3, 0.4))
 emit("sum", a.sum())
