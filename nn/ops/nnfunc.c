@@ -13,6 +13,7 @@
 
 #include "nn/alloc.h"
 #include "nn/ops/blas.h"
+#include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
 
 /* Instantiates a kernel macro K(D, T, name) for f32 and f64, and its table by dtype. */
@@ -236,25 +237,48 @@ static lanes lanes_of(const nn_tensor *x, int dim) {
   return (lanes){prod(x->shape, 0, dim), x->shape[dim], prod(x->shape, dim + 1, x->ndim)};
 }
 
-/* For each lane: y = exp(x - max) / sum, or x - max - log(sum) */
+/* One lane of n elements s apart: y = exp(x - max) / sum, or x - max - log(sum). The
+   exponentials go to y first, in a loop of their own that vectorizes (f32:
+   nn/ops/fastmath.h); the maximum and the f64 sum run in 8 parts, since one chain of
+   dependent steps would wait on each. Inlined twice, for s = 1 and any s, so that the
+   contiguous lanes of a last-dim softmax get vector code. */
+enum { PARTS = 8 };
+#define SOFTMAX_LANE(D, T, name)                                                                   \
+  static inline __attribute__((always_inline)) void name##_##D(const T *x, T *y, int64_t n,        \
+                                                               int64_t s, bool log_form) {         \
+    T top[PARTS], max = -INFINITY;                                                                 \
+    double part[PARTS] = {0}, sum = 0;                                                             \
+    for (int j = 0; j < PARTS; j++) top[j] = -INFINITY;                                            \
+    int64_t k = 0;                                                                                 \
+    for (; k + PARTS <= n; k += PARTS)                                                             \
+      for (int j = 0; j < PARTS; j++) top[j] = x[(k + j) * s] > top[j] ? x[(k + j) * s] : top[j];  \
+    for (; k < n; k++) max = x[k * s] > max ? x[k * s] : max;                                      \
+    for (int j = 0; j < PARTS; j++) max = top[j] > max ? top[j] : max;                             \
+    for (k = 0; k < n; k++) y[k * s] = NN_EXP(x[k * s] - max);                                     \
+    for (k = 0; k + PARTS <= n; k += PARTS)                                                        \
+      for (int j = 0; j < PARTS; j++) part[j] += y[(k + j) * s];                                   \
+    for (; k < n; k++) sum += y[k * s];                                                            \
+    for (int j = 0; j < PARTS; j++) sum += part[j];                                                \
+    if (log_form) {                                                                                \
+      T shift = max + (T)log(sum);                                                                 \
+      for (k = 0; k < n; k++) y[k * s] = x[k * s] - shift;                                         \
+    } else {                                                                                       \
+      T inv = (T)(1 / sum);                                                                        \
+      for (k = 0; k < n; k++) y[k * s] *= inv;                                                     \
+    }                                                                                              \
+  }
+TYPES_FLOAT(SOFTMAX_LANE, softmax_lane)
+
 #define SOFTMAX(D, T, name)                                                                        \
-  static void name##_##D(const void *xp, void *yp, lanes l, bool log_form) {                       \
+  VECTOR_CLONES static void name##_##D(const void *xp, void *yp, lanes l, bool log_form) {         \
     for (int64_t o = 0; o < l.outer; o++)                                                          \
       for (int64_t i = 0; i < l.inner; i++) {                                                      \
         const T *x = (const T *)xp + o * l.n * l.inner + i;                                        \
-        T *y = (T *)yp + o * l.n * l.inner + i, top = -INFINITY;                                   \
-        int64_t s = l.inner;                                                                       \
-        for (int64_t k = 0; k < l.n; k++) top = x[k * s] > top ? x[k * s] : top;                   \
-        double sum = 0;                                                                            \
-        if (log_form) {                                                                            \
-          for (int64_t k = 0; k < l.n; k++) sum += exp(x[k * s] - top);                            \
-          T shift = top + (T)log(sum);                                                             \
-          for (int64_t k = 0; k < l.n; k++) y[k * s] = x[k * s] - shift;                           \
-        } else {                                                                                   \
-          for (int64_t k = 0; k < l.n; k++) sum += y[k * s] = exp(x[k * s] - top);                 \
-          T inv = (T)(1 / sum);                                                                    \
-          for (int64_t k = 0; k < l.n; k++) y[k * s] *= inv;                                       \
-        }                                                                                          \
+        T *y = (T *)yp + o * l.n * l.inner + i;                                                    \
+        if (l.inner == 1)                                                                          \
+          softmax_lane_##D(x, y, l.n, 1, log_form);                                                \
+        else                                                                                       \
+          softmax_lane_##D(x, y, l.n, l.inner, log_form);                                          \
       }                                                                                            \
   }
 typedef void softmax_fn(const void *, void *, lanes, bool);

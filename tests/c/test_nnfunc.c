@@ -306,6 +306,47 @@ TEST(nnfunc_softmax_values) {
   RELEASE(x, s1, s0, l1, l0, big, sb, xi);
 }
 
+/* Wide lanes, contiguous (dim 2) and strided (dim 1), f32 and f64, against a plain f64
+   computation: lanes longer than the 8 running parts, with the maximum in the parts or in
+   the tail and a masked (-inf) logit. */
+TEST(nnfunc_softmax_wide_lanes) {
+  enum { N = 37 };
+  for (int dt = 0; dt < 2; dt++)
+    for (int dim = 0; dim < 2; dim++) {
+      int64_t shape[2] = {dim ? 3 : N, dim ? N : 3};
+      nn_tensor *x64 = test_random_f64(&lcg, 2, shape, -5, 5),
+                *x = nn_to(x64, dt ? NN_F64 : NN_F32);
+      REQUIRE(x);
+      nn_store(nn_at(x, (int64_t[]){dim ? 0 : 35, dim ? 35 : 0}), x->dtype,
+               9);                                                            /* max in the tail */
+      nn_store(nn_at(x, (int64_t[]){dim ? 1 : 3, dim ? 3 : 1}), x->dtype, 9); /* ... in a part */
+      nn_store(nn_at(x, (int64_t[]){dim ? 2 : 5, dim ? 5 : 2}), x->dtype, -INFINITY);
+      nn_tensor *s = nn_softmax(x, dim), *l = nn_log_softmax(x, dim);
+      REQUIRE(s && l);
+      double worst = 0;
+      for (int lane = 0; lane < 3; lane++) {
+        double v[N], top = -INFINITY, sum = 0;
+        for (int k = 0; k < N; k++) {
+          v[k] = nn_load(nn_at(x, (int64_t[]){dim ? lane : k, dim ? k : lane}), x->dtype);
+          top = fmax(top, v[k]);
+        }
+        for (int k = 0; k < N; k++) sum += exp(v[k] - top);
+        for (int k = 0; k < N; k++) {
+          int64_t at[2] = {dim ? lane : k, dim ? k : lane};
+          double want = exp(v[k] - top) / sum, got = nn_load(nn_at(s, at), s->dtype);
+          double lwant = v[k] - top - log(sum), lgot = nn_load(nn_at(l, at), l->dtype);
+          worst = fmax(worst, fabs(got - want) / (want + 1e-30));
+          if (isinf(lwant))
+            CHECK(lgot == lwant);
+          else
+            worst = fmax(worst, fabs(lgot - lwant) / (fabs(lwant) + 1));
+        }
+      }
+      CHECK(worst < (dt ? 1e-12 : 2e-6));
+      RELEASE(x64, x, s, l);
+    }
+}
+
 TEST(nnfunc_softmax_gradients) {
   for (int d = 0; d < 3; d++) {
     nn_tensor *x = test_random_f64(&lcg, 3, (int64_t[]){2, 3, 4}, -2, 2);
