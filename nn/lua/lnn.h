@@ -32,7 +32,8 @@ nn_tensor *lnn_test(lua_State *L, int idx);
 bool lnn_is_tensor(lua_State *L, int idx);
 /* Pushes a new box taking over the reference t; if t is NULL, raises the core's error. */
 void lnn_push(lua_State *L, nn_tensor *t);
-/* the same, for closures that carry the tensor metatable as upvalue mt_upvalue */
+/* the same, for closures that carry the tensor metatable as upvalue mt_upvalue (0: look it
+   up in the registry) */
 void lnn_push_mt(lua_State *L, nn_tensor *t, int mt_upvalue);
 /* A number or a tensor at idx as a tensor (a new reference: release it). A Lua number
    becomes a 0-dim tensor of like's dtype when like is float or the number is an integer,

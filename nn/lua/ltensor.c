@@ -96,7 +96,7 @@ static void report_headers(lua_State *L) {
 
 /* Boxes t, with the metatable found at upvalue mt_upvalue (the hot closures carry it: that
    is cheaper than a registry lookup), or in the registry when mt_upvalue is 0. */
-static void push_box(lua_State *L, nn_tensor *t, int mt_upvalue) {
+void lnn_push_mt(lua_State *L, nn_tensor *t, int mt_upvalue) {
   if (!t) lnn_error(L, NULL);
   box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->t = t;
@@ -112,11 +112,7 @@ static void push_box(lua_State *L, nn_tensor *t, int mt_upvalue) {
 }
 
 void lnn_push(lua_State *L, nn_tensor *t) {
-  push_box(L, t, 0);
-}
-
-void lnn_push_mt(lua_State *L, nn_tensor *t, int mt_upvalue) {
-  push_box(L, t, mt_upvalue);
+  lnn_push_mt(L, t, 0);
 }
 
 /* An integer Lua number keeps its exact value in an i64 tensor (doubles stop at 2^53). */

@@ -5,6 +5,7 @@
 ** JVP are both g * f'(x)). Integer inputs become f32, as for exp and log. The formulas and
 ** parameter conventions are PyTorch's (softplus's threshold, hardtanh's open interval).
 */
+#include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
 
 /* Derivatives too long for one line; double precision, for f32 as for f64. */
@@ -21,16 +22,13 @@ static inline double gelu_tanh_df(double x) {
   double t = tanh(gelu_tanh_u(x));
   return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_C * x * x);
 }
-static inline double sigmoid(double x) {
-  return 1 / (1 + exp(-x));
-}
 static inline double silu_df(double x, double beta) {
-  double s = sigmoid(beta * x);
+  double s = nn_sigmoid_f64(beta * x);
   return s + beta * x * s * (1 - s);
 }
 static inline double mish_df(double x) {
   double t = tanh(log1p(exp(x)));
-  return t + x * (1 - t * t) * sigmoid(x);
+  return t + x * (1 - t * t) * nn_sigmoid_f64(x);
 }
 
 /* name, dtypes, y = f(x), dy/dx */
@@ -39,10 +37,10 @@ static inline double mish_df(double x) {
   X(elu, FLOAT, x > 0 ? x : arg[0] * expm1(x), x > 0 ? 1 : y + arg[0])                             \
   X(gelu, FLOAT, 0.5 * x * (1 + erf(x * M_SQRT1_2)), gelu_df(x))                                   \
   X(gelu_tanh, FLOAT, 0.5 * x * (1 + tanh(gelu_tanh_u(x))), gelu_tanh_df(x))                       \
-  X(silu, FLOAT, sigmoid(arg[0] * x) * x, silu_df(x, arg[0]))                                      \
+  X(silu, FLOAT, nn_sigmoid_f64(arg[0] * x) * x, silu_df(x, arg[0]))                               \
   X(mish, FLOAT, tanh(log1p(exp(x))) * x, mish_df(x))                                              \
   X(softplus, FLOAT, arg[0] * x > arg[1] ? x : log1p(exp(arg[0] * x)) / arg[0],                    \
-    arg[0] * x > arg[1] ? 1 : sigmoid(arg[0] * x))                                                 \
+    arg[0] * x > arg[1] ? 1 : nn_sigmoid_f64(arg[0] * x))                                          \
   X(hardtanh, FLOAT, x > arg[1] ? arg[1] : (x < arg[0] ? arg[0] : x), (x > arg[0]) * (x < arg[1])) \
   X(relu2, FLOAT, x > 0 ? x * x : 0, x > 0 ? 2 * x : 0)                                            \
   X(smelu, FLOAT,                                                                                  \
