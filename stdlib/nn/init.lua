@@ -26,5 +26,6 @@ nn.save, nn.meta_decode = serialize.save, serialize.meta_decode
 nn.gradcheck = require("nn.autograd").gradcheck
 nn.fit = require("nn.fit").fit
 nn.stats = require "nn.stats"
+nn.rules = require "nn.rules"
 
 return nn
