@@ -109,4 +109,12 @@ function Rule:angles(x, y)
   return out
 end
 
+-- The rules, one file each; each file requires "nn.rules" (this table) and defines itself.
+package.loaded["nn.rules"] = R
+for _, file in ipairs({
+  "rtrl",
+}) do
+  require("nn.rules." .. file)
+end
+
 return R
