@@ -16,8 +16,44 @@
 ** side) and dhp (hidden side; the same as dxp except for GRU's n block, times r), and the
 ** part of dh_{t-1} that skips W_hh (GRU's z h'), left in dh; dc flows back in place.
 */
+#ifndef ROW_INLINE /* rows are inlined into each clone of the step, vectorized for its CPU */
+#define ROW_INLINE static inline __attribute__((always_inline))
+#endif
 #define CAT_(a, b) a##b
 #define CAT(a, b)  CAT_(a, b)
+
+/* One row of each kind; restrict lets the compiler vectorize the gate math. */
+ROW_INLINE void CAT(rnn_row, SFX)(int64_t H, bool relu, REAL *restrict xp, const REAL *restrict hp,
+                                  const REAL *restrict bih, const REAL *restrict bhh,
+                                  REAL *restrict h) {
+  for (int64_t j = 0; j < H; j++) {
+    REAL a = xp[j] + bih[j] + hp[j] + bhh[j];
+    h[j] = relu ? (a > 0 ? a : 0) : NN_TANH(a);
+  }
+}
+
+ROW_INLINE void CAT(lstm_row, SFX)(int64_t H, REAL *restrict xp, const REAL *restrict hp,
+                                   const REAL *restrict bih, const REAL *restrict bhh,
+                                   const REAL *restrict cprev, REAL *restrict c, REAL *restrict h) {
+  for (int64_t k = 0; k < 4 * H; k++) xp[k] += bih[k] + hp[k] + bhh[k];
+  for (int64_t k = 0; k < 2 * H; k++) xp[k] = NN_SIGMOID(xp[k]);
+  for (int64_t k = 2 * H; k < 3 * H; k++) xp[k] = NN_TANH(xp[k]);
+  for (int64_t k = 3 * H; k < 4 * H; k++) xp[k] = NN_SIGMOID(xp[k]);
+  for (int64_t j = 0; j < H; j++) c[j] = xp[H + j] * cprev[j] + xp[j] * xp[2 * H + j];
+  for (int64_t j = 0; j < H; j++) h[j] = xp[3 * H + j] * NN_TANH(c[j]);
+}
+
+ROW_INLINE void CAT(gru_row, SFX)(int64_t H, REAL *restrict xp, const REAL *restrict hp,
+                                  const REAL *restrict bih, const REAL *restrict bhh,
+                                  const REAL *restrict hprev, REAL *restrict m, REAL *restrict h) {
+  for (int64_t k = 0; k < 2 * H; k++) xp[k] = NN_SIGMOID(xp[k] + bih[k] + hp[k] + bhh[k]);
+  for (int64_t j = 0; j < H; j++) m[j] = hp[2 * H + j] + bhh[2 * H + j];
+  for (int64_t j = 0; j < H; j++) {
+    REAL n = NN_TANH(xp[2 * H + j] + bih[2 * H + j] + xp[j] * m[j]);
+    xp[2 * H + j] = n;
+    h[j] = n + xp[H + j] * (hprev[j] - n);
+  }
+}
 
 VECTOR_CLONES static void CAT(forward_step, SFX)(const cell *s) {
   const int64_t H = s->H;
@@ -25,43 +61,47 @@ VECTOR_CLONES static void CAT(forward_step, SFX)(const cell *s) {
   for (int64_t b = 0; b < s->B; b++) {
     REAL *xp = (REAL *)s->xp + b * s->sxp, *h = (REAL *)s->h + b * s->sh;
     const REAL *hp = (const REAL *)s->hp + b * s->shp;
-    const REAL *hprev = (const REAL *)s->hprev + b * s->shprev;
     switch (s->kind) {
     case RNN_TANH:
-      for (int64_t j = 0; j < H; j++) h[j] = xp[j] = NN_TANH(xp[j] + bih[j] + hp[j] + bhh[j]);
+    case RNN_RELU: CAT(rnn_row, SFX)(H, s->kind == RNN_RELU, xp, hp, bih, bhh, h); break;
+    case LSTM:
+      CAT(lstm_row, SFX)
+      (H, xp, hp, bih, bhh, (const REAL *)s->cprev + b * s->scprev, (REAL *)s->c + b * s->sc, h);
       break;
-    case RNN_RELU:
-      for (int64_t j = 0; j < H; j++) {
-        REAL a = xp[j] + bih[j] + hp[j] + bhh[j];
-        h[j] = xp[j] = a > 0 ? a : 0;
-      }
-      break;
-    case LSTM: {
-      REAL *c = (REAL *)s->c + b * s->sc;
-      const REAL *cprev = (const REAL *)s->cprev + b * s->scprev;
-      for (int64_t k = 0; k < 4 * H; k++) xp[k] += bih[k] + hp[k] + bhh[k];
-      for (int64_t j = 0; j < H; j++) {
-        REAL i = NN_SIGMOID(xp[j]), f = NN_SIGMOID(xp[H + j]);
-        REAL g = NN_TANH(xp[2 * H + j]), o = NN_SIGMOID(xp[3 * H + j]);
-        xp[j] = i, xp[H + j] = f, xp[2 * H + j] = g, xp[3 * H + j] = o;
-        c[j] = f * cprev[j] + i * g;
-        h[j] = o * NN_TANH(c[j]);
-      }
+    case GRU:
+      CAT(gru_row, SFX)
+      (H, xp, hp, bih, bhh, (const REAL *)s->hprev + b * s->shprev, (REAL *)s->m + b * s->sm, h);
       break;
     }
-    case GRU: {
-      REAL *m = (REAL *)s->m + b * s->sm;
-      for (int64_t j = 0; j < H; j++) {
-        REAL r = NN_SIGMOID(xp[j] + bih[j] + hp[j] + bhh[j]);
-        REAL z = NN_SIGMOID(xp[H + j] + bih[H + j] + hp[H + j] + bhh[H + j]);
-        m[j] = hp[2 * H + j] + bhh[2 * H + j];
-        REAL n = NN_TANH(xp[2 * H + j] + bih[2 * H + j] + r * m[j]);
-        xp[j] = r, xp[H + j] = z, xp[2 * H + j] = n;
-        h[j] = n + z * (hprev[j] - n);
-      }
-      break;
-    }
-    }
+  }
+}
+
+ROW_INLINE void CAT(lstm_back_row, SFX)(int64_t H, const REAL *restrict xp, const REAL *restrict c,
+                                        const REAL *restrict cprev, const REAL *restrict dh,
+                                        REAL *restrict dc, REAL *restrict dxp) {
+  for (int64_t j = 0; j < H; j++) {
+    REAL i = xp[j], f = xp[H + j], g = xp[2 * H + j], o = xp[3 * H + j];
+    REAL tc = NN_TANH(c[j]), dcc = dc[j] + dh[j] * o * (1 - tc * tc);
+    dxp[j] = dcc * g * i * (1 - i);
+    dxp[H + j] = dcc * cprev[j] * f * (1 - f);
+    dxp[2 * H + j] = dcc * i * (1 - g * g);
+    dxp[3 * H + j] = dh[j] * tc * o * (1 - o);
+    dc[j] = dcc * f;
+  }
+}
+
+ROW_INLINE void CAT(gru_back_row, SFX)(int64_t H, const REAL *restrict xp, const REAL *restrict m,
+                                       const REAL *restrict hprev, REAL *restrict dh,
+                                       REAL *restrict dxp, REAL *restrict dhp) {
+  for (int64_t j = 0; j < H; j++) {
+    REAL r = xp[j], z = xp[H + j], n = xp[2 * H + j];
+    REAL dan = dh[j] * (1 - z) * (1 - n * n), dar = dan * m[j] * r * (1 - r);
+    REAL daz = dh[j] * (hprev[j] - n) * z * (1 - z);
+    dhp[j] = dxp[j] = dar;
+    dhp[H + j] = dxp[H + j] = daz;
+    dxp[2 * H + j] = dan;
+    dhp[2 * H + j] = dan * r;
+    dh[j] *= z;
   }
 }
 
@@ -69,10 +109,11 @@ VECTOR_CLONES static void CAT(backward_step, SFX)(const cell *s) {
   const int64_t H = s->H;
   for (int64_t b = 0; b < s->B; b++) {
     const REAL *xp = (const REAL *)s->xp + b * s->sxp, *h = (const REAL *)s->h + b * s->sh;
-    const REAL *gy = s->gy ? (const REAL *)s->gy + b * s->sgy : NULL;
     REAL *dh = (REAL *)s->dh + b * H, *dxp = (REAL *)s->dxp + b * s->sdxp;
-    if (gy)
+    if (s->gy) {
+      const REAL *gy = (const REAL *)s->gy + b * s->sgy;
       for (int64_t j = 0; j < H; j++) dh[j] += gy[j];
+    }
     switch (s->kind) {
     case RNN_TANH:
       for (int64_t j = 0; j < H; j++) dxp[j] = dh[j] * (1 - h[j] * h[j]);
@@ -80,36 +121,16 @@ VECTOR_CLONES static void CAT(backward_step, SFX)(const cell *s) {
     case RNN_RELU:
       for (int64_t j = 0; j < H; j++) dxp[j] = h[j] > 0 ? dh[j] : 0;
       break;
-    case LSTM: {
-      const REAL *c = (const REAL *)s->c + b * s->sc;
-      const REAL *cprev = (const REAL *)s->cprev + b * s->scprev;
-      REAL *dc = (REAL *)s->dc + b * H;
-      for (int64_t j = 0; j < H; j++) {
-        REAL i = xp[j], f = xp[H + j], g = xp[2 * H + j], o = xp[3 * H + j];
-        REAL tc = NN_TANH(c[j]), dcc = dc[j] + dh[j] * o * (1 - tc * tc);
-        dxp[j] = dcc * g * i * (1 - i);
-        dxp[H + j] = dcc * cprev[j] * f * (1 - f);
-        dxp[2 * H + j] = dcc * i * (1 - g * g);
-        dxp[3 * H + j] = dh[j] * tc * o * (1 - o);
-        dc[j] = dcc * f;
-      }
+    case LSTM:
+      CAT(lstm_back_row, SFX)
+      (H, xp, (const REAL *)s->c + b * s->sc, (const REAL *)s->cprev + b * s->scprev, dh,
+       (REAL *)s->dc + b * H, dxp);
       break;
-    }
-    case GRU: {
-      const REAL *m = (const REAL *)s->m + b * s->sm;
-      const REAL *hprev = (const REAL *)s->hprev + b * s->shprev;
-      REAL *dhp = (REAL *)s->dhp + b * s->sdhp;
-      for (int64_t j = 0; j < H; j++) {
-        REAL r = xp[j], z = xp[H + j], n = xp[2 * H + j];
-        REAL dan = dh[j] * (1 - z) * (1 - n * n);
-        dhp[j] = dxp[j] = dan * m[j] * r * (1 - r);
-        dhp[H + j] = dxp[H + j] = dh[j] * (hprev[j] - n) * z * (1 - z);
-        dxp[2 * H + j] = dan;
-        dhp[2 * H + j] = dan * r;
-        dh[j] *= z;
-      }
+    case GRU:
+      CAT(gru_back_row, SFX)
+      (H, xp, (const REAL *)s->m + b * s->sm, (const REAL *)s->hprev + b * s->shprev, dh, dxp,
+       (REAL *)s->dhp + b * s->sdhp);
       break;
-    }
     }
   }
 }
