@@ -214,4 +214,14 @@ nn_tensor *nn_l1_loss(nn_tensor *x, nn_tensor *y, nn_reduction r);
 /* max(x,0) - x y + log1p(e^-|x|): the stable binary cross-entropy of logits x */
 nn_tensor *nn_bce_with_logits(nn_tensor *x, nn_tensor *y, nn_reduction r);
 
+/* ---- fused recurrent layers (ops/recurrent.c), one layer over a whole sequence, PyTorch's
+   gate layouts and formulas: x (B, T, I) batch first, h0 and c0 (B, H), W_ih (G H, I),
+   W_hh (G H, H), b_ih and b_hh (G H) with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z,
+   n). Outputs y (B, T, H), h_n (B, H) and for LSTM c_n (B, H). ---- */
+extern const nn_op nn_op_rnn_tanh, nn_op_rnn_relu, nn_op_lstm, nn_op_gru;
+/* h0, c0 (LSTM only, else ignored) and the biases may be NULL (zeros); out gets the op's
+   outputs (new references). 0, or -1 with a message. */
+int nn_recurrent(const nn_op *op, nn_tensor *x, nn_tensor *h0, nn_tensor *c0, nn_tensor *w_ih,
+                 nn_tensor *w_hh, nn_tensor *b_ih, nn_tensor *b_hh, nn_tensor **out);
+
 #endif
