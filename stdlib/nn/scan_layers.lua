@@ -10,7 +10,7 @@
 -- scan as its backward); no Lua object is made per time step.
 local nn = require "nn"
 local Module = require "nn.module"
-local init = require "nn.initializers"
+local options = require "nn.options"
 
 local S = {}
 
@@ -150,7 +150,7 @@ function S.LRU:init(nin, state, nout, opts)
   check_size("LRU", "state", state)
   nout = nout or nin
   check_size("LRU", "out", nout)
-  opts = opts or {}
+  opts = options.check("nn.LRU", opts, {"r_min", "r_max", "max_phase"})
   local r_min, r_max = opts.r_min or 0, opts.r_max or 1
   local max_phase = opts.max_phase or TWO_PI
   if not (r_min >= 0 and r_min < r_max and r_max <= 1) then
@@ -222,7 +222,7 @@ local ranges = {["[0,1]"] = true, ["[-1,1]"] = true}
 function S.DiagonalRNN:init(nin, hidden, opts)
   check_size("DiagonalRNN", "in", nin)
   check_size("DiagonalRNN", "hidden", hidden)
-  opts = opts or {}
+  opts = options.check("nn.DiagonalRNN", opts, {"range", "forget_floor", "input_gate", "out"})
   local range = opts.range or "[0,1]"
   if not ranges[range] then
     fail("DiagonalRNN", "range must be \"[0,1]\" or \"[-1,1]\", got %s", tostring(range))
