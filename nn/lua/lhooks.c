@@ -229,7 +229,7 @@ static int l_register_hook(lua_State *L) {
 
 static int function_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
 /* Nodes of nn.Function calls: no forward (the Lua forward runs in the binding) and no JVP. */
-static const nn_op function_op = {"function", -1, NULL, function_vjp, NULL, NULL, false};
+static const nn_op function_op = {.name = "function", .nin = -1, .vjp = function_vjp};
 
 bool lnn_push_function_name(lua_State *L, const nn_node *n) {
   if (n->ctx.op != &function_op) return false;
