@@ -155,6 +155,58 @@ function data.copy_task(n, len, opts)
   return nn.cat({symbols, blank}, 2), nn.cat({blank, symbols}, 2)
 end
 
+-- the adding problem (Hochreiter & Schmidhuber; Le et al.): x (n, T, 2) f32 holds a value in
+-- [0,1) and a marker per step, two markers (one in each half); y (n, 1) is the sum of the two
+-- marked values. Predicting 1 always gives an MSE of 1/6.
+function data.adding(n, T)
+  check_count("adding", "n", n)
+  if math.type(T) ~= "integer" or T < 2 then
+    fail("adding", "T must be an integer of at least 2, got %s", tostring(T))
+  end
+  local half = T // 2
+  local first = nn.randint(1, half, {n})
+  local second = nn.randint(half + 1, T, {n})
+  local marks = (nn.one_hot(first, T) + nn.one_hot(second, T)):float()
+  local values = nn.rand(n, T)
+  return nn.stack({values, marks}, 3), (values * marks):sum(2, true)
+end
+
+-- selective copy (as in the Mamba paper): k symbols in 1..vocab at random places among len
+-- blanks (vocab + 1), then k recall markers (vocab + 2); y (n, k) is the symbols in order
+function data.selective_copy(n, len, k, opts)
+  check_count("selective_copy", "n", n)
+  check_count("selective_copy", "len", len)
+  check_count("selective_copy", "k", k)
+  if k > len then fail("selective_copy", "k (%d) must be at most len (%d)", k, len) end
+  local vocab = (opts or {}).vocab or 8
+  local symbols = nn.randint(1, vocab, {n, k})
+  local x = nn.full({n, len + k}, vocab + 1, "i64")
+  x:narrow(2, len + 1, k):fill_(vocab + 2)
+  local sym = symbols:totable()
+  for i = 1, n do
+    local places = nn.randperm(len):narrow(1, 1, k):totable()
+    table.sort(places)
+    local row = x[i]
+    for j = 1, k do row[places[j]] = sym[i][j] end
+  end
+  return x, symbols
+end
+
+-- sum mod m: x (n, len) i64 digits 0..m-1 stored as 1..m (token d + 1); y (n) i64 is
+-- (sum of the digits mod m) + 1, a class in 1..m. m = 3 is the state-tracking task that a
+-- diagonal RNN with transitions in [0,1] cannot do.
+function data.sum_mod(n, len, m)
+  m = m or 3
+  check_count("sum_mod", "n", n)
+  check_count("sum_mod", "len", len)
+  if math.type(m) ~= "integer" or m < 2 then
+    fail("sum_mod", "m must be an integer of at least 2, got %s", tostring(m))
+  end
+  local x = nn.randint(1, m, {n, len})
+  local s = (x - 1):sum(2)
+  return x, (s - (s / m):floor() * m + 1):long()
+end
+
 -- ---- loader ----
 
 local function check_tensors(list)
@@ -234,6 +286,13 @@ nn.document("Data", {
     "n random bit strings x (n,len) f32; y (n) i64 is 1 for even parity, 2 for odd."},
   {"data.copy_task", data.copy_task, "nn.data.copy_task(n, len [, {vocab=8}]) -> x, y",
     "Sequences of len symbols then len blanks; the target repeats the symbols after the blanks."},
+  {"data.adding", data.adding, "nn.data.adding(n, T) -> x, y",
+    "The adding problem: x (n,T,2) values and two markers, y (n,1) the sum of the marked values."},
+  {"data.selective_copy", data.selective_copy,
+    "nn.data.selective_copy(n, len, k [, {vocab=8}]) -> x, y",
+    "k symbols scattered among len blanks, then k recall markers; y (n,k) the symbols in order."},
+  {"data.sum_mod", data.sum_mod, "nn.data.sum_mod(n, len [, m=3]) -> x, y",
+    "Digit strings x (n,len) i64 (digit d as d+1); y (n) i64 is the digit sum mod m, plus 1."},
 })
 
 return data

@@ -130,6 +130,59 @@ describe("toy problems", function()
   end)
 end)
 
+describe("nn.data sequence tasks", function()
+  it("adding: two markers, one in each half, and y is the sum of the marked values", function()
+    local x, y = nn.data.adding(50, 9)
+    assert.equal("{50,9,2}", th.shape(x))
+    assert.equal("{50,1}", th.shape(y))
+    local rows, sums = x:totable(), y:totable()
+    for i = 1, 50 do
+      local marks, s, where = 0, 0, {}
+      for t = 1, 9 do
+        local v, m = rows[i][t][1], rows[i][t][2]
+        assert.is_true(v >= 0 and v < 1)
+        if m == 1 then marks, s, where[#where + 1] = marks + 1, s + v, t else assert.equal(0, m) end
+      end
+      assert.equal(2, marks)
+      assert.is_true(where[1] <= 4 and where[2] >= 5)
+      assert.near(s, sums[i][1], 1e-5)
+    end
+    th.fails(function() nn.data.adding(4, 1) end, "nn.data.adding: T must be an integer of at least 2")
+  end)
+
+  it("selective_copy: the symbols in order, then the markers", function()
+    local x, y = nn.data.selective_copy(20, 10, 3, {vocab = 4})
+    assert.equal("{20,13}", th.shape(x))
+    assert.equal("{20,3}", th.shape(y))
+    local rows, syms = x:totable(), y:totable()
+    for i = 1, 20 do
+      local seen = {}
+      for t = 1, 10 do
+        if rows[i][t] ~= 5 then seen[#seen + 1] = rows[i][t] end
+      end
+      assert.same(syms[i], seen)
+      for t = 11, 13 do assert.equal(6, rows[i][t]) end
+    end
+    th.fails(function() nn.data.selective_copy(2, 3, 4) end, "nn.data.selective_copy: k (4) must be at most len (3)")
+  end)
+
+  it("sum_mod: labels are the digit sum mod m, plus 1", function()
+    for _, m in ipairs{2, 3, 5} do
+      local x, y = nn.data.sum_mod(30, 7, m)
+      assert.equal("i64", y:dtype())
+      local rows, labels = x:totable(), y:totable()
+      for i = 1, 30 do
+        local s = 0
+        for _, d in ipairs(rows[i]) do
+          assert.is_true(d >= 1 and d <= m)
+          s = s + d - 1
+        end
+        assert.equal(s % m + 1, labels[i])
+      end
+    end
+  end)
+end)
+
 describe("nn.data.fashion_mnist", function()
   local dir = "/usr/share/datasets/fashion-mnist"
   local f = io.open(dir .. "/t10k-images-idx3-ubyte.gz", "rb")

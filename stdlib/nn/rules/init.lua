@@ -220,12 +220,15 @@ function Rule:angles(x, y)
   return out
 end
 
--- The rules, one file each (one line per file).
+-- The rules, one file each; each file requires "nn.rules" (this table) and defines itself.
 package.loaded["nn.rules"] = R
-for _, file in ipairs{
+for _, file in ipairs({
+  "rtrl",
   "backprop",
   "feedback_alignment",
   "dfa",
-} do require("nn.rules." .. file) end
+}) do
+  require("nn.rules." .. file)
+end
 
 return R
