@@ -200,3 +200,59 @@ describe("nn.rules.dfa", function()
     th.fails(function() nn.rules.dfa(m, {optim = 3}) end, "nn.rules.dfa:", "opts.optim")
   end)
 end)
+
+describe("nn.rules.pfa", function()
+  it("sends the error back through (g B) R and learns R by (g B)^T h", function()
+    local m, x, y = tiny()
+    local r = nn.rules.pfa(m, {seed = 2, expansion = 2})
+    local B, Rm = m[3].product_feedback, m[3].product_feedback_R
+    assert.same({2, 4}, B:shape())
+    assert.same({4, 4}, Rm:shape())
+    assert.is_nil(rawget(m[1], "product_feedback")) -- the first layer's input needs no error
+    th.same(Rm, nn.zeros(4, 4):totable(), 0)          -- R starts at 0
+    nn.no_grad(function() Rm:copy_(nn.randn(4, 4):double()) end)
+    m:zero_grad()
+    r:gradients(x, y)
+    local h1, e = forward(m, x, y)
+    same_tensors(grads_of(m), updates(x, h1, e, e:mm(B):mm(Rm:detach())))
+    th.same(Rm.grad, e:mm(B):t():mm(h1):totable(), 1e-10)
+    assert.equal(5, #r.optim.params) -- the model's four and R
+  end)
+  it("trains with nn.fit, and its feedback aligns: the hidden angle falls well below 90",
+    function()
+      local r, _, x, y = trains("pfa", {seed = 2})
+      local a = r:angles(x, y)
+      assert.is_true(a["2"] < 60 and a["0"] < 80, string.format("%g %g", a["0"], a["2"]))
+    end)
+  it("needs a positive expansion", function()
+    th.fails(function() nn.rules.pfa(tiny(), {expansion = 0}) end, "nn.rules.pfa:",
+      "expansion must be a positive number")
+  end)
+end)
+
+describe("nn.rules.pepita", function()
+  it("updates from two forward passes, the second on x + e F^T", function()
+    local m, x, y = tiny()
+    local r = nn.rules.pepita(m, {seed = 5, F_scale = 0.5})
+    local F = m[1].top_down_feedback
+    assert.same({3, 2}, F:shape())
+    local bound = 0.5 * math.sqrt(6 / 3)
+    assert.is_true(F:abs():max():item() <= bound and F:abs():max():item() > 0.1 * bound)
+    m:zero_grad()
+    r:gradients(x, y)
+    local h1, e = forward(m, x, y)
+    e = e * 5 -- per example
+    local xmod = x + e:mm(F:t())
+    local h1m, em = forward(m, xmod, y)
+    em = em * 5
+    local d1 = h1 - h1m
+    same_tensors(grads_of(m), {d1:t():mm(xmod) / 5, d1:mean(1), em:t():mm(h1m) / 5, em:mean(1)})
+  end)
+  it("trains with nn.fit", function()
+    trains("pepita", {seed = 2})
+  end)
+  it("needs a Sequential that starts with a Linear", function()
+    th.fails(function() nn.rules.pepita(nn.Sequential(nn.ReLU(), nn.Linear(2, 2))) end,
+      "nn.rules.pepita:", "must start with an nn.Linear")
+  end)
+end)

@@ -227,6 +227,8 @@ for _, file in ipairs({
   "backprop",
   "feedback_alignment",
   "dfa",
+  "pfa",
+  "pepita",
 }) do
   require("nn.rules." .. file)
 end
