@@ -42,6 +42,7 @@ function DFA:gradients(x, y)
     for _, m in ipairs(b.mods) do h = m(h) end
     outs[l] = h
   end
+  R.forward_done(self.model, x, outs[nb])
   local loss = self.loss(outs[nb], y)
   local last = self.blocks[nb]
   local g = nn.grad(loss, {outs[nb], table.unpack(last.params)})

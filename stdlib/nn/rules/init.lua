@@ -180,6 +180,15 @@ function R.blocks(name, model)
   return {prefix = prefix, blocks = blocks}
 end
 
+-- For rules that run a model's layers one by one (R.blocks) rather than model(x): runs the
+-- model's own forward hooks on (x, out) as model(x) would have, so that what watches whole
+-- forwards (the live view's sparsity panel) sees one. Their results are ignored.
+function R.forward_done(model, x, out)
+  local hooks = rawget(model, "_forward_hooks")
+  if not hooks then return end
+  for _, h in ipairs({table.unpack(hooks)}) do h[1](model, x, out) end
+end
+
 -- The angle in degrees between two tensors seen as vectors (90 when either is zero).
 function R.angle(u, v)
   local uu, vv = (u * u):sum():item(), (v * v):sum():item()

@@ -33,13 +33,14 @@ function PEPITA:init(model, opts)
   R.make_optim(self, opts)
 end
 
--- the blocks' outputs on x (no graph)
-local function activities(blocks, x)
+-- the blocks' outputs on x
+local function activities(model, blocks, x)
   local hs, h = {}, x
   for l, b in ipairs(blocks) do
     for _, m in ipairs(b.mods) do h = m(h) end
     hs[l] = h
   end
+  R.forward_done(model, x, h)
   return hs
 end
 
@@ -59,12 +60,12 @@ end
 function PEPITA:gradients(x, y)
   local blocks, L = self.blocks, #self.blocks
   local n = x:size(1)
-  local hs = nn.no_grad(function() return activities(blocks, x) end)
+  local hs = nn.no_grad(function() return activities(self.model, blocks, x) end)
   local loss, e = self:output_error(hs[L], y, n)
   local F = rawget(blocks[1].linear, "top_down_feedback")
   local _ <close> = nn.no_grad()
   local xmod = x + e:mm(F:t())
-  local hm = activities(blocks, xmod)
+  local hm = activities(self.model, blocks, xmod)
   local _, emod = self:output_error(hm[L], y, n)
   for l = 1, L do
     local m, input = blocks[l].linear, l == 1 and xmod or hm[l - 1]
