@@ -177,6 +177,13 @@ extern const nn_op nn_op_linear_fa, nn_op_linear_fa_nobias, nn_op_linear_pfa,
 nn_tensor *nn_linear_fa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B);
 /* product feedback alignment: dx = (g B) R for B (out, r) and R (r, in); dR = (g B)^T x */
 nn_tensor *nn_linear_pfa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B, nn_tensor *R);
+/* ---- linear scans (ops/scan.c): h_t = a_t h_{t-1} + b_t along time, f32/f64 of one dtype.
+   Real: a, b (batch, time, features), h0 (batch, features). Complex: planar tensors with a
+   leading dim of 2 (real parts, imaginary parts): a, b (2, batch, time, features), h0 (2,
+   batch, features). h0 NULL means zeros. The result is every state h_1..h_T, shaped as a. ---- */
+extern const nn_op nn_op_linear_scan, nn_op_linear_scan_complex;
+nn_tensor *nn_linear_scan(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
+nn_tensor *nn_linear_scan_complex(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
 
 /* ---- neural-net functions (ops/nnfunc.c), f32/f64 with one dtype for all operands ---- */
 extern const nn_op nn_op_linear, nn_op_linear_nobias, nn_op_softmax, nn_op_log_softmax,

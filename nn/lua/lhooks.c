@@ -209,7 +209,7 @@ static int l_register_hook(lua_State *L) {
     return lnn_errorf(L, "cannot register a hook on a tensor that does not require grad");
   lua_settop(L, 2);
   purge(L);
-  int *slot = t->grad_fn ? &t->grad_fn->hooks : &t->hooks;
+  int *slot = t->grad_fn ? &t->grad_fn->hooks[t->out_index] : &t->hooks;
   push_callbacks(L);
   if (*slot == 0 || lua_rawgeti(L, -1, *slot) != LUA_TTABLE) {
     lua_newtable(L);

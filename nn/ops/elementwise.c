@@ -288,16 +288,16 @@ static nn_tensor *minimum_partial(const nn_ctx *c, int k, nn_tensor *g) {
   return extremum_partial(c, k, g, &nn_op_lt);
 }
 
-#define DEFINE_BINARY(op_name, types, fab, ROW, partial, vjp_fn, jvp_fn, saves)                    \
-  TYPES_##types(ROW, op_name, fab) static const binary_kern op_name##_kern = {                     \
-      {TYPES_##types(BINARY_SLOT, op_name)}, partial};                                             \
-  const nn_op nn_op_##op_name = {.name = #op_name,                                                 \
-                                 .nin = 2,                                                         \
-                                 .forward = binary_forward,                                        \
-                                 .vjp = vjp_fn,                                                    \
-                                 .jvp = jvp_fn,                                                    \
-                                 .kern = &op_name##_kern,                                          \
-                                 .save_out = saves};
+#define DEFINE_BINARY(name_, types, fab, ROW, partial, vjp_, jvp_, save)                           \
+  TYPES_##types(ROW, name_, fab) static const binary_kern name_##_kern = {                         \
+      {TYPES_##types(BINARY_SLOT, name_)}, partial};                                               \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 2,                                                           \
+                               .forward = binary_forward,                                          \
+                               .vjp = vjp_,                                                        \
+                               .jvp = jvp_,                                                        \
+                               .kern = &name_##_kern,                                              \
+                               .save_out = save};
 #define DEFINE_ARITH(name, types, fab)                                                             \
   DEFINE_BINARY(name, types, fab, ARITH_ROW, name##_partial, partial_vjp, partial_jvp,             \
                 SAVES_OUT_##name)

@@ -247,14 +247,14 @@ static nn_tensor *shape_jvp(const nn_ctx *c, nn_tensor *const *tin) {
   X(to, undo_to)                                                                                   \
   X(clone, undo_identity)
 
-#define DEFINE_SHAPE(op_name, undo)                                                                \
-  static const shape_kern op_name##_kern = {apply_##op_name, undo};                                \
-  const nn_op nn_op_##op_name = {.name = #op_name,                                                 \
-                                 .nin = 1,                                                         \
-                                 .forward = shape_forward,                                         \
-                                 .vjp = shape_vjp,                                                 \
-                                 .jvp = shape_jvp,                                                 \
-                                 .kern = &op_name##_kern};
+#define DEFINE_SHAPE(name_, undo)                                                                  \
+  static const shape_kern name_##_kern = {apply_##name_, undo};                                    \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 1,                                                           \
+                               .forward = shape_forward,                                           \
+                               .vjp = shape_vjp,                                                   \
+                               .jvp = shape_jvp,                                                   \
+                               .kern = &name_##_kern};
 SHAPE_OPS(DEFINE_SHAPE)
 
 /* ======== the public functions ======== */
