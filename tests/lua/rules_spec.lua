@@ -256,3 +256,12 @@ describe("nn.rules.pepita", function()
       "nn.rules.pepita:", "must start with an nn.Linear")
   end)
 end)
+
+describe("nn.rules options", function()
+  it("names the rule and the option it does not know", function()
+    th.fails(function() nn.rules.dfa(tiny(), {sede = 1}) end, "nn.rules.dfa:",
+      "unknown option 'sede'", "seed")
+    th.fails(function() nn.rules.pepita(tiny(), {F_scael = 1}) end, "nn.rules.pepita:",
+      "F_scael")
+  end)
+end)

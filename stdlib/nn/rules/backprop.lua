@@ -6,6 +6,7 @@ local R = require "nn.rules"
 local Backprop = R.define("backprop")
 
 function Backprop:init(model, opts)
+  R.check_options(self, opts, {"loss", "optim", "lr"})
   R.loss_option(self, opts)
   R.make_optim(self, opts)
 end

@@ -13,6 +13,7 @@ local R = require "nn.rules"
 local DFA = R.define("dfa")
 
 function DFA:init(model, opts)
+  R.check_options(self, opts, {"loss", "optim", "lr", "seed"})
   local s = R.blocks(self.name, model)
   self.prefix, self.blocks = s.prefix, s.blocks
   R.loss_option(self, opts)

@@ -17,6 +17,7 @@ local function through_fa(m, x)
 end
 
 function FA:init(model, opts)
+  R.check_options(self, opts, {"loss", "optim", "lr", "seed"})
   self.layers = R.linear_layers(self.name, model)
   R.loss_option(self, opts)
   R.seeded(self.name, opts.seed, function()

@@ -11,6 +11,7 @@
 -- angles compares like with like. The rules themselves live in the files of this folder.
 local nn = require "nn"
 local optim = require "nn.optim"
+local options = require "nn.options"
 
 local R = {}
 
@@ -57,6 +58,11 @@ end
 
 function Rule:predict(x)
   return nn.no_grad(function() return self.model(x):argmax(2) end)
+end
+
+-- An error naming the rule for an option it does not know (did you mean ...?).
+function R.check_options(self, opts, known)
+  options.check("nn.rules." .. self.name, opts, known)
 end
 
 -- The options every rule shares: self.loss (a function, nn.cross_entropy by default) and,

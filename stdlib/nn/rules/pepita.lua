@@ -16,6 +16,7 @@ local R = require "nn.rules"
 local PEPITA = R.define("pepita")
 
 function PEPITA:init(model, opts)
+  R.check_options(self, opts, {"loss", "optim", "lr", "seed", "F_scale"})
   local s = R.blocks(self.name, model)
   if #s.prefix > 0 then R.fail(self.name, "the model must start with an nn.Linear (its input is modulated)") end
   self.blocks = s.blocks

@@ -23,6 +23,7 @@ local function through_pfa(m, x)
 end
 
 function PFA:init(model, opts)
+  R.check_options(self, opts, {"loss", "optim", "lr", "seed", "expansion", "feedback_decay"})
   self.layers = R.linear_layers(self.name, model)
   R.loss_option(self, opts)
   local k = opts.expansion or 4
