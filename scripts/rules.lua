@@ -135,7 +135,7 @@ local function run(e, o, d, figure)
         local a = angles_of(rule, xa, ya)
         for i, deg in ipairs(a or {}) do
           series[i] = series[i] or {x = {}, y = {}}
-          table.insert(series[i].x, step)
+          table.insert(series[i].x, step / info.steps)
           table.insert(series[i].y, deg)
         end
       end
@@ -189,13 +189,16 @@ local function main(args)
   end
   if o.figure then
     local viz = require "viz"
-    local v = viz.open{title = "angle to the true gradient", width = 900, height = 500,
-      headless = true}
-    v:labels("step", "angle to the true gradient (degrees)")
-    v:smoothing(0)
+    local v = viz.open{title = "scripts/rules.lua: Fashion-MNIST, angle of each rule's update "
+      .. "to the true gradient, hidden layers", width = 900, height = 500, headless = true}
+    v:labels("epoch", "angle to the true gradient (degrees)")
     for _, c in ipairs(curves) do
       for i, s in ipairs(c.series) do -- the hidden layers (the last one's is 0 for most rules)
-        if i < #c.series and #s.x > 0 then v:plot(string.format("%s layer %d", c.label, i), s.x, s.y) end
+        local max = 0
+        for _, deg in ipairs(s.y) do max = math.max(max, deg) end
+        if i < #c.series and max > 1 then -- backprop's are all 0
+          v:plot(string.format("%s layer %d", c.label, i), s.x, s.y)
+        end
       end
     end
     v:save(o.figure)
