@@ -1,0 +1,55 @@
+-- scripts/local_rules.lua: trains the local and forward-only rules (forward_forward,
+-- predictive_coding, forward_gradient) on Fashion-MNIST and prints their accuracy per epoch.
+--   build/relua scripts/local_rules.lua [rule] [epochs] [--test]
+-- Tuning uses the last 10000 training images as validation; --test reports the test set.
+local rule_name = arg[1] or "forward_forward"
+local epochs = tonumber(arg[2])
+local use_test = arg[3] == "--test"
+nn.manual_seed(1)
+local xtr, ytr = nn.data.fashion_mnist("train")
+local xv, yv
+if use_test then
+  xv, yv = nn.data.fashion_mnist("test")
+else
+  xv, yv = xtr:narrow(1, 50001, 10000), ytr:narrow(1, 50001, 10000)
+  xtr, ytr = xtr:narrow(1, 1, 50000), ytr:narrow(1, 1, 50000)
+end
+
+local function mlp(sizes, last_relu)
+  local mods = {}
+  for i = 1, #sizes - 1 do
+    mods[#mods + 1] = nn.Linear(sizes[i], sizes[i + 1])
+    if i < #sizes - 1 or last_relu then mods[#mods + 1] = nn.ReLU() end
+  end
+  return nn.Sequential(mods)
+end
+
+local model, rule
+if rule_name == "forward_forward" then
+  epochs = epochs or 20
+  model = mlp({784, 500, 500}, true)
+  rule = nn.rules.forward_forward(model, {optim = nn.optim.Adam(model, {lr = 1e-3})})
+elseif rule_name == "collaborative" then
+  epochs = epochs or 20
+  model = mlp({784, 500, 500}, true)
+  rule = nn.rules.forward_forward(model, {collaborative = true})
+elseif rule_name == "predictive_coding" then
+  epochs = epochs or 10
+  model = mlp({784, 256, 128, 10})
+  rule = nn.rules.predictive_coding(model, {loss = nn.cross_entropy})
+elseif rule_name == "forward_gradient" then
+  epochs = epochs or 10
+  model = mlp({784, 256, 128, 10})
+  rule = nn.rules.forward_gradient(model, {loss = nn.cross_entropy})
+elseif rule_name == "backprop" then
+  epochs = epochs or 1
+  model = mlp({784, 500, 500, 10})
+end
+local h = nn.fit(model, {xtr, ytr}, {epochs = epochs, batch = 128, rule = rule, val = {xv, yv},
+  progress = false})
+local best = 0
+for e = 1, epochs do
+  best = math.max(best, h.val_acc[e])
+  print(string.format("%s epoch %d acc %.2f%% %.1fs", rule_name, e, 100 * h.val_acc[e], h.seconds[e]))
+end
+print(string.format("%s best %.2f%% (%s)", rule_name, 100 * best, use_test and "test" or "val"))
