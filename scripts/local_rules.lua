@@ -41,9 +41,39 @@ elseif rule_name == "forward_gradient" then
   epochs = epochs or 10
   model = mlp({784, 256, 128, 10})
   rule = nn.rules.forward_gradient(model, {loss = nn.cross_entropy})
+elseif rule_name == "forward_gradient_lr" then
+  epochs = epochs or 10
+  model = mlp({784, 256, 128, 10})
+  rule = nn.rules.forward_gradient(model, {loss = nn.cross_entropy, estimator = "lr", K = 16})
 elseif rule_name == "backprop" then
   epochs = epochs or 1
   model = mlp({784, 500, 500, 10})
+end
+if rule_name == "forward_gradient" or rule_name == "forward_gradient_lr" then
+  -- its own loop: the loss against steps and the cosine of the update to the true gradient
+  local step, best, t0 = 0, 0, nn.time()
+  local names = {}
+  for _, l in ipairs(nn.rules.linear_layers("x", model)) do names[#names + 1] = l.name end
+  local run_loss, run_n = 0, 0
+  for e = 1, epochs do
+    for xb, yb in nn.data.loader({xtr, ytr}, {batch = 128, shuffle = true}) do
+      step = step + 1
+      run_loss, run_n = run_loss + rule:step(xb, yb), run_n + 1
+      if step % 100 == 0 then
+        local ang = rule:angles(xb, yb)
+        local cs = {}
+        for i, n in ipairs(names) do cs[i] = string.format("%.3f", math.cos(math.rad(ang[n]))) end
+        print(string.format("step %5d loss %.4f cosine per layer %s", step, run_loss / run_n,
+          table.concat(cs, " ")))
+        run_loss, run_n = 0, 0
+      end
+    end
+    local acc = rule:predict(xv):eq(yv):double():mean():item()
+    best = math.max(best, acc)
+    print(string.format("%s epoch %d acc %.2f%% %.0fs", rule_name, e, 100 * acc, nn.time() - t0))
+  end
+  print(string.format("%s best %.2f%% (%s)", rule_name, 100 * best, use_test and "test" or "val"))
+  os.exit(0)
 end
 local h = nn.fit(model, {xtr, ytr}, {epochs = epochs, batch = 128, rule = rule, val = {xv, yv},
   progress = false})

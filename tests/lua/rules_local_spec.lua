@@ -346,3 +346,79 @@ describe("nn.rules.forward_gradient", function()
       "nn.rules.forward_gradient: the model has no nn.Linear layer")
   end)
 end)
+
+-- ---- continual backprop ----
+
+describe("nn.rules.continual_backprop", function()
+  local function setup(rate, maturity)
+    nn.manual_seed(16)
+    local model = mlp({6, 5, 4}, nn.ReLU)
+    local r = nn.rules.continual_backprop(model, {replacement_rate = rate, maturity = maturity,
+      decay = 0.9})
+    return model, r, nn.randn(8, 6):double(), nn.randint(1, 4, {8})
+  end
+
+  it("takes backprop's gradient and tracks utility = mean|h| x sum|outgoing w|", function()
+    local model, r, x, y = setup(0, 100)
+    model:zero_grad()
+    r:gradients(x, y)
+    local g = nn.grad(nn.cross_entropy(model(x), y), {model[1].weight, model[3].weight})
+    assert.is_true(maxdiff(model[1].weight.grad, g[1]) < 1e-14)
+    local u = nn.zeros(5):double()
+    for _ = 1, 3 do
+      local h = model[2](model[1](x)):detach()
+      r:step(x, y)
+      local contrib = h:abs():mean(1) * model[3].weight:detach():abs():sum(1)
+      u = u * 0.9 + contrib:view(-1) * 0.1
+    end
+    assert.is_true(maxdiff(r.utility[1], u) < 1e-14)
+    th.same(r.age[1], {3, 3, 3, 3, 3})
+    assert.are.equal(0, r.replaced)
+  end)
+
+  it("renews the mature unit of lowest utility: fresh inputs, zero outputs, zero Adam state",
+    function()
+    local model, r, x, y = setup(0.25, 2)
+    for _ = 1, 2 do r:step(x, y) end -- ages 2: not yet eligible
+    assert.are.equal(0, r.replaced)
+    local old = model[1].weight:detach():clone()
+    r:step(x, y) -- ages 3 > 2: 5 eligible, 5 x 0.25 >= 1: one renewal
+    assert.are.equal(1, r.replaced)
+    -- a twin that renews nothing follows the same path: its utilities say which is lowest
+    local _, twin = setup(0, 2)
+    for _ = 1, 3 do twin:step(x, y) end
+    local i = twin.utility[1]:argmin():item()
+    assert.are.equal(0, r.age[1][i])
+    assert.are.equal(0, r.utility[1][i])
+    assert.are.equal(4, r.age[1]:gt(0):sum():item())
+    assert.are.equal(0, model[3].weight:detach():narrow(2, i, 1):abs():sum():item())
+    assert.are.equal(0, model[1].bias:detach()[i])
+    assert.is_true(model[1].weight:detach():narrow(1, i, 1):abs():max():item() <= 1 / math.sqrt(6))
+    assert.is_true(maxdiff(model[1].weight:detach():narrow(1, i, 1), old:narrow(1, i, 1)) > 1e-3)
+    local st1, st3 = r.optim.state[1], r.optim.state[3]
+    assert.are.equal(0, st1.exp_avg:narrow(1, i, 1):abs():sum():item())
+    assert.are.equal(0, st1.exp_avg_sq:narrow(1, i, 1):abs():sum():item())
+    assert.are.equal(0, st3.exp_avg:narrow(2, i, 1):abs():sum():item())
+  end)
+
+  it("trains with nn.fit", function()
+    nn.manual_seed(17)
+    local x = nn.randn(300, 6):double()
+    local y = x:narrow(2, 1, 3):argmax(2)
+    local model = mlp({6, 16, 3}, nn.ReLU)
+    local r = nn.rules.continual_backprop(model, {optim = nn.optim.Adam(model, {lr = 0.01}),
+      replacement_rate = 0.01, maturity = 5})
+    local h = nn.fit(model, {x, y}, {epochs = 10, batch = 30, rule = r, progress = false})
+    assert.is_true(h.train_loss[10] < 0.5 * h.train_loss[1])
+    assert.is_true(r.replaced > 0)
+  end)
+
+  it("names itself in errors", function()
+    th.fails(function() nn.rules.continual_backprop(nn.Sequential(nn.Linear(3, 2))) end,
+      "nn.rules.continual_backprop: the model needs two nn.Linear layers or more")
+    th.fails(function() nn.rules.continual_backprop(nn.Sequential(nn.ReLU())) end,
+      "nn.rules.continual_backprop: the model has no nn.Linear layer")
+    th.fails(function() nn.rules.continual_backprop(mlp({2, 3, 2}, nn.ReLU), {decay = 1}) end,
+      "nn.rules.continual_backprop: replacement_rate >= 0, 0 <= decay < 1")
+  end)
+end)

@@ -112,6 +112,7 @@ end
 -- The rules, one file each; each file requires "nn.rules" (this table) and defines itself.
 package.loaded["nn.rules"] = R
 for _, file in ipairs({
+  "continual_backprop",
   "forward_forward",
   "forward_gradient",
   "predictive_coding",
