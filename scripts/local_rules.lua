@@ -15,6 +15,16 @@ else
   xtr, ytr = xtr:narrow(1, 1, 50000), ytr:narrow(1, 1, 50000)
 end
 
+-- Forward-forward gets standardized pixels (the training set's mean and std, as
+-- torchvision's Normalize) and its label written as 5: both chosen on the validation split
+-- (20 epochs, both layers scored: 86.2%; with the second layer alone, as Hinton scores
+-- deeper nets, 81.9%, and 81.1% with raw pixels and label 1).
+local label_value = 5
+if rule_name == "forward_forward" or rule_name == "collaborative" then
+  local mean, std = xtr:mean():item(), xtr:std():item()
+  xtr, xv = (xtr - mean) / std, (xv - mean) / std
+end
+
 local function mlp(sizes, last_relu)
   local mods = {}
   for i = 1, #sizes - 1 do
@@ -28,11 +38,12 @@ local model, rule
 if rule_name == "forward_forward" then
   epochs = epochs or 20
   model = mlp({784, 500, 500}, true)
-  rule = nn.rules.forward_forward(model, {optim = nn.optim.Adam(model, {lr = 1e-3})})
+  rule = nn.rules.forward_forward(model, {optim = nn.optim.Adam(model, {lr = 1e-3}),
+    label_value = label_value})
 elseif rule_name == "collaborative" then
   epochs = epochs or 20
   model = mlp({784, 500, 500}, true)
-  rule = nn.rules.forward_forward(model, {collaborative = true})
+  rule = nn.rules.forward_forward(model, {collaborative = true, label_value = label_value})
 elseif rule_name == "predictive_coding" then
   epochs = epochs or 10
   model = mlp({784, 256, 128, 10})
@@ -75,8 +86,7 @@ if rule_name == "forward_gradient" or rule_name == "forward_gradient_lr" then
   print(string.format("%s best %.2f%% (%s)", rule_name, 100 * best, use_test and "test" or "val"))
   os.exit(0)
 end
-local h = nn.fit(model, {xtr, ytr}, {epochs = epochs, batch = 128, rule = rule, val = {xv, yv},
-  progress = false})
+local h = nn.fit(model, {xtr, ytr}, {epochs = epochs, batch = 128, rule = rule, val = {xv, yv}})
 local best = 0
 for e = 1, epochs do
   best = math.max(best, h.val_acc[e])

@@ -33,9 +33,9 @@ local function ff_layer_ops(x, w, b, off, theta, npos, mean)
   return y, g, loss
 end
 
-local function overlay(x, y, C)
+local function overlay(x, y, C, value)
   local out = x:clone()
-  out:narrow(2, 1, C):copy_(nn.one_hot(y, C):double())
+  out:narrow(2, 1, C):copy_(nn.one_hot(y, C):double() * (value or 1))
   return out
 end
 
@@ -108,17 +108,26 @@ describe("nn.rules.forward_forward", function()
   it("predicts the label of the largest goodness over the layers from the second", function()
     nn.manual_seed(6)
     local model = mlp({8, 6, 5}, nn.ReLU, true)
-    local r = nn.rules.forward_forward(model, {classes = C})
+    local r = nn.rules.forward_forward(model, {classes = C, label_value = 3, first_scored = 2})
     local x = nn.rand(5, 8):double()
     local cols = {}
     for c = 1, C do
-      local y1 = nn.linear(unit_rms(overlay(x, nn.full({5}, c, "i64"), C)), model[1].weight, model[1].bias):relu()
+      local xc = overlay(x, nn.full({5}, c, "i64"), C, 3)
+      local y1 = nn.linear(unit_rms(xc), model[1].weight, model[1].bias):relu()
       local y2 = nn.linear(unit_rms(y1), model[3].weight, model[3].bias):relu()
       cols[c] = (y2 * y2):mean(2):view(-1)
     end
     local want = nn.stack(cols, 2)
     assert.is_true(maxdiff(r:scores(x), want) < 1e-10)
     assert.are.equal(5, r:predict(x):eq(want:argmax(2)):sum():item())
+    r.first_scored = 1 -- the default with two layers: both count
+    for c = 1, C do
+      local xc = overlay(x, nn.full({5}, c, "i64"), C, 3)
+      local y1 = nn.linear(unit_rms(xc), model[1].weight, model[1].bias):relu()
+      cols[c] = cols[c] + (y1 * y1):mean(2):view(-1)
+    end
+    assert.is_true(maxdiff(r:scores(x), nn.stack(cols, 2)) < 1e-10)
+    assert.are.equal(1, nn.rules.forward_forward(model, {classes = C}).first_scored)
     local ang, msg = r:angles(x, nn.randint(1, C, {5}))
     assert.are.same({}, ang)
     assert.is_truthy(msg:find("no global loss", 1, true))
