@@ -168,6 +168,14 @@ nn_tensor *nn_relu2(nn_tensor *x);              /* max(x, 0)^2 */
 nn_tensor *nn_smelu(nn_tensor *x, double beta); /* (x + beta)^2 / (4 beta) on |x| <= beta */
 nn_tensor *nn_snake(nn_tensor *x, double a);    /* x + sin^2(a x) / a */
 
+/* ---- linear scans (ops/scan.c): h_t = a_t h_{t-1} + b_t along time, f32/f64 of one dtype.
+   Real: a, b (batch, time, features), h0 (batch, features). Complex: planar tensors with a
+   leading dim of 2 (real parts, imaginary parts): a, b (2, batch, time, features), h0 (2,
+   batch, features). h0 NULL means zeros. The result is every state h_1..h_T, shaped as a. ---- */
+extern const nn_op nn_op_linear_scan, nn_op_linear_scan_complex;
+nn_tensor *nn_linear_scan(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
+nn_tensor *nn_linear_scan_complex(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
+
 /* ---- neural-net functions (ops/nnfunc.c), f32/f64 with one dtype for all operands ---- */
 extern const nn_op nn_op_linear, nn_op_linear_nobias, nn_op_softmax, nn_op_log_softmax,
     nn_op_layer_norm, nn_op_batch_norm, nn_op_embedding;

@@ -227,9 +227,10 @@ static nn_tensor *pick_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return r;
 }
 
-const nn_op nn_op_cross_entropy = {"cross_entropy", 2,    pick_forward, pick_vjp,
-                                   pick_jvp,        NULL, false};
-const nn_op nn_op_nll_loss = {"nll_loss", 2, pick_forward, pick_vjp, pick_jvp, NULL, false};
+const nn_op nn_op_cross_entropy = {
+    .name = "cross_entropy", .nin = 2, .forward = pick_forward, .vjp = pick_vjp, .jvp = pick_jvp};
+const nn_op nn_op_nll_loss = {
+    .name = "nll_loss", .nin = 2, .forward = pick_forward, .vjp = pick_vjp, .jvp = pick_jvp};
 
 nn_tensor *nn_cross_entropy(nn_tensor *logits, nn_tensor *target, nn_reduction r,
                             double label_smoothing, int64_t ignore_index) {
@@ -303,8 +304,8 @@ static nn_tensor *bce_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return r;
 }
 
-const nn_op nn_op_bce_with_logits = {"bce_with_logits", 2,    bce_forward, bce_vjp,
-                                     bce_jvp,           NULL, false};
+const nn_op nn_op_bce_with_logits = {
+    .name = "bce_with_logits", .nin = 2, .forward = bce_forward, .vjp = bce_vjp, .jvp = bce_jvp};
 
 nn_tensor *nn_bce_with_logits(nn_tensor *x, nn_tensor *y, nn_reduction r) {
   if (check_reduction(r) < 0) return NULL;

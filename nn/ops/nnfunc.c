@@ -216,9 +216,13 @@ static nn_tensor *linear_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return r;
 }
 
-const nn_op nn_op_linear = {"linear", 3, linear_forward, linear_vjp, linear_jvp, NULL, false};
-const nn_op nn_op_linear_nobias = {"linear_nobias", 2,    linear_forward, linear_vjp,
-                                   linear_jvp,      NULL, false};
+const nn_op nn_op_linear = {
+    .name = "linear", .nin = 3, .forward = linear_forward, .vjp = linear_vjp, .jvp = linear_jvp};
+const nn_op nn_op_linear_nobias = {.name = "linear_nobias",
+                                   .nin = 2,
+                                   .forward = linear_forward,
+                                   .vjp = linear_vjp,
+                                   .jvp = linear_jvp};
 
 nn_tensor *nn_linear(nn_tensor *x, nn_tensor *w, nn_tensor *b) {
   if (b) return nn_call(&nn_op_linear, (nn_tensor *[]){x, w, b}, NULL);
@@ -348,9 +352,18 @@ static nn_tensor *softmax_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return t[0] ? softmax_derivative(c, t[0], is_log(c->op) ? LOG_SOFTMAX_JVP : SOFTMAX_BOTH) : NULL;
 }
 
-const nn_op nn_op_softmax = {"softmax", 1, softmax_forward, softmax_vjp, softmax_jvp, NULL, true};
-const nn_op nn_op_log_softmax = {"log_softmax", 1,   softmax_forward, softmax_vjp, softmax_jvp,
-                                 NULL,          true};
+const nn_op nn_op_softmax = {.name = "softmax",
+                             .nin = 1,
+                             .forward = softmax_forward,
+                             .vjp = softmax_vjp,
+                             .jvp = softmax_jvp,
+                             .save_out = true};
+const nn_op nn_op_log_softmax = {.name = "log_softmax",
+                                 .nin = 1,
+                                 .forward = softmax_forward,
+                                 .vjp = softmax_vjp,
+                                 .jvp = softmax_jvp,
+                                 .save_out = true};
 
 nn_tensor *nn_softmax(nn_tensor *x, int dim) {
   nn_attr a = {.i = {dim}};
@@ -551,8 +564,10 @@ static nn_tensor *norm_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return r;
 }
 
-const nn_op nn_op_layer_norm = {"layer_norm", 3, norm_forward, norm_vjp, norm_jvp, NULL, false};
-const nn_op nn_op_batch_norm = {"batch_norm", 3, norm_forward, norm_vjp, norm_jvp, NULL, false};
+const nn_op nn_op_layer_norm = {
+    .name = "layer_norm", .nin = 3, .forward = norm_forward, .vjp = norm_vjp, .jvp = norm_jvp};
+const nn_op nn_op_batch_norm = {
+    .name = "batch_norm", .nin = 3, .forward = norm_forward, .vjp = norm_vjp, .jvp = norm_jvp};
 
 /* weight and bias default to ones and zeros: constants, so their gradients are skipped */
 static nn_tensor *param_or(nn_tensor *p, const nn_tensor *x, double v) {
@@ -756,8 +771,11 @@ static nn_tensor *embedding_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return t[1] ? nn_embedding(c->in[0], t[1]) : NULL;
 }
 
-const nn_op nn_op_embedding = {"embedding", 2,    embedding_forward, embedding_vjp, embedding_jvp,
-                               NULL,        false};
+const nn_op nn_op_embedding = {.name = "embedding",
+                               .nin = 2,
+                               .forward = embedding_forward,
+                               .vjp = embedding_vjp,
+                               .jvp = embedding_jvp};
 
 nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w) {
   return nn_call(&nn_op_embedding, (nn_tensor *[]){idx, w}, NULL);

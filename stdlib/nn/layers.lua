@@ -6,6 +6,7 @@
 local nn = require "nn"
 local Module = require "nn.module"
 local init = require "nn.initializers"
+local options = require "nn.options"
 
 local L = {}
 
@@ -30,7 +31,7 @@ L.Linear = Module:extend("Linear")
 function L.Linear:init(nin, nout, opts)
   check_size("Linear", "in", nin)
   check_size("Linear", "out", nout)
-  opts = opts or {}
+  opts = options.check("nn.Linear", opts, {"bias"})
   self.in_features, self.out_features = nin, nout
   -- a = sqrt(5) is PyTorch's choice: uniform in +-1/sqrt(in), like the bias
   self.weight = self:parameter(init.kaiming_uniform_(nn.empty(nout, nin), {a = math.sqrt(5)}))
@@ -122,7 +123,7 @@ L.LayerNorm = Module:extend("LayerNorm")
 
 function L.LayerNorm:init(n, opts)
   check_size("LayerNorm", "n", n)
-  opts = opts or {}
+  opts = options.check("nn.LayerNorm", opts, {"eps", "elementwise_affine"})
   self.normalized_size, self.eps = n, opts.eps or 1e-5
   if opts.elementwise_affine ~= false then
     self.weight = self:parameter(nn.ones(n))
@@ -142,7 +143,7 @@ L.BatchNorm1d = Module:extend("BatchNorm1d")
 
 function L.BatchNorm1d:init(n, opts)
   check_size("BatchNorm1d", "n", n)
-  opts = opts or {}
+  opts = options.check("nn.BatchNorm1d", opts, {"eps", "momentum", "affine"})
   self.num_features, self.eps, self.momentum = n, opts.eps or 1e-5, opts.momentum or 0.1
   if opts.affine ~= false then
     self.weight = self:parameter(nn.ones(n))
