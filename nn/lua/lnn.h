@@ -145,5 +145,6 @@ void lnn_open_recurrent(lua_State *L); /* lrecurrent.c */
 void lnn_open_io(lua_State *L);        /* lio.c */
 void lnn_open_util(lua_State *L);      /* lutil.c */
 void lnn_open_stats(lua_State *L);     /* lstats.c: the table nn.stats */
+void lnn_open_rules(lua_State *L);     /* lrules.c: kernels of nn.rules */
 
 #endif
