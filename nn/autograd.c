@@ -35,27 +35,42 @@ const char *nn_node_name(const nn_node *n) {
 
 /* ---- nodes ---- */
 
-static size_t node_size(int nin) {
-  return sizeof(nn_node) + (size_t)nin * sizeof(nn_tensor *);
+/* A node and, after it, its inputs, per-output gradients, saved tensors and per-output hooks. */
+static size_t node_size(int nin, int nout, int nsaved) {
+  return sizeof(nn_node) + (size_t)(nin + nout + nsaved) * sizeof(nn_tensor *) +
+         (size_t)nout * sizeof(int);
 }
 
-static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
-                         nn_tensor *out) {
-  nn_node *n = nn_small_alloc(node_size(nin));
+static size_t node_bytes(const nn_node *n) {
+  return node_size(n->nalloc, n->ctx.nout, n->nsaved);
+}
+
+static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a, int nout,
+                         nn_tensor *const *out, int nsaved, nn_tensor *const *saved) {
+  size_t size = node_size(nin, nout, nsaved);
+  nn_node *n = nn_small_alloc(size);
   if (!n) return nn_err("out of memory recording %s", op->name);
-  memset(n, 0, sizeof *n);
+  memset(n, 0, size);
+  nn_tensor **tail = (nn_tensor **)(n + 1);
   n->ctx.op = op;
   n->ctx.nin = nin;
-  n->ctx.in = (nn_tensor **)(n + 1);
+  n->ctx.in = tail;
+  n->ctx.nout = nout;
+  n->gacc = tail + nin;
+  n->ctx.saved = tail + nin + nout;
+  n->hooks = (int *)(tail + nin + nout + nsaved);
   n->nalloc = nin;
+  n->nsaved = n->ctx.nsaved = nsaved;
   for (int k = 0; k < nin; k++) n->ctx.in[k] = nn_retain(in[k]);
+  for (int k = 0; k < nsaved; k++) n->ctx.saved[k] = nn_retain(saved[k]);
   if (a) n->ctx.attr = *a;
-  if (op->save_out && !(n->ctx.out = nn_alias(out))) {
+  if (op->save_out && nout == 1 && !(n->ctx.out = nn_alias(out[0]))) {
     for (int k = 0; k < nin; k++) nn_release(in[k]);
-    nn_small_free(n, node_size(nin));
+    for (int k = 0; k < nsaved; k++) nn_release(saved[k]);
+    nn_small_free(n, size);
     return NULL;
   }
-  n->refs = 1;
+  n->refs = nout;
   return n;
 }
 
@@ -81,10 +96,11 @@ static void defer_release(nn_tensor *t) {
 static void node_free_buffers(nn_node *n) {
   for (int k = 0; k < n->ctx.nin; k++) defer_release(n->ctx.in[k]);
   n->ctx.nin = 0;
+  for (int k = 0; k < n->ctx.nsaved; k++) defer_release(n->ctx.saved[k]);
+  n->ctx.nsaved = 0;
   nn_release(n->ctx.out);
   n->ctx.out = NULL;
-  nn_release(n->gacc);
-  n->gacc = NULL;
+  for (int k = 0; k < n->ctx.nout; k++) nn_release(n->gacc[k]), n->gacc[k] = NULL;
   if (n->user_free) n->user_free(n->user);
   n->user_free = NULL;
   n->freed = true;
@@ -92,9 +108,10 @@ static void node_free_buffers(nn_node *n) {
 
 static void node_release(nn_node *n) {
   if (--n->refs > 0) return;
-  if (n->hooks && nn_hooks.drop) nn_hooks.drop(n->hooks);
+  for (int k = 0; k < n->ctx.nout; k++)
+    if (n->hooks[k] && nn_hooks.drop) nn_hooks.drop(n->hooks[k]);
   node_free_buffers(n);
-  nn_small_free(n, node_size(n->nalloc));
+  nn_small_free(n, node_bytes(n));
   if (draining) return;
   draining = true;
   while (ndoomed > 0) nn_release(doomed[--ndoomed]);
@@ -111,40 +128,79 @@ void nn_release_grad_state(nn_tensor *t) {
 
 /* ---- recording (called by nn_call) ---- */
 
-static int propagate_tangent(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
-                             nn_tensor *out) {
-  nn_tensor *tin[nin > 0 ? nin : 1];
+/* Any tangent among the inputs? tin gets them. */
+static bool tangents_of(int nin, nn_tensor *const *in, nn_tensor **tin) {
   bool any = false;
   for (int k = 0; k < nin; k++) {
     tin[k] = in[k]->tangent;
     any |= tin[k] != NULL;
   }
-  if (!any || !op->vjp) return 0; /* no tangent in, or a constant (argmax, comparisons) */
-  if (!op->jvp) return nn_errc("%s has no forward-mode derivative", op->name);
-  nn_ctx c = {op, nin, (nn_tensor **)in, out, {{0}, {0}, 0}};
+  return any;
+}
+
+static int propagate_tangent(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
+                             int nout, nn_tensor *const *out, int nsaved, nn_tensor *const *saved) {
+  nn_tensor *tin[nin > 0 ? nin : 1];
+  if (!tangents_of(nin, in, tin) || !nn_op_differentiable(op))
+    return 0; /* no tangent in, or a constant (argmax, comparisons) */
+  if (!op->jvp && !op->jvp_multi) return nn_errc("%s has no forward-mode derivative", op->name);
+  nn_ctx c = {.op = op,
+              .nin = nin,
+              .in = (nn_tensor **)in,
+              .out = nout == 1 ? out[0] : NULL,
+              .nout = nout,
+              .nsaved = nsaved,
+              .saved = (nn_tensor **)saved};
   if (a) c.attr = *a;
   /* the JVP's own ops see the inputs' tangents: neither record nor propagate them */
   bool was = nn_set_grad_enabled(false);
-  int level = fwd_level;
+  int level = fwd_level, rc = 0;
   fwd_level = 0;
-  out->tangent = op->jvp(&c, tin);
+  if (op->jvp_multi) {
+    nn_tensor *tout[NN_MAXOUT] = {0};
+    rc = op->jvp_multi(&c, tin, tout);
+    for (int k = 0; k < nout; k++) {
+      if (rc == 0)
+        out[k]->tangent = tout[k];
+      else
+        nn_release(tout[k]);
+    }
+  } else {
+    out[0]->tangent = op->jvp(&c, tin);
+    rc = out[0]->tangent ? 0 : -1;
+  }
   fwd_level = level;
   nn_set_grad_enabled(was);
-  return out->tangent ? 0 : -1;
+  return rc;
+}
+
+bool nn_autograd_wants(const nn_op *op, int nin, nn_tensor *const *in) {
+  if (!nn_op_differentiable(op)) return false;
+  for (int k = 0; k < nin; k++)
+    if ((grad_on && in[k]->requires_grad) || (fwd_level > 0 && in[k]->tangent)) return true;
+  return false;
+}
+
+int nn_autograd_record_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
+                             int nout, nn_tensor *const *out, int nsaved, nn_tensor *const *saved) {
+  if (fwd_level > 0 && propagate_tangent(op, nin, in, a, nout, out, nsaved, saved) < 0) return -1;
+  if (!grad_on || !nn_op_differentiable(op)) return 0;
+  bool any = false;
+  for (int k = 0; k < nin; k++) any |= in[k]->requires_grad;
+  if (!any) return 0;
+  nn_node *n = node_new(op, nin, in, a, nout, out, nsaved, saved);
+  if (!n) return -1;
+  for (int k = 0; k < nout; k++) {
+    out[k]->grad_fn = n;
+    out[k]->out_index = k;
+    out[k]->requires_grad = true;
+  }
+  return 0;
 }
 
 int nn_autograd_record(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
                        nn_tensor *out) {
-  if (fwd_level > 0 && propagate_tangent(op, nin, in, a, out) < 0) return -1;
-  if (!grad_on || !op->vjp) return 0;
-  bool any = false;
-  for (int k = 0; k < nin; k++) any |= in[k]->requires_grad;
-  if (!any) return 0;
-  nn_node *n = node_new(op, nin, in, a, out);
-  if (!n) return -1;
-  out->grad_fn = n;
-  out->requires_grad = true;
-  return 0;
+  return nn_autograd_record_multi(op, nin, in, a, 1, &out, 0, NULL);
 }
 
 /* ---- backward ---- */
@@ -206,9 +262,15 @@ static int accumulate(nn_tensor **slot, nn_tensor *g, bool borrow) {
   return 0;
 }
 
+/* A target is a leaf, or an output (node, index) of a node. */
+static bool same_target(const nn_tensor *target, const nn_tensor *t) {
+  return target == t ||
+         (t->grad_fn && target->grad_fn == t->grad_fn && target->out_index == t->out_index);
+}
+
 static int target_index(const pass *p, const nn_tensor *t) {
   for (int i = 0; i < p->ntargets; i++)
-    if (p->targets[i] == t || (t->grad_fn && p->targets[i]->grad_fn == t->grad_fn)) return i;
+    if (same_target(p->targets[i], t)) return i;
   return -1;
 }
 
@@ -227,7 +289,7 @@ static nn_tensor **leaf_slot(pass *p, nn_tensor *t) {
 
 /* A gradient arriving at input t of a node: into its node, or into the leaf. */
 static int route(pass *p, nn_tensor *t, nn_tensor *g) {
-  if (t->grad_fn) return accumulate(&t->grad_fn->gacc, g, true);
+  if (t->grad_fn) return accumulate(&t->grad_fn->gacc[t->out_index], g, true);
   nn_tensor **slot = leaf_slot(p, t);
   if (!slot) return 0;
   if (!t->hooks) return accumulate(slot, g, false);
@@ -272,25 +334,42 @@ static int check_grad_shape(const nn_node *n, int k, const nn_tensor *g) {
                  nn_node_name(n), nn_shape_str(g), nn_shape_str(x));
 }
 
-/* Runs the node's VJP on its accumulated gradient and routes the results. */
+/* The gradients reaching each output of n (after its hooks), and in capture mode the
+   targets' copies. Sets *any when one flowed. */
+static int take_gradients(pass *p, nn_node *n, nn_tensor **g, bool *any) {
+  int rc = 0;
+  *any = false;
+  for (int k = 0; k < n->ctx.nout; k++) {
+    g[k] = n->gacc[k];
+    n->gacc[k] = NULL;
+    if (g[k] && n->hooks[k]) {
+      nn_tensor *h = run_hooks(n->hooks[k], g[k]);
+      nn_release(g[k]);
+      if (!(g[k] = h)) rc = -1;
+    }
+    *any |= g[k] != NULL;
+  }
+  for (int i = 0; rc == 0 && i < p->ntargets; i++) {
+    const nn_tensor *t = p->targets[i];
+    if (t->grad_fn == n && g[t->out_index] && accumulate(&p->grads[i], g[t->out_index], false) < 0)
+      rc = -1;
+  }
+  return rc;
+}
+
+/* Runs the node's VJP on its accumulated gradients and routes the results. */
 static int step(pass *p, nn_node *n) {
-  nn_tensor *g = n->gacc;
-  n->gacc = NULL;
-  int nin = n->ctx.nin, rc = 0;
-  if (g && n->hooks) {
-    nn_tensor *h = run_hooks(n->hooks, g);
-    nn_release(g);
-    if (!(g = h)) return -1;
-  }
-  if (g && p->ntargets > 0) {
-    for (int i = 0; i < p->ntargets; i++)
-      if (p->targets[i]->grad_fn == n && accumulate(&p->grads[i], g, false) < 0) rc = -1;
-  }
+  nn_tensor *g[NN_MAXOUT];
+  bool any;
+  int nin = n->ctx.nin, rc = take_gradients(p, n, g, &any);
   bool need[nin > 0 ? nin : 1];
   nn_tensor *gin[nin > 0 ? nin : 1];
   for (int k = 0; k < nin; k++) need[k] = n->ctx.in[k]->requires_grad, gin[k] = NULL;
-  if (g && rc == 0) rc = n->ctx.op->vjp(&n->ctx, g, need, gin);
-  nn_release(g); /* before routing: a gradient passed through unchanged can then be kept */
+  if (any && rc == 0)
+    rc = n->ctx.op->vjp_multi ? n->ctx.op->vjp_multi(&n->ctx, g, need, gin)
+                              : n->ctx.op->vjp(&n->ctx, g[0], need, gin);
+  /* before routing: a gradient passed through unchanged can then be kept */
+  for (int k = 0; k < n->ctx.nout; k++) nn_release(g[k]);
   for (int k = 0; k < nin; k++) {
     nn_tensor *t = n->ctx.in[k];
     if (rc == 0 && gin[k] && need[k]) {
@@ -309,8 +388,9 @@ static int run(pass *p, int nroots, nn_tensor *const *roots, nn_tensor *const *g
   p->mark = ++passes;
   int rc = collect(p, nroots, roots);
   for (int r = 0; rc == 0 && r < nroots; r++)
-    rc = roots[r]->grad_fn ? accumulate(&roots[r]->grad_fn->gacc, gouts[r], true)
-                           : route(p, roots[r], gouts[r]);
+    rc = roots[r]->grad_fn
+             ? accumulate(&roots[r]->grad_fn->gacc[roots[r]->out_index], gouts[r], true)
+             : route(p, roots[r], gouts[r]);
   for (int r = 0; rc == 0 && r < nroots; r++) {
     nn_node *n = roots[r]->grad_fn;
     if (n && n->pending == 0 && n->mark == p->mark) {
@@ -320,11 +400,10 @@ static int run(pass *p, int nroots, nn_tensor *const *roots, nn_tensor *const *g
   }
   while (rc == 0 && p->n > 0) rc = step(p, p->stack[--p->n]);
   /* on failure, drop what was accumulated so the next pass starts clean */
-  while (p->n > 0) {
-    nn_node *n = p->stack[--p->n];
-    nn_release(n->gacc);
-    n->gacc = NULL;
-  }
+  for (size_t i = 0; rc < 0 && i < p->nheld; i++)
+    for (int k = 0; k < p->held[i]->ctx.nout; k++)
+      nn_release(p->held[i]->gacc[k]), p->held[i]->gacc[k] = NULL;
+  p->n = 0;
   free(p->stack);
   while (p->nheld > 0) node_release(p->held[--p->nheld]);
   free(p->held);

@@ -17,12 +17,13 @@
 struct nn_node {
   nn_ctx ctx;
   int nalloc; /* inputs the node was allocated for (ctx.nin drops to 0 once freed) */
-  int refs;
-  int hooks;  /* gradient hooks on the tensor this node made (binding's handle) */
+  int nsaved; /* saved tensors it was allocated for (ctx.nsaved drops to 0 once freed) */
+  int refs;   /* one per live output, plus passes holding it */
+  int *hooks; /* per output: gradient hooks on the tensors this node made (binding's handle) */
   bool freed; /* buffers released by a backward without retain_graph */
   /* scratch for one backward pass */
-  nn_tensor *gacc; /* gradient accumulated for this node's output */
-  int pending;     /* consumers not yet processed */
+  nn_tensor **gacc; /* per output: the gradient accumulated for it */
+  int pending;      /* consumers not yet processed */
   unsigned mark;
   /* for ops implemented outside the core (nn.Function): released with the node */
   void *user;
@@ -40,6 +41,11 @@ void nn_fwd_leave(void);
 /* called by nn_call after a successful forward */
 int nn_autograd_record(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
                        nn_tensor *out);
+/* the same for a call with nout outputs and nsaved saved tensors (the node retains them) */
+int nn_autograd_record_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,
+                             int nout, nn_tensor *const *out, int nsaved, nn_tensor *const *saved);
+/* whether a call on these inputs would be recorded or carry tangents (its forward then saves) */
+bool nn_autograd_wants(const nn_op *op, int nin, nn_tensor *const *in);
 /* in-place ops may not touch tensors that autograd tracks; -1 with a message if they do */
 int nn_autograd_check_inplace(const nn_op *op, const nn_tensor *out, int nin, nn_tensor *const *in);
 

@@ -21,9 +21,11 @@ const nn_op *const nn_ops[] = {
     &nn_op_transpose, &nn_op_permute, &nn_op_narrow, &nn_op_select, &nn_op_expand,
     &nn_op_contiguous, &nn_op_to, &nn_op_clone,
     NN_ACTIVATION_OPS(ENTRY)
+    &nn_op_linear_scan, &nn_op_linear_scan_complex,
     &nn_op_linear, &nn_op_linear_nobias, &nn_op_softmax, &nn_op_log_softmax,
     &nn_op_layer_norm, &nn_op_batch_norm, &nn_op_embedding,
     &nn_op_cross_entropy, &nn_op_nll_loss, &nn_op_bce_with_logits,
+    &nn_op_rnn_tanh, &nn_op_rnn_relu, &nn_op_lstm, &nn_op_gru,
 };
 /* clang-format on */
 const int nn_nops = sizeof nn_ops / sizeof *nn_ops;
@@ -34,7 +36,33 @@ const nn_op *nn_op_find(const char *name) {
   return NULL;
 }
 
+int nn_call_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a, int nout,
+                  nn_tensor **out) {
+  for (int k = 0; k < nout; k++) out[k] = NULL;
+  if (nout != nn_op_nout(op))
+    return nn_errc("%s has %d output(s), not %d", op->name, nn_op_nout(op), nout);
+  if (!op->forward_multi) return (out[0] = nn_calln(op, nin, in, a)) ? 0 : -1;
+  nn_attr counted;
+  if (op->nin < 0) {
+    counted = a ? *a : (nn_attr){0};
+    counted.i[NN_ATTR_NIN] = nin;
+    a = &counted;
+  }
+  nn_tensor *saved[NN_MAXSAVED] = {0};
+  int nsaved = 0;
+  bool wants = nn_autograd_wants(op, nin, in);
+  if (op->forward_multi(op, in, a, out, wants ? saved : NULL, &nsaved) < 0) return -1;
+  int rc = nn_autograd_record_multi(op, nin, in, a, nout, out, nsaved, saved);
+  for (int k = 0; k < nsaved; k++) nn_release(saved[k]);
+  for (int k = 0; rc < 0 && k < nout; k++) nn_release(out[k]), out[k] = NULL;
+  return rc;
+}
+
 nn_tensor *nn_calln(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a) {
+  if (op->forward_multi) {
+    nn_tensor *out;
+    return nn_call_multi(op, nin, in, a, 1, &out) == 0 ? out : NULL;
+  }
   nn_attr counted;
   if (op->nin < 0) {
     counted = a ? *a : (nn_attr){0};

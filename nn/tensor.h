@@ -42,6 +42,7 @@ typedef struct nn_tensor {
   nn_node *grad_fn;          /* the node that made this tensor (non-leaves) */
   struct nn_tensor *tangent; /* forward-mode AD: the tangent carried along (nn.jvp) */
   int hooks;                 /* the binding's handle for gradient hooks (0: none) */
+  int out_index;             /* which output of grad_fn this tensor is (0 for most ops) */
 } nn_tensor;
 
 /* dtypes */

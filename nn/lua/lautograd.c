@@ -66,7 +66,7 @@ static void push_results(lua_State *L, nn_tensor **ts, int n, bool single) {
 /* ---- in-place checks and names ---- */
 
 void lnn_check_inplace(lua_State *L, nn_tensor *dst, nn_tensor *src) {
-  static const nn_op inplace = {"operation", 2, NULL, NULL, NULL, NULL, false};
+  static const nn_op inplace = {.name = "operation", .nin = 2};
   if (nn_autograd_check_inplace(&inplace, dst, src ? 1 : 0, &src) < 0) lnn_error(L, NULL);
 }
 

@@ -209,7 +209,7 @@ static int l_register_hook(lua_State *L) {
     return lnn_errorf(L, "cannot register a hook on a tensor that does not require grad");
   lua_settop(L, 2);
   purge(L);
-  int *slot = t->grad_fn ? &t->grad_fn->hooks : &t->hooks;
+  int *slot = t->grad_fn ? &t->grad_fn->hooks[t->out_index] : &t->hooks;
   push_callbacks(L);
   if (*slot == 0 || lua_rawgeti(L, -1, *slot) != LUA_TTABLE) {
     lua_newtable(L);
@@ -229,7 +229,7 @@ static int l_register_hook(lua_State *L) {
 
 static int function_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
 /* Nodes of nn.Function calls: no forward (the Lua forward runs in the binding) and no JVP. */
-static const nn_op function_op = {"function", -1, NULL, function_vjp, NULL, NULL, false};
+static const nn_op function_op = {.name = "function", .nin = -1, .vjp = function_vjp};
 
 bool lnn_push_function_name(lua_State *L, const nn_node *n) {
   if (n->ctx.op != &function_op) return false;

@@ -21,11 +21,72 @@ static void push_dims(lua_State *L, int ndim, const int64_t *shape) {
   }
 }
 
+/* ---- shapes ---- */
+
+/* A shape is a list of sizes with a metatable: it prints as {2,3}, equals any list of the
+   same sizes, and returns itself when called, so that x.shape and x:shape() are one thing. */
+static const char *const SHAPE_MT = "nn.Shape";
+
+static int shape_tostring(lua_State *L) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '{');
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    luaL_addvalue(&b);
+    if (i < n) luaL_addchar(&b, ',');
+  }
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int shape_eq(lua_State *L) {
+  bool same = lua_istable(L, 1) && lua_istable(L, 2) && lua_rawlen(L, 1) == lua_rawlen(L, 2);
+  for (lua_Integer i = 1; same && i <= (lua_Integer)lua_rawlen(L, 1); i++) {
+    lua_rawgeti(L, 1, i);
+    lua_rawgeti(L, 2, i);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  lua_pushboolean(L, same);
+  return 1;
+}
+
+static void push_shape(lua_State *L, const nn_tensor *t) {
+  push_dims(L, t->ndim, t->shape);
+  if (luaL_newmetatable(L, SHAPE_MT)) {
+    lua_pushcfunction(L, shape_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, shape_eq);
+    lua_setfield(L, -2, "__eq");
+    lua_pushcfunction(L, self);
+    lua_setfield(L, -2, "__call");
+  }
+  lua_setmetatable(L, -2);
+}
+
 /* ---- facts ---- */
 
 static int l_shape(lua_State *L) {
+  push_shape(L, lnn_check(L, 1));
+  return 1;
+}
+
+/* x.ndim */
+static int get_ndim(lua_State *L) {
+  lua_pushinteger(L, lnn_check(L, 1)->ndim);
+  return 1;
+}
+
+/* x.T: the dims reversed (a matrix transposed), as PyTorch's */
+static int get_T(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
-  push_dims(L, t->ndim, t->shape);
+  if (t->ndim < 2) return self(L);
+  int perm[NN_MAXDIM];
+  for (int d = 0; d < t->ndim; d++) perm[d] = t->ndim - 1 - d;
+  lnn_push(L, nn_t_permute(t, perm));
   return 1;
 }
 
@@ -306,7 +367,9 @@ static int l_normal_(lua_State *L) {
 }
 
 static const lnn_reg facts[] = {
-    {"shape", l_shape, "x:shape() -> table", "The sizes, as a fresh table such as {2,3}."},
+    {"shape", l_shape, "x.shape or x:shape() -> shape",
+     "The sizes as a list that prints as {2,3} and equals any list of the same sizes; x.ndim is "
+     "the number of dims, x.T the transpose."},
     {"size", l_size, "x:size([d]) -> integer", "The size of dim d (1-based); the shape without d."},
     {"dim", l_dim, "x:dim() -> integer", "The number of dimensions."},
     {"numel", l_numel, "x:numel() -> integer", "The number of elements."},
@@ -375,6 +438,14 @@ static const lnn_reg fills[] = {
 
 void lnn_open_shape(lua_State *L) {
   lnn_register(L, "Tensor facts", LNN_METHOD, facts);
+  /* shape is a field (its value is callable, so x:shape() works too) */
+  lua_getfield(L, LUA_REGISTRYINDEX, "nn.methods");
+  lua_pushnil(L);
+  lua_setfield(L, -2, "shape");
+  lua_pop(L, 1);
+  lnn_getter(L, "shape", l_shape);
+  lnn_getter(L, "ndim", get_ndim);
+  lnn_getter(L, "T", get_T);
   lnn_register(L, "Conversions", LNN_METHOD, conversions);
   for (size_t k = 0; k < sizeof fixed_conversions / sizeof *fixed_conversions; k++) {
     lua_pushinteger(L, fixed_conversions[k].dt);

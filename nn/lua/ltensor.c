@@ -181,14 +181,60 @@ static int index_element(lua_State *L) {
   return 1;
 }
 
-/* Methods first (upvalue 1), then fields through getters (upvalue 2), then x[i]. */
+/* The edit distance of a and b when it is at most max, else max + 1. */
+static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb, size_t max) {
+  enum { LONGEST = 40 };
+  if (na > LONGEST || nb > LONGEST) return max + 1;
+  size_t row[LONGEST + 1];
+  for (size_t j = 0; j <= nb; j++) row[j] = j;
+  for (size_t i = 1; i <= na; i++) {
+    size_t diag = row[0]; /* the previous row's j - 1 */
+    row[0] = i;
+    for (size_t j = 1; j <= nb; j++) {
+      size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up, row[j] = best;
+    }
+  }
+  return row[nb];
+}
+
+/* x.sahpe: "no field sahpe on a tensor; did you mean shape?" (the nearest method or field
+   of the tables at upvalues 1 and 2, when one is close) */
+static int unknown_field(lua_State *L) {
+  size_t n;
+  const char *key = lua_tolstring(L, 2, &n);
+  size_t best = n <= 3 ? 1 : n / 3 > 2 ? n / 3 : 2;
+  const char *near = NULL;
+  for (int u = 1; u <= 2; u++) {
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(u))) {
+      size_t m;
+      const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &m) : NULL;
+      size_t d = name ? edit_distance(key, n, name, m, best) : best + 1;
+      if (d <= best && (!near || d < best)) near = name, best = d;
+      lua_pop(L, 1);
+    }
+  }
+  luaL_where(L, 2); /* the Lua code that reads the field */
+  if (near)
+    lua_pushfstring(L, "no field %s on a tensor; did you mean %s?", key, near);
+  else
+    lua_pushfstring(L, "no field %s on a tensor", key);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+/* Methods first (upvalue 1), then fields through getters (upvalue 2), then x[i]; any other
+   name is an error (a typo must not read as nil). */
 static int l_index(lua_State *L) {
   switch (lua_type(L, 2)) {
   case LUA_TSTRING:
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
     lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNIL) return 1;
+    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNIL) return unknown_field(L);
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);
     return 1;

@@ -288,10 +288,16 @@ static nn_tensor *minimum_partial(const nn_ctx *c, int k, nn_tensor *g) {
   return extremum_partial(c, k, g, &nn_op_lt);
 }
 
-#define DEFINE_BINARY(name, types, fab, ROW, partial, vjp, jvp, save)                              \
-  TYPES_##types(ROW, name, fab) static const binary_kern name##_kern = {                           \
-      {TYPES_##types(BINARY_SLOT, name)}, partial};                                                \
-  const nn_op nn_op_##name = {#name, 2, binary_forward, vjp, jvp, &name##_kern, save};
+#define DEFINE_BINARY(name_, types, fab, ROW, partial, vjp_, jvp_, save)                           \
+  TYPES_##types(ROW, name_, fab) static const binary_kern name_##_kern = {                         \
+      {TYPES_##types(BINARY_SLOT, name_)}, partial};                                               \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 2,                                                           \
+                               .forward = binary_forward,                                          \
+                               .vjp = vjp_,                                                        \
+                               .jvp = jvp_,                                                        \
+                               .kern = &name_##_kern,                                              \
+                               .save_out = save};
 #define DEFINE_ARITH(name, types, fab)                                                             \
   DEFINE_BINARY(name, types, fab, ARITH_ROW, name##_partial, partial_vjp, partial_jvp,             \
                 SAVES_OUT_##name)
@@ -440,7 +446,12 @@ static nn_tensor *where_forward(const nn_op *op, nn_tensor *const *in, const nn_
   return r;
 }
 
-const nn_op nn_op_where = {"where", 3, where_forward, partial_vjp, partial_jvp, NULL, true};
+const nn_op nn_op_where = {.name = "where",
+                           .nin = 3,
+                           .forward = where_forward,
+                           .vjp = partial_vjp,
+                           .jvp = partial_jvp,
+                           .save_out = true};
 
 /* where(m, a, b): the gradient goes to a where m holds, to b elsewhere. */
 static nn_tensor *where_partial(const nn_ctx *c, int k, nn_tensor *g) {

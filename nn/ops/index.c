@@ -314,9 +314,13 @@ static int scatter_add_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, n
   return gin[2] ? 0 : -1;
 }
 
-const nn_op nn_op_gather = {"gather", 2, gather_forward, gather_vjp, linear_jvp, NULL, false};
-const nn_op nn_op_scatter_add = {
-    "scatter_add", 3, scatter_add_forward, scatter_add_vjp, linear_jvp, NULL, false};
+const nn_op nn_op_gather = {
+    .name = "gather", .nin = 2, .forward = gather_forward, .vjp = gather_vjp, .jvp = linear_jvp};
+const nn_op nn_op_scatter_add = {.name = "scatter_add",
+                                 .nin = 3,
+                                 .forward = scatter_add_forward,
+                                 .vjp = scatter_add_vjp,
+                                 .jvp = linear_jvp};
 
 nn_tensor *nn_gather(nn_tensor *x, int dim, nn_tensor *idx) {
   nn_attr a = {.i = {dim}, .ni = 1};
@@ -399,10 +403,16 @@ static int index_add_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_
   return gin[2] ? 0 : -1;
 }
 
-const nn_op nn_op_index_select = {
-    "index_select", 2, index_select_forward, index_select_vjp, linear_jvp, NULL, false};
-const nn_op nn_op_index_add = {"index_add", 3,    index_add_forward, index_add_vjp, linear_jvp,
-                               NULL,        false};
+const nn_op nn_op_index_select = {.name = "index_select",
+                                  .nin = 2,
+                                  .forward = index_select_forward,
+                                  .vjp = index_select_vjp,
+                                  .jvp = linear_jvp};
+const nn_op nn_op_index_add = {.name = "index_add",
+                               .nin = 3,
+                               .forward = index_add_forward,
+                               .vjp = index_add_vjp,
+                               .jvp = linear_jvp};
 
 nn_tensor *nn_index_select(nn_tensor *x, int dim, nn_tensor *idx) {
   nn_attr a = {.i = {dim}, .ni = 1};
@@ -465,8 +475,11 @@ static int masked_fill_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, n
   return gin[0] ? 0 : -1;
 }
 
-const nn_op nn_op_masked_fill = {
-    "masked_fill", 2, masked_fill_forward, masked_fill_vjp, linear_jvp, NULL, false};
+const nn_op nn_op_masked_fill = {.name = "masked_fill",
+                                 .nin = 2,
+                                 .forward = masked_fill_forward,
+                                 .vjp = masked_fill_vjp,
+                                 .jvp = linear_jvp};
 
 nn_tensor *nn_masked_fill(nn_tensor *x, nn_tensor *mask, double v) {
   nn_attr a = {.f = {v}};
@@ -512,7 +525,7 @@ static nn_tensor *one_hot_forward(const nn_op *op, nn_tensor *const *in, const n
   return release_all(r, 1, &ic);
 }
 
-const nn_op nn_op_one_hot = {"one_hot", 1, one_hot_forward, NULL, NULL, NULL, false};
+const nn_op nn_op_one_hot = {.name = "one_hot", .nin = 1, .forward = one_hot_forward};
 
 nn_tensor *nn_one_hot(nn_tensor *idx, int64_t n) {
   nn_attr a = {.i = {n}, .ni = 1};
@@ -628,8 +641,18 @@ static int join_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tenso
 }
 
 static const bool cat_kern = false, stack_kern = true;
-const nn_op nn_op_cat = {"cat", -1, join_forward, join_vjp, linear_jvp, &cat_kern, false};
-const nn_op nn_op_stack = {"stack", -1, join_forward, join_vjp, linear_jvp, &stack_kern, false};
+const nn_op nn_op_cat = {.name = "cat",
+                         .nin = -1,
+                         .forward = join_forward,
+                         .vjp = join_vjp,
+                         .jvp = linear_jvp,
+                         .kern = &cat_kern};
+const nn_op nn_op_stack = {.name = "stack",
+                           .nin = -1,
+                           .forward = join_forward,
+                           .vjp = join_vjp,
+                           .jvp = linear_jvp,
+                           .kern = &stack_kern};
 
 nn_tensor *nn_cat(nn_tensor *const *xs, int n, int dim) {
   nn_attr a = {.i = {dim}, .ni = 1};

@@ -312,9 +312,13 @@ static nn_tensor *product_jvp(const nn_ctx *c, nn_tensor *const *tin) {
 }
 
 static const product matmul_kind = MATMUL, mm_kind = MM, bmm_kind = BMM, outer_kind = OUTER;
-#define PRODUCT_ENTRY(name)                                                                        \
-  const nn_op nn_op_##name = {#name,        2,    product_forward, product_vjp, product_jvp,       \
-                              &name##_kind, false};
+#define PRODUCT_ENTRY(name_)                                                                       \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 2,                                                           \
+                               .forward = product_forward,                                         \
+                               .vjp = product_vjp,                                                 \
+                               .jvp = product_jvp,                                                 \
+                               .kern = &name_##_kind};
 PRODUCT_ENTRY(matmul)
 PRODUCT_ENTRY(mm)
 PRODUCT_ENTRY(bmm)

@@ -90,10 +90,15 @@ nn_tensor *nn_unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr
 int nn_unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
 nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
 
-#define DEFINE_UNARY(name, types, fx, dfx)                                                         \
-  TYPES_##types(UNARY_ROWS, name, fx,                                                              \
-                dfx) static const unary_kern name##_kern = {TYPES_##types(UNARY_SLOTS, name)};     \
-  const nn_op nn_op_##name = {#name,        1,   nn_unary_forward, nn_unary_vjp, nn_unary_jvp,     \
-                              &name##_kern, true};
+#define DEFINE_UNARY(name_, types, fx, dfx)                                                        \
+  TYPES_##types(UNARY_ROWS, name_, fx,                                                             \
+                dfx) static const unary_kern name_##_kern = {TYPES_##types(UNARY_SLOTS, name_)};   \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 1,                                                           \
+                               .forward = nn_unary_forward,                                        \
+                               .vjp = nn_unary_vjp,                                                \
+                               .jvp = nn_unary_jvp,                                                \
+                               .kern = &name_##_kern,                                              \
+                               .save_out = true};
 
 #endif

@@ -169,10 +169,15 @@ static nn_tensor *sum_jvp(const nn_ctx *c, nn_tensor *const *tin);
 static int prod_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
 static nn_tensor *prod_jvp(const nn_ctx *c, nn_tensor *const *tin);
 
-#define DEFINE_FOLD(name, init, fab)                                                               \
-  FOLD_TYPES(FOLD_ROW, name, init, fab)                                                            \
-  static const fold_kern name##_kern = {{FOLD_TYPES(FOLD_SLOT, name)}, init};                      \
-  const nn_op nn_op_##name = {#name, 1, fold_forward, name##_vjp, name##_jvp, &name##_kern, false};
+#define DEFINE_FOLD(name_, init, fab)                                                              \
+  FOLD_TYPES(FOLD_ROW, name_, init, fab)                                                           \
+  static const fold_kern name_##_kern = {{FOLD_TYPES(FOLD_SLOT, name_)}, init};                    \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 1,                                                           \
+                               .forward = fold_forward,                                            \
+                               .vjp = name_##_vjp,                                                 \
+                               .jvp = name_##_jvp,                                                 \
+                               .kern = &name_##_kern};
 FOLD_TABLE(DEFINE_FOLD)
 
 /* Runs row over (x, acc...) with the dims reordered by x's strides, largest first, so the
@@ -370,10 +375,11 @@ static nn_tensor *pick_forward(const nn_op *op, nn_tensor *const *in, const nn_a
 /* Integer types compare equal to themselves; the NaN tests are for floats. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wtautological-compare"
-#define DEFINE_PICK(name, CMP)                                                                     \
-  TYPES_ALL(PICK_ROW, name, CMP)                                                                   \
-  static const nn_rowfn name##_rows[NN_NDTYPES] = {TYPES_ALL(PICK_SLOT, name)};                    \
-  const nn_op nn_op_##name = {#name, 1, pick_forward, NULL, NULL, name##_rows, false};
+#define DEFINE_PICK(name_, CMP)                                                                    \
+  TYPES_ALL(PICK_ROW, name_, CMP)                                                                  \
+  static const nn_rowfn name_##_rows[NN_NDTYPES] = {TYPES_ALL(PICK_SLOT, name_)};                  \
+  const nn_op nn_op_##name_ = {                                                                    \
+      .name = #name_, .nin = 1, .forward = pick_forward, .kern = name_##_rows};
 PICK_TABLE(DEFINE_PICK)
 #pragma GCC diagnostic pop
 

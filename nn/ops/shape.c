@@ -247,9 +247,14 @@ static nn_tensor *shape_jvp(const nn_ctx *c, nn_tensor *const *tin) {
   X(to, undo_to)                                                                                   \
   X(clone, undo_identity)
 
-#define DEFINE_SHAPE(name, undo)                                                                   \
-  static const shape_kern name##_kern = {apply_##name, undo};                                      \
-  const nn_op nn_op_##name = {#name, 1, shape_forward, shape_vjp, shape_jvp, &name##_kern, false};
+#define DEFINE_SHAPE(name_, undo)                                                                  \
+  static const shape_kern name_##_kern = {apply_##name_, undo};                                    \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 1,                                                           \
+                               .forward = shape_forward,                                           \
+                               .vjp = shape_vjp,                                                   \
+                               .jvp = shape_jvp,                                                   \
+                               .kern = &name_##_kern};
 SHAPE_OPS(DEFINE_SHAPE)
 
 /* ======== the public functions ======== */

@@ -4,6 +4,7 @@
 -- CSV. Toy problems made on the spot: spirals, parity, copy. And loader, which cuts tensors
 -- into (shuffled) mini-batches.
 local nn = require "nn"
+local options = require "nn.options"
 
 local data = {}
 
@@ -244,21 +245,53 @@ local function batch_of(list, start, len, perm)
 end
 
 -- for xb, yb in nn.data.loader({x, y}, {batch, shuffle, drop_last, seed}) do ... end
+-- A loader is re-iterable, as PyTorch's DataLoader: when a pass ends, the next `for` over it
+-- makes a new pass (reshuffled; with a seed, pass p uses seed + p - 1). A loop that breaks
+-- early leaves the pass where it stopped. #loader is the number of batches of a pass.
+local LOADER_OPTIONS = {"batch", "shuffle", "drop_last", "seed"}
+local Loader = {}
+Loader.__index = Loader
+
+function Loader:__call()
+  if not self.start then self:begin() end
+  if self.start > self.last then
+    self.start = nil
+    return nil
+  end
+  local len = math.min(self.batch, self.last - self.start + 1)
+  local s = self.start
+  self.start = self.start + len
+  return batch_of(self.list, s, len, self.perm)
+end
+
+function Loader:begin()
+  self.pass = self.pass + 1
+  local seed = self.seed and self.seed + self.pass - 1
+  self.perm = self.shuffle and permutation(self.n, seed) or nil
+  self.start = 1
+end
+
+function Loader:__len()
+  return data.num_batches(self.n, self.batch, self.drop_last)
+end
+
+function Loader:__tostring()
+  return string.format("nn.data.loader(%d rows, batch %d%s)", self.n, self.batch,
+    self.shuffle and ", shuffled" or "")
+end
+
 function data.loader(list, opts)
+  if math.type(opts) == "integer" then opts = {batch = opts} end -- loader({x, y}, 64)
+  options.check("nn.data.loader", opts, LOADER_OPTIONS)
   opts = opts or {}
   local n = check_tensors(list)
   local batch = opts.batch or 32
   check_count("loader", "batch", batch)
-  local perm = opts.shuffle and permutation(n, opts.seed) or nil
-  local last = opts.drop_last and n - n % batch or n
-  local start = 1
-  return function()
-    if start > last then return nil end
-    local len = math.min(batch, last - start + 1)
-    local s = start
-    start = start + len
-    return batch_of(list, s, len, perm)
-  end
+  if batch < 1 then fail("loader", "batch must be at least 1, got %d", batch) end
+  local drop_last = opts.drop_last and true or false
+  local last = drop_last and n - n % batch or n
+  return setmetatable({list = list, n = n, batch = batch, shuffle = opts.shuffle, seed = opts.seed,
+    drop_last = drop_last, last = last, pass = 0}, Loader)
 end
 
 -- the number of batches loader will yield
@@ -274,8 +307,9 @@ nn.document("Data", {
     "images (N,784) f32 in [0,1], labels (N) i64 in 1..10; from " .. FMNIST_DIR
       .. " or $RELUA_DATA."},
   {"data.loader", data.loader,
-    "nn.data.loader({x, y}, {batch=32, shuffle=false, drop_last=false, seed}) -> iterator",
-    "for xb, yb in nn.data.loader({x, y}, {batch = 64, shuffle = true}) do ... end"},
+    "nn.data.loader({x, y}, {batch=32, shuffle=false, drop_last=false, seed} | batch) -> loader",
+    "for xb, yb in nn.data.loader({x, y}, {batch = 64, shuffle = true}) do ... end; each "
+      .. "for over the same loader is a new pass (reshuffled); #loader is its batch count."},
   {"data.num_batches", data.num_batches, "nn.data.num_batches(n, batch [, drop_last])",
     "How many batches loader yields for n rows."},
   {"data.csv", data.csv, "nn.data.csv(path [, {header=true, sep=\",\", dtype=\"f32\"}])",

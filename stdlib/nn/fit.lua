@@ -3,12 +3,14 @@
 -- nn.fit(model, {x, y}, opts) trains for opts.epochs over shuffled mini-batches, by backprop
 -- with an optimizer (Adam by default) or by a learning rule (opts.rule), reports progress,
 -- measures validation loss and accuracy after each epoch, and can save a checkpoint after
--- each epoch and resume from one. Ctrl-C raises "interrupted!" inside a step: it propagates;
--- the checkpoint of the last completed epoch is intact because files are written atomically.
+-- each epoch and resume from one. Ctrl-C raises "interrupted!" inside a step: nn.fit stops
+-- there and returns the history so far (history.interrupted = true), the weights as they
+-- are; the checkpoint of the last completed epoch is intact (files are written atomically).
 local nn = require "nn"
 local data = require "nn.data"
 local serialize = require "nn.serialize"
 local optim = require "nn.optim"
+local options = require "nn.options"
 
 local F = {}
 
@@ -31,7 +33,38 @@ local function check_data(fname, d)
   return d[1], d[2]
 end
 
+local FIT_OPTIONS = {"epochs", "batch", "loss", "optim", "lr", "rule", "schedule", "warmup",
+  "val", "shuffle", "progress", "checkpoint", "resume", "on_step", "on_epoch", "viz", "viz_path"}
+
+local function callable(v)
+  local mt = getmetatable(v)
+  return type(v) == "function" or (mt ~= nil and mt.__call ~= nil)
+end
+
+local function check_types(opts)
+  if opts.loss ~= nil and not callable(opts.loss) then
+    fail("loss must be a function (e.g. nn.cross_entropy), got %s", type(opts.loss))
+  end
+  for _, k in ipairs({"on_step", "on_epoch"}) do
+    if opts[k] ~= nil and not callable(opts[k]) then
+      fail("%s must be a function(info), got %s", k, type(opts[k]))
+    end
+  end
+  local s = opts.schedule
+  if s ~= nil and type(s) ~= "string" and not (type(s) == "table" and s.step) then
+    fail("schedule must be \"linear\", \"cosine\" or a schedule object such as "
+      .. "nn.optim.schedule.cosine(opt, {total = n}), got a %s", type(s))
+  end
+  if opts.rule ~= nil and not (type(opts.rule) == "table" and callable(opts.rule.step)) then
+    fail("rule must be a learning rule (nn.rules.*), got a %s", type(opts.rule))
+  end
+  if opts.lr ~= nil and opts.optim ~= nil then
+    fail("lr is for the default optimizer; set it in the optimizer you pass (optim)")
+  end
+end
+
 local function setup(model, opts)
+  check_types(opts)
   local run = {
     epochs = opts.epochs or 1, batch = opts.batch or 128, loss = opts.loss or nn.cross_entropy,
     rule = opts.rule, shuffle = opts.shuffle ~= false, progress = opts.progress ~= false,
@@ -275,7 +308,7 @@ local function run_epoch(model, run, x, y, val, epoch, hooks, history)
 end
 
 function F.fit(model, d, opts)
-  opts = opts or {}
+  opts = options.check("nn.fit", opts, FIT_OPTIONS)
   local x, y = check_data("data", d)
   local val = opts.val and {check_data("val", opts.val)} or nil
   local run = setup(model, opts)
@@ -294,10 +327,27 @@ function F.fit(model, d, opts)
     if view and view.close then view.close() end
   end})
   local hooks = collect_hooks({opts, view})
-  for epoch = first, run.epochs do
-    local info = run_epoch(model, run, x, y, val, epoch, hooks, history)
-    if opts.checkpoint then save_checkpoint(opts.checkpoint, model, run, epoch, history) end
-    for _, h in ipairs(hooks.epoch) do h(info) end
+  local epoch = first
+  local function train()
+    for e = first, run.epochs do
+      epoch = e
+      local info = run_epoch(model, run, x, y, val, e, hooks, history)
+      if opts.checkpoint then save_checkpoint(opts.checkpoint, model, run, e, history) end
+      for _, h in ipairs(hooks.epoch) do h(info) end
+    end
+  end
+  -- Ctrl-C is caught (the history is kept); any other error goes on with its traceback
+  local interrupt = {}
+  local ok, err = xpcall(train, function(e)
+    if type(e) == "string" and e:match("interrupted!$") then return interrupt end
+    return debug.traceback(e, 2)
+  end)
+  if not ok and err ~= interrupt then error(err, 0) end
+  if not ok then
+    history.interrupted = true
+    io.stdout:write("\n")
+    print(string.format("nn.fit: interrupted in epoch %d; returning the history of %d "
+      .. "complete epoch(s), the weights as they are", epoch, #history.train_loss))
   end
   return history
 end

@@ -47,6 +47,23 @@ local function construct(cls, ...)
   return self
 end
 
+-- m.forward(x) for m:forward(x) runs forward with x as self: a class's forward is wrapped
+-- (when the class defines it) so that the mistake is named instead of failing inside.
+local function checked_forward(cls, f)
+  return function(self, ...)
+    if not is_module(self) then
+      fail(cls.__name .. ".forward", "called with a %s as self (use m:forward(x) or m(x), "
+        .. "with a colon)", nn.is_tensor(self) and "tensor" or type(self))
+    end
+    return f(self, ...)
+  end
+end
+
+local function define(cls, k, v)
+  if k == "forward" and type(v) == "function" then v = checked_forward(cls, v) end
+  rawset(cls, k, v)
+end
+
 -- Metamethods are looked up raw in the metatable, so every class carries its own copies.
 function Module:extend(name)
   if type(name) ~= "string" then fail("nn.Module:extend", "the class needs a name (a string)") end
@@ -55,7 +72,7 @@ function Module:extend(name)
     if type(k) == "string" and k:sub(1, 2) == "__" then cls[k] = v end
   end
   cls.__index, cls.__name = cls, name
-  return setmetatable(cls, {__index = self, __call = construct,
+  return setmetatable(cls, {__index = self, __call = construct, __newindex = define,
     __tostring = function() return "nn." .. name end})
 end
 
@@ -105,6 +122,34 @@ function Module:register_forward_hook(fn)
   return handle
 end
 
+-- A plain table of modules in a field (self.layers = {nn.Linear(2, 2), ...}) becomes a
+-- container, as PyTorch's ModuleList and ModuleDict: its modules are registered under
+-- "layers.0", "layers.1" (list entries, 0-based as PyTorch's) or "layers.name".
+local Container
+
+local function holds_modules(v)
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return false end
+  for _, x in pairs(v) do
+    if is_module(x) then return true end
+  end
+  return false
+end
+
+local function as_container(t)
+  local entries = {}
+  for k, x in pairs(t) do entries[#entries + 1] = {k, x} end
+  table.sort(entries, function(a, b)
+    if type(a[1]) ~= type(b[1]) then return type(a[1]) == "number" end
+    return a[1] < b[1]
+  end)
+  for _, e in ipairs(entries) do t[e[1]] = nil end
+  rawset(t, "_params", {}) rawset(t, "_buffers", {}) rawset(t, "_children", {})
+  rawset(t, "training", true)
+  setmetatable(t, Container)
+  for _, e in ipairs(entries) do t[e[1]] = e[2] end
+  return t
+end
+
 function Module:__newindex(k, v)
   if type(k) == "string" then
     if made[v] == "parameter" then
@@ -113,6 +158,10 @@ function Module:__newindex(k, v)
       add_name(self._buffers, k)
     elseif is_module(v) then
       self:add_module(k, v)
+    elseif holds_modules(v) then
+      self:add_module(k, as_container(v))
+    elseif nn.is_tensor(v) and v.requires_grad and v.is_leaf then
+      add_name(self._params, k) -- a tensor that requires grad is trained, as a parameter
     end
   end
   rawset(self, k, v)
@@ -244,9 +293,11 @@ end
 
 -- ---- state dicts ----
 
+-- detached tensors that share storage with the model's, as PyTorch's: sd[k]:copy_(t) sets
+-- the parameter
 function Module:state_dict()
   local sd = {}
-  for _, e in ipairs(named_tensors(self, true, false)) do sd[e[1]] = e[2] end
+  for _, e in ipairs(named_tensors(self, true, false)) do sd[e[1]] = e[2]:detach() end
   return sd
 end
 
@@ -365,6 +416,21 @@ function Module:__tostring()
 end
 
 Module.is_module = is_module
+
+-- the class of plain tables of modules, made containers by as_container
+Container = Module:extend("ModuleList")
+function Container:__newindex(k, v)
+  if math.type(k) == "integer" and is_module(v) then
+    self:add_module(tostring(k - 1), v, k)
+  elseif type(k) == "string" and k:sub(1, 1) ~= "_" and is_module(v) then
+    self:add_module(k, v)
+  else
+    Module.__newindex(self, k, v)
+  end
+end
+function Container:forward()
+  fail("nn.ModuleList", "a table of modules has no forward: call its entries")
+end
 
 nn.document("Modules", {
   {"Module", Module, "nn.Module:extend(name) -> class",

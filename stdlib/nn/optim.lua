@@ -5,6 +5,7 @@
 -- opt:step() hands each parameter that has a gradient to a fused C kernel (nn._adam_step, ...),
 -- which updates it and its state in place with torch.optim's formulas.
 local nn = require "nn"
+local options = require "nn.options"
 
 local optim = {}
 
@@ -56,14 +57,10 @@ local function class(name, defaults, kernel_opts, update)
 end
 
 function Optimizer:new(params, opts)
-  opts = opts or {}
-  if type(opts) ~= "table" then fail(self.name, "options must be a table") end
+  opts = options.check("nn.optim." .. self.name, opts, self.defaults)
   local opt = setmetatable({params = param_list(self.name, params), state = {}}, self)
   for k, v in pairs(self.defaults) do opt[k] = v end
-  for k, v in pairs(opts) do
-    if self.defaults[k] == nil then fail(self.name, "unknown option '%s'", tostring(k)) end
-    opt[k] = v
-  end
+  for k, v in pairs(opts) do opt[k] = v end
   if type(opt.lr) ~= "number" or opt.lr < 0 then
     fail(self.name, "lr must be a non-negative number, got %s", tostring(opt.lr))
   end
@@ -174,7 +171,8 @@ optim.SGD = class("SGD",
 local function adam_update(st, p, g, k)
   st.exp_avg = st.exp_avg or zeros_like(p)
   st.exp_avg_sq = st.exp_avg_sq or zeros_like(p)
-  nn._adam_step(p, g, st.exp_avg, st.exp_avg_sq, k, st.step)
+  if k.amsgrad then st.max_exp_avg_sq = st.max_exp_avg_sq or zeros_like(p) end
+  nn._adam_step(p, g, st.exp_avg, st.exp_avg_sq, k, st.step, k.amsgrad and st.max_exp_avg_sq or nil)
 end
 
 local function adam_opts(decoupled)
@@ -184,16 +182,19 @@ local function adam_opts(decoupled)
       fail(self.name, "betas must be a pair {beta1, beta2}")
     end
     return {lr = self.lr, beta1 = betas[1], beta2 = betas[2], eps = self.eps,
-      weight_decay = self.weight_decay, decoupled = decoupled, maximize = self.maximize}
+      weight_decay = self.weight_decay, decoupled = decoupled, maximize = self.maximize,
+      amsgrad = self.amsgrad}
   end
 end
 
 optim.Adam = class("Adam",
-  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, maximize = false},
+  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false,
+    maximize = false},
   adam_opts(false), adam_update)
 
 optim.AdamW = class("AdamW",
-  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2, maximize = false},
+  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2, amsgrad = false,
+    maximize = false},
   adam_opts(true), adam_update)
 
 optim.RMSprop = class("RMSprop",
@@ -242,6 +243,9 @@ local function check_steps(fname, opts, key)
   return n
 end
 
+local SCHEDULE_OPTIONS = {linear = {"total", "warmup"}, cosine = {"total", "warmup", "min_lr"},
+  step = {"step_size", "gamma"}}
+
 local function schedule(fname, opt, opts, lr_at)
   if type(opt) ~= "table" or type(opt.lr) ~= "number" then
     fail("schedule." .. fname, "the first argument must be an optimizer")
@@ -263,6 +267,7 @@ end
 -- (0-based) base_lr (t + 1) / warmup, so that no step is taken at lr 0; then
 -- after(self, t, total, warmup)
 local function warmed_up(fname, opt, opts, after)
+  options.check("nn.optim.schedule." .. fname, opts, SCHEDULE_OPTIONS[fname])
   local total = check_steps(fname, opts, "total")
   local warmup = check_warmup(fname, opts, total)
   return schedule(fname, opt, opts, function(self, t)
@@ -293,6 +298,7 @@ end
 -- lr times gamma every step_size steps
 function optim.schedule.step(opt, opts)
   opts = opts or {}
+  options.check("nn.optim.schedule.step", opts, SCHEDULE_OPTIONS.step)
   local step_size = check_steps("step", opts, "step_size")
   local gamma = opts.gamma or 0.1
   return schedule("step", opt, opts, function(self, t)

@@ -40,14 +40,7 @@ local function check_model(fname, model)
   end
 end
 
-local function check_options(fname, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then fail(fname, "options must be a table, got %s", type(opts)) end
-  for k in pairs(opts) do
-    if not known[k] then fail(fname, "unknown option %s", tostring(k)) end
-  end
-  return opts
-end
+local check_options = require("nn.options").check
 
 local function check_every(fname, every, allow_false)
   if every == nil or (allow_false and every == false) then return every end

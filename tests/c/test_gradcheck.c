@@ -11,12 +11,13 @@
 typedef struct grad_case {
   const char *op;
   int nin;
-  int ndim[3];
-  int64_t shape[3][4];
+  int ndim[8];
+  int64_t shape[8][4];
   double lo, hi; /* input values drawn uniformly in [lo, hi] */
   nn_attr attr;
   /* what each input is: '1' a float that gets gradients, '0' a u8 mask, 'i' i64 indices
-     into the first input along dim i[0] (gather, index_select...); NULL = all floats */
+     into the first input along dim i[0] (gather, index_select...), 'c' a float the op
+     declares constant (no gradient: cross_entropy's class weights); NULL = all floats */
   const char *differentiable;
 } grad_case;
 
@@ -76,7 +77,26 @@ static const grad_case cases[] = {
     {"embedding", 2, {2, 2}, {S2(2, 3), S2(4, 3)}, -2, 2, NOATTR, "01"},
     {"cross_entropy", 2, {2, 1}, {S2(4, 3), S1(4)}, -2, 2, {.i = {1, -100}, .f = {0.1}}, "10"},
     {"nll_loss", 2, {2, 1}, {S2(4, 3), S1(4)}, -2, 2, {.i = {2, -100}}, "10"},
+    {"cross_entropy",
+     3,
+     {2, 1, 1},
+     {S2(4, 3), S1(4), S1(3)},
+     -2,
+     2,
+     {.i = {1, -100}, .f = {0.1}},
+     "10c"},
+    {"nll_loss", 3, {2, 1, 1}, {S2(4, 3), S1(4), S1(3)}, -2, 2, {.i = {0, -100}}, "10c"},
     {"bce_with_logits", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
+    /* linear scans: a, b (batch, time, features), h0; complex ones planar (2, ...) */
+    {"linear_scan", 3, {3, 3, 2}, {S3(2, 4, 3), S3(2, 4, 3), S2(2, 3)}, -1.2, 1.2, NOATTR, NULL},
+    {"linear_scan_complex",
+     3,
+     {4, 4, 3},
+     {S4(2, 2, 3, 2), S4(2, 2, 3, 2), S3(2, 2, 2)},
+     -0.9,
+     0.9,
+     NOATTR,
+     NULL},
     /* reductions: i[0] the dim (-1: all), i[1] keepdim */
     {"sum", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {1, 1}, .ni = 2}, NULL},
     {"sum", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {-1, 0}, .ni = 2}, NULL},
@@ -117,6 +137,39 @@ static const grad_case cases[] = {
     {"contiguous", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"to", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {NN_F64}, .ni = 1}, NULL},
     {"clone", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
+    /* fused recurrences, several outputs: x (B, T, I), h0 (, c0), W_ih, W_hh, b_ih, b_hh */
+    {"rnn_tanh",
+     6,
+     {3, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(2, 3), S2(2, 2), S1(2), S1(2)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
+    {"rnn_relu",
+     6,
+     {3, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(2, 3), S2(2, 2), S1(2), S1(2)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
+    {"lstm",
+     7,
+     {3, 2, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(2, 2), S2(8, 3), S2(8, 2), S1(8), S1(8)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
+    {"gru",
+     6,
+     {3, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(6, 3), S2(6, 2), S1(6), S1(6)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
 };
 
 static uint64_t lcg = 12345;
@@ -136,6 +189,8 @@ static nn_tensor *random_indices(int ndim, const int64_t *shape, int64_t n) {
 static nn_tensor *make_input(const grad_case *c, int k) {
   if (c->differentiable && c->differentiable[k] == 'i')
     return random_indices(c->ndim[k], c->shape[k], c->shape[0][c->attr.i[0]]);
+  if (c->differentiable && c->differentiable[k] == 'c')
+    return random_tensor(c->ndim[k], c->shape[k], 0.5, 2);
   nn_tensor *t = random_tensor(c->ndim[k], c->shape[k], c->lo, c->hi);
   if (c->differentiable && c->differentiable[k] == '0') {
     nn_tensor *zero = nn_scalar(NN_F64, 0), *m = nn_gt(t, zero);
@@ -145,41 +200,71 @@ static nn_tensor *make_input(const grad_case *c, int k) {
   return t;
 }
 
-/* f(inputs) = sum(op(inputs) * w): a scalar whose gradient exercises every output element */
-static double weighted(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor *w) {
-  nn_tensor *y = nn_calln(op, c->nin, in, &c->attr), *yw = nn_mul(y, w);
-  nn_tensor *s = nn_sum(yw, -1, false);
+/* The op's outputs (op->nout of them, one for most ops) in y; 0 or -1. */
+static int call(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor **y) {
+  return nn_call_multi(op, c->nin, in, &c->attr, nn_op_nout(op), y);
+}
+
+/* f(inputs) = sum over outputs k of sum(y_k * w_k), a random projection of every output:
+   its gradient exercises every output element, of several outputs at once. Returns the
+   scalar as a tensor (NULL on failure). */
+static nn_tensor *projection(const nn_op *op, nn_tensor **y, nn_tensor **w) {
+  nn_tensor *s = NULL;
+  for (int k = 0; k < nn_op_nout(op); k++) {
+    nn_tensor *yw = nn_mul(y[k], w[k]), *sk = nn_sum(yw, -1, false), *next = s ? nn_add(s, sk) : sk;
+    if (s) nn_release(s), nn_release(sk);
+    nn_release(yw);
+    s = next;
+  }
+  return s;
+}
+
+static double weighted(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor **w) {
+  nn_tensor *y[NN_MAXOUT] = {0};
+  if (call(op, c, in, y) < 0) return NAN;
+  nn_tensor *s = projection(op, y, w);
   double v = nn_load(nn_data(s), s->dtype);
-  nn_release(y), nn_release(yw), nn_release(s);
+  nn_release(s);
+  test_release_all(nn_op_nout(op), y);
   return v;
 }
 
+/* sum over outputs of <tangent_k, w_k> */
+static double tangent_dot(const nn_op *op, nn_tensor **y, nn_tensor **w) {
+  double d = 0;
+  for (int k = 0; k < nn_op_nout(op); k++)
+    if (y[k] && y[k]->tangent) d += test_dot(y[k]->tangent, w[k]);
+  return d;
+}
+
 static void check_op(const nn_op *op, const grad_case *c, int *failures) {
-  nn_tensor *in[3] = {0};
+  nn_tensor *in[8] = {0}, *y0[NN_MAXOUT] = {0}, *w[NN_MAXOUT] = {0};
+  int nout = nn_op_nout(op);
   for (int k = 0; k < c->nin; k++) in[k] = make_input(c, k);
-  nn_tensor *y0 = nn_calln(op, c->nin, in, &c->attr);
-  REQUIRE(y0);
-  nn_tensor *w = random_tensor(y0->ndim, y0->shape, -1, 1);
+  REQUIRE(call(op, c, in, y0) == 0);
+  for (int k = 0; k < nout; k++) w[k] = random_tensor(y0[k]->ndim, y0[k]->shape, -1, 1);
   const double eps = 1e-6;
   for (int k = 0; k < c->nin; k++) {
-    if (in[k]->dtype != NN_F64) continue;
+    if (in[k]->dtype != NN_F64 || (c->differentiable && c->differentiable[k] == 'c')) continue;
     /* reverse mode */
     in[k]->requires_grad = true;
-    nn_tensor *y = nn_calln(op, c->nin, in, &c->attr), *yw = nn_mul(y, w);
-    nn_tensor *s = nn_sum(yw, -1, false);
+    nn_tensor *y[NN_MAXOUT] = {0}, *yt[NN_MAXOUT] = {0};
+    REQUIRE(call(op, c, in, y) == 0);
+    nn_tensor *s = projection(op, y, w);
     CHECK(nn_backward(s, NULL, false) == 0);
-    nn_release(y), nn_release(yw), nn_release(s);
+    nn_release(s);
+    test_release_all(nout, y);
     nn_tensor *g = in[k]->grad;
     in[k]->requires_grad = false, in[k]->grad = NULL;
     /* forward mode along a random direction v: tangent of f must be <grad, v> */
     nn_tensor *v = random_tensor(in[k]->ndim, in[k]->shape, -1, 1);
     in[k]->tangent = nn_retain(v);
     nn_fwd_enter();
-    nn_tensor *yt = nn_calln(op, c->nin, in, &c->attr);
+    CHECK(call(op, c, in, yt) == 0);
     nn_fwd_leave();
     nn_release(in[k]->tangent);
     in[k]->tangent = NULL;
-    double jvp = yt && yt->tangent ? test_dot(yt->tangent, w) : 0, dot = 0;
+    double jvp = tangent_dot(op, yt, w), dot = 0;
     for (int64_t i = 0; i < nn_numel(in[k]); i++) {
       double *x = (double *)nn_data(in[k]) + i, keep = *x;
       *x = keep + eps;
@@ -201,9 +286,10 @@ static void check_op(const nn_op *op, const grad_case *c, int *failures) {
               nn_shape_str(in[k]), jvp, dot);
       ++*failures;
     }
-    nn_release(g), nn_release(v), nn_release(yt);
+    nn_release(g), nn_release(v);
+    test_release_all(nout, yt);
   }
-  nn_release(y0), nn_release(w);
+  test_release_all(nout, y0), test_release_all(nout, w);
   for (int k = 0; k < c->nin; k++) nn_release(in[k]);
 }
 
@@ -211,7 +297,7 @@ static void check_op(const nn_op *op, const grad_case *c, int *failures) {
 TEST(gradcheck_every_op) {
   for (int k = 0; k < nn_nops; k++) {
     const nn_op *op = nn_ops[k];
-    if (!op->vjp) continue;
+    if (!nn_op_differentiable(op)) continue;
     int checked = 0;
     for (size_t j = 0; j < sizeof cases / sizeof *cases; j++)
       if (strcmp(cases[j].op, op->name) == 0) check_op(op, &cases[j], failures), checked++;

@@ -345,7 +345,7 @@ describe("viz glue", function()
     local v = viz.open{headless = true}
     local model = known_model()
     th.fails(function() v:watch() end, "v:watch: expected a model (an nn module), got nil")
-    th.fails(function() v:watch(model, {evry = 2}) end, "v:watch: unknown option evry")
+    th.fails(function() v:watch(model, {evry = 2}) end, "v:watch: unknown option 'evry' (did you mean every?)")
     th.fails(function() v:watch(model, {every = 0}) end,
       "v:watch: every must be a positive integer")
     th.fails(function() v:watch(model, 3) end, "v:watch: options must be a table")
@@ -362,7 +362,7 @@ describe("viz glue", function()
     th.fails(function() v:partition(model, {xlim = {1, 0}, ylim = {0, 1}, res = 4}) end,
       "v:partition: opts.xlim must be {lo, hi} with lo < hi")
     th.fails(function() v:partition(model, {xlim = {0, 1}, ylim = {0, 1}, colour = 1}) end,
-      "v:partition: unknown option colour")
+      "v:partition: unknown option 'colour'")
     th.fails(function() v:partition(model, {xlim = {0, 1}, ylim = {0, 1}, every = 1.5}) end,
       "v:partition: every must be a positive integer")
     th.fails(function() v:partition(model, {xlim = {0, 1}, ylim = {0, 1}, res = 4,
@@ -370,7 +370,7 @@ describe("viz glue", function()
     th.fails(function() viz.fit_hooks(nil, {}) end, "viz.fit_hooks: expected a model")
     th.fails(function() viz.fit_hooks(model, 5) end, "viz.fit_hooks: options must be a table")
     th.fails(function() viz.fit_hooks(model, {viz = {paht = "x"}}) end,
-      "viz.fit_hooks: unknown option paht")
+      "viz.fit_hooks: unknown option 'paht' (did you mean path?)")
     th.fails(function() viz.fit_hooks(model, {viz = {save_every = 0}}) end,
       "viz.fit_hooks: save_every must be")
     local y = nn.tensor({1, 2, 1, 2}, "i64")

@@ -1,0 +1,333 @@
+-- stdlib/nn/scan_layers.lua: recurrent layers trained through the linear scan (nn.linear_scan,
+-- nn.linear_scan_complex): MinGRU and MinLSTM ("Were RNNs All We Needed?", Feng et al. 2024),
+-- LRU ("Resurrecting Recurrent Neural Networks for Long Sequences", Orvieto et al. 2023) and a
+-- diagonal linear RNN whose transitions lie in [0,1] or [-1,1] ("Unlocking State-Tracking in
+-- Linear RNNs Through Negative Eigenvalues", Grazzi et al.; HGRN's forget-gate floor).
+--
+-- Each layer takes x (batch, time, features) and an optional initial state, and returns the
+-- output sequence and the final state. The gates of every step come from one GEMM over the
+-- whole sequence; the recurrence is one C call (a sequential loop, exact, with the reverse
+-- scan as its backward); no Lua object is made per time step.
+local nn = require "nn"
+local Module = require "nn.module"
+local options = require "nn.options"
+
+local S = {}
+
+local function fail(fname, fmt, ...)
+  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
+end
+
+local function shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+
+local function check_size(fname, what, n)
+  if math.type(n) ~= "integer" or n < 1 then
+    fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
+  end
+end
+
+-- x must be (batch, time, nin) with time >= 1
+local function check_input(fname, x, nin)
+  if not nn.is_tensor(x) then fail(fname, "input must be a tensor, got %s", type(x)) end
+  if x:dim() ~= 3 then
+    fail(fname, "input must be 3-D (batch, time, features), got shape %s", shape_str(x))
+  end
+  if x:size(3) ~= nin then
+    fail(fname, "input has %d features, expected %d (input shape %s)", x:size(3), nin,
+      shape_str(x))
+  end
+  if x:size(2) == 0 then fail(fname, "the sequence has length 0 (input shape %s)", shape_str(x)) end
+end
+
+-- a state h must have the shape want (a list) when given
+local function check_state(fname, what, h, want)
+  if h == nil then return end
+  if not nn.is_tensor(h) then fail(fname, "%s must be a tensor, got %s", what, type(h)) end
+  local ok = h:dim() == #want
+  for d = 1, #want do ok = ok and h:size(d) == want[d] end
+  if not ok then
+    fail(fname, "%s has shape %s, expected {%s}", what, shape_str(h), table.concat(want, ","))
+  end
+end
+
+-- a one-step input: (batch, nin)
+local function check_step(fname, x, nin)
+  if not nn.is_tensor(x) or x:dim() ~= 2 or x:size(2) ~= nin then
+    fail(fname, "step input must be (batch, %d), got %s", nin,
+      nn.is_tensor(x) and shape_str(x) or type(x))
+  end
+end
+
+local function zeros_like_state(x, n)
+  return nn.zeros(x:size(1), n):to(x:dtype())
+end
+
+-- ---- MinGRU ----
+
+S.MinGRU = Module:extend("MinGRU")
+
+function S.MinGRU:init(nin, hidden)
+  check_size("MinGRU", "in", nin)
+  check_size("MinGRU", "hidden", hidden)
+  self.input_size, self.hidden_size = nin, hidden
+  -- rows 1..hidden: the gate z; rows hidden+1..2 hidden: the candidate h~
+  self.linear = nn.Linear(nin, 2 * hidden)
+end
+
+-- the transition a = 1 - z and input b = z h~ of every step, from p = linear(x)
+local function mingru_coefs(p, n)
+  local z = p:narrow(-1, 1, n):sigmoid()
+  return 1 - z, z * p:narrow(-1, n + 1, n)
+end
+
+function S.MinGRU:forward(x, h0)
+  check_input("MinGRU", x, self.input_size)
+  check_state("MinGRU", "initial state", h0, {x:size(1), self.hidden_size})
+  local a, b = mingru_coefs(self.linear(x), self.hidden_size)
+  local h = nn.linear_scan(a, b, h0)
+  return h, h:select(2, x:size(2))
+end
+
+function S.MinGRU:step(x, h)
+  check_step("MinGRU:step", x, self.input_size)
+  h = h or zeros_like_state(x, self.hidden_size)
+  check_state("MinGRU:step", "state", h, {x:size(1), self.hidden_size})
+  local a, b = mingru_coefs(self.linear(x), self.hidden_size)
+  return a * h + b
+end
+
+function S.MinGRU:extra_repr()
+  return string.format("%d, %d", self.input_size, self.hidden_size)
+end
+
+-- ---- MinLSTM ----
+
+S.MinLSTM = Module:extend("MinLSTM")
+
+function S.MinLSTM:init(nin, hidden)
+  check_size("MinLSTM", "in", nin)
+  check_size("MinLSTM", "hidden", hidden)
+  self.input_size, self.hidden_size = nin, hidden
+  -- rows in thirds: the forget gate f, the input gate i, the candidate h~
+  self.linear = nn.Linear(nin, 3 * hidden)
+end
+
+-- a = f / (f + i), b = i / (f + i) h~
+local function minlstm_coefs(p, n)
+  local f, i = p:narrow(-1, 1, n):sigmoid(), p:narrow(-1, n + 1, n):sigmoid()
+  local s = f + i
+  return f / s, i / s * p:narrow(-1, 2 * n + 1, n)
+end
+
+function S.MinLSTM:forward(x, h0)
+  check_input("MinLSTM", x, self.input_size)
+  check_state("MinLSTM", "initial state", h0, {x:size(1), self.hidden_size})
+  local a, b = minlstm_coefs(self.linear(x), self.hidden_size)
+  local h = nn.linear_scan(a, b, h0)
+  return h, h:select(2, x:size(2))
+end
+
+function S.MinLSTM:step(x, h)
+  check_step("MinLSTM:step", x, self.input_size)
+  h = h or zeros_like_state(x, self.hidden_size)
+  check_state("MinLSTM:step", "state", h, {x:size(1), self.hidden_size})
+  local a, b = minlstm_coefs(self.linear(x), self.hidden_size)
+  return a * h + b
+end
+
+S.MinLSTM.extra_repr = S.MinGRU.extra_repr
+
+-- ---- LRU ----
+
+S.LRU = Module:extend("LRU")
+
+local TWO_PI = 2 * math.pi
+
+function S.LRU:init(nin, state, nout, opts)
+  check_size("LRU", "in", nin)
+  check_size("LRU", "state", state)
+  nout = nout or nin
+  check_size("LRU", "out", nout)
+  opts = options.check("nn.LRU", opts, {"r_min", "r_max", "max_phase"})
+  local r_min, r_max = opts.r_min or 0, opts.r_max or 1
+  local max_phase = opts.max_phase or TWO_PI
+  if not (r_min >= 0 and r_min < r_max and r_max <= 1) then
+    fail("LRU", "need 0 <= r_min < r_max <= 1, got r_min=%s, r_max=%s", tostring(r_min),
+      tostring(r_max))
+  end
+  self.input_size, self.state_size, self.output_size = nin, state, nout
+  self.r_min, self.r_max, self.max_phase = r_min, r_max, max_phase
+  -- ring init: |lambda|^2 uniform in [r_min^2, r_max^2], phase uniform in [0, max_phase]
+  local u1, u2 = nn.rand(state, "f64"), nn.rand(state, "f64")
+  local nu = (-0.5 * (u1 * (r_max ^ 2 - r_min ^ 2) + r_min ^ 2):log()):log()
+  local theta = (u2 * max_phase):clamp(1e-12, math.huge):log()
+  local mod = (-nu:exp()):exp()
+  self.nu_log = self:parameter(nu:float())
+  self.theta_log = self:parameter(theta:float())
+  self.gamma_log = self:parameter((0.5 * (1 - mod * mod):log()):float())
+  -- complex Glorot-like B (state x in) and C (out x state), as the paper's code
+  self.B_re = self:parameter(nn.randn(state, nin) / math.sqrt(2 * nin))
+  self.B_im = self:parameter(nn.randn(state, nin) / math.sqrt(2 * nin))
+  self.C_re = self:parameter(nn.randn(nout, state) / math.sqrt(state))
+  self.C_im = self:parameter(nn.randn(nout, state) / math.sqrt(state))
+  -- D: a vector (y += D * x) when out == in, a matrix (out x in) otherwise
+  self.D = self:parameter(nout == nin and nn.randn(nin) or nn.randn(nout, nin) / math.sqrt(nin))
+end
+
+-- lambda as planar complex (2, state): exp(-exp(nu)) (cos, sin) exp(theta)
+function S.LRU:lambda()
+  local mod, phase = (-self.nu_log:exp()):exp(), self.theta_log:exp()
+  return nn.stack({mod * phase:cos(), mod * phase:sin()}, 1)
+end
+
+-- every state h (2, batch, time, state), planar complex, and the final one (2, batch, state)
+function S.LRU:states(x, h0)
+  check_input("LRU", x, self.input_size)
+  local nb, nt, n = x:size(1), x:size(2), self.state_size
+  check_state("LRU", "initial state", h0, {2, nb, n})
+  local a = self:lambda():view(2, 1, 1, n):expand(2, nb, nt, n)
+  -- gamma (B x): one GEMM for both parts, laid out as planar (2, batch, time, state)
+  local gamma = self.gamma_log:exp()
+  local w = nn.cat({self.B_re, self.B_im}, 1) * nn.cat({gamma, gamma}, 1):view(2 * n, 1)
+  local b = nn.linear(x, w):view(nb, nt, 2, n):permute(3, 1, 2, 4)
+  local h = nn.linear_scan_complex(a, b, h0)
+  return h, h:select(3, nt)
+end
+
+-- y = Re(C h) + D x for planar states h (2, ..., state) and inputs x (..., in)
+function S.LRU:readout(h, x)
+  local y = nn.linear(h[1], self.C_re) - nn.linear(h[2], self.C_im)
+  if self.D:dim() == 1 then return y + x * self.D end
+  return y + nn.linear(x, self.D)
+end
+
+function S.LRU:forward(x, h0)
+  local h, last = self:states(x, h0)
+  return self:readout(h, x), last
+end
+
+function S.LRU:extra_repr()
+  return string.format("%d, %d, %d, r=[%g, %g], max_phase=%g", self.input_size, self.state_size,
+    self.output_size, self.r_min, self.r_max, self.max_phase)
+end
+
+-- ---- DiagonalRNN ----
+
+S.DiagonalRNN = Module:extend("DiagonalRNN")
+
+local ranges = {["[0,1]"] = true, ["[-1,1]"] = true}
+
+function S.DiagonalRNN:init(nin, hidden, opts)
+  check_size("DiagonalRNN", "in", nin)
+  check_size("DiagonalRNN", "hidden", hidden)
+  opts = options.check("nn.DiagonalRNN", opts, {"range", "forget_floor", "input_gate", "out"})
+  local range = opts.range or "[0,1]"
+  if not ranges[range] then
+    fail("DiagonalRNN", "range must be \"[0,1]\" or \"[-1,1]\", got %s", tostring(range))
+  end
+  local floor = opts.forget_floor
+  if floor ~= nil and (type(floor) ~= "number" or floor < 0 or floor >= 1) then
+    fail("DiagonalRNN", "forget_floor must be a number in [0, 1), got %s", tostring(floor))
+  end
+  local gate = opts.input_gate or "none"
+  if gate ~= "none" and gate ~= "hgrn" then
+    fail("DiagonalRNN", "input_gate must be \"none\" or \"hgrn\", got %s", tostring(gate))
+  end
+  self.input_size, self.hidden_size = nin, hidden
+  self.range, self.forget_floor, self.input_gate = range, floor, gate
+  -- rows 1..hidden: the transition's pre-activation; hidden+1..2 hidden: the input
+  self.linear = nn.Linear(nin, 2 * hidden)
+  -- the transitions start long-lived: their biases uniform in [1, 4] (sigmoid 0.73..0.98)
+  nn.no_grad(function() self.linear.bias:narrow(1, 1, hidden):copy_(nn.rand(hidden) * 3 + 1) end)
+  if opts.out then
+    check_size("DiagonalRNN", "out", opts.out)
+    self.readout = nn.Linear(hidden, opts.out)
+  end
+end
+
+-- a = sigma (or floor + (1 - floor) sigma), mapped to 2 a - 1 for [-1,1]; b = v, or
+-- silu(v) (1 - a) with HGRN's input gate
+function S.DiagonalRNN:coefs(p)
+  local n = self.hidden_size
+  local a = p:narrow(-1, 1, n):sigmoid()
+  if self.forget_floor then a = self.forget_floor + (1 - self.forget_floor) * a end
+  if self.range == "[-1,1]" then a = 2 * a - 1 end
+  local v = p:narrow(-1, n + 1, n)
+  if self.input_gate == "hgrn" then return a, nn.silu(v) * (1 - a) end
+  return a, v
+end
+
+function S.DiagonalRNN:forward(x, h0)
+  check_input("DiagonalRNN", x, self.input_size)
+  check_state("DiagonalRNN", "initial state", h0, {x:size(1), self.hidden_size})
+  local a, b = self:coefs(self.linear(x))
+  local h = nn.linear_scan(a, b, h0)
+  local last = h:select(2, x:size(2))
+  if self.readout then return self.readout(h), last end
+  return h, last
+end
+
+function S.DiagonalRNN:step(x, h)
+  check_step("DiagonalRNN:step", x, self.input_size)
+  h = h or zeros_like_state(x, self.hidden_size)
+  check_state("DiagonalRNN:step", "state", h, {x:size(1), self.hidden_size})
+  local a, b = self:coefs(self.linear(x))
+  h = a * h + b
+  if self.readout then return self.readout(h), h end
+  return h, h
+end
+
+function S.DiagonalRNN:extra_repr()
+  return string.format("%d, %d, range=%s%s%s", self.input_size, self.hidden_size, self.range,
+    self.forget_floor and ", forget_floor=" .. self.forget_floor or "",
+    self.input_gate ~= "none" and ", input_gate=" .. self.input_gate or "")
+end
+
+-- ---- docs ----
+
+nn.document("Modules", {
+  {"MinGRU", S.MinGRU, "nn.MinGRU(in, hidden) -> m;  m(x [, h0]) -> h, h_T",
+    "minGRU (Feng et al. 2024): z = sigmoid(W_z x), h~ = W_h x, h_t = (1 - z) h_{t-1} + z h~, "
+      .. "for x (batch, time, in); h (batch, time, hidden), h_T the final state. Trained "
+      .. "through nn.linear_scan (the direct scan in C, exact; not the log-space form). "
+      .. "Parameters: linear (2 hidden x in; rows z then h~)."},
+  {"MinGRU:step", S.MinGRU.step, "m:step(x_t [, h]) -> h",
+    "One step of the sequential form, x_t (batch, in), h (batch, hidden) or zeros."},
+  {"MinLSTM", S.MinLSTM, "nn.MinLSTM(in, hidden) -> m;  m(x [, h0]) -> h, h_T",
+    "minLSTM (Feng et al. 2024): f, i = sigmoid(W_f x), sigmoid(W_i x), h~ = W_h x, "
+      .. "h_t = f/(f+i) h_{t-1} + i/(f+i) h~, through nn.linear_scan (direct, exact). "
+      .. "Parameters: linear (3 hidden x in; rows f, i, h~)."},
+  {"MinLSTM:step", S.MinLSTM.step, "m:step(x_t [, h]) -> h",
+    "One step of the sequential form, x_t (batch, in), h (batch, hidden) or zeros."},
+  {"LRU", S.LRU,
+    "nn.LRU(in, state [, out=in [, {r_min=0, r_max=1, max_phase=2pi}]]) -> m;  "
+      .. "m(x [, h0]) -> y, h_T",
+    "Linear Recurrent Unit (Orvieto et al. 2023): h_t = lambda h_{t-1} + gamma (B x_t) with "
+      .. "complex diagonal lambda = exp(-exp(nu_log) + i exp(theta_log)), gamma = "
+      .. "exp(gamma_log) (init sqrt(1 - |lambda|^2)), y_t = Re(C h_t) + D x_t. Ring init: "
+      .. "|lambda|^2 uniform in [r_min^2, r_max^2], phase in [0, max_phase]. Parameters nu_log, "
+      .. "theta_log, gamma_log (state), B_re, B_im (state x in), C_re, C_im (out x state), D "
+      .. "(in, elementwise, when out == in; else out x in). States are planar complex: h0 "
+      .. "and h_T (2, batch, state), real parts then imaginary."},
+  {"LRU:states", S.LRU.states, "m:states(x [, h0]) -> h (2, batch, time, state), h_T",
+    "The complex states of every step (planar: real parts, imaginary parts) and the final one."},
+  {"LRU:readout", S.LRU.readout, "m:readout(h, x) -> y",
+    "Re(C h) + D x for planar states h (2, ..., state), e.g. only the final state's output."},
+  {"LRU:lambda", S.LRU.lambda, "m:lambda() -> tensor (2, state)",
+    "The diagonal transition as planar complex numbers (real parts, imaginary parts)."},
+  {"DiagonalRNN", S.DiagonalRNN,
+    "nn.DiagonalRNN(in, hidden [, {range=\"[0,1]\", forget_floor=nil, input_gate=\"none\", "
+      .. "out=nil}]) -> m;  m(x [, h0]) -> y, h_T",
+    "Diagonal linear RNN h_t = a_t h_{t-1} + b_t with input-dependent a_t = sigmoid(W_a x) "
+      .. "in [0,1], or 2 sigmoid(W_a x) - 1 in [-1,1] (Grazzi et al.: negative eigenvalues "
+      .. "let it track parity); forget_floor g gives HGRN's a = g + (1-g) sigmoid (before the "
+      .. "[-1,1] map); b_t = W_b x, or silu(W_b x) (1 - a_t) with input_gate=\"hgrn\"; y = h, "
+      .. "or a Linear(hidden, out) readout of h. Parameters: linear (2 hidden x in; rows W_a then "
+      .. "W_b; W_a's biases start uniform in [1, 4], so that the state is long-lived at first)."},
+  {"DiagonalRNN:step", S.DiagonalRNN.step, "m:step(x_t [, h]) -> y, h",
+    "One step of the sequential form, x_t (batch, in), h (batch, hidden) or zeros."},
+})
+
+return S
