@@ -69,6 +69,22 @@ describe("the fused recurrent ops", function()
     end)
   end
 
+  it("tell their outputs apart in nn.grad and in hooks", function()
+    local x = nn.randn(2, 3, 4):requires_grad_()
+    local y, h, c = nn.lstm(x, nil, nil, nn.randn(8, 4), nn.randn(8, 2))
+    local g = nn.grad(y:sum() + h:sum() * 3 + c:sum() * 5, {y, h, c}, {retain_graph = true})
+    assert.equal(12, g[1]:sum():item())
+    assert.equal(12, g[2]:sum():item())
+    assert.equal(20, g[3]:sum():item())
+    local seen = {}
+    h:register_hook(function(gh) seen.h = gh:sum():item() end)
+    c:register_hook(function(gc) seen.c = gc:sum():item() end)
+    local l = h:sum() * 2
+    l:backward()
+    assert.equal(8, seen.h)
+    assert.is_nil(seen.c)
+  end)
+
   it("return several tensors and take nil states and biases", function()
     local x = nn.randn(2, 3, 4)
     local y, h, c = nn.lstm(x, nil, nil, nn.randn(8, 4), nn.randn(8, 2))
