@@ -118,6 +118,8 @@ void lnn_check_inplace(lua_State *L, nn_tensor *dst, nn_tensor *src);
 /* Pushes a guard that restores the current grad mode when closed (mark it to-be-closed),
    then sets the mode to on. */
 void lnn_push_grad_mode(lua_State *L, bool on);
+/* The same, turning grad mode off and suspending forward mode (nn.Function's forward). */
+void lnn_push_quiet_mode(lua_State *L);
 /* Pushes and returns the PyTorch-style name of the node that made t ("MulBackward"). */
 const char *lnn_push_grad_fn_name(lua_State *L, const nn_tensor *t);
 /* Pushes the name of an nn.Function's node and returns true; false (nothing pushed) for
