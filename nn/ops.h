@@ -184,6 +184,10 @@ nn_tensor *nn_linear_pfa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B,
 extern const nn_op nn_op_linear_scan, nn_op_linear_scan_complex;
 nn_tensor *nn_linear_scan(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
 nn_tensor *nn_linear_scan_complex(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
+/* minGRU's scan with its gates fused: p (batch, time, 2 hidden) holds the gate pre-activations
+   k then the candidates c; z = sigmoid(k), h_t = (1 - z) h_{t-1} + z c; h0 (batch, hidden) */
+extern const nn_op nn_op_mingru_scan;
+nn_tensor *nn_mingru_scan(nn_tensor *p, nn_tensor *h0);
 
 /* ---- neural-net functions (ops/nnfunc.c), f32/f64 with one dtype for all operands ---- */
 extern const nn_op nn_op_linear, nn_op_linear_nobias, nn_op_softmax, nn_op_log_softmax,

@@ -119,6 +119,7 @@ static const grad_case cases[] = {
      0.9,
      NOATTR,
      NULL},
+    {"mingru_scan", 2, {3, 2}, {S3(2, 4, 6), S2(2, 3)}, -2, 2, NOATTR, NULL},
     /* reductions: i[0] the dim (-1: all), i[1] keepdim */
     {"sum", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {1, 1}, .ni = 2}, NULL},
     {"sum", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {-1, 0}, .ni = 2}, NULL},
