@@ -5,8 +5,13 @@
 #   make bench      relua vs PyTorch, ratios
 #   make asan       ASan+UBSan build of everything, and its tests
 #   make deps       apt-get the Debian packages relua needs (sudo when not root)
+#   make install    PREFIX=/usr/local DESTDIR=: relua, nn.so and viz.so where lua5.4 finds
+#                   them, the stdlib, the man page; make uninstall takes them away
 
 BUILD   ?= build
+# parallel by default, one job per core (make -j1 to override)
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += -j$(NPROC)
 CC      ?= cc
 PKGS    := lua5.4 libcjson zlib libpng
 CFLAGS  ?= -O2 -g
@@ -37,8 +42,9 @@ CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/%.o)
 VIZ_OBJ  := $(VIZ_SRC:%.c=$(BUILD)/%.o)
 VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
 
-.PHONY: all run test bench asan clean deps format
-all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so)
+.PHONY: all run test bench asan clean deps format install uninstall
+all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so) \
+     $(BUILD)/relua.1
 
 $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -63,6 +69,10 @@ $(BUILD)/nn.so: $(BIND_OBJ) $(BUILD)/libnn.a
 $(BUILD)/viz/%.o: CFLAGS += $(shell pkg-config --cflags sdl2 SDL2_ttf 2>/dev/null)
 $(BUILD)/viz.so: $(VIZ_OBJ)
 	$(CC) $(LDFLAGS) -shared -o $@ $(VIZ_OBJ) $(VIZ_LIBS)
+
+# The man page, made from `relua --help` (one text for both).
+$(BUILD)/relua.1: $(BUILD)/relua vm/relua.1.sh
+	sh vm/relua.1.sh $(BUILD)/relua > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libnn.a
 	$(CC) $(LDFLAGS) -o $@ $(CTEST_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
@@ -98,6 +108,25 @@ asan:
 format:
 	clang-format -i $(CORE_SRC) $(BIND_SRC) $(VM_SRC) $(CTEST_SRC) $(VIZ_SRC) \
 	  $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h viz/*.h tests/c/*.h)
+
+# Installed: PREFIX/bin/relua, the C modules in PREFIX/lib/lua/5.4 (Debian's lua5.4 looks in
+# /usr/local/lib/lua/5.4), the Lua half in PREFIX/share/relua/stdlib (nn.so and relua find
+# it from where they are), the man page.
+PREFIX  ?= /usr/local
+LUA_CMOD = $(DESTDIR)$(PREFIX)/lib/lua/5.4
+SHARE    = $(DESTDIR)$(PREFIX)/share/relua
+MAN1     = $(DESTDIR)$(PREFIX)/share/man/man1
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(LUA_CMOD) $(MAN1)
+	install -m 755 $(BUILD)/relua $(DESTDIR)$(PREFIX)/bin/relua
+	install -m 644 $(BUILD)/nn.so $(if $(VIZ_SRC),$(BUILD)/viz.so) $(LUA_CMOD)/
+	install -m 644 $(BUILD)/relua.1 $(MAN1)/relua.1
+	for f in $$(cd stdlib && find . -name '*.lua'); do \
+	  install -D -m 644 stdlib/$$f $(SHARE)/stdlib/$$f || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/relua $(LUA_CMOD)/nn.so $(LUA_CMOD)/viz.so $(MAN1)/relua.1
+	rm -rf $(SHARE)
 
 clean:
 	rm -rf $(BUILD)

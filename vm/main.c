@@ -28,7 +28,7 @@ static const luaL_Reg host_modules[] = {
     {NULL, NULL},
 };
 
-enum { OPT_E = 1, OPT_I = 2, OPT_V = 4, OPT_NOENV = 8 };
+enum { OPT_E = 1, OPT_I = 2, OPT_V = 4, OPT_NOENV = 8, OPT_HELP = 16 };
 
 typedef struct {
   int flags;  /* OPT_* */
@@ -48,7 +48,9 @@ static options parse_options(int argc, char **argv) {
       i++;
       break;
     }
+    if (strcmp(a, "--help") == 0) a = "-h";
     switch (a[1]) {
+    case 'h': o.flags |= OPT_HELP; break;
     case 'E': o.flags |= OPT_NOENV; break;
     case 'W': break;
     case 'i': o.flags |= OPT_I | OPT_V; break; /* -i shows the version too, as lua5.4 does */
@@ -74,24 +76,42 @@ static options parse_options(int argc, char **argv) {
   return o;
 }
 
-static void print_usage(const char *progname, const char *bad) {
+/* The options, for the usage message, --help and the man page (built from --help). */
+static const char options_text[] =
+    "  -e stat   run the Lua statement 'stat'\n"
+    "  -i        enter the REPL after running 'script'\n"
+    "  -l mod    require module 'mod' into global 'mod'\n"
+    "  -l g=mod  require module 'mod' into global 'g'\n"
+    "  -v        print the version\n"
+    "  -E        ignore environment variables (LUA_INIT, LUA_PATH, ...)\n"
+    "  -W        turn warnings on\n"
+    "  -h        print this help (also --help)\n"
+    "  --        stop handling options\n"
+    "  -         stop handling options and run stdin\n";
+
+static const char help_text[] =
+    "An interactive REPL and scripting language for neural nets: Lua 5.4 with the nn module\n"
+    "(tensors, autograd, modules, optimizers, recurrences, learning rules) and viz (the live\n"
+    "view). With no script and a terminal, relua starts the REPL; type help() there.\n"
+    "\n"
+    "Environment:\n"
+    "  RELUA_THREADS=n   threads for elementwise ops (default: one per core)\n"
+    "  RELUA_DATA=dir    where nn.data finds Fashion-MNIST (dir or dir/fashion-mnist)\n"
+    "  RELUA_STDLIB=dir  the Lua half of nn and viz (default: found beside the binary)\n"
+    "  RELUA_HISTORY=f   the REPL's history file (default ~/.relua_history)\n"
+    "  RELUA_FONT=f      the live view's font (default DejaVu Sans Mono)\n"
+    "  LUA_INIT, LUA_PATH, LUA_CPATH as for lua5.4\n";
+
+static void print_usage(FILE *f, const char *progname) {
+  fprintf(f, "usage: %s [options] [script [args]]\nOptions:\n%s", progname, options_text);
+}
+
+static void print_bad_option(const char *progname, const char *bad) {
   if ((bad[1] == 'e' || bad[1] == 'l') && bad[2] == '\0')
     fprintf(stderr, "%s: '%s' needs argument\n", progname, bad);
   else
     fprintf(stderr, "%s: unrecognized option '%s'\n", progname, bad);
-  fprintf(stderr,
-          "usage: %s [options] [script [args]]\n"
-          "Options:\n"
-          "  -e stat   run the Lua statement 'stat'\n"
-          "  -i        enter the REPL after running 'script'\n"
-          "  -l mod    require module 'mod' into global 'mod'\n"
-          "  -l g=mod  require module 'mod' into global 'g'\n"
-          "  -v        print the version\n"
-          "  -E        ignore environment variables (LUA_INIT, LUA_PATH, ...)\n"
-          "  -W        turn warnings on\n"
-          "  --        stop handling options\n"
-          "  -         stop handling options and run stdin\n",
-          progname);
+  print_usage(stderr, progname);
 }
 
 static void print_version(void) {
@@ -230,6 +250,12 @@ static void open_host_modules(lua_State *L) {
     if (relua_report(L, relua_docall(L, 1, 1)) == LUA_OK) lua_setglobal(L, m->name);
   }
   open_lazy_modules(L);
+  /* help(x) in scripts and -e as at the prompt */
+  if (lua_getglobal(L, "nn") == LUA_TTABLE && lua_getfield(L, -1, "help") == LUA_TFUNCTION)
+    lua_setglobal(L, "help");
+  else
+    lua_pop(L, 1);
+  lua_pop(L, 1);
 }
 
 /* Everything runs inside this protected function, so that no error can escape to a panic. */
@@ -239,8 +265,14 @@ static int pmain(lua_State *L) {
   options o = parse_options(argc, argv);
   luaL_checkversion(L);
   if (o.bad) {
-    print_usage(relua_get_progname(), argv[o.bad]);
+    print_bad_option(relua_get_progname(), argv[o.bad]);
     return 0;
+  }
+  if (o.flags & OPT_HELP) {
+    print_usage(stdout, "relua");
+    printf("\n%s", help_text);
+    lua_pushboolean(L, 1);
+    return 1;
   }
   if (o.flags & OPT_V) print_version();
   if (o.flags & OPT_NOENV) {

@@ -4,7 +4,7 @@
 **
 ** stdlib is found next to the code: the binary (build/relua) or module (build/nn.so) that
 ** holds this function lives in build/ (or build/asan/), so stdlib is the nearest stdlib/
-** above it; RELUA_STDLIB overrides.
+** above it (installed: PREFIX/share/relua/stdlib); RELUA_STDLIB overrides.
 ** stdlib goes first on package.path, so `require "nn.optim"` finds stdlib/nn/optim.lua.
 ** The table is made once per Lua state: a second require (busted resets package.loaded
 ** between files) gets the same table back.
@@ -20,21 +20,24 @@
 #include "nn/lua/lnn.h"
 #include "nn/lua/lnn_capi.h"
 
-/* The nearest <ancestor of file>/stdlib holding nn/init.lua (build/relua finds ./stdlib,
-   build/asan/relua too), into out. */
+/* The nearest <ancestor of file>/stdlib holding nn/init.lua, into out: in the source tree
+   build/relua and build/asan/relua find ./stdlib; installed (make install), PREFIX/bin/relua
+   and PREFIX/lib/lua/5.4/nn.so find PREFIX/share/relua/stdlib. */
 static bool stdlib_beside(const char *file, char *out) {
-  char dir[PATH_MAX], guess[PATH_MAX + 32];
+  static const char *const places[] = {"/stdlib", "/share/relua/stdlib"};
+  char dir[PATH_MAX], guess[PATH_MAX + 16];
   if (!realpath(file, dir)) return false;
-  for (int up = 0; up < 3; up++) {
+  for (int up = 0; up < 4; up++) {
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) return false;
     *slash = 0;
-    snprintf(guess, sizeof guess, "%s/stdlib/nn/init.lua", dir);
-    size_t n = strlen(dir);
-    if (access(guess, R_OK) == 0 && n + sizeof "/stdlib" <= PATH_MAX) {
+    for (int k = 0; k < 2; k++) {
+      size_t n = strlen(dir), m = strlen(places[k]);
+      if (n + m >= PATH_MAX) continue;
       memcpy(out, dir, n);
-      memcpy(out + n, "/stdlib", sizeof "/stdlib");
-      return true;
+      memcpy(out + n, places[k], m + 1);
+      snprintf(guess, sizeof guess, "%s/nn/init.lua", out);
+      if (access(guess, R_OK) == 0) return true;
     }
   }
   return false;
@@ -152,9 +155,11 @@ int luaopen_nn(lua_State *L) {
   lnn_open_hooks(L);
   lnn_open_nnfunc(L);
   lnn_open_scan(L);
+  lnn_open_recurrent(L);
   lnn_open_io(L);
   lnn_open_util(L);
   lnn_open_stats(L);
+  lnn_open_rules(L);
   lnn_capi_register(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs");
   lua_setfield(L, -2, "_docs");

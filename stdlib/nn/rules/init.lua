@@ -238,6 +238,10 @@ end
 -- The rules, one file each; each file requires "nn.rules" (this table) and defines itself.
 package.loaded["nn.rules"] = R
 for _, file in ipairs({
+  "continual_backprop",
+  "forward_forward",
+  "forward_gradient",
+  "predictive_coding",
   "rtrl",
   "backprop",
   "feedback_alignment",
