@@ -15,12 +15,14 @@
 -- Only Linear weights and biases get an estimate under "lr"; "jvp" estimates every parameter.
 local nn = require "nn"
 local R = require "nn.rules"
+local options = require "nn.options"
 
 local FG = R.define("forward_gradient")
 
 local function fail(fmt, ...) R.fail("forward_gradient", fmt, ...) end
 
 function FG:init(model, opts)
+  options.check("nn.rules.forward_gradient", opts, {"loss", "optim", "estimator", "K", "sigma"})
   if opts.loss == nil then fail("needs a loss (opts.loss), e.g. nn.cross_entropy") end
   self.loss = opts.loss
   self.estimator = opts.estimator or "jvp"
