@@ -24,7 +24,9 @@ const nn_op *const nn_ops[] = {
     &nn_op_linear_scan, &nn_op_linear_scan_complex,
     &nn_op_linear, &nn_op_linear_nobias, &nn_op_softmax, &nn_op_log_softmax,
     &nn_op_layer_norm, &nn_op_batch_norm, &nn_op_embedding,
+    &nn_op_linear_fa, &nn_op_linear_fa_nobias, &nn_op_linear_pfa, &nn_op_linear_pfa_nobias,
     &nn_op_cross_entropy, &nn_op_nll_loss, &nn_op_bce_with_logits,
+    &nn_op_rnn_tanh, &nn_op_rnn_relu, &nn_op_lstm, &nn_op_gru,
 };
 /* clang-format on */
 const int nn_nops = sizeof nn_ops / sizeof *nn_ops;
