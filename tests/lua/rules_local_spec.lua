@@ -345,8 +345,8 @@ describe("nn.rules.forward_gradient", function()
   end)
 
   it("names itself in errors", function()
-    th.fails(function() nn.rules.forward_gradient(nn.Linear(2, 2)) end,
-      "nn.rules.forward_gradient: needs a loss")
+    th.fails(function() nn.rules.forward_gradient(nn.Linear(2, 2), {loss = 3}) end,
+      "nn.rules.forward_gradient: loss must be a function, got number")
     th.fails(function() nn.rules.forward_gradient(nn.Linear(2, 2), {loss = nn.mse_loss, estimator = "lr", K = 3}) end,
       "nn.rules.forward_gradient: K must be a positive integer (even")
     th.fails(function() nn.rules.forward_gradient(nn.Sequential(nn.ReLU()), {loss = nn.mse_loss}) end,
