@@ -195,7 +195,8 @@ nn_tensor *nn_batch_norm(nn_tensor *x, nn_tensor *weight, nn_tensor *bias, nn_te
 /* x times a fresh mask of 0 and 1/(1-p) (x itself when not training or p = 0) */
 nn_tensor *nn_dropout(nn_tensor *x, double p, bool training);
 /* the rows idx (integer dtype, any shape, 0-based) of w (n, d): shape idx.shape + {d} */
-nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w);
+/* padding: the 0-based index whose row gets no gradient, or -1 */
+nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w, int64_t padding);
 
 /* ---- losses (ops/loss.c). Targets are 0-based classes of an integer dtype (i64 or u8);
    messages give them 1-based. cross_entropy and nll_loss: attr i[0] reduction, i[1]
@@ -204,10 +205,12 @@ typedef enum nn_reduction { NN_REDUCE_NONE, NN_REDUCE_MEAN, NN_REDUCE_SUM } nn_r
 int nn_reduction_parse(const char *name); /* "none", "mean", "sum"; -1 when unknown */
 extern const nn_op nn_op_cross_entropy, nn_op_nll_loss, nn_op_bce_with_logits;
 /* logits (N, C) or (C), target (N) or (): log-softmax and NLL fused, one pass per row. Rows
-   whose target is ignore_index count for nothing (mean divides by the others). */
-nn_tensor *nn_cross_entropy(nn_tensor *logits, nn_tensor *target, nn_reduction r,
+   whose target is ignore_index count for nothing (mean divides by the others). weight: NULL
+   or one weight per class (C), as PyTorch's (the mean divides by the targets' weights). */
+nn_tensor *nn_cross_entropy(nn_tensor *logits, nn_tensor *target, nn_tensor *weight, nn_reduction r,
                             double label_smoothing, int64_t ignore_index);
-nn_tensor *nn_nll_loss(nn_tensor *logp, nn_tensor *target, nn_reduction r, int64_t ignore_index);
+nn_tensor *nn_nll_loss(nn_tensor *logp, nn_tensor *target, nn_tensor *weight, nn_reduction r,
+                       int64_t ignore_index);
 nn_tensor *nn_mse_loss(nn_tensor *x, nn_tensor *y, nn_reduction r); /* same shapes */
 nn_tensor *nn_l1_loss(nn_tensor *x, nn_tensor *y, nn_reduction r);
 /* max(x,0) - x y + log1p(e^-|x|): the stable binary cross-entropy of logits x */
@@ -237,5 +240,14 @@ nn_tensor *nn_isnan(nn_tensor *x);
 nn_tensor *nn_isinf(nn_tensor *x);
 /* whether |a - b| <= atol + rtol |b| for every element (a and b broadcast); 0 or -1 */
 int nn_allclose(nn_tensor *a, nn_tensor *b, double rtol, double atol, bool *close);
+/* ---- fused recurrent layers (ops/recurrent.c), one layer over a whole sequence, PyTorch's
+   gate layouts and formulas: x (B, T, I) batch first, h0 and c0 (B, H), W_ih (G H, I),
+   W_hh (G H, H), b_ih and b_hh (G H) with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z,
+   n). Outputs y (B, T, H), h_n (B, H) and for LSTM c_n (B, H). ---- */
+extern const nn_op nn_op_rnn_tanh, nn_op_rnn_relu, nn_op_lstm, nn_op_gru;
+/* h0, c0 (LSTM only, else ignored) and the biases may be NULL (zeros); out gets the op's
+   outputs (new references). 0, or -1 with a message. */
+int nn_recurrent(const nn_op *op, nn_tensor *x, nn_tensor *h0, nn_tensor *c0, nn_tensor *w_ih,
+                 nn_tensor *w_hh, nn_tensor *b_ih, nn_tensor *b_hh, nn_tensor **out);
 
 #endif

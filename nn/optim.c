@@ -90,31 +90,39 @@ typedef struct adam_k {
 } adam_k;
 
 /* Branch-free, so that the loop vectorizes: the flags become factors that are exactly 1 or
-   0 when unused (g * 1, p * 1 and g + 0 p change nothing). */
-#define ADAM_LOOP(D, T, name)                                                                      \
-  VECTOR_CLONES static void name##_##D(void *pp, const void *gp, void *mp, void *vp, int64_t n,    \
-                                       const adam_k *k) {                                          \
-    T *restrict p = pp, *restrict m = mp, *restrict v = vp;                                        \
+   0 when unused (g * 1, p * 1 and g + 0 p change nothing). AMSGrad (AMS = 1) divides by the
+   running maximum of the second moment, kept in w; the plain loop never touches w. */
+#define ADAM_LOOP(D, T, name, AMS)                                                                 \
+  VECTOR_CLONES static void name##_##D(void *pp, const void *gp, void *mp, void *vp, void *wp,     \
+                                       int64_t n, const adam_k *k) {                               \
+    T *restrict p = pp, *restrict m = mp, *restrict v = vp, *restrict w = wp;                      \
     const T *restrict g = gp;                                                                      \
     const T b1 = (T)k->beta1, b2 = (T)k->beta2, c1 = (T)(1 - k->beta1), c2 = (T)(1 - k->beta2);    \
     const T sign = k->maximize ? -1 : 1, eps = (T)k->eps;                                          \
     const T decay = k->decoupled ? (T)(1 - k->lr * k->wd) : 1, wd = k->decoupled ? 0 : (T)k->wd;   \
     const T neg_step = (T)-k->step_size, bc2 = (T)k->bc2_sqrt;                                     \
+    (void)w;                                                                                       \
     for (int64_t i = 0; i < n; i++) {                                                              \
       T q = p[i] * decay, d = sign * g[i] + wd * q;                                                \
       T mi = m[i] * b1 + c1 * d, vi = v[i] * b2 + c2 * d * d;                                      \
       m[i] = mi, v[i] = vi;                                                                        \
+      if (AMS) w[i] = vi = w[i] > vi ? w[i] : vi;                                                  \
       p[i] = q + neg_step * mi / (sqrt(vi) / bc2 + eps);                                           \
     }                                                                                              \
   }
-TYPES_FLOAT(ADAM_LOOP, adam)
-typedef void adam_fn(void *, const void *, void *, void *, int64_t, const adam_k *);
-static adam_fn *const adam[NN_NDTYPES] = {TYPES_FLOAT(SLOT, adam)};
+#define ADAM_PLAIN(D, T, name) ADAM_LOOP(D, T, name, 0)
+#define ADAM_AMS(D, T, name)   ADAM_LOOP(D, T, name, 1)
+TYPES_FLOAT(ADAM_PLAIN, adam)
+TYPES_FLOAT(ADAM_AMS, amsgrad)
+typedef void adam_fn(void *, const void *, void *, void *, void *, int64_t, const adam_k *);
+static adam_fn *const adam[2][NN_NDTYPES] = {{TYPES_FLOAT(SLOT, adam)},
+                                             {TYPES_FLOAT(SLOT, amsgrad)}};
 
-int nn_adam_step(nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
+int nn_adam_step(nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v, nn_tensor *vmax,
                  const nn_adam_opts *o, int64_t step) {
   if (check_param(p, g) < 0 || check_state("first moment", m, p) < 0 ||
-      check_state("second moment", v, p) < 0 || check_rate(o->lr) < 0)
+      check_state("second moment", v, p) < 0 || check_rate(o->lr) < 0 ||
+      (vmax && check_state("maximum second moment", vmax, p) < 0))
     return -1;
   if (!(o->eps >= 0)) return nn_errc("eps must be >= 0, not %g", o->eps);
   if (step < 1) return nn_errc("step must be >= 1, not %lld", (long long)step);
@@ -124,7 +132,8 @@ int nn_adam_step(nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
   /* as PyTorch, in double: bias corrections of the moments' zero start */
   k.step_size = o->lr / (1 - pow(o->beta1, (double)step));
   k.bc2_sqrt = sqrt(1 - pow(o->beta2, (double)step));
-  adam[p->dtype](nn_data(p), nn_data(g), nn_data(m), nn_data(v), nn_numel(p), &k);
+  adam[vmax != NULL][p->dtype](nn_data(p), nn_data(g), nn_data(m), nn_data(v),
+                               vmax ? nn_data(vmax) : NULL, nn_numel(p), &k);
   return 0;
 }
 

@@ -24,8 +24,9 @@ typedef struct nn_adam_opts {
   bool decoupled; /* AdamW: p *= 1 - lr wd, instead of g += wd p */
   bool maximize;
 } nn_adam_opts;
-/* m, v: the first and second moments (zeros before step 1) */
-int nn_adam_step(nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
+/* m, v: the first and second moments (zeros before step 1); vmax: NULL, or for AMSGrad the
+   running maximum of v (zeros before step 1) */
+int nn_adam_step(nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v, nn_tensor *vmax,
                  const nn_adam_opts *o, int64_t step);
 
 typedef struct nn_rmsprop_opts {

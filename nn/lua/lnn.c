@@ -155,6 +155,7 @@ int luaopen_nn(lua_State *L) {
   lnn_open_hooks(L);
   lnn_open_nnfunc(L);
   lnn_open_scan(L);
+  lnn_open_recurrent(L);
   lnn_open_io(L);
   lnn_open_util(L);
   lnn_open_stats(L);

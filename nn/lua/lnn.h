@@ -129,22 +129,23 @@ lua_State *lnn_backward_begin(lua_State *L);
 void lnn_backward_end(lua_State *prev);
 
 /* the parts of luaopen_nn, one per binding file */
-void lnn_open_tensor(lua_State *L);   /* ltensor.c: the metatable (first) */
-void lnn_open_docs(lua_State *L);     /* ldoc.c: the docs table */
-void lnn_open_create(lua_State *L);   /* lcreate.c */
-void lnn_open_shape(lua_State *L);    /* lshape.c */
-void lnn_open_math(lua_State *L);     /* lmath.c */
-void lnn_open_reduce(lua_State *L);   /* lreduce.c */
-void lnn_open_index(lua_State *L);    /* lindex.c */
-void lnn_open_linalg(lua_State *L);   /* llinalg.c */
-void lnn_open_autograd(lua_State *L); /* lautograd.c */
-void lnn_open_hooks(lua_State *L);    /* lhooks.c */
-void lnn_open_nnfunc(lua_State *L);   /* lnnfunc.c */
-void lnn_open_scan(lua_State *L);     /* lscan.c */
-void lnn_open_io(lua_State *L);       /* lio.c */
-void lnn_open_util(lua_State *L);     /* lutil.c */
-void lnn_open_stats(lua_State *L);    /* lstats.c: the table nn.stats */
-void lnn_open_ops(lua_State *L);      /* lops.c: sort, cumsum, flip, chunk, ... */
-void lnn_open_extra(lua_State *L);    /* lextra.c: arange, *_like, all, any, clipping */
+void lnn_open_tensor(lua_State *L);    /* ltensor.c: the metatable (first) */
+void lnn_open_docs(lua_State *L);      /* ldoc.c: the docs table */
+void lnn_open_create(lua_State *L);    /* lcreate.c */
+void lnn_open_shape(lua_State *L);     /* lshape.c */
+void lnn_open_math(lua_State *L);      /* lmath.c */
+void lnn_open_reduce(lua_State *L);    /* lreduce.c */
+void lnn_open_index(lua_State *L);     /* lindex.c */
+void lnn_open_linalg(lua_State *L);    /* llinalg.c */
+void lnn_open_autograd(lua_State *L);  /* lautograd.c */
+void lnn_open_hooks(lua_State *L);     /* lhooks.c */
+void lnn_open_nnfunc(lua_State *L);    /* lnnfunc.c */
+void lnn_open_scan(lua_State *L);      /* lscan.c */
+void lnn_open_recurrent(lua_State *L); /* lrecurrent.c */
+void lnn_open_io(lua_State *L);        /* lio.c */
+void lnn_open_util(lua_State *L);      /* lutil.c */
+void lnn_open_stats(lua_State *L);     /* lstats.c: the table nn.stats */
+void lnn_open_ops(lua_State *L);       /* lops.c: sort, cumsum, flip, chunk, ... */
+void lnn_open_extra(lua_State *L);     /* lextra.c: arange, *_like, all, any, clipping */
 
 #endif

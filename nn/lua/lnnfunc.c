@@ -183,8 +183,10 @@ static int l_dropout(lua_State *L) {
 }
 
 static int l_embedding(lua_State *L) {
-  nn_tensor *w = lnn_check(L, 2), *idx = lnn_index0(L, 1);
-  nn_tensor *r = nn_embedding(idx, w);
+  nn_tensor *w = lnn_check(L, 2);
+  int64_t pad = -1;
+  if (!lua_isnoneornil(L, 3)) pad = lnn_checkindex(L, 3, w->ndim == 2 ? w->shape[0] : 0, 0);
+  nn_tensor *idx = lnn_index0(L, 1), *r = nn_embedding(idx, w, pad);
   nn_release(idx);
   lnn_push(L, r);
   return 1;
@@ -196,6 +198,7 @@ typedef struct loss_opts {
   nn_reduction reduction;
   double label_smoothing;
   int64_t ignore_index; /* 0-based; INT64_MIN for none */
+  nn_tensor *weight;    /* class weights (borrowed from the options table), or NULL */
 } loss_opts;
 
 static nn_reduction reduction_named(lua_State *L, int idx) {
@@ -209,7 +212,7 @@ static nn_reduction reduction_named(lua_State *L, int idx) {
 
 /* {reduction = "mean", label_smoothing = 0, ignore_index = class} or a reduction's name */
 static loss_opts read_loss_opts(lua_State *L, int arg) {
-  loss_opts o = {NN_REDUCE_MEAN, 0, INT64_MIN};
+  loss_opts o = {NN_REDUCE_MEAN, 0, INT64_MIN, NULL};
   if (lua_isnoneornil(L, arg)) return o;
   if (lua_type(L, arg) == LUA_TSTRING) {
     o.reduction = reduction_named(L, arg);
@@ -228,6 +231,12 @@ static loss_opts read_loss_opts(lua_State *L, int arg) {
     o.ignore_index = k - 1;
   }
   lua_pop(L, 1);
+  if (lua_getfield(L, arg, "weight") != LUA_TNIL) {
+    if (!(o.weight = lnn_test(L, -1)))
+      lnn_errorf(L, "option weight must be a tensor of one weight per class, got %s",
+                 luaL_typename(L, -1));
+  }
+  lua_pop(L, 1); /* the table keeps the tensor alive */
   return o;
 }
 
@@ -236,9 +245,9 @@ static int classified(lua_State *L, bool softmax) {
   nn_tensor *x = lnn_check(L, 1);
   loss_opts o = read_loss_opts(L, 3);
   nn_tensor *target = lnn_index0(L, 2);
-  nn_tensor *r = softmax
-                     ? nn_cross_entropy(x, target, o.reduction, o.label_smoothing, o.ignore_index)
-                     : nn_nll_loss(x, target, o.reduction, o.ignore_index);
+  nn_tensor *r = softmax ? nn_cross_entropy(x, target, o.weight, o.reduction, o.label_smoothing,
+                                            o.ignore_index)
+                         : nn_nll_loss(x, target, o.weight, o.reduction, o.ignore_index);
   nn_release(target);
   lnn_push(L, r);
   return 1;
@@ -297,7 +306,8 @@ static int l_adam_step(lua_State *L) {
       .decoupled = lnn_optfield_boolean(L, t, "decoupled", false),
       .maximize = lnn_optfield_boolean(L, t, "maximize", false),
   };
-  if (nn_adam_step(p, g, m, v, &o, lnn_checkinteger(L, 6)) < 0) return lnn_error(L, NULL);
+  nn_tensor *vmax = lua_isnoneornil(L, 7) ? NULL : lnn_check(L, 7);
+  if (nn_adam_step(p, g, m, v, vmax, &o, lnn_checkinteger(L, 6)) < 0) return lnn_error(L, NULL);
   return 0;
 }
 
@@ -344,19 +354,22 @@ static const lnn_reg layer_fns[] = {
     {"dropout", l_dropout, "nn.dropout(x [, p=0.5 [, training=true]]) -> tensor",
      "Zeroes each element with probability p and scales the rest by 1/(1-p); x itself when "
      "not training."},
-    {"embedding", l_embedding, "nn.embedding(idx, weight) -> tensor",
-     "The rows idx (1-based i64, any shape) of weight (n, d): shape idx.shape + {d}."},
+    {"embedding", l_embedding, "nn.embedding(idx, weight [, padding_idx]) -> tensor",
+     "The rows idx (1-based i64, any shape) of weight (n, d): shape idx.shape + {d}; the row "
+     "padding_idx gets no gradient."},
     {NULL, NULL, NULL, NULL}};
 
 static const lnn_reg loss_fns[] = {
     {"cross_entropy", l_cross_entropy,
      "nn.cross_entropy(logits, target [, {reduction=\"mean\", label_smoothing=0, "
-     "ignore_index}]) -> tensor",
+     "ignore_index, weight}]) -> tensor",
      "Softmax cross-entropy of logits (N, C) or (C) against classes target (i64, 1..C); rows "
-     "whose target is ignore_index count for nothing."},
+     "whose target is ignore_index count for nothing; weight (C) weighs each class (the mean "
+     "divides by the targets' weights)."},
     {"nll_loss", l_nll_loss,
-     "nn.nll_loss(logp, target [, {reduction=\"mean\", ignore_index}]) -> tensor",
-     "-logp[target] for log-probabilities logp (N, C) and classes target (i64, 1..C)."},
+     "nn.nll_loss(logp, target [, {reduction=\"mean\", ignore_index, weight}]) -> tensor",
+     "-logp[target] (times weight[target]) for log-probabilities logp (N, C) and classes "
+     "target (i64, 1..C)."},
     {NULL, NULL, NULL, NULL}};
 
 static const lnn_reg pair_loss_regs[] = {
@@ -376,8 +389,9 @@ static const lnn_reg optim_fns[] = {
      "momentum buffer); autograd does not see it."},
     {"_adam_step", l_adam_step,
      "nn._adam_step(p, g, m, v, {lr, beta1, beta2, eps, weight_decay, decoupled, maximize}, "
-     "step)",
-     "One Adam (AdamW when decoupled) update of p in place, moving the moments m and v; "
+     "step [, vmax])",
+     "One Adam (AdamW when decoupled; AMSGrad with vmax) update of p in place, moving the moments "
+     "m and v; "
      "step counts from 1."},
     {"_rmsprop_step", l_rmsprop_step,
      "nn._rmsprop_step(p, g, square_avg, grad_avg_or_nil, buf_or_nil, {lr, alpha, eps, "

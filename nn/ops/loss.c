@@ -31,17 +31,22 @@ static int check_reduction(nn_reduction r) {
 
 /* ======== cross_entropy and nll_loss ======== */
 
-/* Row i with target t (0-based, never ignore_index), eps the label smoothing, over C
-   classes: with log-probabilities lp = x - lse (cross_entropy) or lp = x (nll_loss),
-     loss_i = -(1 - eps) lp[t] - (eps / C) sum(lp)
-     d loss_i / d x[c] = p[c] - (1 - eps) [c == t] - eps / C
-   where p is the softmax of x (cross_entropy) or 0 (nll_loss). */
+/* Row i with target t (0-based, never ignore_index), eps the label smoothing, class weights
+   w (all 1 without them, W their sum) over C classes: with log-probabilities lp = x - lse
+   (cross_entropy) or lp = x (nll_loss),
+     loss_i = -(1 - eps) w[t] lp[t] - (eps / C) sum_c w[c] lp[c]
+     d loss_i / d x[c] = p[c] ((1 - eps) w[t] + (eps / C) W) - (1 - eps) w[t] [c == t]
+                         - (eps / C) w[c]
+   where p is the softmax of x (cross_entropy) or 0 (nll_loss). The mean divides by the sum
+   of w[t] over the rows that are not ignored (their count without weights), as PyTorch's.
+   The class weights are constants: they get no gradient (as in PyTorch). */
 typedef struct pick_job {
   bool softmax;
   int64_t rows, classes, ignore;
-  double smoothing;
+  double smoothing, wsum;
   const int64_t *target; /* rows of them, checked */
   const void *x;         /* rows x classes, dense */
+  const double *cw;      /* class weights, or NULL for all 1 */
 } pick_job;
 
 typedef enum { PICK_LOSS, PICK_GRAD, PICK_TANGENT } pick_mode;
@@ -71,21 +76,25 @@ typedef enum { PICK_LOSS, PICK_GRAD, PICK_TANGENT } pick_mode;
         for (int64_t c = 0; c < nc; c++) sum += exp(x[c] - top);                                   \
         lse = top + log(sum);                                                                      \
       }                                                                                            \
+      const double *cw = j->cw, wt = cw ? cw[t] : 1;                                               \
       if (mode == PICK_LOSS) {                                                                     \
-        double all = 0; /* the sum of log-probabilities, for smoothing */                          \
-        for (int64_t c = 0; off != 0 && c < nc; c++) all += x[c] - lse;                            \
-        res[i] = -on * (x[t] - lse) - off * all;                                                   \
-      } else if (mode == PICK_GRAD) {                                                              \
-        T *out = (T *)outp + i * nc;                                                               \
-        for (int64_t c = 0; c < nc; c++)                                                           \
-          out[c] = (T)(w[i] * ((j->softmax ? exp(x[c] - lse) : 0) - off - (c == t ? on : 0)));     \
-      } else {                                                                                     \
-        const T *tx = (const T *)tp + i * nc;                                                      \
-        double dot = 0;                                                                            \
-        for (int64_t c = 0; c < nc; c++)                                                           \
-          dot += ((j->softmax ? exp(x[c] - lse) : 0) - off - (c == t ? on : 0)) * tx[c];           \
-        res[i] = dot;                                                                              \
+        double all = 0; /* the weighted sum of log-probabilities, for smoothing */                 \
+        for (int64_t c = 0; off != 0 && c < nc; c++) all += (cw ? cw[c] : 1) * (x[c] - lse);       \
+        res[i] = -on * wt * (x[t] - lse) - off * all;                                              \
+        continue;                                                                                  \
       }                                                                                            \
+      double pscale = j->softmax ? on * wt + off * j->wsum : 0, dot = 0;                           \
+      T *out = mode == PICK_GRAD ? (T *)outp + i * nc : NULL;                                      \
+      const T *tx = mode == PICK_TANGENT ? (const T *)tp + i * nc : NULL;                          \
+      for (int64_t c = 0; c < nc; c++) {                                                           \
+        double d = (pscale != 0 ? exp(x[c] - lse) * pscale : 0) - off * (cw ? cw[c] : 1) -         \
+                   (c == t ? on * wt : 0);                                                         \
+        if (mode == PICK_GRAD)                                                                     \
+          out[c] = (T)(w[i] * d);                                                                  \
+        else                                                                                       \
+          dot += d * tx[c];                                                                        \
+      }                                                                                            \
+      if (mode == PICK_TANGENT) res[i] = dot;                                                      \
     }                                                                                              \
   }
 #define PICK_SLOT(D, T, name) [NN_##D] = name##_##D,
@@ -97,18 +106,43 @@ static pick_fn *const pick_rows[NN_NDTYPES] = {TYPES_FLOAT(PICK_SLOT, pick_rows)
 typedef struct pick_call {
   pick_job job;
   nn_reduction reduction;
-  int64_t counted;    /* rows whose target is not ignore_index */
+  double counted;     /* the mean's divisor: the weight (count) of the rows not ignored */
   nn_tensor *xc, *tc; /* dense logits, i64 targets (owned) */
-  double *buf;        /* rows doubles */
+  double *buf;        /* rows doubles, then the class weights */
   size_t bufsize;
 } pick_call;
+
+/* what each entry computes: log-softmax first (cross_entropy) or not (nll_loss) */
+static const bool LOG_SOFTMAX = true, LOG_PROBS = false;
 
 static void pick_done(pick_call *p) {
   nn_release(p->xc), nn_release(p->tc);
   if (p->buf) nn_free(p->buf, p->bufsize);
 }
 
-static int check_pick(const nn_tensor *x, const nn_tensor *t, const nn_attr *a) {
+/* The optional third input: a float vector of one weight per class, copied to doubles. */
+static int class_weights(pick_call *p, int nin, nn_tensor *const *in) {
+  pick_job *j = &p->job;
+  j->wsum = (double)j->classes;
+  if (nin < 3) return 0;
+  const nn_tensor *cw = in[2];
+  if (!nn_dtype_is_float(cw->dtype) || cw->ndim != 1 || cw->shape[0] != j->classes)
+    return nn_errc("weight must be a float vector of one weight per class (%lld), not %s %s",
+                   (long long)j->classes, nn_dtype_name(cw->dtype), nn_shape_str(cw));
+  double *w = p->buf + j->rows + 1;
+  j->wsum = 0;
+  for (int64_t c = 0; c < j->classes; c++) {
+    int64_t at[1] = {c};
+    w[c] = nn_load(nn_at(cw, at), cw->dtype);
+    j->wsum += w[c];
+  }
+  j->cw = w;
+  return 0;
+}
+
+static int check_pick(const nn_tensor *x, const nn_tensor *t, int nin, const nn_attr *a) {
+  if (nin != 2 && nin != 3)
+    return nn_errc("expected input, target [, weight], got %d tensors", nin);
   if (!nn_dtype_is_float(x->dtype))
     return nn_errc("input must be f32 or f64, not %s", nn_dtype_name(x->dtype));
   if (t->dtype != NN_I64 && t->dtype != NN_U8)
@@ -124,7 +158,7 @@ static int check_pick(const nn_tensor *x, const nn_tensor *t, const nn_attr *a) 
   return 0;
 }
 
-/* Checks every target before any row is read; counts the rows that are not ignored. */
+/* Checks every target before any row is read; weighs (counts) the rows not ignored. */
 static int check_targets(pick_call *p) {
   const pick_job *j = &p->job;
   p->counted = 0;
@@ -134,17 +168,18 @@ static int check_targets(pick_call *p) {
     if (t < 0 || t >= j->classes)
       return nn_errc("target %lld is out of range for %lld classes", (long long)t + 1,
                      (long long)j->classes);
-    p->counted++;
+    p->counted += j->cw ? j->cw[t] : 1;
   }
   return 0;
 }
 
-static int pick_begin(pick_call *p, const nn_op *op, nn_tensor *const *in, const nn_attr *a) {
+static int pick_begin(pick_call *p, const nn_op *op, int nin, nn_tensor *const *in,
+                      const nn_attr *a) {
   memset(p, 0, sizeof *p);
   nn_tensor *x = in[0], *t = in[1];
-  if (check_pick(x, t, a) < 0) return -1;
+  if (check_pick(x, t, nin, a) < 0) return -1;
   pick_job *j = &p->job;
-  j->softmax = op == &nn_op_cross_entropy;
+  j->softmax = *(const bool *)op->kern;
   j->classes = x->shape[x->ndim - 1];
   j->rows = x->ndim == 2 ? x->shape[0] : 1;
   j->ignore = a->i[1];
@@ -154,9 +189,9 @@ static int pick_begin(pick_call *p, const nn_op *op, nn_tensor *const *in, const
   p->tc = ti ? nn_contiguous(ti) : NULL;
   nn_release(ti);
   p->xc = p->tc ? nn_contiguous(x) : NULL;
-  p->bufsize = (size_t)(j->rows + 1) * sizeof(double);
+  p->bufsize = (size_t)(j->rows + 1 + (nin > 2 ? j->classes : 0)) * sizeof(double);
   p->buf = p->xc ? nn_alloc(p->bufsize) : NULL;
-  if (!p->buf) return -1;
+  if (!p->buf || class_weights(p, nin, in) < 0) return -1;
   j->target = (const int64_t *)nn_data(p->tc);
   j->x = nn_data(p->xc);
   return check_targets(p);
@@ -174,7 +209,7 @@ static nn_tensor *pick_result(const pick_call *p, const nn_tensor *x) {
   }
   double sum = 0;
   for (int64_t i = 0; i < p->job.rows; i++) sum += v[i];
-  return nn_scalar(dt, p->reduction == NN_REDUCE_MEAN ? sum / (double)p->counted : sum);
+  return nn_scalar(dt, p->reduction == NN_REDUCE_MEAN ? sum / p->counted : sum);
 }
 
 static nn_tensor *pick_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
@@ -182,7 +217,7 @@ static nn_tensor *pick_forward(const nn_op *op, nn_tensor *const *in, const nn_a
   (void)out;
   pick_call p;
   nn_tensor *r = NULL;
-  if (pick_begin(&p, op, in, a) == 0) {
+  if (pick_begin(&p, op, (int)a->i[NN_ATTR_NIN], in, a) == 0) {
     pick_rows[in[0]->dtype](&p.job, PICK_LOSS, NULL, NULL, p.buf, NULL);
     r = pick_result(&p, in[0]);
   }
@@ -192,7 +227,7 @@ static nn_tensor *pick_forward(const nn_op *op, nn_tensor *const *in, const nn_a
 
 /* the weight of each row's gradient: g (per row or shared), over the count for mean */
 static void row_weights(const pick_call *p, const nn_tensor *g, double *w) {
-  double scale = p->reduction == NN_REDUCE_MEAN ? 1 / (double)p->counted : 1;
+  double scale = p->reduction == NN_REDUCE_MEAN ? 1 / p->counted : 1;
   for (int64_t i = 0; i < p->job.rows; i++) {
     int64_t at[1] = {i};
     double gi = p->reduction == NN_REDUCE_NONE && g->ndim == 1 ? nn_load(nn_at(g, at), g->dtype)
@@ -202,10 +237,12 @@ static void row_weights(const pick_call *p, const nn_tensor *g, double *w) {
 }
 
 static int pick_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  if (c->nin > 2 && need[2])
+    return nn_errc("%s: the class weights get no gradient (detach them)", c->op->name);
   if (!need[0]) return 0;
   pick_call p;
   nn_tensor *x = c->in[0];
-  if (pick_begin(&p, c->op, c->in, &c->attr) == 0 && (gin[0] = nn_empty_like(x))) {
+  if (pick_begin(&p, c->op, c->nin, c->in, &c->attr) == 0 && (gin[0] = nn_empty_like(x))) {
     row_weights(&p, gout, p.buf);
     pick_rows[x->dtype](&p.job, PICK_GRAD, p.buf, NULL, NULL, nn_data(gin[0]));
   }
@@ -218,7 +255,7 @@ static nn_tensor *pick_jvp(const nn_ctx *c, nn_tensor *const *t) {
   pick_call p;
   nn_tensor *x = c->in[0], *r = NULL, *ti = nn_to(t[0], x->dtype);
   nn_tensor *tc = ti ? nn_contiguous(ti) : NULL;
-  if (tc && pick_begin(&p, c->op, c->in, &c->attr) == 0) {
+  if (tc && pick_begin(&p, c->op, c->nin, c->in, &c->attr) == 0) {
     pick_rows[x->dtype](&p.job, PICK_TANGENT, NULL, nn_data(tc), p.buf, NULL);
     r = pick_result(&p, x);
   }
@@ -227,20 +264,31 @@ static nn_tensor *pick_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return r;
 }
 
-const nn_op nn_op_cross_entropy = {
-    .name = "cross_entropy", .nin = 2, .forward = pick_forward, .vjp = pick_vjp, .jvp = pick_jvp};
-const nn_op nn_op_nll_loss = {
-    .name = "nll_loss", .nin = 2, .forward = pick_forward, .vjp = pick_vjp, .jvp = pick_jvp};
+/* inputs: x, target and, optionally, the class weights (nin -1: two or three) */
+const nn_op nn_op_cross_entropy = {.name = "cross_entropy",
+                                   .nin = -1,
+                                   .forward = pick_forward,
+                                   .vjp = pick_vjp,
+                                   .jvp = pick_jvp,
+                                   .kern = &LOG_SOFTMAX};
+const nn_op nn_op_nll_loss = {.name = "nll_loss",
+                              .nin = -1,
+                              .forward = pick_forward,
+                              .vjp = pick_vjp,
+                              .jvp = pick_jvp,
+                              .kern = &LOG_PROBS};
 
-nn_tensor *nn_cross_entropy(nn_tensor *logits, nn_tensor *target, nn_reduction r,
+nn_tensor *nn_cross_entropy(nn_tensor *logits, nn_tensor *target, nn_tensor *weight, nn_reduction r,
                             double label_smoothing, int64_t ignore_index) {
   nn_attr a = {.i = {r, ignore_index}, .f = {label_smoothing}};
-  return nn_call(&nn_op_cross_entropy, (nn_tensor *[]){logits, target}, &a);
+  return nn_calln(&nn_op_cross_entropy, weight ? 3 : 2, (nn_tensor *[]){logits, target, weight},
+                  &a);
 }
 
-nn_tensor *nn_nll_loss(nn_tensor *logp, nn_tensor *target, nn_reduction r, int64_t ignore_index) {
+nn_tensor *nn_nll_loss(nn_tensor *logp, nn_tensor *target, nn_tensor *weight, nn_reduction r,
+                       int64_t ignore_index) {
   nn_attr a = {.i = {r, ignore_index}};
-  return nn_call(&nn_op_nll_loss, (nn_tensor *[]){logp, target}, &a);
+  return nn_calln(&nn_op_nll_loss, weight ? 3 : 2, (nn_tensor *[]){logp, target, weight}, &a);
 }
 
 /* ======== bce_with_logits: elementwise, then reduced ======== */

@@ -744,31 +744,47 @@ static nn_tensor *embedding_forward(const nn_op *op, nn_tensor *const *in, const
   return y;
 }
 
-/* gw[idx[i]] += g[i], row by row */
+/* gw[idx[i]] += g[i], row by row, except for the padding index pad (-1: none), whose row
+   gets no gradient (PyTorch's padding_idx: the rule this entry declares for it) */
 #define EMBEDDING_ADD(D, T, name)                                                                  \
-  static void name##_##D(void *gwp, const void *gp, const nn_tensor *idx, int64_t dim) {           \
+  static void name##_##D(void *gwp, const void *gp, const nn_tensor *idx, int64_t dim,             \
+                         int64_t pad) {                                                            \
     T *gw = gwp;                                                                                   \
     const T *g = gp;                                                                               \
     for (int64_t i = 0; i < nn_numel(idx); i++) {                                                  \
+      if (index_at(idx, i) == pad) continue;                                                       \
       T *r = gw + index_at(idx, i) * dim;                                                          \
       for (int64_t j = 0; j < dim; j++) r[j] += g[i * dim + j];                                    \
     }                                                                                              \
   }
-typedef void embedding_add_fn(void *, const void *, const nn_tensor *, int64_t);
+typedef void embedding_add_fn(void *, const void *, const nn_tensor *, int64_t, int64_t);
 KERNELS(embedding_add_fn, embedding_add, EMBEDDING_ADD)
+
+/* the padding index of a call: attribute i[0] holds it plus one (0: no padding) */
+static int64_t padding_of(const nn_attr *a) {
+  return a && a->i[0] > 0 ? a->i[0] - 1 : -1;
+}
 
 static int embedding_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
   if (!need[1]) return 0;
   nn_tensor *idx = c->in[0], *w = c->in[1];
   nn_tensor *ic = nn_contiguous(idx), *g = ic ? dense(gout, w->dtype) : NULL;
   if (g && (gin[1] = nn_zeros(w->dtype, 2, w->shape)))
-    embedding_add[w->dtype](nn_data(gin[1]), nn_data(g), ic, w->shape[1]);
+    embedding_add[w->dtype](nn_data(gin[1]), nn_data(g), ic, w->shape[1], padding_of(&c->attr));
   nn_release(ic), nn_release(g);
   return gin[1] ? 0 : -1;
 }
 
+/* the same rule forward: no tangent flows from the padding row */
 static nn_tensor *embedding_jvp(const nn_ctx *c, nn_tensor *const *t) {
-  return t[1] ? nn_embedding(c->in[0], t[1]) : NULL;
+  if (!t[1]) return NULL;
+  int64_t pad = padding_of(&c->attr);
+  nn_tensor *r = nn_embedding(c->in[0], t[1], -1), *ic = r ? nn_contiguous(c->in[0]) : NULL;
+  size_t row = (size_t)t[1]->shape[1] * nn_dtype_size(r ? r->dtype : NN_F32);
+  for (int64_t i = 0; ic && pad >= 0 && i < nn_numel(ic); i++)
+    if (index_at(ic, i) == pad) memset(nn_data(r) + i * row, 0, row);
+  nn_release(ic);
+  return r;
 }
 
 const nn_op nn_op_embedding = {.name = "embedding",
@@ -777,6 +793,7 @@ const nn_op nn_op_embedding = {.name = "embedding",
                                .vjp = embedding_vjp,
                                .jvp = embedding_jvp};
 
-nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w) {
-  return nn_call(&nn_op_embedding, (nn_tensor *[]){idx, w}, NULL);
+nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w, int64_t padding) {
+  nn_attr a = {.i = {padding >= 0 ? padding + 1 : 0}, .ni = 1};
+  return nn_call(&nn_op_embedding, (nn_tensor *[]){idx, w}, &a);
 }

@@ -36,7 +36,8 @@ def run_rss(cmd, env=None):
 def torch_env(threads):
     env = dict(os.environ)
     env.update(OMP_WAIT_POLICY="PASSIVE", OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+               OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+               MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="268435456")
     return env
 
 

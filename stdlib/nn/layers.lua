@@ -154,13 +154,20 @@ function L.BatchNorm1d:init(n, opts)
   self.num_batches_tracked = self:buffer(nn.full({}, 0, "i64"))
 end
 
+-- (N, C) or (N, C, L) as PyTorch's; (N, C, L) is normalized per channel over N and L
 function L.BatchNorm1d:forward(x)
+  if x:dim() ~= 2 and x:dim() ~= 3 then
+    fail("BatchNorm1d", "input must be (N, C) or (N, C, L), got shape %s", shape_str(x))
+  end
   if self.training then
     local nbt = self.num_batches_tracked
     nbt:fill_(nbt:item() + 1)
   end
-  return nn.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+  local rows = x:dim() == 3 and x:transpose(2, 3):reshape(-1, x:size(2)) or x
+  local y = nn.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias,
     self.training, self.momentum, self.eps)
+  if x:dim() == 2 then return y end
+  return y:view(x:size(1), x:size(3), x:size(2)):transpose(2, 3)
 end
 
 function L.BatchNorm1d:extra_repr()
@@ -169,17 +176,32 @@ end
 
 L.Embedding = Module:extend("Embedding")
 
-function L.Embedding:init(n, d)
+-- opts.padding_idx (1-based, negative from the end): that row starts at zeros and never
+-- gets a gradient, as PyTorch's
+function L.Embedding:init(n, d, opts)
   check_size("Embedding", "n", n)
   check_size("Embedding", "d", d)
+  opts = options.check("nn.Embedding", opts, {"padding_idx"})
   self.num_embeddings, self.embedding_dim = n, d
-  self.weight = self:parameter(init.normal_(nn.empty(n, d)))
+  local w = init.normal_(nn.empty(n, d))
+  local pad = opts.padding_idx
+  if pad ~= nil then
+    if math.type(pad) ~= "integer" or pad == 0 or pad > n or pad < -n then
+      fail("Embedding", "padding_idx must be an index in 1..%d (or -%d..-1), got %s", n, n,
+        tostring(pad))
+    end
+    if pad < 0 then pad = n + 1 + pad end
+    w[pad] = 0
+    self.padding_idx = pad
+  end
+  self.weight = self:parameter(w)
 end
 
-function L.Embedding:forward(idx) return nn.embedding(idx, self.weight) end
+function L.Embedding:forward(idx) return nn.embedding(idx, self.weight, self.padding_idx) end
 
 function L.Embedding:extra_repr()
-  return string.format("%d, %d", self.num_embeddings, self.embedding_dim)
+  local pad = self.padding_idx and ", padding_idx=" .. self.padding_idx or ""
+  return string.format("%d, %d%s", self.num_embeddings, self.embedding_dim, pad)
 end
 
 -- ---- activations: one class per function of nn, made from a table ----
@@ -238,9 +260,11 @@ local docs = {
   {"LayerNorm", L.LayerNorm, "nn.LayerNorm(n [, {eps=1e-5, elementwise_affine=true}])",
     "Normalizes the last dim (size n) to zero mean and unit variance, then scales and shifts."},
   {"BatchNorm1d", L.BatchNorm1d, "nn.BatchNorm1d(n [, {eps=1e-5, momentum=0.1, affine=true}])",
-    "Normalizes each of n features over the batch; keeps running mean and variance for eval."},
-  {"Embedding", L.Embedding, "nn.Embedding(n, d)",
-    "A table of n vectors of size d (normal init), looked up by 1-based i64 indices."},
+    "Normalizes each of n features (channels) of (N, C) or (N, C, L) input over the batch; "
+      .. "keeps running mean and variance for eval."},
+  {"Embedding", L.Embedding, "nn.Embedding(n, d [, {padding_idx}])",
+    "A table of n vectors of size d (normal init), looked up by 1-based i64 indices; the row "
+      .. "padding_idx starts at zeros and gets no gradient."},
 }
 for _, name in ipairs(act_names) do
   local spec = activations[name]

@@ -171,7 +171,8 @@ optim.SGD = class("SGD",
 local function adam_update(st, p, g, k)
   st.exp_avg = st.exp_avg or zeros_like(p)
   st.exp_avg_sq = st.exp_avg_sq or zeros_like(p)
-  nn._adam_step(p, g, st.exp_avg, st.exp_avg_sq, k, st.step)
+  if k.amsgrad then st.max_exp_avg_sq = st.max_exp_avg_sq or zeros_like(p) end
+  nn._adam_step(p, g, st.exp_avg, st.exp_avg_sq, k, st.step, k.amsgrad and st.max_exp_avg_sq or nil)
 end
 
 local function adam_opts(decoupled)
@@ -181,16 +182,19 @@ local function adam_opts(decoupled)
       fail(self.name, "betas must be a pair {beta1, beta2}")
     end
     return {lr = self.lr, beta1 = betas[1], beta2 = betas[2], eps = self.eps,
-      weight_decay = self.weight_decay, decoupled = decoupled, maximize = self.maximize}
+      weight_decay = self.weight_decay, decoupled = decoupled, maximize = self.maximize,
+      amsgrad = self.amsgrad}
   end
 end
 
 optim.Adam = class("Adam",
-  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, maximize = false},
+  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false,
+    maximize = false},
   adam_opts(false), adam_update)
 
 optim.AdamW = class("AdamW",
-  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2, maximize = false},
+  {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2, amsgrad = false,
+    maximize = false},
   adam_opts(true), adam_update)
 
 optim.RMSprop = class("RMSprop",

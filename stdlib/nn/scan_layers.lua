@@ -10,7 +10,7 @@
 -- scan as its backward); no Lua object is made per time step.
 local nn = require "nn"
 local Module = require "nn.module"
-local init = require "nn.initializers"
+local options = require "nn.options"
 
 local S = {}
 
@@ -150,7 +150,7 @@ function S.LRU:init(nin, state, nout, opts)
   check_size("LRU", "state", state)
   nout = nout or nin
   check_size("LRU", "out", nout)
-  opts = opts or {}
+  opts = options.check("nn.LRU", opts, {"r_min", "r_max", "max_phase"})
   local r_min, r_max = opts.r_min or 0, opts.r_max or 1
   local max_phase = opts.max_phase or TWO_PI
   if not (r_min >= 0 and r_min < r_max and r_max <= 1) then
@@ -182,7 +182,8 @@ function S.LRU:lambda()
   return nn.stack({mod * phase:cos(), mod * phase:sin()}, 1)
 end
 
-function S.LRU:forward(x, h0)
+-- every state h (2, batch, time, state), planar complex, and the final one (2, batch, state)
+function S.LRU:states(x, h0)
   check_input("LRU", x, self.input_size)
   local nb, nt, n = x:size(1), x:size(2), self.state_size
   check_state("LRU", "initial state", h0, {2, nb, n})
@@ -192,13 +193,19 @@ function S.LRU:forward(x, h0)
   local w = nn.cat({self.B_re, self.B_im}, 1) * nn.cat({gamma, gamma}, 1):view(2 * n, 1)
   local b = nn.linear(x, w):view(nb, nt, 2, n):permute(3, 1, 2, 4)
   local h = nn.linear_scan_complex(a, b, h0)
+  return h, h:select(3, nt)
+end
+
+-- y = Re(C h) + D x for planar states h (2, ..., state) and inputs x (..., in)
+function S.LRU:readout(h, x)
   local y = nn.linear(h[1], self.C_re) - nn.linear(h[2], self.C_im)
-  if self.D:dim() == 1 then
-    y = y + x * self.D
-  else
-    y = y + nn.linear(x, self.D)
-  end
-  return y, h:select(3, nt)
+  if self.D:dim() == 1 then return y + x * self.D end
+  return y + nn.linear(x, self.D)
+end
+
+function S.LRU:forward(x, h0)
+  local h, last = self:states(x, h0)
+  return self:readout(h, x), last
 end
 
 function S.LRU:extra_repr()
@@ -215,7 +222,7 @@ local ranges = {["[0,1]"] = true, ["[-1,1]"] = true}
 function S.DiagonalRNN:init(nin, hidden, opts)
   check_size("DiagonalRNN", "in", nin)
   check_size("DiagonalRNN", "hidden", hidden)
-  opts = opts or {}
+  opts = options.check("nn.DiagonalRNN", opts, {"range", "forget_floor", "input_gate", "out"})
   local range = opts.range or "[0,1]"
   if not ranges[range] then
     fail("DiagonalRNN", "range must be \"[0,1]\" or \"[-1,1]\", got %s", tostring(range))
@@ -232,6 +239,8 @@ function S.DiagonalRNN:init(nin, hidden, opts)
   self.range, self.forget_floor, self.input_gate = range, floor, gate
   -- rows 1..hidden: the transition's pre-activation; hidden+1..2 hidden: the input
   self.linear = nn.Linear(nin, 2 * hidden)
+  -- the transitions start long-lived: their biases uniform in [1, 4] (sigmoid 0.73..0.98)
+  nn.no_grad(function() self.linear.bias:narrow(1, 1, hidden):copy_(nn.rand(hidden) * 3 + 1) end)
   if opts.out then
     check_size("DiagonalRNN", "out", opts.out)
     self.readout = nn.Linear(hidden, opts.out)
@@ -302,6 +311,10 @@ nn.document("Modules", {
       .. "theta_log, gamma_log (state), B_re, B_im (state x in), C_re, C_im (out x state), D "
       .. "(in, elementwise, when out == in; else out x in). States are planar complex: h0 "
       .. "and h_T (2, batch, state), real parts then imaginary."},
+  {"LRU:states", S.LRU.states, "m:states(x [, h0]) -> h (2, batch, time, state), h_T",
+    "The complex states of every step (planar: real parts, imaginary parts) and the final one."},
+  {"LRU:readout", S.LRU.readout, "m:readout(h, x) -> y",
+    "Re(C h) + D x for planar states h (2, ..., state), e.g. only the final state's output."},
   {"LRU:lambda", S.LRU.lambda, "m:lambda() -> tensor (2, state)",
     "The diagonal transition as planar complex numbers (real parts, imaginary parts)."},
   {"DiagonalRNN", S.DiagonalRNN,
@@ -311,7 +324,8 @@ nn.document("Modules", {
       .. "in [0,1], or 2 sigmoid(W_a x) - 1 in [-1,1] (Grazzi et al.: negative eigenvalues "
       .. "let it track parity); forget_floor g gives HGRN's a = g + (1-g) sigmoid (before the "
       .. "[-1,1] map); b_t = W_b x, or silu(W_b x) (1 - a_t) with input_gate=\"hgrn\"; y = h, "
-      .. "or a Linear(hidden, out) readout of h. Parameters: linear (2 hidden x in)."},
+      .. "or a Linear(hidden, out) readout of h. Parameters: linear (2 hidden x in; rows W_a then "
+      .. "W_b; W_a's biases start uniform in [1, 4], so that the state is long-lived at first)."},
   {"DiagonalRNN:step", S.DiagonalRNN.step, "m:step(x_t [, h]) -> y, h",
     "One step of the sequential form, x_t (batch, in), h (batch, hidden) or zeros."},
 })

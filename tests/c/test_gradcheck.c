@@ -16,7 +16,8 @@ typedef struct grad_case {
   double lo, hi; /* input values drawn uniformly in [lo, hi] */
   nn_attr attr;
   /* what each input is: '1' a float that gets gradients, '0' a u8 mask, 'i' i64 indices
-     into the first input along dim i[0] (gather, index_select...); NULL = all floats */
+     into the first input along dim i[0] (gather, index_select...), 'c' a float the op
+     declares constant (no gradient: cross_entropy's class weights); NULL = all floats */
   const char *differentiable;
 } grad_case;
 
@@ -76,6 +77,15 @@ static const grad_case cases[] = {
     {"embedding", 2, {2, 2}, {S2(2, 3), S2(4, 3)}, -2, 2, NOATTR, "01"},
     {"cross_entropy", 2, {2, 1}, {S2(4, 3), S1(4)}, -2, 2, {.i = {1, -100}, .f = {0.1}}, "10"},
     {"nll_loss", 2, {2, 1}, {S2(4, 3), S1(4)}, -2, 2, {.i = {2, -100}}, "10"},
+    {"cross_entropy",
+     3,
+     {2, 1, 1},
+     {S2(4, 3), S1(4), S1(3)},
+     -2,
+     2,
+     {.i = {1, -100}, .f = {0.1}},
+     "10c"},
+    {"nll_loss", 3, {2, 1, 1}, {S2(4, 3), S1(4), S1(3)}, -2, 2, {.i = {0, -100}}, "10c"},
     {"bce_with_logits", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
     /* linear scans: a, b (batch, time, features), h0; complex ones planar (2, ...) */
     {"linear_scan", 3, {3, 3, 2}, {S3(2, 4, 3), S3(2, 4, 3), S2(2, 3)}, -1.2, 1.2, NOATTR, NULL},
@@ -148,6 +158,39 @@ static const grad_case cases[] = {
     {"norm", 1, {2}, {S2(3, 4)}, 0.1, 2, {.i = {0, 1}, .f = {1}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1, 0}, .f = {INFINITY}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {-1, 0}, .f = {-INFINITY}, .ni = 2}, NULL},
+    /* fused recurrences, several outputs: x (B, T, I), h0 (, c0), W_ih, W_hh, b_ih, b_hh */
+    {"rnn_tanh",
+     6,
+     {3, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(2, 3), S2(2, 2), S1(2), S1(2)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
+    {"rnn_relu",
+     6,
+     {3, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(2, 3), S2(2, 2), S1(2), S1(2)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
+    {"lstm",
+     7,
+     {3, 2, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(2, 2), S2(8, 3), S2(8, 2), S1(8), S1(8)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
+    {"gru",
+     6,
+     {3, 2, 2, 2, 1, 1},
+     {S3(2, 3, 3), S2(2, 2), S2(6, 3), S2(6, 2), S1(6), S1(6)},
+     -1,
+     1,
+     NOATTR,
+     NULL},
 };
 
 static uint64_t lcg = 12345;
@@ -167,6 +210,8 @@ static nn_tensor *random_indices(int ndim, const int64_t *shape, int64_t n) {
 static nn_tensor *make_input(const grad_case *c, int k) {
   if (c->differentiable && c->differentiable[k] == 'i')
     return random_indices(c->ndim[k], c->shape[k], c->shape[0][c->attr.i[0]]);
+  if (c->differentiable && c->differentiable[k] == 'c')
+    return random_tensor(c->ndim[k], c->shape[k], 0.5, 2);
   nn_tensor *t = random_tensor(c->ndim[k], c->shape[k], c->lo, c->hi);
   if (c->differentiable && c->differentiable[k] == '0') {
     nn_tensor *zero = nn_scalar(NN_F64, 0), *m = nn_gt(t, zero);
@@ -221,7 +266,7 @@ static void check_op(const nn_op *op, const grad_case *c, int *failures) {
   for (int k = 0; k < nout; k++) w[k] = random_tensor(y0[k]->ndim, y0[k]->shape, -1, 1);
   const double eps = 1e-6;
   for (int k = 0; k < c->nin; k++) {
-    if (in[k]->dtype != NN_F64) continue;
+    if (in[k]->dtype != NN_F64 || (c->differentiable && c->differentiable[k] == 'c')) continue;
     /* reverse mode */
     in[k]->requires_grad = true;
     nn_tensor *y[NN_MAXOUT] = {0}, *yt[NN_MAXOUT] = {0};

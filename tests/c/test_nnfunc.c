@@ -51,8 +51,9 @@ static int values_differ(const nn_tensor *t, const double *want, int64_t n, doub
 
 static uint64_t lcg = 987654321;
 
-static double weighted(const nn_op *op, nn_tensor **in, const nn_attr *a, const nn_tensor *w) {
-  nn_tensor *y = nn_call(op, in, a);
+static double weighted(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a,
+                       const nn_tensor *w) {
+  nn_tensor *y = nn_calln(op, nin, in, a);
   double v = y ? test_dot(y, w) : NAN;
   nn_release(y);
   return v;
@@ -62,7 +63,7 @@ static double weighted(const nn_op *op, nn_tensor **in, const nn_attr *a, const 
    both against central differences, for every f64 input. Returns the failures. */
 static int gradcheck(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a) {
   int bad = 0;
-  nn_tensor *y0 = nn_call(op, in, a);
+  nn_tensor *y0 = nn_calln(op, nin, in, a);
   if (!y0) {
     fprintf(stderr, "  %s: %s\n", op->name, nn_errmsg());
     return 1;
@@ -72,7 +73,7 @@ static int gradcheck(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a)
     nn_tensor *x = in[k];
     if (x->dtype != NN_F64) continue;
     x->requires_grad = true;
-    nn_tensor *y = nn_call(op, in, a), *g = NULL;
+    nn_tensor *y = nn_calln(op, nin, in, a), *g = NULL;
     if (!y || nn_grad(1, &y, &w, 1, &x, &g, false) < 0) {
       fprintf(stderr, "  %s: backward: %s\n", op->name, nn_errmsg());
       bad++;
@@ -82,7 +83,7 @@ static int gradcheck(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a)
     nn_tensor *v = test_random_f64(&lcg, x->ndim, x->shape, -1, 1);
     x->tangent = nn_retain(v);
     nn_fwd_enter();
-    nn_tensor *yt = nn_call(op, in, a);
+    nn_tensor *yt = nn_calln(op, nin, in, a);
     nn_fwd_leave();
     nn_release(x->tangent);
     x->tangent = NULL;
@@ -90,9 +91,9 @@ static int gradcheck(const nn_op *op, int nin, nn_tensor **in, const nn_attr *a)
     for (int64_t i = 0; i < nn_numel(x); i++) {
       double *p = (double *)test_at(x, i), keep = *p, eps = 1e-6;
       *p = keep + eps;
-      double up = weighted(op, in, a, w);
+      double up = weighted(op, nin, in, a, w);
       *p = keep - eps;
-      double down = weighted(op, in, a, w);
+      double down = weighted(op, nin, in, a, w);
       *p = keep;
       double fd = (up - down) / (2 * eps), an = g ? test_get(g, i) : 0;
       fd_dir += fd * test_get(v, i);
@@ -444,17 +445,17 @@ TEST(nnfunc_embedding) {
   nn_tensor *idx = nn_empty(NN_I64, 2, (int64_t[]){2, 2});
   int64_t *ip = (int64_t *)nn_data(idx);
   ip[0] = 3, ip[1] = 0, ip[2] = 3, ip[3] = 1;
-  nn_tensor *y = nn_embedding(idx, w);
+  nn_tensor *y = nn_embedding(idx, w, -1);
   REQUIRE(y && y->ndim == 3 && y->shape[2] == 3);
   for (int64_t i = 0; i < 4; i++)
     for (int64_t j = 0; j < 3; j++) CHECK(test_get(y, 3 * i + j) == test_get(w, 3 * ip[i] + j));
   ip[2] = 4;
-  CHECK(!nn_embedding(idx, w) && strstr(nn_errmsg(), "index 5 is out of range for 4"));
+  CHECK(!nn_embedding(idx, w, -1) && strstr(nn_errmsg(), "index 5 is out of range for 4"));
   ip[2] = -1;
-  CHECK(!nn_embedding(idx, w) && strstr(nn_errmsg(), "index 0 is out of range"));
+  CHECK(!nn_embedding(idx, w, -1) && strstr(nn_errmsg(), "index 0 is out of range"));
   ip[2] = 3;
   nn_tensor *fidx = nn_zeros(NN_F32, 1, (int64_t[]){2});
-  CHECK(!nn_embedding(fidx, w) && strstr(nn_errmsg(), "integers"));
+  CHECK(!nn_embedding(fidx, w, -1) && strstr(nn_errmsg(), "integers"));
   /* repeated rows accumulate their gradients */
   nn_tensor *in[2] = {idx, w};
   *failures += gradcheck(&nn_op_embedding, 2, in, NULL);
@@ -468,16 +469,16 @@ TEST(nnfunc_cross_entropy_values) {
   nn_tensor *t = classes(4, (int64_t[]){2, 0, 1, 1}, NN_I64);
   nn_tensor *ti = classes(4, (int64_t[]){2, -100, 1, 1}, NN_I64);
   nn_tensor *tu = classes(4, (int64_t[]){2, 0, 1, 1}, NN_U8);
-  nn_tensor *r[8] = {nn_cross_entropy(l, t, NN_REDUCE_MEAN, 0, -100),
-                     nn_cross_entropy(l, t, NN_REDUCE_SUM, 0, -100),
-                     nn_cross_entropy(l, t, NN_REDUCE_NONE, 0, -100),
-                     nn_cross_entropy(l, t, NN_REDUCE_MEAN, 0.2, -100),
-                     nn_cross_entropy(l, ti, NN_REDUCE_MEAN, 0.2, -100),
-                     nn_cross_entropy(l, tu, NN_REDUCE_MEAN, 0, -100),
-                     nn_nll_loss(l, ti, NN_REDUCE_SUM, -100),
+  nn_tensor *r[8] = {nn_cross_entropy(l, t, NULL, NN_REDUCE_MEAN, 0, -100),
+                     nn_cross_entropy(l, t, NULL, NN_REDUCE_SUM, 0, -100),
+                     nn_cross_entropy(l, t, NULL, NN_REDUCE_NONE, 0, -100),
+                     nn_cross_entropy(l, t, NULL, NN_REDUCE_MEAN, 0.2, -100),
+                     nn_cross_entropy(l, ti, NULL, NN_REDUCE_MEAN, 0.2, -100),
+                     nn_cross_entropy(l, tu, NULL, NN_REDUCE_MEAN, 0, -100),
+                     nn_nll_loss(l, ti, NULL, NN_REDUCE_SUM, -100),
                      NULL};
   nn_tensor *lp = nn_log_softmax(l, 1);
-  r[7] = nn_nll_loss(lp, t, NN_REDUCE_MEAN, -100);
+  r[7] = nn_nll_loss(lp, t, NULL, NN_REDUCE_MEAN, -100);
   CHECK(r[0] && r[0]->ndim == 0);
   CHECK_VALUES(r[0], 1e-10, 4.02620954556);
   CHECK_VALUES(r[1], 1e-10, 16.1048381823);
@@ -489,14 +490,14 @@ TEST(nnfunc_cross_entropy_values) {
   CHECK_VALUES(r[7], 1e-10, 4.02620954556);
   /* the gradient of label-smoothed, partly ignored cross-entropy against PyTorch */
   l->requires_grad = true;
-  nn_tensor *loss = nn_cross_entropy(l, ti, NN_REDUCE_MEAN, 0.2, -100), *g = NULL;
+  nn_tensor *loss = nn_cross_entropy(l, ti, NULL, NN_REDUCE_MEAN, 0.2, -100), *g = NULL;
   REQUIRE(loss && nn_grad(1, &loss, NULL, 1, &l, &g, false) == 0);
   CHECK_VALUES(g, 1e-10, 0.207050035893, 0.0804389098044, -0.287488945697, 0, 0, 0,
                -0.0213140712818, -0.252949187971, 0.274263259253, -0.0122054068647, -0.285284833023,
                0.297490239888);
   l->requires_grad = false;
   /* f32 logits */
-  nn_tensor *lf = nn_to(l, NN_F32), *rf = nn_cross_entropy(lf, t, NN_REDUCE_MEAN, 0, -100);
+  nn_tensor *lf = nn_to(l, NN_F32), *rf = nn_cross_entropy(lf, t, NULL, NN_REDUCE_MEAN, 0, -100);
   CHECK(rf && rf->dtype == NN_F32);
   CHECK_VALUES(rf, 1e-6, 4.02620954556);
   test_release_all(8, r);
@@ -509,17 +510,18 @@ TEST(nnfunc_cross_entropy_errors) {
             *tneg = classes(2, (int64_t[]){-1, 0}, NN_I64);
   nn_tensor *t3 = classes(3, (int64_t[]){1, 2, 3}, NN_I64),
             *tf = nn_zeros(NN_F32, 1, (int64_t[]){2});
-  CHECK(!nn_cross_entropy(l, t, NN_REDUCE_MEAN, 0, -100) &&
+  CHECK(!nn_cross_entropy(l, t, NULL, NN_REDUCE_MEAN, 0, -100) &&
         strstr(nn_errmsg(), "target 11 is out of range for 10 classes"));
-  CHECK(!nn_cross_entropy(l, tneg, NN_REDUCE_MEAN, 0, -100) &&
+  CHECK(!nn_cross_entropy(l, tneg, NULL, NN_REDUCE_MEAN, 0, -100) &&
         strstr(nn_errmsg(), "target 0 is out of range"));
-  CHECK(!nn_cross_entropy(l, t3, NN_REDUCE_MEAN, 0, -100) && strstr(nn_errmsg(), "{3}"));
-  CHECK(!nn_cross_entropy(l, tf, NN_REDUCE_MEAN, 0, -100) && strstr(nn_errmsg(), "i64"));
-  CHECK(!nn_cross_entropy(l, tneg, NN_REDUCE_MEAN, 1.5, -100) &&
+  CHECK(!nn_cross_entropy(l, t3, NULL, NN_REDUCE_MEAN, 0, -100) && strstr(nn_errmsg(), "{3}"));
+  CHECK(!nn_cross_entropy(l, tf, NULL, NN_REDUCE_MEAN, 0, -100) && strstr(nn_errmsg(), "i64"));
+  CHECK(!nn_cross_entropy(l, tneg, NULL, NN_REDUCE_MEAN, 1.5, -100) &&
         strstr(nn_errmsg(), "label_smoothing"));
-  CHECK(!nn_cross_entropy(l, tneg, (nn_reduction)7, 0, -100) && strstr(nn_errmsg(), "reduction"));
+  CHECK(!nn_cross_entropy(l, tneg, NULL, (nn_reduction)7, 0, -100) &&
+        strstr(nn_errmsg(), "reduction"));
   /* an ignored target may be anything */
-  nn_tensor *ok = nn_cross_entropy(l, tneg, NN_REDUCE_SUM, 0, -1);
+  nn_tensor *ok = nn_cross_entropy(l, tneg, NULL, NN_REDUCE_SUM, 0, -1);
   CHECK(ok);
   CHECK(nn_reduction_parse("sum") == NN_REDUCE_SUM && nn_reduction_parse("avg") < 0);
   RELEASE(l, t, tneg, t3, tf, ok);
@@ -579,7 +581,7 @@ static int sgd_step(nn_tensor *p, nn_tensor *g, nn_tensor **s, const void *o, in
   return nn_sgd_step(p, g, s[0], o, step);
 }
 static int adam_step(nn_tensor *p, nn_tensor *g, nn_tensor **s, const void *o, int64_t step) {
-  return nn_adam_step(p, g, s[0], s[1], o, step);
+  return nn_adam_step(p, g, s[0], s[1], NULL, o, step);
 }
 static int rmsprop_step(nn_tensor *p, nn_tensor *g, nn_tensor **s, const void *o, int64_t step) {
   (void)step;
@@ -652,10 +654,10 @@ TEST(nnfunc_optimizer_errors) {
   nn_tensor *m = nn_zeros(NN_F32, 1, (int64_t[]){4}), *v = nn_zeros(NN_F64, 1, (int64_t[]){4});
   nn_tensor *g4 = nn_zeros(NN_F32, 1, (int64_t[]){4}), *pi = nn_zeros(NN_I64, 1, (int64_t[]){4});
   nn_adam_opts o = {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
-  CHECK(nn_adam_step(p, g, m, m, &o, 1) < 0 && strstr(nn_errmsg(), "gradient has shape {5}"));
-  CHECK(nn_adam_step(p, g4, m, v, &o, 1) < 0 && strstr(nn_errmsg(), "second moment is f64"));
-  CHECK(nn_adam_step(p, g4, m, m, &o, 0) < 0 && strstr(nn_errmsg(), "step"));
-  CHECK(nn_adam_step(pi, g4, m, m, &o, 1) < 0 && strstr(nn_errmsg(), "f32 or f64"));
+  CHECK(nn_adam_step(p, g, m, m, NULL, &o, 1) < 0 && strstr(nn_errmsg(), "gradient has shape {5}"));
+  CHECK(nn_adam_step(p, g4, m, v, NULL, &o, 1) < 0 && strstr(nn_errmsg(), "second moment is f64"));
+  CHECK(nn_adam_step(p, g4, m, m, NULL, &o, 0) < 0 && strstr(nn_errmsg(), "step"));
+  CHECK(nn_adam_step(pi, g4, m, m, NULL, &o, 1) < 0 && strstr(nn_errmsg(), "f32 or f64"));
   nn_sgd_opts s = {.lr = 0.1, .momentum = 0.9};
   CHECK(nn_sgd_step(p, g4, NULL, &s, 1) < 0 && strstr(nn_errmsg(), "momentum buffer"));
   RELEASE(p, g, m, v, g4, pi);

@@ -137,3 +137,29 @@ describe("nn.fit interrupted", function()
     end, "boom")
   end)
 end)
+
+describe("what the first wave left out", function()
+  it("class weights, padding_idx and BatchNorm1d on (N, C, L) check their arguments", function()
+    local x, t = nn.randn(4, 3), nn.tensor({1, 2, 3, 1}, "i64")
+    th.fails(function() nn.cross_entropy(x, t, {weight = nn.ones(2)}) end,
+      "nn.cross_entropy: weight must be a float vector of one weight per class (3), not f32 {2}")
+    th.fails(function() nn.cross_entropy(x, t, {weight = 2}) end,
+      "nn.cross_entropy: option weight must be a tensor")
+    local w = nn.ones(3):requires_grad_()
+    th.fails(function() nn.cross_entropy(x, t, {weight = w}):backward() end,
+      "the class weights get no gradient")
+    -- equal weights change nothing; a weight of 0 removes a class from the mean
+    local plain = nn.cross_entropy(x, t):item()
+    assert.near(plain, nn.cross_entropy(x, t, {weight = nn.full({3}, 2.5)}):item(), 1e-6)
+    local none = nn.cross_entropy(x, t, {reduction = "none"}):totable()
+    local w0 = nn.cross_entropy(x, t, {weight = nn.tensor({0, 1, 1})}):item()
+    assert.near((none[2] + none[3]) / 2, w0, 1e-6)
+    th.fails(function() nn.Embedding(4, 2, {padding_idx = 5}) end,
+      "nn.Embedding: padding_idx must be an index in 1..4 (or -4..-1), got 5")
+    local e = nn.Embedding(4, 2, {padding_idx = -1})
+    assert.equal(4, e.padding_idx)
+    th.same(e.weight[4], {0, 0})
+    th.fails(function() nn.BatchNorm1d(3)(nn.ones(2, 3, 4, 5)) end,
+      "nn.BatchNorm1d: input must be (N, C) or (N, C, L), got shape {2,3,4,5}")
+  end)
+end)

@@ -177,3 +177,28 @@ describe("nn.optim.schedule", function()
       "warmup must be")
   end)
 end)
+
+describe("AMSGrad", function()
+  it("keeps the running maximum of the second moment and steps by it", function()
+    local function run(amsgrad)
+      nn.manual_seed(1)
+      local m = nn.Linear(3, 2):double()
+      local opt = nn.optim.Adam(m, {lr = 0.1, amsgrad = amsgrad})
+      local x = nn.randn(8, 3):double()
+      for i = 1, 30 do -- shrinking gradients: the second moment falls below its maximum
+        opt:zero_grad();
+        ((m(x) * (1 / i)) ^ 2):sum():backward()
+        opt:step()
+      end
+      return m, opt
+    end
+    local m, opt = run(true)
+    local plain = run(false)
+    local st = opt.state[1] -- the weight, the first parameter
+    assert.is_true(nn.is_tensor(st.max_exp_avg_sq))
+    assert.is_true((st.max_exp_avg_sq - st.exp_avg_sq):min():item() >= 0)
+    assert.is_true((st.max_exp_avg_sq - st.exp_avg_sq):max():item() > 0)
+    assert.is_true((m.weight - plain.weight):abs():max():item() > 1e-4)
+    th.fails(function() nn.optim.Adam(m, {amsgard = true}) end, "did you mean amsgrad?")
+  end)
+end)

@@ -169,6 +169,7 @@ describe("nn.LRU", function()
     th.fails(function() return m(nn.randn(2, 5, 3), nn.randn(2, 4)) end, "nn.LRU:",
       "initial state", "{2,2,4}")
     th.fails(function() return nn.LRU(3, 4, 3, {r_min = 0.9, r_max = 0.5}) end, "nn.LRU:", "r_min")
+    th.fails(function() return nn.LRU(3, 4, 3, {rmax = 0.5}) end, "nn.LRU:", "rmax", "r_max")
   end)
 end)
 
@@ -219,6 +220,8 @@ describe("nn.DiagonalRNN", function()
       "range")
     th.fails(function() return nn.DiagonalRNN(3, 4, {forget_floor = 1.5}) end,
       "nn.DiagonalRNN:", "forget_floor")
+    th.fails(function() return nn.DiagonalRNN(3, 4, {rnage = "[0,1]"}) end, "nn.DiagonalRNN:",
+      "rnage", "range")
     local m = nn.DiagonalRNN(3, 4)
     th.fails(function() return m(nn.randn(2, 5, 2)) end, "nn.DiagonalRNN:", "2 features")
     th.fails(function() return m(nn.randn(2, 5, 3), nn.randn(2, 5)) end, "nn.DiagonalRNN:",

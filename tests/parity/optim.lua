@@ -26,10 +26,15 @@ local optimizers = {
   end,
   adam = function(p) return nn.optim.Adam(p, {lr = 1e-2, weight_decay = 1e-3}) end,
   adamw = function(p) return nn.optim.AdamW(p, {lr = 1e-2, weight_decay = 0.1}) end,
+  adam_amsgrad = function(p) return nn.optim.Adam(p, {lr = 1e-2, amsgrad = true}) end,
+  adamw_amsgrad = function(p)
+    return nn.optim.AdamW(p, {lr = 1e-2, weight_decay = 0.1, amsgrad = true})
+  end,
   rmsprop = function(p) return nn.optim.RMSprop(p, {lr = 1e-2, momentum = 0.5, centered = true}) end,
 }
 
-for _, name in ipairs{"sgd", "sgd_momentum", "adam", "adamw", "rmsprop"} do
+for _, name in ipairs{"sgd", "sgd_momentum", "adam", "adamw", "adam_amsgrad", "adamw_amsgrad",
+  "rmsprop"} do
   local m = model()
   local opt = optimizers[name](m:parameters())
   for _ = 1, 20 do

@@ -25,9 +25,11 @@ optimizers = {
                                               weight_decay=1e-2),
     "adam": lambda p: torch.optim.Adam(p, lr=1e-2, weight_decay=1e-3),
     "adamw": lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.1),
+    "adam_amsgrad": lambda p: torch.optim.Adam(p, lr=1e-2, amsgrad=True),
+    "adamw_amsgrad": lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.1, amsgrad=True),
     "rmsprop": lambda p: torch.optim.RMSprop(p, lr=1e-2, momentum=0.5, centered=True),
 }
-for name in ["sgd", "sgd_momentum", "adam", "adamw", "rmsprop"]:
+for name in ["sgd", "sgd_momentum", "adam", "adamw", "adam_amsgrad", "adamw_amsgrad", "rmsprop"]:
     m = model()
     opt = optimizers[name](m.parameters())
     for _ in range(20):
