@@ -17,29 +17,79 @@
 #include "nn/ops.h"
 #include "nn/ops/along.h"
 
-/* a strictly before b: ascending, or descending; NaN is the largest */
-static inline bool before(double a, double b, bool desc) {
-  if (desc) return a > b || (a != a && b == b);
-  return a < b || (b != b && a == a);
+/* a lane's element: its value, read as a double, and its position */
+typedef struct keyed {
+  double v;
+  int64_t at;
+} keyed;
+
+/* a strictly before b (values that are not nan): ties keep their order, so the sort is stable */
+static inline bool before(const keyed *a, const keyed *b, bool desc) {
+  return desc ? a->v > b->v : a->v < b->v;
 }
 
-/* idx[0..n) = the positions 0..n-1 sorted stably by key; tmp has room for n */
-static void merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const double *key, bool desc) {
-  int64_t *src = idx, *dst = tmp;
-  for (int64_t i = 0; i < n; i++) idx[i] = i;
-  for (int64_t w = 1; w < n; w *= 2) {
+/* e[0..n) sorted stably: insertion sort of runs of RUN, then bottom-up merges into tmp and back */
+enum { RUN = 16 };
+static void merge_sort(keyed *e, keyed *tmp, int64_t n, bool desc) {
+  for (int64_t lo = 0; lo < n; lo += RUN) {
+    int64_t hi = lo + RUN < n ? lo + RUN : n;
+    for (int64_t i = lo + 1; i < hi; i++) {
+      keyed k = e[i];
+      int64_t j = i;
+      for (; j > lo && before(&k, &e[j - 1], desc); j--) e[j] = e[j - 1];
+      e[j] = k;
+    }
+  }
+  keyed *src = e, *dst = tmp;
+  for (int64_t w = RUN; w < n; w *= 2) {
     for (int64_t lo = 0; lo < n; lo += 2 * w) {
       int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       int64_t i = lo, j = mid, o = lo;
-      while (i < mid && j < hi)
-        dst[o++] = before(key[src[j]], key[src[i]], desc) ? src[j++] : src[i++];
+      while (i < mid && j < hi) dst[o++] = before(&src[j], &src[i], desc) ? src[j++] : src[i++];
       while (i < mid) dst[o++] = src[i++];
       while (j < hi) dst[o++] = src[j++];
     }
-    int64_t *t = src;
+    keyed *t = src;
     src = dst, dst = t;
   }
-  if (src != idx) memcpy(idx, src, (size_t)n * sizeof *idx);
+  if (src != e) memcpy(e, src, (size_t)n * sizeof *e);
+}
+
+/* the first k of e[0..n) in order, for k much smaller than n: a sorted window of k kept by
+   insertion (a later equal value never displaces an earlier one: stable). Returns k. */
+static int64_t select_first(keyed *e, int64_t n, int64_t k, bool desc) {
+  int64_t m = 0; /* e[0..m) is the window */
+  for (int64_t i = 0; i < n; i++) {
+    keyed x = e[i];
+    if (m == k && !before(&x, &e[m - 1], desc)) continue;
+    int64_t j = m < k ? m++ : m - 1;
+    for (; j > 0 && before(&x, &e[j - 1], desc); j--) e[j] = e[j - 1];
+    e[j] = x;
+  }
+  return m;
+}
+
+/* Orders one lane of n values (in e, positions 0..n-1) and leaves the first k in e: nan is
+   the largest, so the nans go last ascending and first descending, in their order. */
+static void order_lane(keyed *e, keyed *tmp, int64_t n, int64_t k, bool desc) {
+  int64_t m = 0, nn = 0;
+  for (int64_t i = 0; i < n; i++) /* numbers to the front, nans to tmp, both in order */
+    if (e[i].v == e[i].v)
+      e[m++] = e[i];
+    else
+      tmp[nn++] = e[i];
+  if (desc && nn) { /* nans first: shift the numbers behind them */
+    memmove(e + nn, e, (size_t)m * sizeof *e);
+    memcpy(e, tmp, (size_t)nn * sizeof *e);
+    if (k <= nn) return;
+    e += nn, k -= nn;
+  } else if (nn) {
+    memcpy(e + m, tmp, (size_t)nn * sizeof *e);
+  }
+  if (k > 0 && k * 16 < m && k <= 64)
+    select_first(e, m, k, desc);
+  else
+    merge_sort(e, tmp, m, desc);
 }
 
 static int check_sort(const nn_op *op, const nn_tensor *x, const nn_attr *a) {
@@ -55,28 +105,24 @@ static int check_sort(const nn_op *op, const nn_tensor *x, const nn_attr *a) {
 /* the k first of each sorted lane of xc (contiguous) into values and indices */
 static int sort_lanes(const nn_tensor *xc, along l, int64_t k, bool desc, nn_tensor *vals,
                       nn_tensor *idx) {
-  size_t es = nn_dtype_size(xc->dtype), nb = (size_t)(l.n ? l.n : 1);
-  double *key = nn_alloc(nb * sizeof *key);
-  int64_t *pos = nn_alloc(2 * nb * sizeof *pos);
-  if (!key || !pos) {
-    nn_free(key, nb * sizeof *key), nn_free(pos, 2 * nb * sizeof *pos);
-    return nn_errc("out of memory in sort");
-  }
+  size_t es = nn_dtype_size(xc->dtype), nb = 2 * (size_t)(l.n ? l.n : 1) * sizeof(keyed);
+  keyed *e = nn_alloc(nb);
+  if (!e) return nn_errc("out of memory in sort");
   const char *x = nn_data(xc);
   char *v = nn_data(vals);
   int64_t *ix = (int64_t *)nn_data(idx);
   for (int64_t o = 0; o < l.outer; o++)
     for (int64_t i = 0; i < l.inner; i++) {
       for (int64_t j = 0; j < l.n; j++)
-        key[j] = nn_load(x + ((o * l.n + j) * l.inner + i) * es, xc->dtype);
-      merge_sort(pos, pos + nb, l.n, key, desc);
+        e[j] = (keyed){nn_load(x + ((o * l.n + j) * l.inner + i) * es, xc->dtype), j};
+      order_lane(e, e + l.n, l.n, k, desc);
       for (int64_t r = 0; r < k; r++) {
         int64_t at = (o * k + r) * l.inner + i;
-        memcpy(v + at * es, x + ((o * l.n + pos[r]) * l.inner + i) * es, es);
-        ix[at] = pos[r];
+        memcpy(v + at * es, x + ((o * l.n + e[r].at) * l.inner + i) * es, es);
+        ix[at] = e[r].at;
       }
     }
-  nn_free(key, nb * sizeof *key), nn_free(pos, 2 * nb * sizeof *pos);
+  nn_free(e, nb);
   return 0;
 }
 

@@ -114,6 +114,20 @@ describe("first-hour ops", function()
       assert.near(col[1], v[1][c], 1e-12)
       assert.near(col[2], v[2][c], 1e-12)
     end
+    -- a small k of a long lane (a selection, not a full sort), with ties and nans
+    local long = randoms(200, true)
+    long[17], long[150] = 0 / 0, 0 / 0
+    for _, largest in ipairs{true, false} do
+      local lv, li = f64(long):topk(5, 1, largest)
+      local sv, si = f64(long):sort(1, largest)
+      for r = 1, 5 do
+        assert.equal(si[r], li[r])
+        assert.truthy(sv[r] == lv[r] or (sv[r] ~= sv[r] and lv[r] ~= lv[r]))
+      end
+    end
+    local lv, li = f64(long):topk(3)
+    assert.truthy(lv[1] ~= lv[1] and lv[2] ~= lv[2]) -- nan is the largest
+    assert.same({17, 150}, {li[1], li[2]})
     th.fails(function() x:topk(8) end, "nn.topk", "k 8", "size 7")
     th.fails(function() x:topk(-1) end, "nn.topk", "k -1")
     th.fails(function() x:topk(1, 3) end, "nn.topk", "dim 3")
