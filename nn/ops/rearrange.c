@@ -35,11 +35,11 @@ static nn_tensor *triangle_forward(const nn_op *op, nn_tensor *const *in, const 
   size_t es = nn_dtype_size(x->dtype);
   char *p = nn_data(y);
   for (int64_t m = 0; m < mats; m++)
-    for (int64_t r = 0; r < rows; r++)
-      for (int64_t c = 0; c < cols; c++) {
-        bool keep = upper ? c - r >= k : c - r <= k;
-        if (!keep) memset(p + ((m * rows + r) * cols + c) * es, 0, es);
-      }
+    for (int64_t r = 0; r < rows; r++) { /* zeros: cols [lo, hi) of the row */
+      int64_t lo = upper ? 0 : r + k + 1, hi = upper ? r + k : cols;
+      lo = lo < 0 ? 0 : lo > cols ? cols : lo, hi = hi < lo ? lo : hi > cols ? cols : hi;
+      memset(p + ((m * rows + r) * cols + lo) * es, 0, (size_t)(hi - lo) * es);
+    }
   return y;
 }
 
@@ -135,13 +135,39 @@ static nn_tensor *map_of(const nn_op *op, nn_tensor *const *in, const nn_attr *a
   return ((const map_fn *)op->kern)[0](x->shape[a->i[0]], in, a);
 }
 
+/* y's slice j along the dim = x's slice map[j], for contiguous x and y: a block copy per
+   slice, or an element copy (by size, so any dtype) when the slices are single elements */
+#define COPY_ELEMENTS(T)                                                                           \
+  for (int64_t o = 0; o < l.outer; o++)                                                            \
+    for (int64_t j = 0; j < m; j++) ((T *)y)[o * m + j] = ((const T *)x)[o * l.n + map[j]];
+static void pick_slices(const char *x, char *y, along l, int64_t m, const int64_t *map, size_t es) {
+  if (l.inner == 1 && es == 8) {
+    COPY_ELEMENTS(uint64_t)
+  } else if (l.inner == 1 && es == 4) {
+    COPY_ELEMENTS(uint32_t)
+  } else if (l.inner == 1 && es == 1) {
+    COPY_ELEMENTS(uint8_t)
+  } else {
+    size_t row = (size_t)l.inner * es;
+    for (int64_t o = 0; o < l.outer; o++)
+      for (int64_t j = 0; j < m; j++)
+        memcpy(y + ((size_t)(o * m + j)) * row, x + ((size_t)(o * l.n + map[j])) * row, row);
+  }
+}
+
 static nn_tensor *reindex_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
                                   nn_tensor *out) {
   if (out) return nn_err("%s cannot write into an existing tensor", op->name);
-  nn_tensor *m = map_of(op, in, a), *x = m ? nn_alias(in[0]) : NULL; /* outside the graph */
-  nn_tensor *r = x ? nn_index_select(x, (int)a->i[0], m) : NULL;
-  nn_release(m), nn_release(x);
-  return r;
+  nn_tensor *x = in[0], *m = map_of(op, in, a), *xc = m ? nn_contiguous(x) : NULL, *y = NULL;
+  int d = (int)a->i[0];
+  int64_t shape[NN_MAXDIM];
+  memcpy(shape, x->shape, sizeof shape);
+  if (xc) shape[d] = m->shape[0];
+  if (xc && (y = nn_empty(x->dtype, x->ndim, shape)))
+    pick_slices(nn_data(xc), nn_data(y), along_dim(x, d), m->shape[0], (const int64_t *)nn_data(m),
+                nn_dtype_size(x->dtype));
+  nn_release(m), nn_release(xc);
+  return y;
 }
 
 static int reindex_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {

@@ -12,35 +12,39 @@
 */
 #include <string.h>
 
+#include "nn/alloc.h"
 #include "nn/ops.h"
 #include "nn/ops/along.h"
 
 /* y = the running fold of x along each lane, from the start or (rev) from the end; x and y
-   contiguous, of the compute type T (arithmetic in U) */
+   contiguous, of type T, the arithmetic in U. The lanes of one outer index are swept
+   together, a row of inner accumulators at a time, so that memory is read in order. */
 #define SCAN(T, U, name, init, fab)                                                                \
-  static void name(const void *xp, void *yp, along l, bool rev) {                                  \
+  static void name(const void *xp, void *yp, along l, bool rev, void *accp) {                      \
     const T *x = xp;                                                                               \
     T *y = yp;                                                                                     \
-    for (int64_t o = 0; o < l.outer; o++)                                                          \
-      for (int64_t i = 0; i < l.inner; i++) {                                                      \
-        U a = (U)(init);                                                                           \
-        for (int64_t j = 0; j < l.n; j++) {                                                        \
-          int64_t at = (o * l.n + (rev ? l.n - 1 - j : j)) * l.inner + i;                          \
-          U b = (U)x[at];                                                                          \
-          a = (fab);                                                                               \
-          y[at] = (T)a;                                                                            \
+    U *acc = accp;                                                                                 \
+    for (int64_t o = 0; o < l.outer; o++) {                                                        \
+      for (int64_t i = 0; i < l.inner; i++) acc[i] = (U)(init);                                    \
+      for (int64_t jj = 0; jj < l.n; jj++) {                                                       \
+        int64_t at = (o * l.n + (rev ? l.n - 1 - jj : jj)) * l.inner;                              \
+        for (int64_t i = 0; i < l.inner; i++) {                                                    \
+          U a = acc[i], b = (U)x[at + i];                                                          \
+          acc[i] = a = (fab);                                                                      \
+          y[at + i] = (T)a;                                                                        \
         }                                                                                          \
       }                                                                                            \
+    }                                                                                              \
   }
-SCAN(double, double, cumsum_f, 0, a + b)
-SCAN(int64_t, uint64_t, cumsum_i, 0, a + b)
-SCAN(double, double, cumprod_f, 1, a *b)
-SCAN(int64_t, uint64_t, cumprod_i, 1, a *b)
-
-typedef void scan_fn(const void *, void *, along, bool);
-typedef struct scan_kern {
-  scan_fn *f, *i; /* for floats (in f64) and integers (in i64) */
-} scan_kern;
+#define SCANS(name, init, fab)                                                                     \
+  SCAN(float, double, name##_f32, init, fab)                                                       \
+  SCAN(double, double, name##_f64, init, fab)                                                      \
+  SCAN(int64_t, uint64_t, name##_i64, init, fab)                                                   \
+  static scan_fn *const name##_kern[NN_NDTYPES] = {                                                \
+      [NN_F32] = name##_f32, [NN_F64] = name##_f64, [NN_I64] = name##_i64};
+typedef void scan_fn(const void *, void *, along, bool, void *);
+SCANS(cumsum, 0, a + b)
+SCANS(cumprod, 1, a *b)
 
 /* t converted to dt and contiguous: a new reference */
 static nn_tensor *dense(nn_tensor *t, nn_dtype dt) {
@@ -51,18 +55,20 @@ static nn_tensor *dense(nn_tensor *t, nn_dtype dt) {
 
 static nn_tensor *scan_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
                                nn_tensor *out) {
-  const scan_kern *k = op->kern;
+  scan_fn *const *k = op->kern;
   nn_tensor *x = in[0];
   if (out) return nn_err("%s cannot write into an existing tensor", op->name);
   if (along_check_dim(x, a->i[0]) < 0) return NULL;
-  bool is_float = nn_dtype_is_float(x->dtype);
-  nn_dtype ct = is_float ? NN_F64 : NN_I64;
-  nn_tensor *xc = dense(x, ct), *y = xc ? nn_empty(ct, x->ndim, x->shape) : NULL;
-  if (y) (is_float ? k->f : k->i)(nn_data(xc), nn_data(y), along_dim(x, (int)a->i[0]), a->i[1]);
+  nn_dtype dt = nn_dtype_is_float(x->dtype) ? x->dtype : NN_I64;
+  along l = along_dim(x, (int)a->i[0]);
+  size_t nb = (size_t)(l.inner ? l.inner : 1) * 8; /* double or uint64_t accumulators */
+  void *acc = nn_alloc(nb);
+  nn_tensor *xc = acc ? dense(x, dt) : NULL, *y = xc ? nn_empty(dt, x->ndim, x->shape) : NULL;
+  if (y) k[dt](nn_data(xc), nn_data(y), l, a->i[1], acc);
+  if (!acc) nn_err("out of memory in %s", op->name);
+  nn_free(acc, nb);
   nn_release(xc);
-  nn_tensor *r = y ? nn_to(y, is_float ? x->dtype : NN_I64) : NULL;
-  nn_release(y);
-  return r;
+  return y;
 }
 
 static int cumsum_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
@@ -133,19 +139,18 @@ static nn_tensor *cumprod_jvp(const nn_ctx *c, nn_tensor *const *tin) {
   return tin[0] ? cumprod_derivative(c, tin[0], cumprod_jvp_lanes) : NULL;
 }
 
-static const scan_kern cumsum_kern = {cumsum_f, cumsum_i}, cumprod_kern = {cumprod_f, cumprod_i};
 const nn_op nn_op_cumsum = {.name = "cumsum",
                             .nin = 1,
                             .forward = scan_forward,
                             .vjp = cumsum_vjp,
                             .jvp = cumsum_jvp,
-                            .kern = &cumsum_kern};
+                            .kern = cumsum_kern};
 const nn_op nn_op_cumprod = {.name = "cumprod",
                              .nin = 1,
                              .forward = scan_forward,
                              .vjp = cumprod_vjp,
                              .jvp = cumprod_jvp,
-                             .kern = &cumprod_kern};
+                             .kern = cumprod_kern};
 
 nn_tensor *nn_cumsum(nn_tensor *x, int dim) {
   nn_attr a = {.i = {dim, 0}, .ni = 2};
