@@ -24,7 +24,15 @@
     const T *x = xp;                                                                               \
     T *y = yp;                                                                                     \
     U *acc = accp;                                                                                 \
-    for (int64_t o = 0; o < l.outer; o++) {                                                        \
+    for (int64_t o = 0; l.inner == 1 && o < l.outer; o++) { /* one lane: a local accumulator */    \
+      U a = (U)(init);                                                                             \
+      for (int64_t jj = 0; jj < l.n; jj++) {                                                       \
+        int64_t at = o * l.n + (rev ? l.n - 1 - jj : jj);                                          \
+        U b = (U)x[at];                                                                            \
+        y[at] = (T)(a = (fab));                                                                    \
+      }                                                                                            \
+    }                                                                                              \
+    for (int64_t o = 0; l.inner > 1 && o < l.outer; o++) {                                         \
       for (int64_t i = 0; i < l.inner; i++) acc[i] = (U)(init);                                    \
       for (int64_t jj = 0; jj < l.n; jj++) {                                                       \
         int64_t at = (o * l.n + (rev ? l.n - 1 - jj : jj)) * l.inner;                              \
