@@ -28,6 +28,17 @@ void nn_fwd_enter(void) {
 void nn_fwd_leave(void) {
   fwd_level--;
 }
+int nn_fwd_suspend(void) {
+  int level = fwd_level;
+  fwd_level = 0;
+  return level;
+}
+void nn_fwd_resume(int level) {
+  fwd_level = level;
+}
+bool nn_fwd_active(void) {
+  return fwd_level > 0;
+}
 
 const char *nn_node_name(const nn_node *n) {
   return n->ctx.op->name;
@@ -241,15 +252,25 @@ static int push(pass *p, nn_node *n) {
   return append(&p->stack, &p->n, &p->cap, n);
 }
 
-/* Adds g into *slot: the first gradient is kept (copied if anyone else holds it or its
-   memory, since later gradients are added into it in place). */
-static int accumulate(nn_tensor **slot, nn_tensor *g) {
+/* Adds g into *slot. A leaf's slot (user-visible: x.grad, nn.grad's results) keeps its first
+   gradient, copied if anyone else holds it or its memory, and adds later ones in place. A
+   node's slot only borrows its first gradient (the grad_output given to backward, say, is
+   not copied for nothing): a later one is added in place only where the slot alone holds
+   its memory, else into a new tensor. */
+static int accumulate(nn_tensor **slot, nn_tensor *g, bool borrow) {
   if (!*slot) {
     bool alone = g->refs == 1 && g->storage->refs == 1 && nn_is_contiguous(g);
-    *slot = alone ? nn_retain(g) : nn_clone(g);
+    *slot = alone || borrow ? nn_retain(g) : nn_clone(g);
     return *slot ? 0 : -1;
   }
-  return nn_call_into(&nn_op_add, *slot, (nn_tensor *[]){*slot, g}, NULL);
+  nn_tensor *s = *slot;
+  if (!borrow || (s->refs == 1 && s->storage->refs == 1 && nn_is_contiguous(s)))
+    return nn_call_into(&nn_op_add, s, (nn_tensor *[]){s, g}, NULL);
+  nn_tensor *sum = nn_call(&nn_op_add, (nn_tensor *[]){s, g}, NULL);
+  if (!sum) return -1;
+  nn_release(s);
+  *slot = sum;
+  return 0;
 }
 
 /* A target is a leaf, or an output (node, index) of a node. */
@@ -279,13 +300,13 @@ static nn_tensor **leaf_slot(pass *p, nn_tensor *t) {
 
 /* A gradient arriving at input t of a node: into its node, or into the leaf. */
 static int route(pass *p, nn_tensor *t, nn_tensor *g) {
-  if (t->grad_fn) return accumulate(&t->grad_fn->gacc[t->out_index], g);
+  if (t->grad_fn) return accumulate(&t->grad_fn->gacc[t->out_index], g, true);
   nn_tensor **slot = leaf_slot(p, t);
   if (!slot) return 0;
-  if (!t->hooks) return accumulate(slot, g);
+  if (!t->hooks) return accumulate(slot, g, false);
   nn_tensor *h = run_hooks(t->hooks, g);
   if (!h) return -1;
-  int rc = accumulate(slot, h);
+  int rc = accumulate(slot, h, false);
   nn_release(h);
   return rc;
 }
@@ -341,7 +362,7 @@ static int take_gradients(pass *p, nn_node *n, nn_tensor **g, bool *any) {
   }
   for (int i = 0; rc == 0 && i < p->ntargets; i++) {
     const nn_tensor *t = p->targets[i];
-    if (t->grad_fn == n && g[t->out_index] && accumulate(&p->grads[i], g[t->out_index]) < 0)
+    if (t->grad_fn == n && g[t->out_index] && accumulate(&p->grads[i], g[t->out_index], false) < 0)
       rc = -1;
   }
   return rc;
@@ -378,8 +399,9 @@ static int run(pass *p, int nroots, nn_tensor *const *roots, nn_tensor *const *g
   p->mark = ++passes;
   int rc = collect(p, nroots, roots);
   for (int r = 0; rc == 0 && r < nroots; r++)
-    rc = roots[r]->grad_fn ? accumulate(&roots[r]->grad_fn->gacc[roots[r]->out_index], gouts[r])
-                           : route(p, roots[r], gouts[r]);
+    rc = roots[r]->grad_fn
+             ? accumulate(&roots[r]->grad_fn->gacc[roots[r]->out_index], gouts[r], true)
+             : route(p, roots[r], gouts[r]);
   for (int r = 0; rc == 0 && r < nroots; r++) {
     nn_node *n = roots[r]->grad_fn;
     if (n && n->pending == 0 && n->mark == p->mark) {

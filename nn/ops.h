@@ -170,6 +170,15 @@ nn_tensor *nn_relu2(nn_tensor *x);              /* max(x, 0)^2 */
 nn_tensor *nn_smelu(nn_tensor *x, double beta); /* (x + beta)^2 / (4 beta) on |x| <= beta */
 nn_tensor *nn_snake(nn_tensor *x, double a);    /* x + sin^2(a x) / a */
 
+/* ---- learning-rule linear ops (ops/feedback.c): the forward is nn_linear's, the backward
+   sends the error through fixed matrices instead of W (the rule is in each op's entry).
+   Bias b may be NULL. ---- */
+extern const nn_op nn_op_linear_fa, nn_op_linear_fa_nobias, nn_op_linear_pfa,
+    nn_op_linear_pfa_nobias;
+/* feedback alignment: dx = g B for B of W's shape (out, in); dW, db as linear's; B none */
+nn_tensor *nn_linear_fa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B);
+/* product feedback alignment: dx = (g B) R for B (out, r) and R (r, in); dR = (g B)^T x */
+nn_tensor *nn_linear_pfa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B, nn_tensor *R);
 /* ---- linear scans (ops/scan.c): h_t = a_t h_{t-1} + b_t along time, f32/f64 of one dtype.
    Real: a, b (batch, time, features), h0 (batch, features). Complex: planar tensors with a
    leading dim of 2 (real parts, imaginary parts): a, b (2, batch, time, features), h0 (2,

@@ -159,6 +159,7 @@ int luaopen_nn(lua_State *L) {
   lnn_open_io(L);
   lnn_open_util(L);
   lnn_open_stats(L);
+  lnn_open_rules(L);
   lnn_open_ops(L);
   lnn_open_extra(L);
   lnn_capi_register(L);

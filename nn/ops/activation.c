@@ -8,45 +8,84 @@
 #include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
 
-/* Derivatives too long for one line; double precision, for f32 as for f64. */
+/* A constant or parameter in the type of x: f32 rows compute in f32 throughout (a double
+   would turn the whole formula into double arithmetic, and exp into libm's). */
+#define AS_X(c) _Generic((x), float : (float)(c), default : (double)(c))
+
+/* Formulas too long for one line, written once for T = float and T = double: NN_EXP and
+   the like call fastmath.h's straight-line f32 code or libm's f64 functions, by the type. */
+#define TWIN(name, body)                                                                           \
+  static inline float name##_f32(float x, float b) {                                               \
+    typedef float T;                                                                               \
+    (void)sizeof(T);                                                                               \
+    (void)b;                                                                                       \
+    body                                                                                           \
+  }                                                                                                \
+  static inline double name##_f64(double x, double b) {                                            \
+    typedef double T;                                                                              \
+    (void)sizeof(T);                                                                               \
+    (void)b;                                                                                       \
+    body                                                                                           \
+  }
+#define CALL(name, x, b) _Generic((x), float : name##_f32, default : name##_f64)(x, AS_X(b))
+
 static const double SQRT_2_OVER_PI = 0.79788456080286535588, GELU_TANH_C = 0.044715;
 static const double INV_SQRT_2PI = 0.39894228040143267794;
 
-static inline double gelu_df(double x) {
-  return 0.5 * (1 + erf(x * M_SQRT1_2)) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
+/* gelu' = Phi(x) + x phi(x). f32 shares one e^(-x^2/2) between Phi and phi. */
+static inline float gelu_df_f32(float x) {
+  float a = x < 0 ? -x : x;
+  float e = nn_exp_halfsqf(a), q = nn_normtailf(a, e);
+  return (x < 0 ? q : 1.0f - q) + x * (float)INV_SQRT_2PI * e;
 }
-static inline double gelu_tanh_u(double x) {
-  return SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x);
+static inline double gelu_df_f64(double x) {
+  return nn_normcdf_f64(x) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
 }
-static inline double gelu_tanh_df(double x) {
-  double t = tanh(gelu_tanh_u(x));
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_C * x * x);
-}
-static inline double silu_df(double x, double beta) {
-  double s = nn_sigmoid_f64(beta * x);
-  return s + beta * x * s * (1 - s);
-}
-static inline double mish_df(double x) {
-  double t = tanh(log1p(exp(x)));
-  return t + x * (1 - t * t) * nn_sigmoid_f64(x);
-}
+#define GELU_DF(x) _Generic((x), float : gelu_df_f32, default : gelu_df_f64)(x)
+
+/* gelu_tanh: 0.5 x (1 + tanh u) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3) */
+TWIN(gelu_tanh_2u, return (T)(2 * SQRT_2_OVER_PI) * (x + (T)GELU_TANH_C * x * x * x);)
+/* sigmoid(z) + c z sigmoid'(z) from one e = e^-|z|: sigmoid(z) is 1 / (1 + e) or e / (1 + e),
+   and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = e / (1 + e)^2 (1 - sigmoid(z) by itself
+   loses its bits for large z). */
+TWIN(sigmoid_plus_d, T e = NN_EXP(x < 0 ? x : -x); T r = 1 / (1 + e);
+     return (x >= 0 ? r : e * r) + b * e * r * r;)
+/* gelu_tanh' = sigmoid(2u) + x sigmoid'(2u) 2u'(x) */
+TWIN(gelu_tanh_df, T z = CALL(gelu_tanh_2u, x, 0);
+     T c = x * (T)(2 * SQRT_2_OVER_PI) * (1 + (T)(3 * GELU_TANH_C) * x * x);
+     return CALL(sigmoid_plus_d, z, c == c && c - c == 0 ? c : 0);) /* c overflows with x^3 */
+/* silu' with beta = b: sigmoid(bx) + bx sigmoid'(bx) */
+TWIN(silu_df, return CALL(sigmoid_plus_d, b *x, b *x);)
+/* mish: tanh(softplus x) = n / (n + 2) with n = e^x (e^x + 2), and
+   mish' = tanh(sp x) + x sech^2(sp x) sigmoid(x) = n / (n + 2) + 4 x e^x (1 + e^x) / (n + 2)^2.
+   Past x = 20, tanh(sp x) is 1 in f64 too. */
+TWIN(mish_t, T e = NN_EXP(x < 20 ? x : 20); T n = e * (e + 2); return n / (n + 2);)
+TWIN(mish_df, T e = NN_EXP(x < 20 ? x : 20); T n = e * (e + 2); T r = 1 / (n + 2);
+     return n * r + x * (4 * e * r) * ((1 + e) * r);)
+/* softplus of z = beta x without overflow: max(z, 0) + log(1 + e^-|z|) */
+TWIN(softplus_z, return (x > 0 ? x : 0) + NN_LOG1P(NN_EXP(x > 0 ? -x : x));)
 
 /* name, dtypes, y = f(x), dy/dx */
 #define ACTIVATION_TABLE(X)                                                                        \
-  X(leaky_relu, FLOAT, x > 0 ? x : arg[0] * x, x > 0 ? 1 : arg[0])                                 \
-  X(elu, FLOAT, x > 0 ? x : arg[0] * expm1(x), x > 0 ? 1 : y + arg[0])                             \
-  X(gelu, FLOAT, 0.5 * x * (1 + erf(x * M_SQRT1_2)), gelu_df(x))                                   \
-  X(gelu_tanh, FLOAT, 0.5 * x * (1 + tanh(gelu_tanh_u(x))), gelu_tanh_df(x))                       \
-  X(silu, FLOAT, nn_sigmoid_f64(arg[0] * x) * x, silu_df(x, arg[0]))                               \
-  X(mish, FLOAT, tanh(log1p(exp(x))) * x, mish_df(x))                                              \
-  X(softplus, FLOAT, arg[0] * x > arg[1] ? x : log1p(exp(arg[0] * x)) / arg[0],                    \
-    arg[0] * x > arg[1] ? 1 : nn_sigmoid_f64(arg[0] * x))                                          \
-  X(hardtanh, FLOAT, x > arg[1] ? arg[1] : (x < arg[0] ? arg[0] : x), (x > arg[0]) * (x < arg[1])) \
+  X(leaky_relu, FLOAT, x > 0 ? x : AS_X(arg[0]) * x, x > 0 ? 1 : AS_X(arg[0]))                     \
+  X(elu, FLOAT, x > 0 ? x : AS_X(arg[0]) * NN_EXPM1(x), x > 0 ? 1 : y + AS_X(arg[0]))              \
+  X(gelu, FLOAT, x *NN_NORMCDF(x), GELU_DF(x))                                                     \
+  X(gelu_tanh, FLOAT, x *NN_SIGMOID(CALL(gelu_tanh_2u, x, 0)), CALL(gelu_tanh_df, x, 0))           \
+  X(silu, FLOAT, NN_SIGMOID(AS_X(arg[0]) * x) * x, CALL(silu_df, x, arg[0]))                       \
+  X(mish, FLOAT, x *CALL(mish_t, x, 0), CALL(mish_df, x, 0))                                       \
+  X(softplus, FLOAT,                                                                               \
+    AS_X(arg[0]) * x > AS_X(arg[1]) ? x : CALL(softplus_z, AS_X(arg[0]) * x, 0) / AS_X(arg[0]),    \
+    AS_X(arg[0]) * x > AS_X(arg[1]) ? 1 : NN_SIGMOID(AS_X(arg[0]) * x))                            \
+  X(hardtanh, FLOAT, x > AS_X(arg[1]) ? AS_X(arg[1]) : (x < AS_X(arg[0]) ? AS_X(arg[0]) : x),      \
+    (x > AS_X(arg[0])) * (x < AS_X(arg[1])))                                                       \
   X(relu2, FLOAT, x > 0 ? x * x : 0, x > 0 ? 2 * x : 0)                                            \
   X(smelu, FLOAT,                                                                                  \
-    x <= -arg[0] ? 0 : (x >= arg[0] ? x : (x + arg[0]) * (x + arg[0]) / (4 * arg[0])),             \
-    x <= -arg[0] ? 0 : (x >= arg[0] ? 1 : (x + arg[0]) / (2 * arg[0])))                            \
-  X(snake, FLOAT, x + sin(arg[0] * x) * sin(arg[0] * x) / arg[0], 1 + sin(2 * arg[0] * x))
+    x <= -AS_X(arg[0])                                                                             \
+        ? 0                                                                                        \
+        : (x >= AS_X(arg[0]) ? x : (x + AS_X(arg[0])) * (x + AS_X(arg[0])) / (4 * AS_X(arg[0]))),  \
+    x <= -AS_X(arg[0]) ? 0 : (x >= AS_X(arg[0]) ? 1 : (x + AS_X(arg[0])) / (2 * AS_X(arg[0]))))    \
+  X(snake, FLOAT, x + sin(AS_X(arg[0]) * x) * sin(AS_X(arg[0]) * x) / AS_X(arg[0]),                \
+    1 + sin(2 * AS_X(arg[0]) * x))
 
 ACTIVATION_TABLE(DEFINE_UNARY)
 

@@ -17,7 +17,7 @@
   X(neg, ALL, -x, -1)                                                                              \
   X(exp, FLOAT, NN_EXP(x), y)                                                                      \
   X(log, FLOAT, NN_LOG(x), 1 / x)                                                                  \
-  X(log1p, FLOAT, log1p(x), 1 / (1 + x))                                                           \
+  X(log1p, FLOAT, NN_LOG1P(x), 1 / (1 + x))                                                        \
   X(sqrt, FLOAT, sqrt(x), 0.5f / y)                                                                \
   X(rsqrt, FLOAT, 1 / sqrt(x), -0.5f * y * y * y)                                                  \
   X(abs, ALL, x < 0 ? -x : x, (x > 0) - (x < 0))                                                   \

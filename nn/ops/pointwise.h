@@ -67,15 +67,19 @@ typedef struct unary_kern {
 #define VECTOR_CLONES
 #endif
 
+/* The attr scalars are copied to the stack: read through ctx, they could alias the output,
+   and the compiler would reload them for every element instead of vectorizing. */
+#define ROW_ARGS                                                                                   \
+  double arg[4] = {0, 0, 0, 0};                                                                    \
+  if (ctx) memcpy(arg, ctx, sizeof arg);                                                           \
+  (void)arg;
 #define UNARY_ROWS(D, T, name, fx, dfx)                                                            \
-  VECTOR_CLONES static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx) {       \
-    const double *arg = ctx;                                                                       \
-    (void)arg;                                                                                     \
-    DISPATCH_ROW(2, sizeof(T), UNARY_F, T, fx)                                                     \
-  }                                                                                                \
-  static void name##_df_##D(char **p, const int64_t *s, int64_t n, void *ctx) {                    \
-    const double *arg = ctx;                                                                       \
-    (void)arg;                                                                                     \
+  VECTOR_CLONES static void name##_f_##D(char **p, const int64_t *s, int64_t n, void *ctx){        \
+      ROW_ARGS DISPATCH_ROW(2, sizeof(T), UNARY_F, T,                                              \
+                            fx)} VECTOR_CLONES static void name##_df_##D(char **p,                 \
+                                                                         const int64_t *s,         \
+                                                                         int64_t n, void *ctx) {   \
+    ROW_ARGS                                                                                       \
     DISPATCH_ROW(4, sizeof(T), UNARY_DF, T, dfx)                                                   \
   }
 #define UNARY_SLOTS(D, T, name, ...) .f[NN_##D] = name##_f_##D, .df[NN_##D] = name##_df_##D,

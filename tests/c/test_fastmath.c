@@ -1,8 +1,12 @@
-/* tests/c/test_fastmath.c: f32 exp, log, sigmoid and tanh (straight-line code, nn/ops/fastmath.h)
-   against libm's f64 functions, over a sweep of every float's bit pattern in steps. */
+/* tests/c/test_fastmath.c: f32 exp, log, sigmoid, tanh, log1p, expm1, erf and the normal CDF
+   (straight-line code, nn/ops/fastmath.h) against libm's f64 functions, and the activations
+   built on them (f32 against the same op in f64, forward and derivative), over a sweep of
+   every float's bit pattern in steps. */
 #include <stdint.h>
 #include <string.h>
 
+#include "nn/autograd.h"
+#include "nn/ops/fastmath.h"
 #include "test.h"
 
 /* The error of got in units in the last place of want rounded to f32 (subnormals count in
@@ -74,4 +78,88 @@ TEST(fastmath_edges) {
     CHECK(ulps((float)test_get(t, i), tanh(v)) <= 3);
   }
   nn_release(x), nn_release(e), nn_release(l), nn_release(s), nn_release(t);
+}
+
+static double normcdf(double x) {
+  return 0.5 * erfc(-x * M_SQRT1_2);
+}
+
+/* The scalar functions themselves: worst error over the sweep, in ulps. */
+TEST(fastmath_log1p_expm1_erf_normcdf) {
+  float (*fast[])(float) = {nn_log1pf, nn_expm1f, nn_erff, nn_normcdff};
+  double (*exact[])(double) = {log1p, expm1, erf, normcdf};
+  const char *names[] = {"log1p", "expm1", "erf", "normcdf"};
+  const double bound[] = {3, 3, 3.5, 6};
+  for (int k = 0; k < 4; k++) {
+    double worst = 0;
+    for (uint64_t b = 0; b < (1ull << 32); b += STEP) {
+      uint32_t u = (uint32_t)b;
+      float x;
+      memcpy(&x, &u, sizeof x);
+      double e = ulps(fast[k](x), exact[k]((double)x));
+      worst = e > worst ? e : worst;
+    }
+    if (worst > bound[k]) fprintf(stderr, "  f32 %s: %.2f ulps\n", names[k], worst);
+    CHECK(worst <= bound[k]);
+  }
+}
+
+/* The error of a derivative: in ulps of the exact value, or of 1 where that is smaller
+   (derivatives cross 0, where the terms that cancel are of order 1). */
+static double dulps(float got, double want) {
+  if (isnan(want) || isinf(want) || fabs(want) >= 1) return ulps(got, want);
+  if (isnan(got) || isinf(got)) return INFINITY;
+  return fabs((double)got - want) / 0x1p-23;
+}
+
+/* Each activation in f32 against the same op on the input converted to f64 (libm), and its
+   derivative (the VJP with a gradient of ones) likewise: worst errors in ulps, divided by the
+   condition number where it is above 1. */
+TEST(fastmath_activations_f32_against_f64) {
+  nn_tensor *x = sweep();
+  REQUIRE(x);
+  const char *ops[] = {"gelu", "gelu_tanh", "silu", "mish", "softplus", "elu", "log1p"};
+  const nn_attr attrs[] = {{.ni = 0},      {.ni = 0},  {.f = {1}}, {.ni = 0},
+                           {.f = {1, 20}}, {.f = {1}}, {.ni = 0}};
+  const double fbound[] = {8, 6, 6, 6, 4, 3, 3}, dbound[] = {8, 8, 6, 8, 4, 3, 3};
+  nn_tensor *x64 = nn_to(x, NN_F64);
+  REQUIRE(x64);
+  for (int k = 0; k < LEN(ops); k++) {
+    const nn_op *op = nn_op_find(ops[k]);
+    REQUIRE(op);
+    nn_tensor *in[2] = {x, x64}, *y[2] = {NULL, NULL}, *d[2] = {NULL, NULL};
+    for (int j = 0; j < 2; j++) {
+      nn_tensor *xa = nn_alias(in[j]);
+      REQUIRE(xa);
+      xa->requires_grad = true;
+      y[j] = nn_call(op, &xa, &attrs[k]);
+      REQUIRE(y[j]);
+      nn_tensor *ones = nn_full(in[j]->dtype, y[j]->ndim, y[j]->shape, 1);
+      REQUIRE(ones && nn_grad(1, &y[j], &ones, 1, &xa, &d[j], false) == 0);
+      nn_release(ones), nn_release(xa);
+    }
+    const float *px = (const float *)nn_data(x), *fy = (const float *)nn_data(y[0]);
+    const float *fd = (const float *)nn_data(d[0]);
+    const double *wy = (const double *)nn_data(y[1]), *wd = (const double *)nn_data(d[1]);
+    double worst = 0, dworst = 0;
+    float at = 0, dat = 0;
+    for (int64_t i = 0; i < nn_numel(x); i++) {
+      /* the errors are scaled down by the condition number |x f'(x) / f(x)| where it is
+         above 1: there an error of half an ulp in x itself (in the tails of e^x, where
+         x is large) moves the exact value by that many ulps */
+      double cond = wy[i] != 0 ? fabs((double)px[i] * wd[i] / wy[i]) : 1;
+      cond = cond > 1 && !isnan(cond) ? cond : 1;
+      double e = ulps(fy[i], wy[i]) / cond, de = dulps(fd[i], wd[i]) / cond;
+      if (e > worst) worst = e, at = px[i];
+      if (de > dworst) dworst = de, dat = px[i];
+    }
+    if (worst > fbound[k] || dworst > dbound[k])
+      fprintf(stderr, "  f32 %s: %.2f ulps at %g, derivative %.2f at %g\n", ops[k], worst, at,
+              dworst, dat);
+    CHECK(worst <= fbound[k]);
+    CHECK(dworst <= dbound[k]);
+    for (int j = 0; j < 2; j++) nn_release(y[j]), nn_release(d[j]);
+  }
+  nn_release(x64);
+  nn_release(x);
 }

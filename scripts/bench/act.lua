@@ -1,0 +1,42 @@
+-- scripts/bench/act.lua: every activation's forward and forward+backward on 10^6 f32
+-- elements, as "name seconds" lines (the best of repeated batches, as in ops.lua). act.py
+-- runs the same in PyTorch (composed from its ops where it has no such function); `make
+-- bench` (scripts/bench/run) prints the ratios.
+local nn = require "nn"
+local clock = nn.time
+
+local BUDGET = tonumber(os.getenv("ACT_BUDGET") or "0.4")
+local function best(n, f)
+  local t, start, batches = math.huge, clock(), 0
+  repeat
+    local t0 = clock()
+    f(n)
+    t = math.min(t, (clock() - t0) / n)
+    batches = batches + 1
+  until batches >= 3 and clock() - start >= BUDGET
+  return t
+end
+
+local N = 1000000
+local x = nn.randn(N):requires_grad_()
+local g = nn.randn(N)
+-- name = function of x (the same list, in the same order, as act.py)
+local acts = {
+  {"relu", nn.relu}, {"leaky_relu", function(t) return nn.leaky_relu(t, 0.01) end},
+  {"elu", nn.elu}, {"gelu", nn.gelu}, {"gelu_tanh", function(t) return nn.gelu(t, "tanh") end},
+  {"silu", nn.silu}, {"mish", nn.mish}, {"softplus", nn.softplus}, {"sigmoid", nn.sigmoid},
+  {"tanh", nn.tanh}, {"hardtanh", nn.hardtanh}, {"abs", nn.abs}, {"relu2", nn.relu2},
+  {"smelu", nn.smelu}, {"snake", nn.snake},
+}
+local only = os.getenv("ACT") or ""
+for _, a in ipairs(acts) do
+  local name, f = a[1], a[2]
+  if name:find(only, 1, true) then
+    print(name .. "_fwd", best(10, function(n)
+      nn.no_grad(function() for _ = 1, n do local y = f(x) end end)
+    end))
+    print(name .. "_fwdbwd", best(10, function(n)
+      for _ = 1, n do local gx = nn.grad({f(x)}, {x}, {g}) end
+    end))
+  end
+end

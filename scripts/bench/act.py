@@ -1,0 +1,44 @@
+# scripts/bench/act.py: the workloads of act.lua in PyTorch, as "name seconds" lines.
+import os, time
+import torch
+import torch.nn.functional as F
+
+BUDGET = float(os.environ.get("ACT_BUDGET", "0.4"))
+
+def best(n, f):
+    t, start, batches = float("inf"), time.perf_counter(), 0
+    while batches < 3 or time.perf_counter() - start < BUDGET:
+        t0 = time.perf_counter()
+        f(n)
+        t = min(t, (time.perf_counter() - t0) / n)
+        batches += 1
+    return t
+
+N = 1000000
+x = torch.randn(N, requires_grad=True)
+g = torch.randn(N)
+
+def smelu(t, beta=1.0):
+    return torch.where(t <= -beta, torch.zeros_like(t),
+                       torch.where(t >= beta, t, (t + beta) ** 2 / (4 * beta)))
+
+acts = [
+    ("relu", torch.relu), ("leaky_relu", lambda t: F.leaky_relu(t, 0.01)), ("elu", F.elu),
+    ("gelu", F.gelu), ("gelu_tanh", lambda t: F.gelu(t, approximate="tanh")), ("silu", F.silu),
+    ("mish", F.mish), ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
+    ("hardtanh", F.hardtanh), ("abs", torch.abs), ("relu2", lambda t: torch.relu(t).square()),
+    ("smelu", smelu), ("snake", lambda t: t + torch.sin(t) ** 2),
+]
+only = os.environ.get("ACT", "")
+for name, f in acts:
+    if only not in name:
+        continue
+    def fwd(n, f=f):
+        with torch.no_grad():
+            for _ in range(n):
+                y = f(x)
+    def fwdbwd(n, f=f):
+        for _ in range(n):
+            gx, = torch.autograd.grad(f(x), x, g)
+    print(name + "_fwd", best(10, fwd))
+    print(name + "_fwdbwd", best(10, fwdbwd))
