@@ -148,5 +148,7 @@ void lnn_open_io(lua_State *L);        /* lio.c */
 void lnn_open_util(lua_State *L);      /* lutil.c */
 void lnn_open_stats(lua_State *L);     /* lstats.c: the table nn.stats */
 void lnn_open_rules(lua_State *L);     /* lrules.c: kernels of nn.rules */
+void lnn_open_ops(lua_State *L);       /* lops.c: sort, cumsum, flip, chunk, ... */
+void lnn_open_extra(lua_State *L);     /* lextra.c: arange, *_like, all, any, clipping */
 
 #endif
