@@ -154,7 +154,7 @@ nn_tensor *nn_eye(int64_t n, nn_dtype dt);
 /* clang-format off */
 #define NN_ACTIVATION_OPS(X)                                                                       \
   X(leaky_relu) X(elu) X(gelu) X(gelu_tanh) X(silu) X(mish) X(softplus) X(hardtanh) X(relu2)      \
-  X(smelu) X(snake)
+  X(smelu) X(snake) X(shifted_relu) X(fatrelu) X(helu) X(regelu2) X(resilu2)
 /* clang-format on */
 #define NN_DECLARE_OP(name) extern const nn_op nn_op_##name;
 NN_ACTIVATION_OPS(NN_DECLARE_OP)
@@ -166,9 +166,19 @@ nn_tensor *nn_silu(nn_tensor *x, double beta);                       /* swish: x
 nn_tensor *nn_mish(nn_tensor *x);                                    /* x tanh(softplus(x)) */
 nn_tensor *nn_softplus(nn_tensor *x, double beta, double threshold); /* x past threshold */
 nn_tensor *nn_hardtanh(nn_tensor *x, double lo, double hi);
-nn_tensor *nn_relu2(nn_tensor *x);              /* max(x, 0)^2 */
-nn_tensor *nn_smelu(nn_tensor *x, double beta); /* (x + beta)^2 / (4 beta) on |x| <= beta */
-nn_tensor *nn_snake(nn_tensor *x, double a);    /* x + sin^2(a x) / a */
+nn_tensor *nn_relu2(nn_tensor *x);                     /* max(x, 0)^2 */
+nn_tensor *nn_smelu(nn_tensor *x, double beta);        /* (x + beta)^2 / (4 beta) on |x| <= beta */
+nn_tensor *nn_snake(nn_tensor *x, double a);           /* x + sin^2(a x) / a */
+nn_tensor *nn_shifted_relu(nn_tensor *x, double b);    /* max(0, x - b) */
+nn_tensor *nn_fatrelu(nn_tensor *x, double threshold); /* x where x >= threshold, else 0 */
+nn_tensor *nn_helu(nn_tensor *x, double alpha);        /* relu; backward g * 1[x > -alpha] */
+/* exact GELU / SiLU forward; backward a 4-level step derivative read from a 2-bit code per
+   element (4 a byte), the only thing kept for it (Approx-BP) */
+nn_tensor *nn_regelu2(nn_tensor *x);
+nn_tensor *nn_resilu2(nn_tensor *x);
+/* bytes an op's node saved for its backward beyond its inputs (ctx->saved, and the output
+   when the op keeps it); -1 for a tensor without a node */
+int64_t nn_saved_bytes(const nn_tensor *y);
 
 /* ---- learning-rule linear ops (ops/feedback.c): the forward is nn_linear's, the backward
    sends the error through fixed matrices instead of W (the rule is in each op's entry).
@@ -186,6 +196,10 @@ nn_tensor *nn_linear_pfa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B,
 extern const nn_op nn_op_linear_scan, nn_op_linear_scan_complex;
 nn_tensor *nn_linear_scan(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
 nn_tensor *nn_linear_scan_complex(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
+/* minGRU's scan with its gates fused: p (batch, time, 2 hidden) holds the gate pre-activations
+   k then the candidates c; z = sigmoid(k), h_t = (1 - z) h_{t-1} + z c; h0 (batch, hidden) */
+extern const nn_op nn_op_mingru_scan;
+nn_tensor *nn_mingru_scan(nn_tensor *p, nn_tensor *h0);
 
 /* ---- neural-net functions (ops/nnfunc.c), f32/f64 with one dtype for all operands ---- */
 extern const nn_op nn_op_linear, nn_op_linear_nobias, nn_op_softmax, nn_op_log_softmax,

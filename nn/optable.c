@@ -21,7 +21,7 @@ const nn_op *const nn_ops[] = {
     &nn_op_transpose, &nn_op_permute, &nn_op_narrow, &nn_op_select, &nn_op_expand,
     &nn_op_contiguous, &nn_op_to, &nn_op_clone,
     NN_ACTIVATION_OPS(ENTRY)
-    &nn_op_linear_scan, &nn_op_linear_scan_complex,
+    &nn_op_linear_scan, &nn_op_linear_scan_complex, &nn_op_mingru_scan,
     &nn_op_linear, &nn_op_linear_nobias, &nn_op_softmax, &nn_op_log_softmax,
     &nn_op_layer_norm, &nn_op_batch_norm, &nn_op_embedding,
     &nn_op_linear_fa, &nn_op_linear_fa_nobias, &nn_op_linear_pfa, &nn_op_linear_pfa_nobias,
