@@ -205,9 +205,9 @@ static int push_pieces(lua_State *L, nn_tensor *x, int d, const int64_t *sizes, 
 
 enum { MAX_PIECES = 4096 };
 
-/* pieces of size `size` (the last smaller) */
+/* pieces of size `size` > 0 (the last smaller); an empty dim gives one empty piece */
 static int push_even(lua_State *L, nn_tensor *x, int d, int64_t size) {
-  int64_t total = x->shape[d], n = size > 0 ? (total + size - 1) / size : 0;
+  int64_t total = x->shape[d], n = total == 0 ? 1 : (total + size - 1) / size; /* as PyTorch */
   if (n > MAX_PIECES) return lnn_errorf(L, "%lld pieces (at most %d)", (long long)n, MAX_PIECES);
   int64_t sizes[MAX_PIECES];
   for (int64_t k = 0; k < n; k++) sizes[k] = k + 1 < n ? size : total - k * size;

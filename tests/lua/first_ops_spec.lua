@@ -275,6 +275,8 @@ describe("first-hour ops", function()
     parts[2][1] = 100 -- a view: x changes too
     assert.equal(100, x[5])
     assert.equal(3, #nn.arange(6):chunk(4)) -- pieces of 2, as torch.chunk
+    assert.equal(1, #nn.zeros(0, 2):chunk(3)) -- an empty dim: one empty piece, as PyTorch
+    assert.equal(1, #nn.zeros(3):split(10))
     local m = nn.zeros(2, 7)
     local s = m:split(3, 2)
     assert.same({3, 3, 1}, {s[1]:size(2), s[2]:size(2), s[3]:size(2)})
