@@ -64,6 +64,12 @@ struct nn_op {
   nn_jvp_fn jvp;
   const void *kern; /* the family's data for this op (e.g. its per-dtype loops) */
   bool save_out;    /* the VJP/JVP read the output */
+  /* An op whose VJP is deliberately not the derivative of its forward (a learning rule's
+     backward, such as feedback alignment's) says so here: vjp_rule states what the VJP
+     computes instead, and bit k of vjp_exact is set when input k's gradient is still the true
+     one (the finite-difference check covers those inputs; the JVP stays the derivative). */
+  const char *vjp_rule;
+  unsigned vjp_exact;
   /* ops with several outputs or saved state set these instead of forward/vjp/jvp */
   int nout; /* 0 or 1: one output */
   nn_forward_multi_fn forward_multi;

@@ -54,7 +54,9 @@ nn_tensor *nn_mean(nn_tensor *x, int dim, bool keepdim);
 nn_tensor *nn_prod(nn_tensor *x, int dim, bool keepdim);
 nn_tensor *nn_var(nn_tensor *x, int dim, bool keepdim, bool unbiased);
 nn_tensor *nn_std(nn_tensor *x, int dim, bool keepdim, bool unbiased);
+/* the p-norm: an op entry (ops/vector.c) whose value is nn_norm_value, composed here */
 nn_tensor *nn_norm(nn_tensor *x, double p, int dim, bool keepdim);
+nn_tensor *nn_norm_value(nn_tensor *x, double p, int dim, bool keepdim);
 nn_tensor *nn_logsumexp(nn_tensor *x, int dim, bool keepdim);
 /* min/max: values, and when idx is non-NULL the 0-based i64 indices along dim (the first
    of equal values); over everything (dim < 0) the index is into the flattened tensor. */
@@ -178,6 +180,15 @@ nn_tensor *nn_resilu2(nn_tensor *x);
    when the op keeps it); -1 for a tensor without a node */
 int64_t nn_saved_bytes(const nn_tensor *y);
 
+/* ---- learning-rule linear ops (ops/feedback.c): the forward is nn_linear's, the backward
+   sends the error through fixed matrices instead of W (the rule is in each op's entry).
+   Bias b may be NULL. ---- */
+extern const nn_op nn_op_linear_fa, nn_op_linear_fa_nobias, nn_op_linear_pfa,
+    nn_op_linear_pfa_nobias;
+/* feedback alignment: dx = g B for B of W's shape (out, in); dW, db as linear's; B none */
+nn_tensor *nn_linear_fa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B);
+/* product feedback alignment: dx = (g B) R for B (out, r) and R (r, in); dR = (g B)^T x */
+nn_tensor *nn_linear_pfa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B, nn_tensor *R);
 /* ---- linear scans (ops/scan.c): h_t = a_t h_{t-1} + b_t along time, f32/f64 of one dtype.
    Real: a, b (batch, time, features), h0 (batch, features). Complex: planar tensors with a
    leading dim of 2 (real parts, imaginary parts): a, b (2, batch, time, features), h0 (2,
@@ -185,6 +196,10 @@ int64_t nn_saved_bytes(const nn_tensor *y);
 extern const nn_op nn_op_linear_scan, nn_op_linear_scan_complex;
 nn_tensor *nn_linear_scan(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
 nn_tensor *nn_linear_scan_complex(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
+/* minGRU's scan with its gates fused: p (batch, time, 2 hidden) holds the gate pre-activations
+   k then the candidates c; z = sigmoid(k), h_t = (1 - z) h_{t-1} + z c; h0 (batch, hidden) */
+extern const nn_op nn_op_mingru_scan;
+nn_tensor *nn_mingru_scan(nn_tensor *p, nn_tensor *h0);
 
 /* ---- neural-net functions (ops/nnfunc.c), f32/f64 with one dtype for all operands ---- */
 extern const nn_op nn_op_linear, nn_op_linear_nobias, nn_op_softmax, nn_op_log_softmax,
@@ -224,6 +239,30 @@ nn_tensor *nn_l1_loss(nn_tensor *x, nn_tensor *y, nn_reduction r);
 /* max(x,0) - x y + log1p(e^-|x|): the stable binary cross-entropy of logits x */
 nn_tensor *nn_bce_with_logits(nn_tensor *x, nn_tensor *y, nn_reduction r);
 
+/* ---- the first-hour ops (ops/sort.c, scan_ops.c, rearrange.c, vector.c). Dims 0-based and
+   checked; indices come back 0-based i64. ---- */
+extern const nn_op nn_op_sort, nn_op_topk, nn_op_cumsum, nn_op_cumprod, nn_op_tril, nn_op_triu,
+    nn_op_flip, nn_op_roll, nn_op_repeat_interleave, nn_op_dot, nn_op_norm;
+/* stable; NaN sorts as the largest; *idx (may be NULL) gets the positions along dim */
+nn_tensor *nn_sort(nn_tensor *x, int dim, bool descending, nn_tensor **idx);
+/* the k largest (or smallest) along dim, in order; 0 <= k <= size */
+nn_tensor *nn_topk(nn_tensor *x, int64_t k, int dim, bool largest, nn_tensor **idx);
+nn_tensor *nn_cumsum(nn_tensor *x, int dim);  /* floats keep their dtype, integers give i64 */
+nn_tensor *nn_cumprod(nn_tensor *x, int dim); /* its gradient is right with zeros in x */
+nn_tensor *nn_tril(nn_tensor *x, int64_t k);  /* the last two dims: keep col - row <= k */
+nn_tensor *nn_triu(nn_tensor *x, int64_t k);  /* keep col - row >= k */
+nn_tensor *nn_flip(nn_tensor *x, int dim);
+nn_tensor *nn_roll(nn_tensor *x, int64_t shift, int dim); /* out[j] = x[(j - shift) mod n] */
+/* each slice along dim repeated: repeats is 0-dim (all alike) or one count per slice */
+nn_tensor *nn_repeat_interleave(nn_tensor *x, nn_tensor *repeats, int dim);
+nn_tensor *nn_dot(nn_tensor *u, nn_tensor *v); /* 1-D, same length and dtype: 0-dim */
+/* u8 masks: all / any non-zero over dim (dim < 0: everything, 0-dim), nan, +-inf */
+nn_tensor *nn_all(nn_tensor *x, int dim, bool keepdim);
+nn_tensor *nn_any(nn_tensor *x, int dim, bool keepdim);
+nn_tensor *nn_isnan(nn_tensor *x);
+nn_tensor *nn_isinf(nn_tensor *x);
+/* whether |a - b| <= atol + rtol |b| for every element (a and b broadcast); 0 or -1 */
+int nn_allclose(nn_tensor *a, nn_tensor *b, double rtol, double atol, bool *close);
 /* ---- fused recurrent layers (ops/recurrent.c), one layer over a whole sequence, PyTorch's
    gate layouts and formulas: x (B, T, I) batch first, h0 and c0 (B, H), W_ih (G H, I),
    W_hh (G H, H), b_ih and b_hh (G H) with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z,

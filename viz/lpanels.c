@@ -27,10 +27,9 @@ static const char *check_name(lua_State *L, int idx, const char *fn, const char 
   return lua_tostring(L, idx);
 }
 
-/* v:plot(name, x, y) or v:plot(name, y): x defaults to 1, 2, ... after the last point. */
-static int view_plot(lua_State *L) {
-  const char *fn = "v:plot";
-  viz_view *v = viz_check_view(L, fn);
+/* (name, x, y) or (name, y) into the curve panel p: x defaults to 1, 2, ... after the last
+   point. */
+static void add_points(lua_State *L, const char *fn, viz_view *v, viz_plot *p) {
   lua_settop(L, 4); /* arrays read from the arguments are pushed above them */
   const char *name = check_name(L, 2, fn, "the series name");
   size_t nx, ny;
@@ -39,7 +38,7 @@ static int view_plot(lua_State *L) {
     y = viz_check_numbers(L, 3, fn, "y", &ny);
     x = lua_newuserdatauv(L, sizeof *x * (ny ? ny : 1), 0);
     double last = 0;
-    viz_plot_last_x(&v->plot, name, &last);
+    viz_plot_last_x(p, name, &last);
     for (size_t k = 0; k < ny; k++) x[k] = last + 1 + (double)k;
     nx = ny;
   } else {
@@ -47,8 +46,21 @@ static int view_plot(lua_State *L) {
     y = viz_check_numbers(L, 4, fn, "y", &ny);
   }
   if (nx != ny) viz_error(L, fn, "x has %d values and y has %d", (int)nx, (int)ny);
-  if (viz_plot_add(&v->plot, name, x, y, nx) < 0) out_of_memory(L, fn);
+  if (viz_plot_add(p, name, x, y, nx) < 0) out_of_memory(L, fn);
   v->dirty = true;
+}
+
+/* v:plot(name, x, y) or v:plot(name, y): the loss panel */
+static int view_plot(lua_State *L) {
+  viz_view *v = viz_check_view(L, "v:plot");
+  add_points(L, "v:plot", v, &v->plot);
+  return 0;
+}
+
+/* v:angles(name, x, y) or v:angles(name, y): the angles panel */
+static int view_angles(lua_State *L) {
+  viz_view *v = viz_check_view(L, "v:angles");
+  add_points(L, "v:angles", v, &v->angles);
   return 0;
 }
 
@@ -288,6 +300,9 @@ const viz_reg viz_panel_methods[] = {
     {"plot", view_plot, "v:plot(name, x, y) or v:plot(name, y)",
      "Adds points (numbers, tables or tensors) to the loss series name; x defaults to the "
      "steps after its last point."},
+    {"angles", view_angles, "v:angles(name, x, y) or v:angles(name, y)",
+     "Adds points to the series name (a layer) of the angles panel, a curve panel of its own: "
+     "the angle in degrees between a learning rule's update and the true gradient, by step."},
     {"log", view_log, "v:log([on]) -> on",
      "Sets or reads the log scale of the loss panel (key l toggles it)."},
     {"smoothing", view_smoothing, "v:smoothing([w][, name]) -> w",

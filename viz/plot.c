@@ -36,6 +36,7 @@ void viz_plot_free(viz_plot *p) {
   free(p->series);
   free(p->xlabel);
   free(p->ylabel);
+  free(p->title);
   viz_plot_init(p);
 }
 
@@ -163,6 +164,10 @@ int viz_plot_labels(viz_plot *p, const char *xlabel, const char *ylabel) {
   return set_label(&p->xlabel, xlabel) < 0 || set_label(&p->ylabel, ylabel) < 0 ? -1 : 0;
 }
 
+int viz_plot_title(viz_plot *p, const char *title) {
+  return set_label(&p->title, title);
+}
+
 /* ---- drawing ---- */
 
 /* The data range of every series (y > 0 only on a log scale). */
@@ -274,8 +279,9 @@ static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
 }
 
 void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
-  /* the panel is named after what it shows: its y label, "loss" unless told */
-  viz_rect body = viz_panel(c, r, p->ylabel ? p->ylabel : "loss", p->log ? "log scale" : NULL);
+  /* the panel is named after what it shows: its title or y label, "loss" unless told */
+  const char *title = p->title ? p->title : p->ylabel ? p->ylabel : "loss";
+  viz_rect body = viz_panel(c, r, title, p->log ? "log scale" : NULL);
   int small = viz_text_height(VIZ_SMALL);
   viz_rect area = {body.x + 2 * small + 40, body.y + 4, 0, 0};
   area.w = body.x + body.w - area.x - 6;

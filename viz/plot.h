@@ -30,6 +30,7 @@ typedef struct viz_plot {
   double smoothing; /* w in [0, 1) */
   bool log;         /* log-scale y */
   char *xlabel, *ylabel;
+  char *title; /* the panel's title; NULL: its y label */
 } viz_plot;
 
 void viz_plot_init(viz_plot *p);
@@ -42,6 +43,8 @@ void viz_plot_set_smoothing(viz_plot *p, double w); /* recomputes every smoothed
 /* Gives the series name (made when new) its own weight w, or the panel's again when w is
    NaN (a few points per epoch want none); -1 when out of memory. */
 int viz_plot_series_smoothing(viz_plot *p, const char *name, double w);
+/* Sets the panel's title (NULL: the y label); -1 when out of memory. */
+int viz_plot_title(viz_plot *p, const char *title);
 /* Sets an axis label (NULL keeps the default); -1 when out of memory. */
 int viz_plot_labels(viz_plot *p, const char *xlabel, const char *ylabel);
 bool viz_plot_has_data(const viz_plot *p);

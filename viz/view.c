@@ -23,11 +23,15 @@ int viz_view_open(viz_view *v, const char *title, int w, int h, bool headless, c
   memset(v, 0, sizeof *v);
   viz_plot_init(&v->plot);
   viz_sparsity_init(&v->sparsity);
+  viz_plot_init(&v->angles);
+  v->angles.smoothing = 0; /* a point every few steps, each over a fixed sample */
   viz_partition_init(&v->partition);
   v->w = w, v->h = h;
   v->dirty = true;
   v->title = strdup(title);
-  if (!v->title || !viz_canvas_resize(&v->canvas, w, h)) {
+  if (!v->title || !viz_canvas_resize(&v->canvas, w, h) ||
+      viz_plot_labels(&v->angles, "step", "degrees") < 0 ||
+      viz_plot_title(&v->angles, "angle to the true gradient, per layer") < 0) {
     snprintf(err, errlen, "cannot make a %dx%d view (out of memory)", w, h);
     free(v->title);
     v->title = NULL;
@@ -46,6 +50,7 @@ void viz_view_free(viz_view *v) {
   viz_window_close(v);
   viz_plot_free(&v->plot);
   viz_sparsity_free(&v->sparsity);
+  viz_plot_free(&v->angles);
   viz_partition_free(&v->partition);
   viz_canvas_free(&v->canvas);
   free(v->title);
@@ -53,19 +58,21 @@ void viz_view_free(viz_view *v) {
   v->closed = true;
 }
 
-typedef enum panel { LOSS, SPARSITY, PARTITION, NPANELS } panel;
+typedef enum panel { LOSS, SPARSITY, ANGLES, PARTITION, NPANELS } panel;
 
 /* The panels that have data, in drawing order; returns how many. */
 static int present(const viz_view *v, panel *out) {
   int n = 0;
   if (viz_plot_has_data(&v->plot)) out[n++] = LOSS;
   if (viz_sparsity_has_data(&v->sparsity)) out[n++] = SPARSITY;
+  if (viz_plot_has_data(&v->angles)) out[n++] = ANGLES;
   if (viz_partition_has_data(&v->partition)) out[n++] = PARTITION;
   return n;
 }
 
 /* Rectangles for n panels in body: one fills it; two share it side by side; three put the
-   partition (roughly square) on the right of the other two, stacked. */
+   last (the partition, roughly square) on the right of the other two, stacked; four put it
+   on the right of the other three, stacked (the first taller). */
 static void layout(viz_rect body, int n, viz_rect *r) {
   if (n == 1) {
     r[0] = body;
@@ -79,6 +86,14 @@ static void layout(viz_rect body, int n, viz_rect *r) {
     r[0] = (viz_rect){body.x, body.y, left, top};
     r[1] = (viz_rect){body.x, body.y + top + GAP, left, body.h - top - GAP};
     r[2] = (viz_rect){body.x + left + GAP, body.y, right, body.h};
+  } else if (n == 4) {
+    int right = body.h < body.w * 2 / 5 ? body.h : body.w * 2 / 5;
+    int left = body.w - right - GAP, top = (body.h - 2 * GAP) * 2 / 5;
+    int rest = (body.h - 2 * GAP - top) / 2;
+    r[0] = (viz_rect){body.x, body.y, left, top};
+    r[1] = (viz_rect){body.x, body.y + top + GAP, left, rest};
+    r[2] = (viz_rect){body.x, body.y + top + rest + 2 * GAP, left, body.h - top - rest - 2 * GAP};
+    r[3] = (viz_rect){body.x + left + GAP, body.y, right, body.h};
   }
 }
 
@@ -87,6 +102,7 @@ static void draw_panel(viz_view *v, panel p, viz_rect r) {
   viz_canvas_clip(c, r);
   if (p == LOSS) viz_plot_draw(&v->plot, c, r);
   if (p == SPARSITY) viz_sparsity_draw(&v->sparsity, c, r);
+  if (p == ANGLES) viz_plot_draw(&v->angles, c, r);
   if (p == PARTITION) viz_partition_draw(&v->partition, c, r);
   viz_canvas_noclip(c);
 }
@@ -107,7 +123,7 @@ static void waiting(viz_canvas *c, viz_rect body) {
   viz_text(c, VIZ_NORMAL, cx, cy - 10, VIZ_CENTER | VIZ_BOTTOM, VIZ_MUTED, "waiting for data");
   viz_text_fit(c, VIZ_SMALL, cx, cy + 4, VIZ_CENTER | VIZ_TOP, VIZ_MUTED,
                "v:plot(name, x, y)   v:sparsity(layers, fractions, dead, step)   "
-               "v:partition_image(ids, opts)",
+               "v:angles(name, x, y)   v:partition_image(ids, opts)",
                body.w - 16);
 }
 

@@ -1,7 +1,8 @@
 /*
 ** viz/view.h: a view, its panels, and its window (when there is one).
 **
-** A view owns a canvas and the data of its three panels (loss curves, sparsity, partition),
+** A view owns a canvas and the data of its four panels (loss curves, sparsity, the alignment
+** angles of a learning rule, partition),
 ** laid out by which of them have data. Drawing always goes to the canvas; a window, when the
 ** view has one, shows the canvas 1:1 on its surface, sending only the rows and columns that
 ** changed since it last showed it. Data calls only mark the view dirty; the
@@ -31,6 +32,7 @@ typedef struct viz_view {
   viz_canvas canvas;
   viz_plot plot;
   viz_sparsity sparsity;
+  viz_plot angles; /* a curve panel of its own: degrees against steps */
   viz_partition partition;
   char *title;
   int w, h;         /* the canvas size: as opened, then the window's */

@@ -127,7 +127,8 @@ typedef struct {
 } word_parts;
 
 /* Adds the keys of table t that complete the word. The tables behind an __index function
-   may hold methods or getters: only `x:name` (a method call, surely) gets its "(". */
+   may hold methods or getters: only `x:name` (a method call, surely) gets its "(". Private
+   names (starting with _: __call, _params) are shown only when the word starts with _. */
 static void add_keys(lua_State *L, int t, const word_parts *w, int behind_function) {
   size_t partlen = strlen(w->part);
   lua_pushnil(L);
@@ -135,7 +136,8 @@ static void add_keys(lua_State *L, int t, const word_parts *w, int behind_functi
     size_t len;
     if (lua_type(L, -2) == LUA_TSTRING) {
       const char *key = lua_tolstring(L, -2, &len);
-      if (len >= partlen && memcmp(key, w->part, partlen) == 0 && is_name(key, len)) {
+      int hidden = key[0] == '_' && w->part[0] != '_';
+      if (!hidden && len >= partlen && memcmp(key, w->part, partlen) == 0 && is_name(key, len)) {
         char append = append_for(L, -1);
         if (behind_function) append = w->sep == ':' && append == '(' ? '(' : '\0';
         add_found(w->prefix, w->plen, key, append);

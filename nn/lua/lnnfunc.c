@@ -198,6 +198,18 @@ static int l_linear(lua_State *L) {
   return 1;
 }
 
+static int l_linear_fa(lua_State *L) {
+  nn_tensor *x = lnn_check(L, 1), *w = lnn_check(L, 2), *b = lnn_opt(L, 3);
+  lnn_push(L, nn_linear_fa(x, w, b, lnn_check(L, 4)));
+  return 1;
+}
+
+static int l_linear_pfa(lua_State *L) {
+  nn_tensor *x = lnn_check(L, 1), *w = lnn_check(L, 2), *b = lnn_opt(L, 3);
+  lnn_push(L, nn_linear_pfa(x, w, b, lnn_check(L, 4), lnn_check(L, 5)));
+  return 1;
+}
+
 /* The normalized size: an integer, or a table of one integer; nil means the last dim. */
 static int64_t normalized_size(lua_State *L, int arg, const nn_tensor *x) {
   if (lua_isnoneornil(L, arg)) return x->ndim > 0 ? x->shape[x->ndim - 1] : 1;
@@ -406,6 +418,13 @@ static const lnn_reg activation_fns[] = {
 static const lnn_reg layer_fns[] = {
     {"linear", l_linear, "nn.linear(x, weight [, bias]) -> tensor",
      "x W^T + b for weight W (out x in) and bias b (out); x is (..., in)."},
+    {"linear_fa", l_linear_fa, "nn.linear_fa(x, weight, bias, B) -> tensor",
+     "x W^T + b whose backward is feedback alignment's, not the derivative: the input gets g B "
+     "(B fixed, of W's shape, no gradient); W and b get their true gradients. bias may be nil."},
+    {"linear_pfa", l_linear_pfa, "nn.linear_pfa(x, weight, bias, B, R) -> tensor",
+     "x W^T + b whose backward is product feedback alignment's: the input gets (g B) R for B "
+     "(out, r) fixed and R (r, in), and R the local gradient (g B)^T x; W and b get their true "
+     "gradients. bias may be nil."},
     {"layer_norm", l_layer_norm,
      "nn.layer_norm(x, normalized_size [, weight [, bias [, eps=1e-5]]]) -> tensor",
      "Normalizes the last dim (of size normalized_size) to zero mean and unit variance, then "

@@ -137,6 +137,14 @@ def viz_overhead():
                   (what, label, statistics.median(ratios), " ".join("%.3f" % x for x in ratios)))
 
 
+def ff_epoch():
+    """A forward-forward epoch against a backprop epoch of the same 784-500-500 MLP, relua
+    only (scripts/bench/ff_epoch.lua alternates them in one process); the goal is <= 2."""
+    r = run_rss([RELUA, "scripts/bench/ff_epoch.lua"])[0]
+    print("forward_forward: epoch %.2f s, backprop epoch %.2f s, ratio %.2f (goal <= 2)" %
+          (r["ff_epoch_seconds"], r["bp_epoch_seconds"], r["ratio"]))
+
+
 def main():
     names = sorted(os.path.basename(p)[:-4] for p in glob.glob("scripts/bench/*.lua"))
     names = [n for n in names if os.path.exists("scripts/bench/%s.py" % n) and ONLY in n]
@@ -153,6 +161,8 @@ def main():
         flat_memory()
     if ONLY in "viz":
         viz_overhead()
+    if ONLY in "ff_epoch":
+        ff_epoch()
 
 
 if __name__ == "__main__":

@@ -111,13 +111,41 @@ local function entry_of(x)
   return e
 end
 
+-- The public methods of a module class (or of an instance's class), through the chain of
+-- classes up to nn.Module: names not starting with _, sorted; nil for anything else.
+local function module_methods(x)
+  if type(x) ~= "table" then return nil end
+  local cls = rawget(x, "__index") == x and x or getmetatable(x)
+  if type(cls) ~= "table" or rawget(cls, "__index") ~= cls then return nil end
+  -- init and extend are the class's own business, not calls made on a module
+  local names, seen, is_module = {}, {init = true, extend = true, is_module = true}, false
+  while type(cls) == "table" do
+    is_module = is_module or cls == nn.Module
+    for k, v in pairs(cls) do
+      if type(k) == "string" and type(v) == "function" and k:sub(1, 1) ~= "_" and not seen[k] then
+        seen[k] = true
+        names[#names + 1] = k
+      end
+    end
+    local mt = getmetatable(cls)
+    cls = mt and mt.__index
+  end
+  if not is_module then return nil end
+  table.sort(names)
+  return names
+end
+
 function M.text(x)
   local out = {}
   local e = entry_of(x)
+  local methods = module_methods(x)
   if x == nil then
     out[1] = INTRO
   elseif e and e.sig then
     entry_text(out, e, "")
+    if methods then wrap(out, "methods: m:" .. table.concat(methods, ", m:"), "    ") end
+  elseif methods then
+    out[1] = "a module; methods: m:" .. table.concat(methods, ", m:")
   elseif nn.is_tensor(x) then
     for _, topic in ipairs(docs.topics) do topic_summary(out, topic, true) end
   elseif type(x) == "table" then

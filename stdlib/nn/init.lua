@@ -27,5 +27,6 @@ nn.gradcheck = require("nn.autograd").gradcheck
 nn.fit = require("nn.fit").fit
 nn.stats = require "nn.stats"
 nn.rules = require "nn.rules"
+nn.utils = require "nn.utils"
 
 return nn

@@ -436,6 +436,9 @@ nn.document("Modules", {
   {"Module", Module, "nn.Module:extend(name) -> class",
     "The base of every layer: Cls = nn.Module:extend(\"Cls\"); define Cls:init(...) and "
       .. "Cls:forward(x); Cls(...) makes one, m(x) calls m:forward(x)."},
+  {"Module:extend", Module.extend, "nn.Module:extend(name) -> class",
+    "A new module class named name (a subclass when called on a class: Base:extend(\"Sub\")); "
+      .. "define its :init(...) and :forward(x)."},
   {"Module:parameter", Module.parameter, "self.w = self:parameter(t) -> t",
     "Marks t as a trained parameter (requires_grad) so that assigning it registers it."},
   {"Module:buffer", Module.buffer, "self.b = self:buffer(t) -> t",

@@ -363,6 +363,39 @@ local function partition_setup(fname, model, cfg, data)
   }
 end
 
+-- The alignment angles of a learning rule (opts.rule with rule:angles) on a fixed sample of
+-- the training data (its first 256 rows): {due(step), show(step)}, or nil when there is no
+-- such rule. Like the partition, measured no sooner than 19 times its cost after the last,
+-- so that it takes at most 5% of the run; a rule whose angles fail is shown without them.
+local function angles_setup(v, opts, data, progress)
+  local rule = opts.rule
+  if type(rule) ~= "table" or type(rule.angles) ~= "function" then return nil end
+  if not (data and nn.is_tensor(data[1]) and nn.is_tensor(data[2]) and data[1]:dim() >= 1) then
+    return nil
+  end
+  local n = math.min(256, data[1]:size(1))
+  local xs, ys = data[1]:narrow(1, 1, n), data[2]:narrow(1, 1, n)
+  local a, next_at = {}, 0
+  function a.due() return now() >= next_at end
+  function a.show(step)
+    local t0 = now()
+    local ok, deg = pcall(rule.angles, rule, xs, ys)
+    if not ok or type(deg) ~= "table" then
+      if progress then print("nn.fit: the live view shows no angles: " .. tostring(deg)) end
+      next_at = math.huge
+      return
+    end
+    local names = {}
+    for name in pairs(deg) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do
+      if type(deg[name]) == "number" then v:angles(name == "" and "model" or name, step, deg[name]) end
+    end
+    next_at = now() + math.max(19 * (now() - t0), 0.05)
+  end
+  return a
+end
+
 function viz.fit_hooks(model, opts, data)
   local fname = "viz.fit_hooks"
   check_model(fname, model)
@@ -385,6 +418,7 @@ function viz.fit_hooks(model, opts, data)
       save_every))
   end
   local watcher = #probed_modules(model) > 0 and v:watch(model, {every = false}) or nil
+  local angles = angles_setup(v, opts, data, opts.progress ~= false)
 
   local hooks, step, on, first_epoch = {view = v}, 0, true, nil
   local last_save, next_partition, next_update = now(), 0, 0
@@ -420,6 +454,7 @@ function viz.fit_hooks(model, opts, data)
     v:plot("train", step, info.loss)
     every = every or math.max(1, info.steps // 25)
     if watcher and step % every == 0 then watcher:column(step) end
+    if angles and (step == 1 or angles.due()) then angles.show(step) end
     if v.headless then -- drawn only to be saved
       if now() - last_save >= save_every then
         if part and now() >= next_partition then show_partition() end
@@ -458,6 +493,7 @@ function viz.fit_hooks(model, opts, data)
     if not on then return end
     stop()
     if watcher and watcher.pending > 0 then watcher:column(step) end
+    if angles then angles.show(step) end
     if part then show_partition() end
     if v.headless then v:save(path) else v:linger(0) end -- the last state, drawn now
   end
@@ -499,7 +535,9 @@ document({
       .. "the training points (or points, labels; xlim, ylim, res=128), or for plane = {x0, x1, "
       .. "x2} (extent, labels of the three), redrawn every partition_every steps or, unless "
       .. "told, within 5% of the run. Key p pauses training, q closes the window and training "
-      .. "goes on. With no display (or headless = true) the view is saved to path (opts.viz_path, "
+      .. "goes on. With opts.rule (a learning rule with rule:angles), a panel of its own shows "
+      .. "the angle of the rule's update to the true gradient per layer, over training (on the "
+      .. "first 256 training rows, within 5% of the run). With no display (or headless = true) the view is saved to path (opts.viz_path, "
       .. "relua-fit.png) every save_every (5) seconds and at the end. Also: title, width, "
       .. "height, view (draw into this one). viz.last_view keeps the view."},
 })

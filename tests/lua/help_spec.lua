@@ -29,6 +29,22 @@ describe("help", function()
     end
     assert.equal("string", type(mt.__name))
   end)
+  it("lists a module's public methods, for the class and an instance", function()
+    local s = capture(nn.help, nn.Sequential(nn.Linear(2, 2)))
+    assert.truthy(s:find("nn.Sequential(", 1, true))
+    assert.truthy(s:find("m:parameters", 1, true))
+    assert.truthy(s:find("m:add", 1, true))
+    assert.is_nil(s:find("m:_", 1, true))
+    assert.is_nil(s:find("m:init", 1, true))
+    local Mine = nn.Module:extend("HelpMine")
+    function Mine:forward(x) return x end
+    function Mine:_private() end
+    function Mine:probe() end
+    local t = capture(nn.help, Mine())
+    assert.truthy(t:find("m:probe", 1, true))
+    assert.is_nil(t:find("_private", 1, true))
+    assert.truthy(capture(nn.help, nn.Module.extend):find("nn.Module:extend(name) -> class", 1, true))
+  end)
   it("prints a function's signature and sentence", function()
     local s = capture(nn.help, nn.zeros)
     assert.truthy(s:find("nn.zeros(...)", 1, true))

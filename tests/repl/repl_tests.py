@@ -226,6 +226,17 @@ def test_complete_method_through_metatable():
     with_repl(body)
 
 
+def test_complete_hides_private_names():
+    def body(r):
+        r.eval("p = {_params = 1, __call = 2, params = 3}", "")
+        completed_line(r, "p.pa")  # only the public name: completed in full
+        r.expect(r"^p\.params$")
+        r.expect(PROMPT)
+        completed_line(r, "p._pa")  # a word starting with _ sees the private ones
+        r.expect(r"^p\._params$")
+    with_repl(body)
+
+
 def test_complete_index_chain_and_nested():
     def body(r):
         r.eval("y = setmetatable({}, {__index = setmetatable({}, "
