@@ -119,7 +119,7 @@ static const approx_kern resilu2_kern = {
                                .forward_multi = approx_forward,                                    \
                                .vjp_multi = approx_vjp,                                            \
                                .jvp_multi = approx_jvp,                                            \
-                               .rule = "g * (the 4-level step derivative of " what                 \
+                               .vjp_rule = "g * (the 4-level step derivative of " what                 \
                                        "'s 3-ReLU fit), from a 2-bit code per element"};
 APPROX_OP(regelu2, "GELU")
 APPROX_OP(resilu2, "SiLU")

@@ -92,7 +92,8 @@ nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
 
 #define DEFINE_UNARY(name_, types, fx, dfx) DEFINE_UNARY_RULE(name_, types, fx, dfx, NULL)
 /* The same for an op whose backward deliberately applies g * dfx where dfx is not f'(x):
-   rule says so in words (nn_op.rule); forward mode applies the same factor. */
+   rule says so in words (nn_op.vjp_rule; no input's gradient is exact); forward mode
+   applies the same factor. */
 #define DEFINE_UNARY_RULE(name_, types, fx, dfx, rule_)                                            \
   TYPES_##types(UNARY_ROWS, name_, fx,                                                             \
                 dfx) static const unary_kern name_##_kern = {TYPES_##types(UNARY_SLOTS, name_)};   \
@@ -103,6 +104,6 @@ nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
                                .jvp = nn_unary_jvp,                                                \
                                .kern = &name_##_kern,                                              \
                                .save_out = true,                                                   \
-                               .rule = rule_};
+                               .vjp_rule = rule_};
 
 #endif

@@ -1,16 +1,19 @@
-/* tests/c/test_activation.c: the ops whose backward is deliberately not the derivative of the
-   forward (nn_op.rule): each against its declared rule, in reverse and forward mode. Every op
-   with a rule must have a test here (rule_ops below). */
+/* tests/c/test_activation.c: the activations whose backward is deliberately not the
+   derivative of the forward (nn_op.vjp_rule): each against its declared rule, in reverse and
+   forward mode. Every op with a rule must have a test of it: here, or for the feedback ops
+   (linear_fa, linear_pfa) in tests/c/test_feedback.c (rule_ops lists both). */
 #include <string.h>
 
 #include "nn/autograd.h"
 #include "test.h"
 
-static const char *const rule_ops[] = {"helu", "regelu2", "resilu2"};
+static const char *const rule_ops[] = {
+    "helu",       "regelu2",          "resilu2", "linear_fa", "linear_fa_nobias",
+    "linear_pfa", "linear_pfa_nobias"};
 
 TEST(every_rule_op_has_a_rule_test) {
   for (int k = 0; k < nn_nops; k++) {
-    if (!nn_ops[k]->rule) continue;
+    if (!nn_ops[k]->vjp_rule) continue;
     bool found = false;
     for (int j = 0; j < LEN(rule_ops); j++) found |= strcmp(rule_ops[j], nn_ops[k]->name) == 0;
     if (!found) fprintf(stderr, "  %s declares a rule but has no rule test\n", nn_ops[k]->name);

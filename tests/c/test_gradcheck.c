@@ -346,7 +346,8 @@ static void check_op(const nn_op *op, const grad_case *c, int *failures) {
 TEST(gradcheck_every_op) {
   for (int k = 0; k < nn_nops; k++) {
     const nn_op *op = nn_ops[k];
-    if (!nn_op_differentiable(op) || op->rule) continue; /* rules: tests/c/test_activation.c */
+    /* ops whose declared rule covers every input: tests/c/test_activation.c */
+    if (!nn_op_differentiable(op) || (op->vjp_rule && !op->vjp_exact)) continue;
     int checked = 0;
     for (size_t j = 0; j < sizeof cases / sizeof *cases; j++)
       if (strcmp(cases[j].op, op->name) == 0) check_op(op, &cases[j], failures), checked++;
