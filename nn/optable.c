@@ -26,6 +26,8 @@ const nn_op *const nn_ops[] = {
     &nn_op_layer_norm, &nn_op_batch_norm, &nn_op_embedding,
     &nn_op_linear_fa, &nn_op_linear_fa_nobias, &nn_op_linear_pfa, &nn_op_linear_pfa_nobias,
     &nn_op_cross_entropy, &nn_op_nll_loss, &nn_op_bce_with_logits,
+    &nn_op_sort, &nn_op_topk, &nn_op_cumsum, &nn_op_cumprod, &nn_op_tril, &nn_op_triu,
+    &nn_op_flip, &nn_op_roll, &nn_op_repeat_interleave, &nn_op_dot, &nn_op_norm,
     &nn_op_rnn_tanh, &nn_op_rnn_relu, &nn_op_lstm, &nn_op_gru,
 };
 /* clang-format on */

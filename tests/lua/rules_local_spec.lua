@@ -345,8 +345,8 @@ describe("nn.rules.forward_gradient", function()
   end)
 
   it("names itself in errors", function()
-    th.fails(function() nn.rules.forward_gradient(nn.Linear(2, 2)) end,
-      "nn.rules.forward_gradient: needs a loss")
+    th.fails(function() nn.rules.forward_gradient(nn.Linear(2, 2), {loss = 3}) end,
+      "nn.rules.forward_gradient: loss must be a function, got number")
     th.fails(function() nn.rules.forward_gradient(nn.Linear(2, 2), {loss = nn.mse_loss, estimator = "lr", K = 3}) end,
       "nn.rules.forward_gradient: K must be a positive integer (even")
     th.fails(function() nn.rules.forward_gradient(nn.Sequential(nn.ReLU()), {loss = nn.mse_loss}) end,
@@ -429,5 +429,18 @@ describe("nn.rules.continual_backprop", function()
       "nn.rules.continual_backprop: the model has no nn.Linear layer")
     th.fails(function() nn.rules.continual_backprop(mlp({2, 3, 2}, nn.ReLU), {decay = 1}) end,
       "nn.rules.continual_backprop: replacement_rate >= 0, 0 <= decay < 1")
+  end)
+end)
+
+describe("the local rules' options", function()
+  it("reject unknown keys, naming the rule", function()
+    th.fails(function() nn.rules.forward_forward(nn.Sequential(nn.Linear(12, 4), nn.ReLU()), {treshold = 1}) end,
+      "nn.rules.forward_forward: unknown option 'treshold'")
+    th.fails(function() nn.rules.predictive_coding(nn.Sequential(nn.Linear(4, 3)), {iter = 3}) end,
+      "nn.rules.predictive_coding: unknown option 'iter'")
+    th.fails(function() nn.rules.forward_gradient(nn.Linear(2, 2), {loss = nn.mse_loss, k = 3}) end,
+      "nn.rules.forward_gradient: unknown option 'k'")
+    th.fails(function() nn.rules.continual_backprop(mlp({2, 3, 2}, nn.ReLU), {rate = 1}) end,
+      "nn.rules.continual_backprop: unknown option 'rate'")
   end)
 end)

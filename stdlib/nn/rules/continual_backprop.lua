@@ -13,12 +13,15 @@
 -- ops per layer and step; Lua loops only over the (rare) replacements.
 local nn = require "nn"
 local R = require "nn.rules"
+local options = require "nn.options"
 
 local CBP = R.define("continual_backprop")
 
 local function fail(fmt, ...) R.fail("continual_backprop", fmt, ...) end
 
 function CBP:init(model, opts)
+  options.check("nn.rules.continual_backprop", opts, {
+    "loss", "optim", "replacement_rate", "decay", "maturity"})
   local layers = R.linear_layers("continual_backprop", model)
   if #layers < 2 then fail("the model needs two nn.Linear layers or more (hidden units to renew)") end
   self.layers = {}

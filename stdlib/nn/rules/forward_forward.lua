@@ -15,6 +15,7 @@
 -- gradient in one call.
 local nn = require "nn"
 local R = require "nn.rules"
+local options = require "nn.options"
 
 local FF = R.define("forward_forward")
 
@@ -49,6 +50,8 @@ local function layers_of(model)
 end
 
 function FF:init(model, opts)
+  options.check("nn.rules.forward_forward", opts, {
+    "optim", "threshold", "goodness", "classes", "label_value", "first_scored", "collaborative"})
   self.layers = layers_of(model)
   self.threshold = opts.threshold or 2
   self.goodness = opts.goodness or "mean"

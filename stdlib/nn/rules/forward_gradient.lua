@@ -15,14 +15,18 @@
 -- Only Linear weights and biases get an estimate under "lr"; "jvp" estimates every parameter.
 local nn = require "nn"
 local R = require "nn.rules"
+local options = require "nn.options"
 
 local FG = R.define("forward_gradient")
 
 local function fail(fmt, ...) R.fail("forward_gradient", fmt, ...) end
 
 function FG:init(model, opts)
-  if opts.loss == nil then fail("needs a loss (opts.loss), e.g. nn.cross_entropy") end
-  self.loss = opts.loss
+  options.check("nn.rules.forward_gradient", opts, {"loss", "optim", "estimator", "K", "sigma"})
+  self.loss = opts.loss or nn.cross_entropy
+  if type(self.loss) ~= "function" and not (type(self.loss) == "table" and getmetatable(self.loss)) then
+    fail("loss must be a function, got %s", type(self.loss))
+  end
   self.estimator = opts.estimator or "jvp"
   if self.estimator ~= "jvp" and self.estimator ~= "lr" then
     fail("estimator must be \"jvp\" or \"lr\", got %s", tostring(opts.estimator))
@@ -116,7 +120,8 @@ end
 
 nn.document("Learning rules", {
   {"rules.forward_gradient", R.forward_gradient,
-    "nn.rules.forward_gradient(model, {loss, optim, estimator=\"jvp\"|\"lr\", K, sigma=0.1})",
+    "nn.rules.forward_gradient(model, {loss=nn.cross_entropy, optim, estimator=\"jvp\"|\"lr\", K, "
+      .. "sigma=0.1})",
     "Gradients without backward: \"jvp\" takes g = (grad f . v) v for v ~ N(0, I) from one "
       .. "nn.jvp (K directions averaged, K=1); \"lr\" the likelihood-ratio estimate from K "
       .. "noisy copies of the batch (antithetic pairs, K=16, noise sigma on Linear outputs)."},

@@ -15,6 +15,7 @@
 -- inner loop of a batch is one call of the fused kernel nn._pc_step.
 local nn = require "nn"
 local R = require "nn.rules"
+local options = require "nn.options"
 
 local PC = R.define("predictive_coding")
 
@@ -56,6 +57,8 @@ local function layers_of(model)
 end
 
 function PC:init(model, opts)
+  options.check("nn.rules.predictive_coding", opts, {
+    "loss", "optim", "iters", "step", "power_iters"})
   self.layers, self.act = layers_of(model)
   self.loss = opts.loss or nn.cross_entropy
   if self.loss == nn.cross_entropy then
