@@ -112,21 +112,24 @@ format:
 # Installed: PREFIX/bin/relua, the C modules in PREFIX/lib/lua/5.4 (Debian's lua5.4 looks in
 # /usr/local/lib/lua/5.4), the Lua half in PREFIX/share/relua/stdlib (nn.so and relua find
 # it from where they are), the man page.
+# (LuaRocks sets BINDIR, LIBDIR and STDLIB itself: see relua-scm-1.rockspec.)
 PREFIX  ?= /usr/local
-LUA_CMOD = $(DESTDIR)$(PREFIX)/lib/lua/5.4
-SHARE    = $(DESTDIR)$(PREFIX)/share/relua
-MAN1     = $(DESTDIR)$(PREFIX)/share/man/man1
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib/lua/5.4
+STDLIB  ?= $(PREFIX)/share/relua/stdlib
+MAN1    ?= $(PREFIX)/share/man/man1
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(LUA_CMOD) $(MAN1)
-	install -m 755 $(BUILD)/relua $(DESTDIR)$(PREFIX)/bin/relua
-	install -m 644 $(BUILD)/nn.so $(if $(VIZ_SRC),$(BUILD)/viz.so) $(LUA_CMOD)/
-	install -m 644 $(BUILD)/relua.1 $(MAN1)/relua.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MAN1)
+	install -m 755 $(BUILD)/relua $(DESTDIR)$(BINDIR)/relua
+	install -m 644 $(BUILD)/nn.so $(if $(VIZ_SRC),$(BUILD)/viz.so) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(BUILD)/relua.1 $(DESTDIR)$(MAN1)/relua.1
 	for f in $$(cd stdlib && find . -name '*.lua'); do \
-	  install -D -m 644 stdlib/$$f $(SHARE)/stdlib/$$f || exit 1; done
+	  install -D -m 644 stdlib/$$f $(DESTDIR)$(STDLIB)/$$f || exit 1; done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/relua $(LUA_CMOD)/nn.so $(LUA_CMOD)/viz.so $(MAN1)/relua.1
-	rm -rf $(SHARE)
+	rm -f $(DESTDIR)$(BINDIR)/relua $(DESTDIR)$(LIBDIR)/nn.so $(DESTDIR)$(LIBDIR)/viz.so \
+	  $(DESTDIR)$(MAN1)/relua.1
+	rm -rf $(DESTDIR)$(STDLIB)
 
 clean:
 	rm -rf $(BUILD)

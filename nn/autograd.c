@@ -28,6 +28,17 @@ void nn_fwd_enter(void) {
 void nn_fwd_leave(void) {
   fwd_level--;
 }
+int nn_fwd_suspend(void) {
+  int level = fwd_level;
+  fwd_level = 0;
+  return level;
+}
+void nn_fwd_resume(int level) {
+  fwd_level = level;
+}
+bool nn_fwd_active(void) {
+  return fwd_level > 0;
+}
 
 const char *nn_node_name(const nn_node *n) {
   return n->ctx.op->name;

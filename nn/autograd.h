@@ -37,6 +37,11 @@ bool nn_set_grad_enabled(bool on); /* returns the previous mode */
 /* forward mode: while the level is > 0, nn_call propagates tangents */
 void nn_fwd_enter(void);
 void nn_fwd_leave(void);
+/* leaves forward mode for a while (a custom op's forward, whose JVP is its own rule): returns
+   the level that nn_fwd_resume restores */
+int nn_fwd_suspend(void);
+void nn_fwd_resume(int level);
+bool nn_fwd_active(void); /* whether tangents are carried now */
 
 /* called by nn_call after a successful forward */
 int nn_autograd_record(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a,

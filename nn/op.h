@@ -75,6 +75,10 @@ struct nn_op {
   nn_forward_multi_fn forward_multi;
   nn_vjp_multi_fn vjp_multi;
   nn_jvp_multi_fn jvp_multi;
+  /* NULL, or the backward rule in words for an op whose VJP is deliberately not the
+     derivative of its forward (its JVP applies the same rule); such ops are tested against
+     the rule, not finite differences */
+  const char *rule;
 };
 
 /* true when an op has a reverse-mode derivative */

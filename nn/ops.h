@@ -54,7 +54,9 @@ nn_tensor *nn_mean(nn_tensor *x, int dim, bool keepdim);
 nn_tensor *nn_prod(nn_tensor *x, int dim, bool keepdim);
 nn_tensor *nn_var(nn_tensor *x, int dim, bool keepdim, bool unbiased);
 nn_tensor *nn_std(nn_tensor *x, int dim, bool keepdim, bool unbiased);
+/* the p-norm: an op entry (ops/vector.c) whose value is nn_norm_value, composed here */
 nn_tensor *nn_norm(nn_tensor *x, double p, int dim, bool keepdim);
+nn_tensor *nn_norm_value(nn_tensor *x, double p, int dim, bool keepdim);
 nn_tensor *nn_logsumexp(nn_tensor *x, int dim, bool keepdim);
 /* min/max: values, and when idx is non-NULL the 0-based i64 indices along dim (the first
    of equal values); over everything (dim < 0) the index is into the flattened tensor. */
@@ -152,7 +154,7 @@ nn_tensor *nn_eye(int64_t n, nn_dtype dt);
 /* clang-format off */
 #define NN_ACTIVATION_OPS(X)                                                                       \
   X(leaky_relu) X(elu) X(gelu) X(gelu_tanh) X(silu) X(mish) X(softplus) X(hardtanh) X(relu2)      \
-  X(smelu) X(snake)
+  X(smelu) X(snake) X(shifted_relu) X(fatrelu) X(helu) X(regelu2) X(resilu2)
 /* clang-format on */
 #define NN_DECLARE_OP(name) extern const nn_op nn_op_##name;
 NN_ACTIVATION_OPS(NN_DECLARE_OP)
@@ -164,9 +166,19 @@ nn_tensor *nn_silu(nn_tensor *x, double beta);                       /* swish: x
 nn_tensor *nn_mish(nn_tensor *x);                                    /* x tanh(softplus(x)) */
 nn_tensor *nn_softplus(nn_tensor *x, double beta, double threshold); /* x past threshold */
 nn_tensor *nn_hardtanh(nn_tensor *x, double lo, double hi);
-nn_tensor *nn_relu2(nn_tensor *x);              /* max(x, 0)^2 */
-nn_tensor *nn_smelu(nn_tensor *x, double beta); /* (x + beta)^2 / (4 beta) on |x| <= beta */
-nn_tensor *nn_snake(nn_tensor *x, double a);    /* x + sin^2(a x) / a */
+nn_tensor *nn_relu2(nn_tensor *x);                     /* max(x, 0)^2 */
+nn_tensor *nn_smelu(nn_tensor *x, double beta);        /* (x + beta)^2 / (4 beta) on |x| <= beta */
+nn_tensor *nn_snake(nn_tensor *x, double a);           /* x + sin^2(a x) / a */
+nn_tensor *nn_shifted_relu(nn_tensor *x, double b);    /* max(0, x - b) */
+nn_tensor *nn_fatrelu(nn_tensor *x, double threshold); /* x where x >= threshold, else 0 */
+nn_tensor *nn_helu(nn_tensor *x, double alpha);        /* relu; backward g * 1[x > -alpha] */
+/* exact GELU / SiLU forward; backward a 4-level step derivative read from a 2-bit code per
+   element (4 a byte), the only thing kept for it (Approx-BP) */
+nn_tensor *nn_regelu2(nn_tensor *x);
+nn_tensor *nn_resilu2(nn_tensor *x);
+/* bytes an op's node saved for its backward beyond its inputs (ctx->saved, and the output
+   when the op keeps it); -1 for a tensor without a node */
+int64_t nn_saved_bytes(const nn_tensor *y);
 
 /* ---- learning-rule linear ops (ops/feedback.c): the forward is nn_linear's, the backward
    sends the error through fixed matrices instead of W (the rule is in each op's entry).
@@ -184,6 +196,10 @@ nn_tensor *nn_linear_pfa(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *B,
 extern const nn_op nn_op_linear_scan, nn_op_linear_scan_complex;
 nn_tensor *nn_linear_scan(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
 nn_tensor *nn_linear_scan_complex(nn_tensor *a, nn_tensor *b, nn_tensor *h0);
+/* minGRU's scan with its gates fused: p (batch, time, 2 hidden) holds the gate pre-activations
+   k then the candidates c; z = sigmoid(k), h_t = (1 - z) h_{t-1} + z c; h0 (batch, hidden) */
+extern const nn_op nn_op_mingru_scan;
+nn_tensor *nn_mingru_scan(nn_tensor *p, nn_tensor *h0);
 
 /* ---- neural-net functions (ops/nnfunc.c), f32/f64 with one dtype for all operands ---- */
 extern const nn_op nn_op_linear, nn_op_linear_nobias, nn_op_softmax, nn_op_log_softmax,
@@ -223,6 +239,30 @@ nn_tensor *nn_l1_loss(nn_tensor *x, nn_tensor *y, nn_reduction r);
 /* max(x,0) - x y + log1p(e^-|x|): the stable binary cross-entropy of logits x */
 nn_tensor *nn_bce_with_logits(nn_tensor *x, nn_tensor *y, nn_reduction r);
 
+/* ---- the first-hour ops (ops/sort.c, scan_ops.c, rearrange.c, vector.c). Dims 0-based and
+   checked; indices come back 0-based i64. ---- */
+extern const nn_op nn_op_sort, nn_op_topk, nn_op_cumsum, nn_op_cumprod, nn_op_tril, nn_op_triu,
+    nn_op_flip, nn_op_roll, nn_op_repeat_interleave, nn_op_dot, nn_op_norm;
+/* stable; NaN sorts as the largest; *idx (may be NULL) gets the positions along dim */
+nn_tensor *nn_sort(nn_tensor *x, int dim, bool descending, nn_tensor **idx);
+/* the k largest (or smallest) along dim, in order; 0 <= k <= size */
+nn_tensor *nn_topk(nn_tensor *x, int64_t k, int dim, bool largest, nn_tensor **idx);
+nn_tensor *nn_cumsum(nn_tensor *x, int dim);  /* floats keep their dtype, integers give i64 */
+nn_tensor *nn_cumprod(nn_tensor *x, int dim); /* its gradient is right with zeros in x */
+nn_tensor *nn_tril(nn_tensor *x, int64_t k);  /* the last two dims: keep col - row <= k */
+nn_tensor *nn_triu(nn_tensor *x, int64_t k);  /* keep col - row >= k */
+nn_tensor *nn_flip(nn_tensor *x, int dim);
+nn_tensor *nn_roll(nn_tensor *x, int64_t shift, int dim); /* out[j] = x[(j - shift) mod n] */
+/* each slice along dim repeated: repeats is 0-dim (all alike) or one count per slice */
+nn_tensor *nn_repeat_interleave(nn_tensor *x, nn_tensor *repeats, int dim);
+nn_tensor *nn_dot(nn_tensor *u, nn_tensor *v); /* 1-D, same length and dtype: 0-dim */
+/* u8 masks: all / any non-zero over dim (dim < 0: everything, 0-dim), nan, +-inf */
+nn_tensor *nn_all(nn_tensor *x, int dim, bool keepdim);
+nn_tensor *nn_any(nn_tensor *x, int dim, bool keepdim);
+nn_tensor *nn_isnan(nn_tensor *x);
+nn_tensor *nn_isinf(nn_tensor *x);
+/* whether |a - b| <= atol + rtol |b| for every element (a and b broadcast); 0 or -1 */
+int nn_allclose(nn_tensor *a, nn_tensor *b, double rtol, double atol, bool *close);
 /* ---- fused recurrent layers (ops/recurrent.c), one layer over a whole sequence, PyTorch's
    gate layouts and formulas: x (B, T, I) batch first, h0 and c0 (B, H), W_ih (G H, I),
    W_hh (G H, H), b_ih and b_hh (G H) with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z,

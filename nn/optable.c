@@ -21,11 +21,13 @@ const nn_op *const nn_ops[] = {
     &nn_op_transpose, &nn_op_permute, &nn_op_narrow, &nn_op_select, &nn_op_expand,
     &nn_op_contiguous, &nn_op_to, &nn_op_clone,
     NN_ACTIVATION_OPS(ENTRY)
-    &nn_op_linear_scan, &nn_op_linear_scan_complex,
+    &nn_op_linear_scan, &nn_op_linear_scan_complex, &nn_op_mingru_scan,
     &nn_op_linear, &nn_op_linear_nobias, &nn_op_softmax, &nn_op_log_softmax,
     &nn_op_layer_norm, &nn_op_batch_norm, &nn_op_embedding,
     &nn_op_linear_fa, &nn_op_linear_fa_nobias, &nn_op_linear_pfa, &nn_op_linear_pfa_nobias,
     &nn_op_cross_entropy, &nn_op_nll_loss, &nn_op_bce_with_logits,
+    &nn_op_sort, &nn_op_topk, &nn_op_cumsum, &nn_op_cumprod, &nn_op_tril, &nn_op_triu,
+    &nn_op_flip, &nn_op_roll, &nn_op_repeat_interleave, &nn_op_dot, &nn_op_norm,
     &nn_op_rnn_tanh, &nn_op_rnn_relu, &nn_op_lstm, &nn_op_gru,
 };
 /* clang-format on */

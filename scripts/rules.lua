@@ -28,8 +28,11 @@ local ENTRIES = {
   {rule = "pepita", label = "pepita 256-128", arch = MLP, opts = {seed = 1}},
   -- the control PEPITA must beat: the hidden layers stay at their initial weights
   {rule = "backprop", label = "frozen hidden", arch = MLP, train = "last"},
-  {rule = "forward_forward", arch = {784, 500, 500}, epochs = 20},
-  {rule = "forward_gradient", arch = MLP},
+  -- forward-forward: ReLU on every layer, standardized pixels and the label written as 5 in
+  -- the first pixels (chosen by its author on a validation split: scripts/local_rules.lua)
+  {rule = "forward_forward", arch = {784, 500, 500}, epochs = 20, last_relu = true,
+    standardize = true, opts = {label_value = 5}},
+  {rule = "forward_gradient", arch = MLP, opts = {loss = nn.cross_entropy}},
   {rule = "predictive_coding", arch = MLP},
   {rule = "continual_backprop", arch = MLP},
 }
@@ -70,11 +73,11 @@ end
 
 -- ---- one entry ----
 
-local function mlp(arch)
+local function mlp(arch, last_relu)
   local layers = {}
   for i = 1, #arch - 1 do
     layers[#layers + 1] = nn.Linear(arch[i], arch[i + 1])
-    if i < #arch - 1 then layers[#layers + 1] = nn.ReLU() end
+    if i < #arch - 1 or last_relu then layers[#layers + 1] = nn.ReLU() end
   end
   return nn.Sequential(layers)
 end
@@ -122,13 +125,18 @@ end
 
 local function run(e, o, d, figure)
   nn.manual_seed(1)
-  local model = mlp(e.arch)
+  local model = mlp(e.arch, e.last_relu)
   local rule = make_rule(e, model)
   local epochs = o.epochs or e.epochs or 10
-  local xa, ya = d.x:narrow(1, 1, 1000), d.y:narrow(1, 1, 1000)
+  local x, xv = d.x, d.xv
+  if e.standardize then -- by the training set's mean and std
+    local mean, std = x:mean():item(), x:std():item()
+    x, xv = (x - mean) / std, (xv - mean) / std
+  end
+  local xa, ya = x:narrow(1, 1, 1000), d.y:narrow(1, 1, 1000)
   local series, every = {}, 100
-  local h = nn.fit(model, {d.x, d.y}, {rule = rule, epochs = epochs, batch = e.batch or 128,
-    val = {d.xv, d.yv}, progress = o.progress,
+  local h = nn.fit(model, {x, d.y}, {rule = rule, epochs = epochs, batch = e.batch or 128,
+    val = {xv, d.yv}, progress = o.progress,
     on_step = figure and e.train ~= "last" and function(info)
       local step = (info.epoch - 1) * info.steps + info.step
       if step % every == 1 then
@@ -152,7 +160,7 @@ end
 local function arch_str(a) return table.concat(a, "-") end
 
 local function angles_str(a)
-  if not a then return "-" end
+  if not a or #a == 0 then return "-" end
   local parts = {}
   for i, deg in ipairs(a) do parts[i] = string.format("%.0f", deg) end
   return table.concat(parts, " / ")
@@ -179,13 +187,19 @@ local function main(args)
       if not nn.rules[e.rule] then
         print(string.format("%-20s %-14s %6s %10s", label, arch_str(e.arch), "-", "not built"))
       else
-        local r = run(e, o, d, o.figure)
+        local ok, r = pcall(run, e, o, d, o.figure)
+        if not ok then
+          print(string.format("%-20s %-14s %6s %10s  %s", label, arch_str(e.arch), "-", "failed",
+            tostring(r)))
+          goto continue
+        end
         print(string.format("%-20s %-14s %6d %9.2f%% %8.2f  %s", label, arch_str(e.arch),
           r.epochs, 100 * r.best, r.seconds, angles_str(r.angles)))
         curves[#curves + 1] = {label = label, series = r.series}
       end
       io.stdout:flush()
     end
+    ::continue::
   end
   if o.figure then
     local viz = require "viz"

@@ -209,6 +209,7 @@ typedef struct guard {
   bool forward; /* leaves forward mode; else restores the grad mode */
   bool prev;    /* the grad mode to restore */
   bool closed;
+  int level; /* the forward-mode level to restore, or -1 */
 } guard;
 
 static int guard_close(lua_State *L) {
@@ -219,6 +220,7 @@ static int guard_close(lua_State *L) {
     nn_fwd_leave();
   else
     nn_set_grad_enabled(g->prev);
+  if (g->level >= 0) nn_fwd_resume(g->level);
   return 0;
 }
 
@@ -232,13 +234,19 @@ static int guard_tostring(lua_State *L) {
    that running out of memory here changes nothing. */
 static void push_guard(lua_State *L, bool forward) {
   guard *g = lua_newuserdatauv(L, sizeof *g, 0);
-  *g = (guard){forward, nn_grad_enabled(), false};
+  *g = (guard){forward, nn_grad_enabled(), false, -1};
   luaL_setmetatable(L, GUARD_MT);
 }
 
 void lnn_push_grad_mode(lua_State *L, bool on) {
   push_guard(L, false);
   nn_set_grad_enabled(on);
+}
+
+void lnn_push_quiet_mode(lua_State *L) {
+  lnn_push_grad_mode(L, false);
+  guard *g = lua_touserdata(L, -1);
+  g->level = nn_fwd_suspend();
 }
 
 /* nn.no_grad(fn, ...) / nn.enable_grad(fn, ...): fn's results, the mode restored however fn

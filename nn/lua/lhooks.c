@@ -227,9 +227,12 @@ static int l_register_hook(lua_State *L) {
 
 /* ---- nn.Function ---- */
 
-static int function_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
-/* Nodes of nn.Function calls: no forward (the Lua forward runs in the binding) and no JVP. */
-static const nn_op function_op = {.name = "function", .nin = -1, .vjp = function_vjp};
+static int function_vjp(const nn_ctx *c, nn_tensor *const *gout, const bool *need, nn_tensor **gin);
+static int function_jvp(const nn_ctx *c, nn_tensor *const *tin, nn_tensor **tout);
+/* Nodes of nn.Function calls: no forward (the Lua forward runs in the binding); backward and
+   jvp call the Lua functions. attr.i[0] is the id of the call's record. */
+static const nn_op function_op = {
+    .name = "function", .nin = -1, .vjp_multi = function_vjp, .jvp_multi = function_jvp};
 
 bool lnn_push_function_name(lua_State *L, const nn_node *n) {
   if (n->ctx.op != &function_op) return false;
@@ -245,64 +248,114 @@ bool lnn_push_function_name(lua_State *L, const nn_node *n) {
   return true;
 }
 
-typedef struct vjp_call {
+/* One call of a Function's backward (gout per output, gin per input) or jvp (gout: the
+   inputs' tangents, gin: the outputs'). */
+typedef struct user_call {
   const nn_ctx *c;
-  int id;
-  nn_tensor *gout;
+  nn_tensor *const *gout;
   const bool *need;
   nn_tensor **gin;
-} vjp_call;
+} user_call;
 
-/* The gradient returned for tensor argument k (at stack index v), into gin[k]. */
-static void take_gradient(lua_State *L, vjp_call *v, int k, int arg, int idx, const char *name) {
-  nn_tensor *g = lnn_test(L, idx), *x = v->c->in[k];
+/* The tensor returned at stack index idx for x (shape checked, converted to x's dtype). */
+static nn_tensor *take_tensor(lua_State *L, int idx, const nn_tensor *x, const char *what,
+                              const char *noun, int k) {
+  nn_tensor *g = lnn_test(L, idx);
   if (!g) {
-    if (lua_isnil(L, idx)) return;
-    luaL_error(L, "the backward of %s returned a %s for argument %d, expected a tensor or nil",
-               name, luaL_typename(L, idx), arg);
+    if (lua_isnil(L, idx)) return NULL;
+    luaL_error(L, "%s returned a %s for %s %d, expected a tensor or nil", what,
+               luaL_typename(L, idx), noun, k);
   }
-  if (!nn_same_shape(g, x))
-    luaL_error(L, "the backward of %s returned a gradient of shape %s for argument %d of shape %s",
-               name, nn_shape_str(g), arg, nn_shape_str(x));
-  v->gin[k] = g->dtype == x->dtype ? nn_retain(g) : nn_to(g, x->dtype);
-  if (!v->gin[k]) luaL_error(L, "%s", nn_errmsg());
+  if (x && !nn_same_shape(g, x))
+    luaL_error(L, "%s returned a gradient of shape %s for %s %d of shape %s", what, nn_shape_str(g),
+               noun, k, nn_shape_str(x));
+  nn_tensor *r = !x || g->dtype == x->dtype ? nn_retain(g) : nn_to(g, x->dtype);
+  if (!r) luaL_error(L, "%s", nn_errmsg());
+  return r;
 }
 
-/* backward(ctx, grad_output) -> one gradient (or nil) per argument of forward */
-static int function_vjp_protected(lua_State *L) {
-  vjp_call *v = lua_touserdata(L, 1);
+/* Pushes the record's fields: fn, then "<what> of <name>"; returns the record's index. */
+static int push_record(lua_State *L, const nn_ctx *c, const char *what) {
   push_callbacks(L);
-  if (lua_rawgeti(L, -1, v->id) != LUA_TTABLE)
-    return luaL_error(L, "the record of an nn.Function call is gone");
+  if (lua_rawgeti(L, -1, (int)c->attr.i[0]) != LUA_TTABLE)
+    luaL_error(L, "the record of an nn.Function call is gone");
   int rec = lua_gettop(L);
   lua_getfield(L, rec, "fn");
   lua_getfield(L, -1, "name");
-  const char *name = lua_tostring(L, -1);
-  const char *what = lua_pushfstring(L, "the backward of %s", name);
+  lua_pushfstring(L, "the %s of %s", what, lua_tostring(L, -1));
+  return rec;
+}
+
+/* backward(ctx, grad_1, ..., grad_nout) -> one gradient (or nil) per argument of forward; a
+   grad is nil for an output no gradient reached */
+static int function_vjp_protected(lua_State *L) {
+  user_call *v = lua_touserdata(L, 1);
+  int rec = push_record(L, v->c, "backward");
+  const char *what = lua_tostring(L, -1);
   lua_getfield(L, rec, "pos");
   lua_getfield(L, rec, "nargs");
   int pos = rec + 4, nargs = (int)lua_tointeger(L, -1), base = lua_gettop(L);
   lua_getfield(L, rec + 1, "backward");
   lua_getfield(L, rec, "ctx");
-  lnn_push(L, nn_retain(v->gout));
-  call_user(L, 2, LUA_MULTRET, what);
+  for (int k = 0; k < v->c->nout; k++) {
+    if (v->gout[k])
+      lnn_push(L, nn_retain(v->gout[k]));
+    else
+      lua_pushnil(L);
+  }
+  call_user(L, 1 + v->c->nout, LUA_MULTRET, what);
   int nres = lua_gettop(L) - base;
   if (nres > nargs)
-    return luaL_error(L, "the backward of %s returned %d values for %d arguments of forward", name,
-                      nres, nargs);
+    return luaL_error(L, "%s returned %d values for %d arguments of forward", what, nres, nargs);
   for (int k = 0; k < v->c->nin; k++) {
     lua_rawgeti(L, pos, k + 1);
     int arg = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (v->need[k] && arg <= nres) take_gradient(L, v, k, arg, base + arg, name);
+    if (v->need[k] && arg <= nres)
+      v->gin[k] = take_tensor(L, base + arg, v->c->in[k], what, "argument", arg);
   }
   return 0;
 }
 
-static int function_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
-  const nn_node *n = (const nn_node *)((const char *)c - offsetof(nn_node, ctx));
-  vjp_call v = {c, (int)(intptr_t)n->user, gout, need, gin};
+/* jvp(ctx, tangent per argument of forward (nil where none)) -> one tangent per output */
+static int function_jvp_protected(lua_State *L) {
+  user_call *v = lua_touserdata(L, 1);
+  int rec = push_record(L, v->c, "jvp");
+  const char *what = lua_tostring(L, -1);
+  lua_getfield(L, rec, "pos");
+  lua_getfield(L, rec, "nargs");
+  int pos = rec + 4, nargs = (int)lua_tointeger(L, -1), base = lua_gettop(L);
+  luaL_checkstack(L, nargs + 2, "too many arguments");
+  lua_getfield(L, rec + 1, "jvp");
+  lua_getfield(L, rec, "ctx");
+  for (int a = 1; a <= nargs; a++) lua_pushnil(L);
+  for (int k = 0; k < v->c->nin; k++) {
+    lua_rawgeti(L, pos, k + 1);
+    int arg = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (v->gout[k]) {
+      lnn_push(L, nn_retain(v->gout[k]));
+      lua_replace(L, base + 2 + arg);
+    }
+  }
+  call_user(L, 1 + nargs, LUA_MULTRET, what);
+  int nres = lua_gettop(L) - base, nout = v->c->nout;
+  if (nres != nout)
+    return luaL_error(L, "%s returned %d values for %d outputs of forward", what, nres, nout);
+  for (int k = 0; k < nout; k++)
+    v->gin[k] = take_tensor(L, base + 1 + k, NULL, what, "output", k + 1);
+  return 0;
+}
+
+static int function_vjp(const nn_ctx *c, nn_tensor *const *gout, const bool *need,
+                        nn_tensor **gin) {
+  user_call v = {c, gout, need, gin};
   return callback(function_vjp_protected, &v, "the backward of an nn.Function");
+}
+
+static int function_jvp(const nn_ctx *c, nn_tensor *const *tin, nn_tensor **tout) {
+  user_call v = {c, tin, NULL, tout};
+  return callback(function_jvp_protected, &v, "the jvp of an nn.Function");
 }
 
 static int ctx_save_for_backward(lua_State *L) {
@@ -339,12 +392,13 @@ static int new_ctx(lua_State *L, int first, int nargs, nn_tensor **in) {
   return nin;
 }
 
-/* Records a node for out (the alias on top) made from in, keeping {fn, ctx, pos, nargs}
-   (self at 1, ctx and pos at the given indices) for the backward. */
-static void record(lua_State *L, int ctx, int pos, int nargs, int nin, nn_tensor **in) {
-  nn_tensor *out = lnn_check(L, -1);
-  if (nn_autograd_record(&function_op, nin, in, NULL, out) < 0) lnn_error(L, NULL);
-  if (!out->grad_fn) return;
+/* Records one node for the nout outputs (aliases, on top) made from in, keeping
+   {fn, ctx, pos, nargs} (self at 1, ctx and pos at the given indices) for backward and jvp.
+   The tangents of the outputs are computed here, by the Function's jvp. */
+static void record(lua_State *L, int ctx, int pos, int nargs, int nin, nn_tensor **in, int nout) {
+  nn_tensor *out[NN_MAXOUT];
+  int first = lua_gettop(L) - nout + 1;
+  for (int k = 0; k < nout; k++) out[k] = lnn_check(L, first + k);
   lua_createtable(L, 0, 4);
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "fn");
@@ -354,28 +408,40 @@ static void record(lua_State *L, int ctx, int pos, int nargs, int nin, nn_tensor
   lua_setfield(L, -2, "pos");
   lua_pushinteger(L, nargs);
   lua_setfield(L, -2, "nargs");
-  out->grad_fn->user = (void *)(intptr_t)store(L);
-  out->grad_fn->user_free = forget_user;
+  int id = store(L);
+  nn_attr a = {.i = {id}, .ni = 1};
+  lua_State *prev = lnn_backward_begin(L); /* the jvp, if any, runs on L */
+  int rc = nn_autograd_record_multi(&function_op, nin, in, &a, nout, out, 0, NULL);
+  lnn_backward_end(prev);
+  if (rc < 0 || !out[0]->grad_fn) forget(id);
+  if (rc < 0) lnn_error(L, NULL);
+  if (!out[0]->grad_fn) return;
+  out[0]->grad_fn->user = (void *)(intptr_t)id;
+  out[0]->grad_fn->user_free = forget_user;
 }
 
-/* f(...): forward(ctx, ...) without recording, then one node for the whole call */
+/* f(...): forward(ctx, ...) with autograd quiet, then one node for the whole call */
 static int l_function_call(lua_State *L) {
   int nargs = lua_gettop(L) - 1;
-  luaL_checkstack(L, nargs + 8, "too many arguments");
+  luaL_checkstack(L, nargs + 8 + NN_MAXOUT, "too many arguments");
   purge(L);
   nn_tensor **in = lua_newuserdatauv(L, (size_t)(nargs + 1) * sizeof *in, 0);
   int nin = new_ctx(L, 2, nargs, in), ctx = lua_gettop(L) - 1, pos = ctx + 1;
-  bool needs = false;
+  bool needs = false, tangents = false;
   for (int k = 0; k < nin; k++) {
-    if (in[k]->tangent) {
-      lua_getfield(L, 1, "name");
-      return lnn_errorf(L, "%s has no forward-mode derivative (nn.jvp cannot go through it)",
-                        lua_tostring(L, -1));
-    }
+    tangents |= in[k]->tangent != NULL && nn_fwd_active();
     needs |= in[k]->requires_grad;
   }
   needs &= nn_grad_enabled();
-  lnn_push_grad_mode(L, false);
+  if (tangents) {
+    bool has = lua_getfield(L, 1, "jvp") != LUA_TNIL;
+    lua_getfield(L, 1, "name");
+    if (!has)
+      return lnn_errorf(L, "%s has no forward-mode derivative (give it jvp = function(ctx, ...))",
+                        lua_tostring(L, -1));
+    lua_pop(L, 2);
+  }
+  lnn_push_quiet_mode(L);
   int guard = lua_gettop(L);
   lua_toclose(L, guard);
   lua_getfield(L, 1, "forward");
@@ -384,15 +450,21 @@ static int l_function_call(lua_State *L) {
   lua_call(L, nargs + 1, LUA_MULTRET);
   lua_closeslot(L, guard);
   int nres = lua_gettop(L) - guard;
-  if (nres != 1 || !lnn_test(L, -1))
-    return lnn_errorf(L, "forward must return one tensor, got %s",
-                      nres == 0  ? "nothing"
-                      : nres > 1 ? "several values"
-                                 : luaL_typename(L, -1));
-  if (!needs) return 1;
-  lnn_push(L, nn_alias(lnn_check(L, -1))); /* the output owns the node: never an input */
-  record(L, ctx, pos, nargs, nin, in);
-  return 1;
+  int bad = 0; /* the first result that is no tensor */
+  for (int k = 1; !bad && k <= nres; k++) bad = lnn_test(L, guard + k) ? 0 : k;
+  if (nres == 0 || nres > NN_MAXOUT || bad)
+    return lnn_errorf(L, "forward must return 1 to %d tensors, got %s", NN_MAXOUT,
+                      nres == 0          ? "nothing"
+                      : nres > NN_MAXOUT ? lua_pushfstring(L, "%d values", nres)
+                                         : lua_pushfstring(L, "a %s as result %d",
+                                                           luaL_typename(L, guard + bad), bad));
+  if (!needs && !tangents) return nres;
+  for (int k = 0; k < nres; k++) { /* the outputs own the node: never an input */
+    lnn_push(L, nn_alias(lnn_check(L, guard + 1 + k)));
+    lua_replace(L, guard + 1 + k);
+  }
+  record(L, ctx, pos, nargs, nin, in, nres);
+  return nres;
 }
 
 static int function_tostring(lua_State *L) {
@@ -401,14 +473,18 @@ static int function_tostring(lua_State *L) {
   return 1;
 }
 
-/* nn.Function{forward = f, backward = g [, name = "Square"]} */
+/* nn.Function{forward = f, backward = g [, jvp = h] [, name = "Square"]} */
 static int l_function(lua_State *L) {
   if (!lua_istable(L, 1))
     return lnn_argerror(L, 1, "a table {forward = function, backward = function}");
-  lua_createtable(L, 0, 3);
-  for (int k = 0; k < 2; k++) {
-    const char *field = k == 0 ? "forward" : "backward";
+  lua_createtable(L, 0, 4);
+  for (int k = 0; k < 3; k++) {
+    const char *field = k == 0 ? "forward" : k == 1 ? "backward" : "jvp";
     lua_getfield(L, 1, field);
+    if (k == 2 && lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      continue;
+    }
     if (!lnn_is_callable(L, -1))
       return lnn_errorf(L, "%s must be a function, got %s", field, luaL_typename(L, -1));
     lua_setfield(L, -2, field);
@@ -433,10 +509,13 @@ static const lnn_reg methods[] = {
     {NULL, NULL, NULL, NULL}};
 
 static const lnn_reg functions[] = {
-    {"Function", l_function, "nn.Function{forward = f, backward = g [, name]} -> callable",
-     "A differentiable op written in Lua: forward(ctx, ...) returns one tensor, "
-     "backward(ctx, grad_output) one gradient (or nil) per argument; ctx:save_for_backward(...) "
-     "keeps tensors in ctx.saved_tensors, ctx.needs_input_grad tells which are wanted."},
+    {"Function", l_function,
+     "nn.Function{forward = f, backward = g [, jvp = h] [, name]} -> callable",
+     "A differentiable op written in Lua: forward(ctx, ...) returns 1 to 4 tensors, "
+     "backward(ctx, grad_1, ...) (nil for an output no gradient reached) one gradient (or nil) "
+     "per argument, jvp(ctx, tangent per argument, nil where none) one tangent per output "
+     "(forward mode, nn.jvp); ctx:save_for_backward(...) keeps tensors in ctx.saved_tensors, "
+     "ctx.needs_input_grad tells which are wanted."},
     {NULL, NULL, NULL, NULL}};
 
 static void new_metatable(lua_State *L, const char *name, const luaL_Reg *fields) {

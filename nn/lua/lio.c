@@ -152,7 +152,8 @@ static const lnn_reg files[] = {
      "Reads a safetensors file: its tensors by name and its metadata strings (decode them with "
      "nn.meta_decode)."},
     {"save_npy", l_save_npy, "nn.save_npy(path, t)",
-     "Writes t as a .npy file, exactly as numpy.save would, atomically."},
+     "Writes t as a .npy file, exactly as numpy.save would, atomically: relua's x:numpy() in "
+     "PyTorch (numpy.load(path) reads it; nn.load_npy back)."},
     {"load_npy", l_load_npy, "nn.load_npy(path) -> tensor",
      "Reads a .npy file (bool, integers and floats; C or Fortran order)."},
     {"_load_idx", l_load_idx, "nn._load_idx(path [, dtype [, divisor]]) -> tensor",

@@ -22,16 +22,18 @@
 
 /* The nearest <ancestor of file>/stdlib holding nn/init.lua, into out: in the source tree
    build/relua and build/asan/relua find ./stdlib; installed (make install), PREFIX/bin/relua
-   and PREFIX/lib/lua/5.4/nn.so find PREFIX/share/relua/stdlib. */
+   and PREFIX/lib/lua/5.4/nn.so find PREFIX/share/relua/stdlib; installed by LuaRocks, the
+   stdlib is TREE/lib/lua/5.4/relua/stdlib, beside nn.so. */
 static bool stdlib_beside(const char *file, char *out) {
-  static const char *const places[] = {"/stdlib", "/share/relua/stdlib"};
+  static const char *const places[] = {"/stdlib", "/share/relua/stdlib", "/relua/stdlib",
+                                       "/lib/lua/5.4/relua/stdlib"};
   char dir[PATH_MAX], guess[PATH_MAX + 16];
   if (!realpath(file, dir)) return false;
   for (int up = 0; up < 4; up++) {
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) return false;
     *slash = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
       size_t n = strlen(dir), m = strlen(places[k]);
       if (n + m >= PATH_MAX) continue;
       memcpy(out, dir, n);
@@ -160,6 +162,8 @@ int luaopen_nn(lua_State *L) {
   lnn_open_util(L);
   lnn_open_stats(L);
   lnn_open_rules(L);
+  lnn_open_ops(L);
+  lnn_open_extra(L);
   lnn_capi_register(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs");
   lua_setfield(L, -2, "_docs");

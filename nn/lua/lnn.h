@@ -118,6 +118,8 @@ void lnn_check_inplace(lua_State *L, nn_tensor *dst, nn_tensor *src);
 /* Pushes a guard that restores the current grad mode when closed (mark it to-be-closed),
    then sets the mode to on. */
 void lnn_push_grad_mode(lua_State *L, bool on);
+/* The same, turning grad mode off and suspending forward mode (nn.Function's forward). */
+void lnn_push_quiet_mode(lua_State *L);
 /* Pushes and returns the PyTorch-style name of the node that made t ("MulBackward"). */
 const char *lnn_push_grad_fn_name(lua_State *L, const nn_tensor *t);
 /* Pushes the name of an nn.Function's node and returns true; false (nothing pushed) for
@@ -146,5 +148,7 @@ void lnn_open_io(lua_State *L);        /* lio.c */
 void lnn_open_util(lua_State *L);      /* lutil.c */
 void lnn_open_stats(lua_State *L);     /* lstats.c: the table nn.stats */
 void lnn_open_rules(lua_State *L);     /* lrules.c: kernels of nn.rules */
+void lnn_open_ops(lua_State *L);       /* lops.c: sort, cumsum, flip, chunk, ... */
+void lnn_open_extra(lua_State *L);     /* lextra.c: arange, *_like, all, any, clipping */
 
 #endif

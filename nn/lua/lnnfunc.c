@@ -50,6 +50,23 @@ static nn_tensor *smelu(nn_tensor *x, const double *p) {
 static nn_tensor *snake(nn_tensor *x, const double *p) {
   return nn_snake(x, p[0]);
 }
+static nn_tensor *shifted_relu(nn_tensor *x, const double *p) {
+  return nn_shifted_relu(x, p[0]);
+}
+static nn_tensor *fatrelu(nn_tensor *x, const double *p) {
+  return nn_fatrelu(x, p[0]);
+}
+static nn_tensor *helu(nn_tensor *x, const double *p) {
+  return nn_helu(x, p[0]);
+}
+static nn_tensor *regelu2(nn_tensor *x, const double *p) {
+  (void)p;
+  return nn_regelu2(x);
+}
+static nn_tensor *resilu2(nn_tensor *x, const double *p) {
+  (void)p;
+  return nn_resilu2(x);
+}
 
 static const struct activation {
   lnn_reg reg;
@@ -94,7 +111,50 @@ static const struct activation {
      snake,
      1,
      {1}},
+    {{"shifted_relu", NULL, "nn.shifted_relu(x [, b=0]) -> tensor",
+      "max(0, x - b): ReLU shifted right by b, sparser for b > 0 (A Sublinear Adversarial "
+      "Training Algorithm; ReLU Strikes Back)."},
+     shifted_relu,
+     1,
+     {0}},
+    {{"fatrelu", NULL, "nn.fatrelu(x [, threshold=0.1]) -> tensor",
+      "x where x >= threshold, else 0; threshold > 0 (FATReLU, ProSparse's activation "
+      "threshold shifting)."},
+     fatrelu,
+     1,
+     {0.1}},
+    {{"helu", NULL, "nn.helu(x [, alpha=0.05]) -> tensor",
+      "Hysteresis ReLU: max(0, x) forward; backward g * 1[x > -alpha], a wider gradient window "
+      "that lets dying units recover; inference is ReLU's (Hysteresis Activation Function for "
+      "Efficient Inference). alpha > 0."},
+     helu,
+     1,
+     {0.05}},
+    {{"regelu2", NULL, "nn.regelu2(x) -> tensor",
+      "Exact GELU x Phi(x) forward; backward the 4-level step derivative of a 3-ReLU fit "
+      "(levels 0 | -0.0492 | 1.0487 | 1.0 split at -3.186, -0.0012, 3.191), keeping only a "
+      "2-bit code per element (Reducing Fine-Tuning Memory Overhead by Approximate and "
+      "Memory-Sharing Backpropagation)."},
+     regelu2,
+     0,
+     {0}},
+    {{"resilu2", NULL, "nn.resilu2(x) -> tensor",
+      "Exact SiLU x sigmoid(x) forward; backward a 4-level step derivative (split at -6.305, "
+      "-0.0009, 6.326) from a 2-bit code per element (Approx-BP, as nn.regelu2)."},
+     resilu2,
+     0,
+     {0}},
 };
+
+static int l_saved_bytes(lua_State *L) {
+  nn_tensor *y = lnn_check(L, 1);
+  int64_t b = nn_saved_bytes(y);
+  if (b < 0)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, (lua_Integer)b);
+  return 1;
+}
 
 static int l_activation(lua_State *L) {
   const struct activation *a = &activations[lua_tointeger(L, lua_upvalueindex(1))];
@@ -343,6 +403,10 @@ static int l_rmsprop_step(lua_State *L) {
 /* ---- registration ---- */
 
 static const lnn_reg activation_fns[] = {
+    {"saved_bytes", l_saved_bytes, "nn.saved_bytes(y) -> integer or nil",
+     "Bytes the op that made y saved for its backward beyond its inputs (state it computed, "
+     "its output when it keeps it); nil when y has no grad_fn. gelu: its output (4 bytes an "
+     "f32 element); regelu2: a 2-bit code (1 byte per 4 elements)."},
     {"gelu", l_gelu, "nn.gelu(x [, approximate=\"none\"]) -> tensor",
      "x Phi(x) with the normal CDF Phi (erf), or its tanh approximation with \"tanh\"."},
     {"softmax", l_softmax, "nn.softmax(x [, dim=-1]) -> tensor",

@@ -12,6 +12,12 @@ static int l_linear_scan(lua_State *L) {
   return 1;
 }
 
+static int l_mingru_scan(lua_State *L) {
+  nn_tensor *p = lnn_check(L, 1), *h0 = lnn_opt(L, 2);
+  lnn_push(L, nn_mingru_scan(p, h0));
+  return 1;
+}
+
 /* checks that the parts at arg and arg + 1 are tensors of one shape */
 static void check_pair(lua_State *L, int arg, const char *re, const char *im) {
   nn_tensor *x = lnn_check(L, arg), *y = lnn_check(L, arg + 1);
@@ -65,6 +71,11 @@ static const lnn_reg scan_fns[] = {
      "(batch, time, features); h0r, h0i (batch, features)), returning hr, hi; or in planar "
      "form, a and b (2, batch, time, features) holding real parts then imaginary parts, h0 "
      "(2, batch, features), returning h (2, batch, time, features). Differentiable."},
+    {"mingru_scan", l_mingru_scan, "nn.mingru_scan(p [, h0]) -> h",
+     "minGRU's recurrence with its gates fused: p (batch, time, 2 hidden) holds the gate "
+     "pre-activations k, then the candidates c; z = sigmoid(k), h_t = (1 - z) h_{t-1} + z c; h0 "
+     "(batch, hidden) or zeros; h (batch, time, hidden). One C loop each way (the backward "
+     "recomputes z); nn.MinGRU runs on it."},
     {NULL, NULL, NULL, NULL}};
 
 void lnn_open_scan(lua_State *L) {

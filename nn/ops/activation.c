@@ -87,7 +87,21 @@ TWIN(softplus_z, return (x > 0 ? x : 0) + NN_LOG1P(NN_EXP(x > 0 ? -x : x));)
   X(snake, FLOAT, x + sin(AS_X(arg[0]) * x) * sin(AS_X(arg[0]) * x) / AS_X(arg[0]),                \
     1 + sin(2 * AS_X(arg[0]) * x))
 
+/* shifted ReLU max(0, x - b), FATReLU (x where x >= T, else 0) */
+#define THRESHOLD_TABLE(X)                                                                         \
+  X(shifted_relu, FLOAT, x > AS_X(arg[0]) ? x - AS_X(arg[0]) : 0, x > AS_X(arg[0]))                \
+  X(fatrelu, FLOAT, x >= AS_X(arg[0]) ? x : 0, x >= AS_X(arg[0]))
+
 ACTIVATION_TABLE(DEFINE_UNARY)
+THRESHOLD_TABLE(DEFINE_UNARY)
+
+/* Ops whose backward is deliberately not the derivative of the forward: name, dtypes,
+   y = f(x), the factor the backward (and forward mode) applies to g, and the rule. */
+#define MODIFIED_TABLE(X)                                                                          \
+  X(helu, FLOAT, x > 0 ? x : 0, x > -AS_X(arg[0]),                                                 \
+    "g * 1[x > -alpha]: ReLU forward, its gradient window widened to -alpha (HeLU)")
+
+MODIFIED_TABLE(DEFINE_UNARY_RULE)
 
 static nn_tensor *activate(const nn_op *op, nn_tensor *x, double a0, double a1) {
   nn_attr a = {.f = {a0, a1}};
@@ -130,4 +144,17 @@ nn_tensor *nn_smelu(nn_tensor *x, double beta) {
 nn_tensor *nn_snake(nn_tensor *x, double a) {
   if (a == 0 || a != a) return nn_err("the frequency a must be non-zero, not %g", a);
   return activate(&nn_op_snake, x, a, 0);
+}
+
+nn_tensor *nn_shifted_relu(nn_tensor *x, double b) {
+  if (b != b) return nn_err("the shift must be a number, not %g", b);
+  return activate(&nn_op_shifted_relu, x, b, 0);
+}
+nn_tensor *nn_fatrelu(nn_tensor *x, double threshold) {
+  if (!(threshold > 0)) return nn_err("the threshold must be positive, not %g", threshold);
+  return activate(&nn_op_fatrelu, x, threshold, 0);
+}
+nn_tensor *nn_helu(nn_tensor *x, double alpha) {
+  if (!(alpha > 0)) return nn_err("alpha must be positive, not %g", alpha);
+  return activate(&nn_op_helu, x, alpha, 0);
 }

@@ -90,7 +90,10 @@ nn_tensor *nn_unary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr
 int nn_unary_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin);
 nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
 
-#define DEFINE_UNARY(name_, types, fx, dfx)                                                        \
+#define DEFINE_UNARY(name_, types, fx, dfx) DEFINE_UNARY_RULE(name_, types, fx, dfx, NULL)
+/* The same for an op whose backward deliberately applies g * dfx where dfx is not f'(x):
+   rule says so in words (nn_op.rule); forward mode applies the same factor. */
+#define DEFINE_UNARY_RULE(name_, types, fx, dfx, rule_)                                            \
   TYPES_##types(UNARY_ROWS, name_, fx,                                                             \
                 dfx) static const unary_kern name_##_kern = {TYPES_##types(UNARY_SLOTS, name_)};   \
   const nn_op nn_op_##name_ = {.name = #name_,                                                     \
@@ -99,6 +102,7 @@ nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin);
                                .vjp = nn_unary_vjp,                                                \
                                .jvp = nn_unary_jvp,                                                \
                                .kern = &name_##_kern,                                              \
-                               .save_out = true};
+                               .save_out = true,                                                   \
+                               .rule = rule_};
 
 #endif

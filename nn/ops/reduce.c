@@ -536,7 +536,7 @@ static nn_tensor *pow_of(nn_tensor *t, double p) {
 
 /* p = 2: sqrt(sum(x^2)); 1: sum|x|; inf, -inf: max|x|, min|x| (0 when empty); 0: how many
    are not zero; otherwise sum(|x|^p)^(1/p). */
-nn_tensor *nn_norm(nn_tensor *x, double p, int dim, bool keepdim) {
+nn_tensor *nn_norm_value(nn_tensor *x, double p, int dim, bool keepdim) {
   int d = reduced_dim(x, dim);
   if (check_float("norm", x) < 0 || d == BAD_DIM) return NULL;
   if (p != p) return nn_err("the order p of a norm cannot be nan");

@@ -15,6 +15,7 @@
 ** Operands may be strided views (an expanded a costs no copy) as long as features are unit
 ** stride; anything else is made contiguous first.
 */
+#include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
 #include "nn/pool.h"
 
@@ -320,4 +321,171 @@ nn_tensor *nn_linear_scan(nn_tensor *a, nn_tensor *b, nn_tensor *h0) {
 
 nn_tensor *nn_linear_scan_complex(nn_tensor *a, nn_tensor *b, nn_tensor *h0) {
   return scan_call(&nn_op_linear_scan_complex, a, b, h0);
+}
+
+/* ======== minGRU: the scan with its gates fused in ========
+
+   p (batch, time, 2 hidden) holds the gate pre-activations k (first half) and the candidates c
+   (second half) of every step: z = sigmoid(k), h_t = (1 - z) h_{t-1} + z c, the ops of
+   nn.MinGRU's step, in the same order. The backward recomputes z on its way back: lam_t =
+   g_t + (1 - z_{t+1}) lam_{t+1}, dc = lam z, dk = lam (c - h_{t-1}) z (1 - z), dh0 = (1 - z_1)
+   lam_1; the JVP is th_t = (1 - z) th_{t-1} + z (1 - z) tk (c - h_{t-1}) + z tc. In the job,
+   a is k, b is c (the same strides, hidden elements on), out is h (forward), dp (backward),
+   th (JVP); ta and tb are tk and tc, g the initial tangent th0. */
+
+#define MINGRU_FWD(D, T, name)                                                                     \
+  static void name##_##D(const scan_job *j, int64_t b, int64_t f0, int64_t f1) {                   \
+    const T *hp = AT(T, j->h0, 0, b, 0);                                                           \
+    for (int64_t t = 0; t < j->nt; t++) {                                                          \
+      const T *k = AT(T, j->a, 0, b, t), *c = AT(T, j->b, 0, b, t);                                \
+      T *h = DENSE_AT(T, j->out, j, 0, b, t);                                                      \
+      for (int64_t f = f0; f < f1; f++) {                                                          \
+        T z = NN_SIGMOID(k[f]);                                                                    \
+        h[f] = (1 - z) * hp[f] + z * c[f];                                                         \
+      }                                                                                            \
+      hp = h;                                                                                      \
+    }                                                                                              \
+  }
+TYPES_FLOAT(MINGRU_FWD, mingru_fwd)
+
+enum { MAX_CHUNK = 256 };
+
+/* dp (batch, time, 2 hidden, dense) and dh0; lam and 1 - z of the next step in lam[], an[] */
+#define MINGRU_BWD(D, T, name)                                                                     \
+  static void name##_##D(const scan_job *j, int64_t b, int64_t f0, int64_t f1) {                   \
+    T lam[MAX_CHUNK], an[MAX_CHUNK];                                                               \
+    int64_t n = f1 - f0, H = j->nf;                                                                \
+    for (int64_t f = 0; f < n; f++) lam[f] = 0, an[f] = 0;                                         \
+    for (int64_t t = j->nt - 1; t >= 0; t--) {                                                     \
+      const T *k = AT(T, j->a, 0, b, t) + f0, *c = AT(T, j->b, 0, b, t) + f0;                      \
+      const T *g = AT(T, j->g, 0, b, t) + f0, *hp = PREV(T, j, 0, b, t) + f0;                      \
+      T *dk = (T *)j->out + (b * j->nt + t) * 2 * H + f0, *dc = dk + H;                            \
+      for (int64_t f = 0; f < n; f++) {                                                            \
+        T z = NN_SIGMOID(k[f]), l = g[f] + an[f] * lam[f];                                         \
+        dc[f] = l * z;                                                                             \
+        dk[f] = l * (c[f] - hp[f]) * z * (1 - z);                                                  \
+        lam[f] = l, an[f] = 1 - z;                                                                 \
+      }                                                                                            \
+    }                                                                                              \
+    if (!j->dh0) return;                                                                           \
+    T *d = (T *)j->dh0 + b * H + f0;                                                               \
+    for (int64_t f = 0; f < n; f++) d[f] = an[f] * lam[f];                                         \
+  }
+TYPES_FLOAT(MINGRU_BWD, mingru_bwd)
+
+#define MINGRU_JVP(D, T, name)                                                                     \
+  static void name##_##D(const scan_job *j, int64_t b, int64_t f0, int64_t f1) {                   \
+    const T *thp = AT(T, j->g, 0, b, 0);                                                           \
+    for (int64_t t = 0; t < j->nt; t++) {                                                          \
+      const T *k = AT(T, j->a, 0, b, t), *c = AT(T, j->b, 0, b, t), *hp = PREV(T, j, 0, b, t);     \
+      const T *tk = AT(T, *j->ta, 0, b, t), *tc = AT(T, *j->tb, 0, b, t);                          \
+      T *th = DENSE_AT(T, j->out, j, 0, b, t);                                                     \
+      for (int64_t f = f0; f < f1; f++) {                                                          \
+        T z = NN_SIGMOID(k[f]);                                                                    \
+        th[f] = (1 - z) * thp[f] + z * (1 - z) * tk[f] * (c[f] - hp[f]) + z * tc[f];               \
+      }                                                                                            \
+      thp = th;                                                                                    \
+    }                                                                                              \
+  }
+TYPES_FLOAT(MINGRU_JVP, mingru_jvp)
+
+static scan_kern *const mingru_fwd_kern[NN_NDTYPES] = {TYPES_FLOAT(KERN_SLOT, mingru_fwd)};
+static scan_kern *const mingru_bwd_kern[NN_NDTYPES] = {TYPES_FLOAT(KERN_SLOT, mingru_bwd)};
+static scan_kern *const mingru_jvp_kern[NN_NDTYPES] = {TYPES_FLOAT(KERN_SLOT, mingru_jvp)};
+
+/* h0 NULL: p alone */
+static int check_mingru(const nn_tensor *p, const nn_tensor *h0) {
+  if (!nn_dtype_is_float(p->dtype))
+    return nn_errc("p must be f32 or f64, not %s", nn_dtype_name(p->dtype));
+  if (p->ndim != 3 || p->shape[2] % 2 != 0)
+    return nn_errc("p must be (batch, time, 2 hidden), not of shape %s", nn_shape_str(p));
+  if (p->shape[1] == 0) return nn_errc("the sequence has length 0 (p %s)", nn_shape_str(p));
+  int64_t want[2] = {p->shape[0], p->shape[2] / 2};
+  if (h0 && (h0->dtype != p->dtype || h0->ndim != 2 || h0->shape[0] != want[0] ||
+             h0->shape[1] != want[1]))
+    return nn_errc("h0 is %s %s but p %s needs %s %s", nn_dtype_name(h0->dtype), nn_shape_str(h0),
+                   nn_shape_str(p), nn_dtype_name(p->dtype), nn_dims_str(2, want));
+  return 0;
+}
+
+/* the job over p's halves (k in a, c in b) and h0; p and h0 already unit stride */
+static scan_job mingru_job(const nn_tensor *p, const nn_tensor *h0) {
+  int64_t H = p->shape[2] / 2;
+  scan_job j = {.planes = 1,
+                .nb = p->shape[0],
+                .nt = p->shape[1],
+                .nf = H,
+                .a = operand_of(p, 1, true),
+                .h0 = operand_of(h0, 1, false)};
+  j.b = j.a;
+  j.b.p += H * (int64_t)nn_dtype_size(p->dtype);
+  return j;
+}
+
+static nn_tensor *mingru_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                                 nn_tensor *out) {
+  (void)op, (void)a, (void)out;
+  if (check_mingru(in[0], in[1]) < 0) return NULL;
+  nn_tensor *p = unit_stride(in[0]), *h0 = unit_stride(in[1]), *h = NULL;
+  int64_t shape[3] = {in[0]->shape[0], in[0]->shape[1], in[0]->shape[2] / 2};
+  if (p && h0 && (h = nn_empty(p->dtype, 3, shape))) {
+    scan_job j = mingru_job(p, h0);
+    j.out = nn_data(h);
+    run(&j, mingru_fwd_kern[p->dtype]);
+  }
+  nn_release(p), nn_release(h0);
+  return h;
+}
+
+static int mingru_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  nn_tensor *p = unit_stride(c->in[0]), *h0 = unit_stride(c->in[1]), *h = c->out;
+  nn_tensor *g = nn_to(gout, h->dtype), *gc = g ? nn_contiguous(g) : NULL, *dh0 = NULL;
+  nn_tensor *dp = p && h0 && gc ? nn_empty(p->dtype, 3, p->shape) : NULL;
+  bool ok = dp && (!need[1] || (dh0 = nn_empty(h->dtype, 2, h0->shape)));
+  if (ok) {
+    scan_job j = mingru_job(p, h0);
+    j.g = operand_of(gc, 1, true), j.h = operand_of(h, 1, true);
+    j.out = nn_data(dp), j.dh0 = dh0 ? nn_data(dh0) : NULL;
+    run(&j, mingru_bwd_kern[p->dtype]);
+    if (need[0]) gin[0] = nn_retain(dp);
+    gin[1] = dh0;
+  } else {
+    nn_release(dh0);
+  }
+  nn_release(p), nn_release(h0), nn_release(g), nn_release(gc), nn_release(dp);
+  return ok ? 0 : -1;
+}
+
+static nn_tensor *mingru_jvp(const nn_ctx *c, nn_tensor *const *t) {
+  nn_tensor *h = c->out, *p = unit_stride(c->in[0]), *h0 = unit_stride(c->in[1]);
+  nn_tensor *tp = t[0] ? unit_stride(t[0]) : nn_zeros(h->dtype, 3, c->in[0]->shape);
+  nn_tensor *th0 = t[1] ? unit_stride(t[1]) : nn_zeros(h->dtype, 2, c->in[1]->shape);
+  nn_tensor *th = p && h0 && tp && th0 ? nn_empty(h->dtype, 3, h->shape) : NULL;
+  if (th) {
+    scan_job j = mingru_job(p, h0), tj = mingru_job(tp, th0);
+    j.h = operand_of(h, 1, true), j.g = tj.h0, j.out = nn_data(th);
+    j.ta = &tj.a, j.tb = &tj.b;
+    run(&j, mingru_jvp_kern[h->dtype]);
+  }
+  nn_release(p), nn_release(h0), nn_release(tp), nn_release(th0);
+  return th;
+}
+
+const nn_op nn_op_mingru_scan = {.name = "mingru_scan",
+                                 .nin = 2,
+                                 .forward = mingru_forward,
+                                 .vjp = mingru_vjp,
+                                 .jvp = mingru_jvp,
+                                 .save_out = true};
+
+nn_tensor *nn_mingru_scan(nn_tensor *p, nn_tensor *h0) {
+  nn_tensor *zero = NULL;
+  if (!h0) {
+    if (check_mingru(p, NULL) < 0) return NULL;
+    int64_t shape[2] = {p->shape[0], p->shape[2] / 2};
+    if (!(h0 = zero = nn_zeros(p->dtype, 2, shape))) return NULL;
+  }
+  nn_tensor *h = nn_call(&nn_op_mingru_scan, (nn_tensor *[]){p, h0}, NULL);
+  nn_release(zero);
+  return h;
 }

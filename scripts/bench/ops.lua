@@ -28,3 +28,11 @@ print("tanh_1e6", best(20, function(n) for _ = 1, n do local c = x:tanh() end en
 
 local m1, m2 = nn.rand(1024, 1024), nn.rand(1024, 1024)
 print("matmul_1024", best(5, function(n) for _ = 1, n do local c = m1:matmul(m2) end end))
+
+-- the first-hour ops on a 1000 x 1000 f32 matrix
+local s = nn.randn(1000, 1000)
+print("sort_rows_1e6", best(2, function(n) for _ = 1, n do local v, i = s:sort(2) end end))
+print("topk10_rows_1e6", best(5, function(n) for _ = 1, n do local v, i = s:topk(10) end end))
+print("cumsum_rows_1e6", best(10, function(n) for _ = 1, n do local c = s:cumsum(2) end end))
+print("cumprod_cols_1e6", best(10, function(n) for _ = 1, n do local c = s:cumprod(1) end end))
+print("flip_rows_1e6", best(10, function(n) for _ = 1, n do local c = s:flip(2) end end))

@@ -4,7 +4,8 @@
 -- peak RSS (MB) after LSTM steps at T = 100 and at T = 1000 (memory linear in T).
 local nn = require "nn"
 
-local B, T, F, H, STEPS = 32, 100, 64, 256, 10
+local B, T, F, H = 32, 100, 64, 256
+local STEPS = tonumber(os.getenv("RNN_STEPS")) or 10
 
 local function peak_mb()
   for line in io.lines("/proc/self/status") do

@@ -1,10 +1,11 @@
 # scripts/bench/rnn.py: the training steps of rnn.lua in PyTorch: nn.LSTM, nn.GRU and a tanh
 # nn.RNN (input 64, hidden 256, T = 100, batch 32), in both layouts (batch_first and
 # seq-first; the faster counts), then the peak RSS after LSTM steps at T = 100 and 1000.
-import statistics, time
+import os, statistics, time
 import torch
 
-B, T, F, H, STEPS = 32, 100, 64, 256, 10
+B, T, F, H = 32, 100, 64, 256
+STEPS = int(os.environ.get("RNN_STEPS", "10"))
 
 
 def peak_mb():

@@ -15,7 +15,7 @@ nn.document = help.document
 -- modules, layers and training (Lua); each file registers its own docs
 local Module = require "nn.module"
 nn.Module = Module
-for _, file in ipairs({"nn.layers", "nn.loss", "nn.scan_layers", "nn.recurrent"}) do
+for _, file in ipairs({"nn.layers", "nn.loss", "nn.scan_layers", "nn.recurrent", "nn.activations"}) do
   for name, cls in pairs(require(file)) do nn[name] = cls end
 end
 nn.init = require "nn.initializers"
@@ -27,5 +27,6 @@ nn.gradcheck = require("nn.autograd").gradcheck
 nn.fit = require("nn.fit").fit
 nn.stats = require "nn.stats"
 nn.rules = require "nn.rules"
+nn.utils = require "nn.utils"
 
 return nn

@@ -216,6 +216,8 @@ local activations = {
   Mish = {"mish"}, Softplus = {"softplus", "beta", "threshold"}, Sigmoid = {"sigmoid"},
   Tanh = {"tanh"}, Hardtanh = {"hardtanh", "min_val", "max_val"}, SmeLU = {"smelu", "beta"},
   Snake = {"snake", "a"}, Softmax = {"softmax", "dim"}, LogSoftmax = {"log_softmax", "dim"},
+  ShiftedReLU = {"shifted_relu", "b"}, FATReLU = {"fatrelu", "threshold"},
+  HeLU = {"helu", "alpha"}, ReGELU2 = {"regelu2"}, ReSiLU2 = {"resilu2"},
 }
 
 local function activation(name, spec)

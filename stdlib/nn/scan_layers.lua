@@ -85,8 +85,7 @@ end
 function S.MinGRU:forward(x, h0)
   check_input("MinGRU", x, self.input_size)
   check_state("MinGRU", "initial state", h0, {x:size(1), self.hidden_size})
-  local a, b = mingru_coefs(self.linear(x), self.hidden_size)
-  local h = nn.linear_scan(a, b, h0)
+  local h = nn.mingru_scan(self.linear(x), h0)
   return h, h:select(2, x:size(2))
 end
 
@@ -291,7 +290,8 @@ nn.document("Modules", {
   {"MinGRU", S.MinGRU, "nn.MinGRU(in, hidden) -> m;  m(x [, h0]) -> h, h_T",
     "minGRU (Feng et al. 2024): z = sigmoid(W_z x), h~ = W_h x, h_t = (1 - z) h_{t-1} + z h~, "
       .. "for x (batch, time, in); h (batch, time, hidden), h_T the final state. Trained "
-      .. "through nn.linear_scan (the direct scan in C, exact; not the log-space form). "
+      .. "through the direct scan in C with the gates fused (nn.mingru_scan; exact, not the "
+      .. "log-space form). "
       .. "Parameters: linear (2 hidden x in; rows z then h~)."},
   {"MinGRU:step", S.MinGRU.step, "m:step(x_t [, h]) -> h",
     "One step of the sequential form, x_t (batch, in), h (batch, hidden) or zeros."},

@@ -382,6 +382,59 @@ describe("nn.Function", function()
     th.same(x.grad, {2, 2})
   end)
 
+  it("has several outputs and a forward-mode rule of its own", function()
+    -- sincos(x) -> sin x, cos x, with both derivatives written by hand
+    local SinCos = nn.Function{
+      name = "SinCos",
+      forward = function(ctx, x)
+        ctx:save_for_backward(x)
+        return x:sin(), x:cos()
+      end,
+      backward = function(ctx, gs, gc)
+        local x = ctx.saved_tensors[1]
+        local g = x * 0
+        if gs then g = g + gs * x:cos() end
+        if gc then g = g - gc * x:sin() end
+        return g
+      end,
+      jvp = function(ctx, t)
+        local x = ctx.saved_tensors[1]
+        return t * x:cos(), -t * x:sin()
+      end,
+    }
+    local x = nn.randn(5):double():requires_grad_()
+    local s, c = SinCos(x)
+    th.same(s, x:detach():sin():totable(), 1e-12)
+    th.same(c, x:detach():cos():totable(), 1e-12)
+    assert.truthy(s.grad_fn and c.grad_fn)
+    -- both outputs, one, the other: the gradient of each combination
+    local g = nn.grad((s * 2 + c * 3):sum(), {x})[1]
+    th.same(g, (x:detach():cos() * 2 - x:detach():sin() * 3):totable(), 1e-12)
+    s, c = SinCos(x)
+    g = nn.grad(c:sum(), {x})[1]
+    th.same(g, (-x:detach():sin()):totable(), 1e-12)
+    assert.is_true(nn.gradcheck(function(v) local a, b = SinCos(v) return a * b end,
+      {nn.randn(4):double():requires_grad_()}))
+    -- forward mode runs the jvp rule (the forward's own ops carry no tangents)
+    local v = nn.randn(5):double()
+    local outs, tans = nn.jvp(SinCos, {x:detach()}, {v})
+    th.same(tans[1], (v * x:detach():cos()):totable(), 1e-12)
+    th.same(tans[2], (-v * x:detach():sin()):totable(), 1e-12)
+    -- a forward made of ops without a forward mode (here a Function without jvp) works
+    -- with a jvp rule: inside forward, forward mode is off
+    local NoJvp = nn.Function{forward = function(ctx, z) return z * 2 end, backward = print}
+    local Argmaxish = nn.Function{
+      forward = function(ctx, z) return NoJvp(z) end,
+      backward = function(ctx, gz) return gz end,
+      jvp = function(ctx, t) return t * 2 end,
+    }
+    local _, t2 = nn.jvp(Argmaxish, {nn.ones(3, "f64")}, {nn.ones(3, "f64")})
+    th.same(t2, {2, 2, 2})
+    th.fails(function() nn.jvp(nn.Function{forward = function(ctx, z) return z, z end,
+      backward = print, jvp = function(ctx, t) return t end}, {nn.ones(2)}, {nn.ones(2)}) end,
+      "the jvp of Function returned 1 values for 2 outputs of forward")
+  end)
+
   it("reports errors of forward and backward, and the session goes on", function()
     local Bad = nn.Function{
       name = "Bad",
@@ -404,7 +457,7 @@ describe("nn.Function", function()
       backward = function(ctx, g) return g, g end}
     th.fails(function() Wrong(x):sum():backward() end, "returned 2 values for 1 arguments")
     th.fails(function() nn.Function{forward = function() return 1 end,
-      backward = print}(x) end, "nn.Function: forward must return one tensor, got number")
+      backward = print}(x) end, "nn.Function: forward must return 1 to 4 tensors, got a number as result 1")
     th.fails(function() nn.Function{forward = function() error("fwd") end,
       backward = print}(x) end, "fwd")
     assert.is_true(nn.is_grad_enabled())

@@ -1,0 +1,145 @@
+/*
+** nn/ops/activation_approx.c: ReGELU2 and ReSiLU2 ("Reducing Fine-Tuning Memory Overhead by
+** Approximate and Memory-Sharing Backpropagation").
+**
+** The forward is exact GELU or SiLU. The backward uses the derivative of a combination of
+** three ReLUs, h(x) = sum_i a_i max(0, x - c_i) with sum a_i = 1 and sum a_i c_i = 0: a step
+** function of 4 levels, 0 | a_1 | a_1 + a_2 | a_1 + a_2 + a_3, chosen by how many c_i lie
+** below x. So the forward keeps only that interval index, 2 bits an element packed 4 to a
+** byte (ctx->saved[0], u8), and the backward (and forward mode, with the same rule) reads
+** nothing else: not x, not y. An f32 GELU keeps x, 32 bits an element.
+*/
+#include "nn/autograd.h"
+#include "nn/ops/pointwise.h"
+
+typedef struct approx_kern {
+  const nn_op *exact; /* the forward */
+  double beta;        /* its parameter (silu's beta) */
+  double a[3], c[3];  /* the ReLU combination, c ascending */
+} approx_kern;
+
+/* the interval index of each element, 4 to a byte (element i in bits 2 (i mod 4)) */
+#define CODE_LOOP(T)                                                                               \
+  {                                                                                                \
+    const T *px = (const T *)nn_data(x);                                                           \
+    T c0 = (T)k->c[0], c1 = (T)k->c[1], c2 = (T)k->c[2];                                           \
+    for (int64_t j = 0; j < nb; j++) {                                                             \
+      uint8_t b = 0;                                                                               \
+      for (int64_t i = 4 * j; i < 4 * j + 4 && i < n; i++) {                                       \
+        T v = px[i];                                                                               \
+        b |= (uint8_t)(((v > c0) + (v > c1) + (v > c2)) << (2 * (i - 4 * j)));                     \
+      }                                                                                            \
+      code[j] = b;                                                                                 \
+    }                                                                                              \
+  }
+
+static nn_tensor *encode(const approx_kern *k, nn_tensor *x) {
+  int64_t n = nn_numel(x), nb = (n + 3) / 4;
+  nn_tensor *t = nn_empty(NN_U8, 1, &nb);
+  if (!t) return NULL;
+  uint8_t *code = (uint8_t *)nn_data(t);
+  if (x->dtype == NN_F32)
+    CODE_LOOP(float)
+  else
+    CODE_LOOP(double)
+  return t;
+}
+
+static int approx_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a, nn_tensor **out,
+                          nn_tensor **saved, int *nsaved) {
+  (void)a;
+  const approx_kern *k = op->kern;
+  nn_attr ea = {.f = {k->beta}};
+  *nsaved = 0;
+  if (!(out[0] = nn_unary_forward(k->exact, in, &ea, NULL))) return -1;
+  if (!saved) return 0;
+  nn_tensor *xc = nn_to(in[0], out[0]->dtype), *x = xc ? nn_contiguous(xc) : NULL;
+  nn_release(xc);
+  saved[0] = x ? encode(k, x) : NULL;
+  nn_release(x);
+  if (!saved[0]) {
+    nn_release(out[0]);
+    out[0] = NULL;
+    return -1;
+  }
+  *nsaved = 1;
+  return 0;
+}
+
+#define SCALE_LOOP(T)                                                                              \
+  {                                                                                                \
+    const T *pg = (const T *)nn_data(g);                                                           \
+    T *pr = (T *)nn_data(r), lv[4] = {(T)level[0], (T)level[1], (T)level[2], (T)level[3]};         \
+    for (int64_t i = 0; i < n; i++) pr[i] = pg[i] * lv[(code[i >> 2] >> (2 * (i & 3))) & 3];       \
+  }
+
+/* g times the step derivative, in g's float dtype and x's shape */
+static nn_tensor *apply_rule(const nn_ctx *c, nn_tensor *gin) {
+  const approx_kern *k = c->op->kern;
+  const nn_tensor *x = c->in[0];
+  nn_dtype dt = nn_dtype_is_float(gin->dtype) ? gin->dtype : NN_F32;
+  nn_tensor *gc = nn_to(gin, dt), *g = gc ? nn_contiguous(gc) : NULL;
+  nn_release(gc);
+  nn_tensor *r = g ? nn_empty(dt, x->ndim, x->shape) : NULL;
+  if (r) {
+    double level[4] = {0, k->a[0], k->a[0] + k->a[1], k->a[0] + k->a[1] + k->a[2]};
+    const uint8_t *code = (const uint8_t *)nn_data(c->saved[0]);
+    int64_t n = nn_numel(r);
+    if (dt == NN_F32)
+      SCALE_LOOP(float)
+    else
+      SCALE_LOOP(double)
+  }
+  nn_release(g);
+  return r;
+}
+
+static int approx_vjp(const nn_ctx *c, nn_tensor *const *gout, const bool *need, nn_tensor **gin) {
+  if (!need[0] || !gout[0]) return 0;
+  gin[0] = apply_rule(c, gout[0]);
+  return gin[0] ? 0 : -1;
+}
+
+static int approx_jvp(const nn_ctx *c, nn_tensor *const *tin, nn_tensor **tout) {
+  if (!tin[0]) return 0;
+  tout[0] = apply_rule(c, tin[0]);
+  return tout[0] ? 0 : -1;
+}
+
+static const approx_kern regelu2_kern = {
+    &nn_op_gelu, 0, {-0.049223, 1.097963, -0.048741}, {-3.185881, -0.001179, 3.190833}};
+static const approx_kern resilu2_kern = {
+    &nn_op_silu, 1, {-0.040604, 1.080925, -0.040322}, {-6.305046, -0.000868, 6.325815}};
+
+#define APPROX_OP(name_, what)                                                                     \
+  const nn_op nn_op_##name_ = {.name = #name_,                                                     \
+                               .nin = 1,                                                           \
+                               .kern = &name_##_kern,                                              \
+                               .nout = 1,                                                          \
+                               .forward_multi = approx_forward,                                    \
+                               .vjp_multi = approx_vjp,                                            \
+                               .jvp_multi = approx_jvp,                                            \
+                               .rule = "g * (the 4-level step derivative of " what                 \
+                                       "'s 3-ReLU fit), from a 2-bit code per element"};
+APPROX_OP(regelu2, "GELU")
+APPROX_OP(resilu2, "SiLU")
+
+nn_tensor *nn_regelu2(nn_tensor *x) {
+  nn_tensor *y = NULL;
+  return nn_call_multi(&nn_op_regelu2, 1, &x, NULL, 1, &y) == 0 ? y : NULL;
+}
+nn_tensor *nn_resilu2(nn_tensor *x) {
+  nn_tensor *y = NULL;
+  return nn_call_multi(&nn_op_resilu2, 1, &x, NULL, 1, &y) == 0 ? y : NULL;
+}
+
+int64_t nn_saved_bytes(const nn_tensor *y) {
+  const nn_node *n = y->grad_fn;
+  if (!n) return -1;
+  int64_t bytes = 0;
+  for (int k = 0; k < n->ctx.nsaved; k++)
+    if (n->ctx.saved[k])
+      bytes += nn_numel(n->ctx.saved[k]) * (int64_t)nn_dtype_size(n->ctx.saved[k]->dtype);
+  if (n->ctx.out) bytes += nn_numel(n->ctx.out) * (int64_t)nn_dtype_size(n->ctx.out->dtype);
+  return bytes;
+}
