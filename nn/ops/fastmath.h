@@ -44,7 +44,8 @@ static inline float nn_expf_hilo(float hi, float lo) {
   q = q * r + 4.999999343e-01f;
   float p = 1.0f + (r + r * r * q);
   int32_t k = (int32_t)kf, k1 = k >> 1, k2 = k - k1; /* >> of a negative int: GCC's is arithmetic */
-  float y = p * nn_bits_float((k1 + 127) << 23) * nn_bits_float((k2 + 127) << 23);
+  float y =
+      p * nn_bits_float((uint32_t)(k1 + 127) << 23) * nn_bits_float((uint32_t)(k2 + 127) << 23);
   return hi == hi ? y : hi;
 }
 
@@ -139,7 +140,7 @@ static inline float nn_expm1f(float x) {
   p = p * r + 1.0f / 6;
   p = p * r + 0.5f;
   p = p * r * r + r; /* e^r - 1 */
-  float two_k = nn_bits_float(((int32_t)kf + 127) << 23);
+  float two_k = nn_bits_float((uint32_t)((int32_t)kf + 127) << 23);
   float y = p * two_k + (two_k - 1.0f);
   y = x < -17.4f ? -1.0f : y;
   y = x == 0 ? x : y; /* -0 stays -0 */
