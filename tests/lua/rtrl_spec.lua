@@ -57,6 +57,21 @@ describe("nn.rules.rtrl", function()
     end)
   end
 
+  it("equals the gradient of nn.RNN's fused BPTT", function()
+    nn.manual_seed(5)
+    local rnn, head = nn.RNN(3, 6):double(), nn.Linear(6, 2):double()
+    local x, y = nn.randn(4, 7, 3):double(), nn.randn(4, 7, 2):double()
+    local r = nn.rules.rtrl(rnn, {readout = head})
+    local truth = r:bptt_gradients(x, y)
+    for _, p in ipairs(r.params) do p.grad = nil end
+    r:gradients(x, y)
+    for _, k in ipairs{"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"} do
+      local p = rnn[k]
+      local err = (p.grad - truth[p]):abs():max():item()
+      assert.is_true(err < 1e-10, k .. ": off by " .. err)
+    end
+  end)
+
   it("a loss at the last step only, and online updates that lower the loss", function()
     nn.manual_seed(4)
     local rnn = unrolled_rnn(2, 4, "tanh")
