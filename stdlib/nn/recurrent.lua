@@ -13,19 +13,9 @@ local options = require "nn.options"
 
 local R = {}
 
-local function fail(fname, fmt, ...)
-  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
-end
-
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
-
-local function check_size(fname, what, n)
-  if math.type(n) ~= "integer" or n < 1 then
-    fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
-  end
-end
+local check = require "nn.seqcheck"
+local fail, shape_str, check_size, check_input = check.fail, check.shape_str, check.check_size,
+  check.check_input
 
 -- the ops and gate counts of each mode
 local modes = {
@@ -57,32 +47,10 @@ local function setup(self, fname, mode, nin, hidden, opts)
   end
 end
 
-local function check_input(fname, x, nin)
-  if not nn.is_tensor(x) then fail(fname, "input must be a tensor, got %s", type(x)) end
-  if x:dim() ~= 3 then
-    fail(fname, "input must be 3-D (batch, time, features), got shape %s", shape_str(x))
-  end
-  if x:size(3) ~= nin then
-    fail(fname, "input has %d features, expected %d (input shape %s)", x:size(3), nin,
-      shape_str(x))
-  end
-  if x:size(2) == 0 then
-    fail(fname, "the sequence has length 0 (input shape %s)", shape_str(x))
-  end
-end
-
 -- a state of shape (layers, batch, hidden), or nil
 local function check_state(self, fname, what, h, batch)
-  if h == nil then return nil end
-  if not nn.is_tensor(h) then fail(fname, "%s must be a tensor, got %s", what, type(h)) end
-  local want = {self.num_layers, batch, self.hidden_size}
-  local ok = h:dim() == 3
-  for d = 1, 3 do ok = ok and h:size(d) == want[d] end
-  if not ok then
-    fail(fname, "%s has shape %s, expected {%s} (layers, batch, hidden)", what, shape_str(h),
-      table.concat(want, ","))
-  end
-  return h
+  return check.check_state(fname, what, h, {self.num_layers, batch, self.hidden_size},
+    "layers, batch, hidden")
 end
 
 -- Runs the stack: returns the output and the final states (layers, batch, hidden).

@@ -14,43 +14,9 @@ local options = require "nn.options"
 
 local S = {}
 
-local function fail(fname, fmt, ...)
-  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
-end
-
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
-
-local function check_size(fname, what, n)
-  if math.type(n) ~= "integer" or n < 1 then
-    fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
-  end
-end
-
--- x must be (batch, time, nin) with time >= 1
-local function check_input(fname, x, nin)
-  if not nn.is_tensor(x) then fail(fname, "input must be a tensor, got %s", type(x)) end
-  if x:dim() ~= 3 then
-    fail(fname, "input must be 3-D (batch, time, features), got shape %s", shape_str(x))
-  end
-  if x:size(3) ~= nin then
-    fail(fname, "input has %d features, expected %d (input shape %s)", x:size(3), nin,
-      shape_str(x))
-  end
-  if x:size(2) == 0 then fail(fname, "the sequence has length 0 (input shape %s)", shape_str(x)) end
-end
-
--- a state h must have the shape want (a list) when given
-local function check_state(fname, what, h, want)
-  if h == nil then return end
-  if not nn.is_tensor(h) then fail(fname, "%s must be a tensor, got %s", what, type(h)) end
-  local ok = h:dim() == #want
-  for d = 1, #want do ok = ok and h:size(d) == want[d] end
-  if not ok then
-    fail(fname, "%s has shape %s, expected {%s}", what, shape_str(h), table.concat(want, ","))
-  end
-end
+local check = require "nn.seqcheck"
+local fail, shape_str, check_size, check_input, check_state = check.fail, check.shape_str,
+  check.check_size, check.check_input, check.check_state
 
 -- a one-step input: (batch, nin)
 local function check_step(fname, x, nin)

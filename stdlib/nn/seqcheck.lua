@@ -1,0 +1,49 @@
+-- stdlib/nn/seqcheck.lua: the argument checks every sequence layer makes (nn.recurrent,
+-- nn.scan_layers), with messages that name the layer and the shapes.
+local nn = require "nn"
+
+local C = {}
+
+function C.fail(fname, fmt, ...)
+  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
+end
+local fail = C.fail
+
+function C.shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+local shape_str = C.shape_str
+
+function C.check_size(fname, what, n)
+  if math.type(n) ~= "integer" or n < 1 then
+    fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
+  end
+end
+
+-- x must be (batch, time, nin) with time >= 1
+function C.check_input(fname, x, nin)
+  if not nn.is_tensor(x) then fail(fname, "input must be a tensor, got %s", type(x)) end
+  if x:dim() ~= 3 then
+    fail(fname, "input must be 3-D (batch, time, features), got shape %s", shape_str(x))
+  end
+  if x:size(3) ~= nin then
+    fail(fname, "input has %d features, expected %d (input shape %s)", x:size(3), nin,
+      shape_str(x))
+  end
+  if x:size(2) == 0 then fail(fname, "the sequence has length 0 (input shape %s)", shape_str(x)) end
+end
+
+-- a state h, when given, must have the shape want (a list); dims names them in the message
+function C.check_state(fname, what, h, want, dims)
+  if h == nil then return nil end
+  if not nn.is_tensor(h) then fail(fname, "%s must be a tensor, got %s", what, type(h)) end
+  local ok = h:dim() == #want
+  for d = 1, #want do ok = ok and h:size(d) == want[d] end
+  if not ok then
+    fail(fname, "%s has shape %s, expected {%s}%s", what, shape_str(h), table.concat(want, ","),
+      dims and " (" .. dims .. ")" or "")
+  end
+  return h
+end
+
+return C
