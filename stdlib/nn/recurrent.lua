@@ -92,11 +92,16 @@ function R.RNN:init(nin, hidden, opts)
   setup(self, "RNN", "rnn_" .. nl, nin, hidden, opts)
 end
 
-function R.RNN:forward(x, h0)
-  check_input("RNN", x, self.input_size)
-  local y, h = run(self, x, check_state(self, "RNN", "h0", h0, x:size(1)))
-  return y, h
+-- RNN and GRU: y, h_n from x and an optional h0
+local function forward_h(name)
+  return function(self, x, h0)
+    check_input(name, x, self.input_size)
+    local y, h = run(self, x, check_state(self, name, "h0", h0, x:size(1)))
+    return y, h
+  end
 end
+
+R.RNN.forward = forward_h("RNN")
 
 R.RNN.extra_repr = extra_repr
 
@@ -108,11 +113,7 @@ function R.GRU:init(nin, hidden, opts)
   setup(self, "GRU", "gru", nin, hidden, options.check("nn.GRU", opts, {"layers", "bias"}))
 end
 
-function R.GRU:forward(x, h0)
-  check_input("GRU", x, self.input_size)
-  local y, h = run(self, x, check_state(self, "GRU", "h0", h0, x:size(1)))
-  return y, h
-end
+R.GRU.forward = forward_h("GRU")
 
 R.GRU.extra_repr = extra_repr
 

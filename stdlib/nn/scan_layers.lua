@@ -30,17 +30,31 @@ local function zeros_like_state(x, n)
   return nn.zeros(x:size(1), n):to(x:dtype())
 end
 
+-- MinGRU and MinLSTM: one Linear gives every gate of every step (parts blocks of rows)
+local function init_min(self, name, nin, hidden, parts)
+  check_size(name, "in", nin)
+  check_size(name, "hidden", hidden)
+  self.input_size, self.hidden_size = nin, hidden
+  self.linear = nn.Linear(nin, parts * hidden)
+end
+
+-- one token: h_t = a h_{t-1} + b, with a, b = coefs(linear(x_t))
+local function min_step(name, coefs)
+  return function(self, x, h)
+    check_step(name .. ":step", x, self.input_size)
+    h = h or zeros_like_state(x, self.hidden_size)
+    check_state(name .. ":step", "state", h, {x:size(1), self.hidden_size})
+    local a, b = coefs(self.linear(x), self.hidden_size)
+    return a * h + b
+  end
+end
+
 -- ---- MinGRU ----
 
 S.MinGRU = Module:extend("MinGRU")
 
-function S.MinGRU:init(nin, hidden)
-  check_size("MinGRU", "in", nin)
-  check_size("MinGRU", "hidden", hidden)
-  self.input_size, self.hidden_size = nin, hidden
-  -- rows 1..hidden: the gate z; rows hidden+1..2 hidden: the candidate h~
-  self.linear = nn.Linear(nin, 2 * hidden)
-end
+-- rows 1..hidden: the gate z; rows hidden+1..2 hidden: the candidate h~
+function S.MinGRU:init(nin, hidden) init_min(self, "MinGRU", nin, hidden, 2) end
 
 -- the transition a = 1 - z and input b = z h~ of every step, from p = linear(x)
 local function mingru_coefs(p, n)
@@ -55,13 +69,7 @@ function S.MinGRU:forward(x, h0)
   return h, h:select(2, x:size(2))
 end
 
-function S.MinGRU:step(x, h)
-  check_step("MinGRU:step", x, self.input_size)
-  h = h or zeros_like_state(x, self.hidden_size)
-  check_state("MinGRU:step", "state", h, {x:size(1), self.hidden_size})
-  local a, b = mingru_coefs(self.linear(x), self.hidden_size)
-  return a * h + b
-end
+S.MinGRU.step = min_step("MinGRU", mingru_coefs)
 
 function S.MinGRU:extra_repr()
   return string.format("%d, %d", self.input_size, self.hidden_size)
@@ -71,13 +79,8 @@ end
 
 S.MinLSTM = Module:extend("MinLSTM")
 
-function S.MinLSTM:init(nin, hidden)
-  check_size("MinLSTM", "in", nin)
-  check_size("MinLSTM", "hidden", hidden)
-  self.input_size, self.hidden_size = nin, hidden
-  -- rows in thirds: the forget gate f, the input gate i, the candidate h~
-  self.linear = nn.Linear(nin, 3 * hidden)
-end
+-- rows in thirds: the forget gate f, the input gate i, the candidate h~
+function S.MinLSTM:init(nin, hidden) init_min(self, "MinLSTM", nin, hidden, 3) end
 
 -- a = f / (f + i), b = i / (f + i) h~
 local function minlstm_coefs(p, n)
@@ -94,13 +97,7 @@ function S.MinLSTM:forward(x, h0)
   return h, h:select(2, x:size(2))
 end
 
-function S.MinLSTM:step(x, h)
-  check_step("MinLSTM:step", x, self.input_size)
-  h = h or zeros_like_state(x, self.hidden_size)
-  check_state("MinLSTM:step", "state", h, {x:size(1), self.hidden_size})
-  local a, b = minlstm_coefs(self.linear(x), self.hidden_size)
-  return a * h + b
-end
+S.MinLSTM.step = min_step("MinLSTM", minlstm_coefs)
 
 S.MinLSTM.extra_repr = S.MinGRU.extra_repr
 
