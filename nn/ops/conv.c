@@ -108,12 +108,15 @@ static int check_sizes(const geom *g, const nn_tensor *x, const nn_tensor *w, in
                    (long long)g->cin_g, (long long)g->groups, nn_shape_str(x));
   }
   int64_t eh = (g->kh - 1) * g->dh + 1, ew = (g->kw - 1) * g->dw + 1;
-  if (eh > g->h + 2 * g->ph || ew > g->w + 2 * g->pw)
-    return nn_errc("kernel %s (dilated %s) is larger than the padded input %s (input %s, "
-                   "padding %s)",
-                   pair(b1, spatial, g->kh, g->kw), pair(b2, spatial, eh, ew),
+  if (eh > g->h + 2 * g->ph || ew > g->w + 2 * g->pw) {
+    char dil[64] = "";
+    if (eh != g->kh || ew != g->kw)
+      snprintf(dil, sizeof dil, " (dilated %s)", pair(b2, spatial, eh, ew));
+    return nn_errc("kernel %s%s is larger than the padded input %s (input %s, padding %s)",
+                   pair(b1, spatial, g->kh, g->kw), dil,
                    pair(b3, spatial, g->h + 2 * g->ph, g->w + 2 * g->pw), nn_shape_str(x),
-                   pair((char[48]){0}, spatial, g->ph, g->pw));
+                   pair(b2, spatial, g->ph, g->pw));
+  }
   return 0;
 }
 
