@@ -29,6 +29,7 @@ typedef struct chunk {
   const void *x, *bias; /* input (dense NCHW), bias or NULL */
   void *col, *y;        /* the chunk's matrix, the NCHW tensor it moves to or from */
   double *sums;         /* per output channel (gather_out), or NULL */
+  bool serial;          /* run on the calling thread only (a piece of a team's work) */
 } chunk;
 
 /* Output columns ox whose input column ox * s + x0 lies in [0, w): [*lo, *hi). */
@@ -201,6 +202,10 @@ KERNELS(gather_out, GATHER_OUT)
 /* Runs a kernel over n pieces (rows or channels), each of `work` elements, on the pool's
    threads when there is enough work. */
 static void run(piece_fn *f, int64_t n, int64_t work, chunk *k) {
+  if (k->serial) {
+    f(0, n, k);
+    return;
+  }
   int64_t grain = (1 << 15) / (work > 0 ? work : 1);
   nn_parallel(n, grain > 0 ? grain : 1, f, k);
 }
