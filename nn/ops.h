@@ -236,6 +236,19 @@ nn_tensor *nn_dropout(nn_tensor *x, double p, bool training);
 /* padding: the 0-based index whose row gets no gradient, or -1 */
 nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w, int64_t padding);
 
+/* ---- convolutions (ops/conv.c): PyTorch's conv2d on x (N, C, H, W) with w (out,
+   C/groups, kh, kw) and conv1d on x (N, C, L) with w (out, C/groups, k), bias (out) or NULL;
+   f32/f64 of one dtype. conv1d reads the first of each pair. ---- */
+extern const nn_op nn_op_conv2d, nn_op_conv2d_nobias, nn_op_conv1d, nn_op_conv1d_nobias;
+typedef struct nn_conv_opts {
+  int64_t stride[2], padding[2], dilation[2], groups;
+} nn_conv_opts;
+#define NN_CONV_DEFAULTS                                                                           \
+  { .stride = {1, 1}, .padding = {0, 0}, .dilation = {1, 1}, .groups = 1 }
+/* o NULL: the defaults */
+nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, const nn_conv_opts *o);
+nn_tensor *nn_conv1d(nn_tensor *x, nn_tensor *w, nn_tensor *b, const nn_conv_opts *o);
+
 /* ---- losses (ops/loss.c). Targets are 0-based classes of an integer dtype (i64 or u8);
    messages give them 1-based. cross_entropy and nll_loss: attr i[0] reduction, i[1]
    ignore_index, f[0] label smoothing. ---- */

@@ -156,6 +156,7 @@ int luaopen_nn(lua_State *L) {
   lnn_open_autograd(L);
   lnn_open_hooks(L);
   lnn_open_nnfunc(L);
+  lnn_open_conv(L);
   lnn_open_scan(L);
   lnn_open_recurrent(L);
   lnn_open_io(L);

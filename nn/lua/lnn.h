@@ -142,6 +142,7 @@ void lnn_open_linalg(lua_State *L);    /* llinalg.c */
 void lnn_open_autograd(lua_State *L);  /* lautograd.c */
 void lnn_open_hooks(lua_State *L);     /* lhooks.c */
 void lnn_open_nnfunc(lua_State *L);    /* lnnfunc.c */
+void lnn_open_conv(lua_State *L);      /* lconv.c */
 void lnn_open_scan(lua_State *L);      /* lscan.c */
 void lnn_open_recurrent(lua_State *L); /* lrecurrent.c */
 void lnn_open_io(lua_State *L);        /* lio.c */

@@ -19,6 +19,7 @@ for _, file in ipairs({"nn.layers", "nn.loss", "nn.scan_layers", "nn.recurrent",
     "nn.cnn"}) do
   for name, cls in pairs(require(file)) do nn[name] = cls end
 end
+for name, f in pairs(require "nn.conv") do nn[name] = f end
 nn.init = require "nn.initializers"
 nn.optim = require "nn.optim"
 nn.data = require "nn.data"

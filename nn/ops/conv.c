@@ -1,0 +1,535 @@
+/*
+** nn/ops/conv.c: convolutions (PyTorch's cross-correlation), conv2d on NCHW and conv1d on
+** NCL as a conv2d of height 1, f32/f64, with stride, padding, dilation and groups.
+**
+** The batch goes in chunks of images whose im2col matrix fits one buffer, reused chunk
+** after chunk (no allocation per image): its rows are (input channel, kernel tap), its
+** columns (image, output position), so that one GEMM per group covers the whole chunk.
+**   forward:  O = W col (cout x chunk positions), moved into NCHW with the bias added;
+**   backward: G = the output gradient gathered to the same (cout x chunk positions) layout,
+**             its row sums the bias gradient (in the same pass), dW += G col^T (col
+**             recomputed, not saved), dcol = W^T G, added back into dx by col2im.
+** The moves (im2col, col2im, gathers) share the pool's threads; the GEMMs are OpenBLAS's.
+** Attributes: conv2d i[] = {stride h, w, padding h, w, dilation h, w, groups}; conv1d
+** i[] = {stride, padding, dilation, groups}. Missing ones are 1, 0, 1, 1.
+*/
+#include <limits.h>
+
+#include "nn/alloc.h"
+#include "nn/ops.h"
+#include "nn/ops/blas.h"
+#include "nn/ops/pointwise.h"
+#include "nn/pool.h"
+
+/* the kern of an entry: spatial dims (1 or 2) and the entries with and without bias */
+typedef struct conv_kern {
+  int spatial;
+  const nn_op *with_bias, *without_bias;
+} conv_kern;
+
+typedef struct geom {
+  int64_t n, cin, h, w, cout, kh, kw, oh, ow;
+  int64_t sh, sw, ph, pw, dh, dw, groups;
+  int64_t cin_g, cout_g, rows_g, ohw; /* per group: channels, im2col rows; output positions */
+} geom;
+
+/* ======== geometry and checks ======== */
+
+static int64_t attr_or(const nn_attr *a, int k, int64_t def) {
+  return a && a->ni > k ? a->i[k] : def;
+}
+
+static void read_attr(const nn_attr *a, int spatial, geom *g) {
+  if (spatial == 2) {
+    g->sh = attr_or(a, 0, 1), g->sw = attr_or(a, 1, 1), g->ph = attr_or(a, 2, 0);
+    g->pw = attr_or(a, 3, 0), g->dh = attr_or(a, 4, 1), g->dw = attr_or(a, 5, 1);
+    g->groups = attr_or(a, 6, 1);
+  } else {
+    g->sh = 1, g->ph = 0, g->dh = 1;
+    g->sw = attr_or(a, 0, 1), g->pw = attr_or(a, 1, 0), g->dw = attr_or(a, 2, 1);
+    g->groups = attr_or(a, 3, 1);
+  }
+}
+
+/* "{2,1}" for conv2d, "2" for conv1d */
+static const char *pair(char *buf, int spatial, int64_t a, int64_t b) {
+  if (spatial == 2)
+    snprintf(buf, 48, "{%lld,%lld}", (long long)a, (long long)b);
+  else
+    snprintf(buf, 48, "%lld", (long long)b);
+  return buf;
+}
+
+static int check_attr(const geom *g, int spatial) {
+  char b[48];
+  if (g->sh < 1 || g->sw < 1)
+    return nn_errc("stride must be positive, not %s", pair(b, spatial, g->sh, g->sw));
+  if (g->ph < 0 || g->pw < 0)
+    return nn_errc("padding must be non-negative, not %s", pair(b, spatial, g->ph, g->pw));
+  if (g->dh < 1 || g->dw < 1)
+    return nn_errc("dilation must be positive, not %s", pair(b, spatial, g->dh, g->dw));
+  if (g->groups < 1) return nn_errc("groups must be positive, not %lld", (long long)g->groups);
+  return 0;
+}
+
+static int check_tensors(const nn_tensor *x, const nn_tensor *w, const nn_tensor *b, int spatial) {
+  int nd = spatial + 2;
+  const char *layout = spatial == 2 ? "(N, C, H, W)" : "(N, C, L)";
+  const char *wlayout = spatial == 2 ? "(out, in/groups, kh, kw)" : "(out, in/groups, k)";
+  if (x->ndim != nd)
+    return nn_errc("input must be %d-D %s, not of shape %s", nd, layout, nn_shape_str(x));
+  if (w->ndim != nd)
+    return nn_errc("weight must be %d-D %s, not of shape %s", nd, wlayout, nn_shape_str(w));
+  if (!nn_dtype_is_float(x->dtype))
+    return nn_errc("input must be f32 or f64, not %s", nn_dtype_name(x->dtype));
+  if (w->dtype != x->dtype || (b && b->dtype != x->dtype))
+    return nn_errc("input, weight and bias must have one dtype, not %s, %s%s%s",
+                   nn_dtype_name(x->dtype), nn_dtype_name(w->dtype), b ? " and " : "",
+                   b ? nn_dtype_name(b->dtype) : "");
+  if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+    return nn_errc("bias has shape %s but weight %s has %lld output channels", nn_shape_str(b),
+                   nn_shape_str(w), (long long)w->shape[0]);
+  return 0;
+}
+
+static int check_sizes(const geom *g, const nn_tensor *x, const nn_tensor *w, int spatial) {
+  char b1[48], b2[48], b3[48];
+  if (g->cout < 1 || g->cin_g < 1) return nn_errc("weight %s has no channels", nn_shape_str(w));
+  if (g->cout % g->groups)
+    return nn_errc("groups %lld does not divide the weight's %lld output channels (weight %s)",
+                   (long long)g->groups, (long long)g->cout, nn_shape_str(w));
+  if (g->cin != g->cin_g * g->groups) {
+    if (g->cin % g->groups)
+      return nn_errc("groups %lld does not divide the input's %lld channels (input %s)",
+                     (long long)g->groups, (long long)g->cin, nn_shape_str(x));
+    return nn_errc("input has %lld channels but weight %s expects %lld (%lld per group, groups "
+                   "%lld; input %s)",
+                   (long long)g->cin, nn_shape_str(w), (long long)(g->cin_g * g->groups),
+                   (long long)g->cin_g, (long long)g->groups, nn_shape_str(x));
+  }
+  int64_t eh = (g->kh - 1) * g->dh + 1, ew = (g->kw - 1) * g->dw + 1;
+  if (eh > g->h + 2 * g->ph || ew > g->w + 2 * g->pw) {
+    char dil[64] = "";
+    if (eh != g->kh || ew != g->kw)
+      snprintf(dil, sizeof dil, " (dilated %s)", pair(b2, spatial, eh, ew));
+    return nn_errc("kernel %s%s is larger than the padded input %s (input %s, padding %s)",
+                   pair(b1, spatial, g->kh, g->kw), dil,
+                   pair(b3, spatial, g->h + 2 * g->ph, g->w + 2 * g->pw), nn_shape_str(x),
+                   pair(b2, spatial, g->ph, g->pw));
+  }
+  return 0;
+}
+
+/* Reads the shapes (conv1d's as height 1) and checks everything. */
+static int geom_of(const conv_kern *k, const nn_tensor *x, const nn_tensor *w, const nn_tensor *b,
+                   const nn_attr *a, geom *g) {
+  int sp = k->spatial;
+  if (check_tensors(x, w, b, sp) < 0) return -1;
+  read_attr(a, sp, g);
+  if (check_attr(g, sp) < 0) return -1;
+  g->n = x->shape[0], g->cin = x->shape[1], g->cout = w->shape[0], g->cin_g = w->shape[1];
+  g->h = sp == 2 ? x->shape[2] : 1, g->w = x->shape[sp + 1];
+  g->kh = sp == 2 ? w->shape[2] : 1, g->kw = w->shape[sp + 1];
+  g->rows_g = g->cin_g * g->kh * g->kw, g->cout_g = g->cout / g->groups;
+  if (check_sizes(g, x, w, sp) < 0) return -1;
+  g->oh = (g->h + 2 * g->ph - (g->kh - 1) * g->dh - 1) / g->sh + 1;
+  g->ow = (g->w + 2 * g->pw - (g->kw - 1) * g->dw - 1) / g->sw + 1;
+  g->ohw = g->oh * g->ow;
+  if (g->rows_g * g->groups > INT_MAX || g->ohw > INT_MAX || g->cout > INT_MAX)
+    return nn_errc("conv of %s by %s is too large for BLAS", nn_shape_str(x), nn_shape_str(w));
+  return 0;
+}
+
+/* ======== kernels (per dtype) ======== */
+
+/* What a parallel piece works on: images i0..i0+nb of the batch, and the chunk's buffers. */
+typedef struct chunk {
+  const geom *g;
+  int64_t i0, nb, ld;   /* ld = nb * ohw, the chunk's columns */
+  const void *x, *bias; /* input (dense NCHW), bias or NULL */
+  void *col, *y;        /* the chunk's matrix (rows x ld), the NCHW tensor it moves to/from */
+  double *sums;         /* per output channel (gather_out), or NULL */
+} chunk;
+
+/* Output columns ox whose input column ox * s + x0 lies in [0, w): [*lo, *hi). */
+static void valid_span(int64_t x0, int64_t s, int64_t w, int64_t ow, int64_t *lo, int64_t *hi) {
+  *lo = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
+  *hi = w - 1 - x0 < 0 ? 0 : (w - 1 - x0) / s + 1;
+  if (*hi > ow) *hi = ow;
+  if (*lo > *hi) *lo = *hi;
+}
+
+/* Rows r0..r1 of the chunk's im2col matrix: row (c, ki, kj), column (image, oy, ox). */
+#define IM2COL(D, T, name)                                                                         \
+  static void name##_##D(int64_t r0, int64_t r1, void *ctx) {                                      \
+    const chunk *k = ctx;                                                                          \
+    const geom *g = k->g;                                                                          \
+    int64_t khw = g->kh * g->kw;                                                                   \
+    for (int64_t r = r0; r < r1; r++) {                                                            \
+      int64_t c = r / khw, ki = r % khw / g->kw, kj = r % g->kw, lo, hi, x0 = kj * g->dw - g->pw;  \
+      valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                                \
+      for (int64_t i = 0; i < k->nb; i++) {                                                        \
+        const T *src = (const T *)k->x + ((k->i0 + i) * g->cin + c) * g->h * g->w;                 \
+        T *d = (T *)k->col + r * k->ld + i * g->ohw;                                               \
+        for (int64_t oy = 0; oy < g->oh; oy++, d += g->ow) {                                       \
+          int64_t iy = oy * g->sh - g->ph + ki * g->dh;                                            \
+          if (iy < 0 || iy >= g->h) {                                                              \
+            memset(d, 0, (size_t)g->ow * sizeof(T));                                               \
+            continue;                                                                              \
+          }                                                                                        \
+          const T *s = src + iy * g->w + x0;                                                       \
+          for (int64_t ox = 0; ox < lo; ox++) d[ox] = 0;                                           \
+          if (g->sw == 1)                                                                          \
+            memcpy(d + lo, s + lo, (size_t)(hi - lo) * sizeof(T));                                 \
+          else                                                                                     \
+            for (int64_t ox = lo; ox < hi; ox++) d[ox] = s[ox * g->sw];                            \
+          for (int64_t ox = hi; ox < g->ow; ox++) d[ox] = 0;                                       \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+  }
+
+/* Channels c0..c1 of dx (images of the chunk) += the chunk's column gradient, the transpose
+   of im2col: each channel's rows go to that channel only, so pieces never collide. */
+#define COL2IM(D, T, name)                                                                         \
+  static void name##_##D(int64_t c0, int64_t c1, void *ctx) {                                      \
+    const chunk *k = ctx;                                                                          \
+    const geom *g = k->g;                                                                          \
+    for (int64_t r = c0 * g->kh * g->kw; r < c1 * g->kh * g->kw; r++) {                            \
+      int64_t c = r / (g->kh * g->kw), ki = r % (g->kh * g->kw) / g->kw, kj = r % g->kw, lo, hi;   \
+      int64_t x0 = kj * g->dw - g->pw;                                                             \
+      valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                                \
+      for (int64_t i = 0; i < k->nb; i++) {                                                        \
+        T *dst = (T *)k->y + ((k->i0 + i) * g->cin + c) * g->h * g->w;                             \
+        const T *s = (const T *)k->col + r * k->ld + i * g->ohw;                                   \
+        for (int64_t oy = 0; oy < g->oh; oy++, s += g->ow) {                                       \
+          int64_t iy = oy * g->sh - g->ph + ki * g->dh;                                            \
+          if (iy < 0 || iy >= g->h) continue;                                                      \
+          T *d = dst + iy * g->w + x0;                                                             \
+          if (g->sw == 1)                                                                          \
+            for (int64_t ox = lo; ox < hi; ox++) d[ox] += s[ox];                                   \
+          else                                                                                     \
+            for (int64_t ox = lo; ox < hi; ox++) d[ox * g->sw] += s[ox];                           \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+  }
+
+/* Output channels o0..o1: y (NCHW) = the chunk's product (cout x ld) + the bias. */
+#define SCATTER_OUT(D, T, name)                                                                    \
+  static void name##_##D(int64_t o0, int64_t o1, void *ctx) {                                      \
+    const chunk *k = ctx;                                                                          \
+    const geom *g = k->g;                                                                          \
+    for (int64_t o = o0; o < o1; o++) {                                                            \
+      T b = k->bias ? ((const T *)k->bias)[o] : 0;                                                 \
+      for (int64_t i = 0; i < k->nb; i++) {                                                        \
+        const T *s = (const T *)k->col + o * k->ld + i * g->ohw;                                   \
+        T *d = (T *)k->y + ((k->i0 + i) * g->cout + o) * g->ohw;                                   \
+        for (int64_t p = 0; p < g->ohw; p++) d[p] = s[p] + b;                                      \
+      }                                                                                            \
+    }                                                                                              \
+  }
+
+/* Output channels o0..o1: the chunk's matrix (cout x ld) = the output gradient (NCHW, in y),
+   and sums[o] += its row sums (the bias gradient) when sums is set. */
+#define GATHER_OUT(D, T, name)                                                                     \
+  static void name##_##D(int64_t o0, int64_t o1, void *ctx) {                                      \
+    const chunk *k = ctx;                                                                          \
+    const geom *g = k->g;                                                                          \
+    for (int64_t o = o0; o < o1; o++) {                                                            \
+      double sum = 0;                                                                              \
+      for (int64_t i = 0; i < k->nb; i++) {                                                        \
+        const T *s = (const T *)k->y + ((k->i0 + i) * g->cout + o) * g->ohw;                       \
+        T *d = (T *)k->col + o * k->ld + i * g->ohw;                                               \
+        for (int64_t p = 0; p < g->ohw; p++) d[p] = s[p];                                          \
+        if (k->sums)                                                                               \
+          for (int64_t p = 0; p < g->ohw; p++) sum += s[p];                                        \
+      }                                                                                            \
+      if (k->sums) k->sums[o] += sum;                                                              \
+    }                                                                                              \
+  }
+
+typedef void piece_fn(int64_t, int64_t, void *);
+#define SLOT(D, T, name) [NN_##D] = name##_##D,
+#define KERNELS(name, K)                                                                           \
+  TYPES_FLOAT(K, name)                                                                             \
+  static piece_fn *const name[NN_NDTYPES] = {TYPES_FLOAT(SLOT, name)};
+KERNELS(im2col, IM2COL)
+KERNELS(col2im, COL2IM)
+KERNELS(scatter_out, SCATTER_OUT)
+KERNELS(gather_out, GATHER_OUT)
+
+/* Runs a kernel over n pieces (rows or channels), each of `work` elements, on the pool's
+   threads when there is enough work. */
+static void run(piece_fn *f, int64_t n, int64_t work, chunk *k) {
+  int64_t grain = (1 << 15) / (work > 0 ? work : 1);
+  nn_parallel(n, grain > 0 ? grain : 1, f, k);
+}
+
+/* ======== the chunks and their buffers ======== */
+
+/* The im2col buffer of a chunk stays near this size (a few images, or one big one). */
+enum { CHUNK_BYTES = 2 << 20 };
+
+typedef struct scratch {
+  geom g;
+  nn_dtype dt;
+  size_t es, bytes[2];
+  int64_t nb; /* images per chunk */
+  char *buf[2];
+} scratch;
+
+/* Two buffers for chunks of nb images: buf[0] (rows x ld), buf[1] (cout x ld). */
+static int scratch_open(scratch *s, const geom *g, nn_dtype dt) {
+  s->g = *g, s->dt = dt, s->es = nn_dtype_size(dt);
+  int64_t per = g->rows_g * g->groups * g->ohw * (int64_t)s->es;
+  s->nb = per > 0 ? CHUNK_BYTES / per : g->n;
+  if (s->nb < 1) s->nb = 1;
+  if (s->nb > g->n) s->nb = g->n;
+  if (s->nb * g->ohw > INT_MAX) s->nb = INT_MAX / g->ohw;
+  s->bytes[0] = (size_t)(g->rows_g * g->groups * s->nb * g->ohw) * s->es;
+  s->bytes[1] = (size_t)(g->cout * s->nb * g->ohw) * s->es;
+  s->buf[0] = nn_alloc(s->bytes[0] ? s->bytes[0] : 1);
+  s->buf[1] = s->buf[0] ? nn_alloc(s->bytes[1] ? s->bytes[1] : 1) : NULL;
+  if (s->buf[1]) return 0;
+  if (s->buf[0]) nn_free(s->buf[0], s->bytes[0] ? s->bytes[0] : 1);
+  return nn_errc("out of memory for the conv's buffers (%zu bytes)", s->bytes[0] + s->bytes[1]);
+}
+
+static void scratch_close(scratch *s) {
+  for (int k = 0; k < 2; k++) nn_free(s->buf[k], s->bytes[k] ? s->bytes[k] : 1);
+}
+
+static chunk chunk_at(const scratch *s, int64_t i0) {
+  int64_t nb = s->g.n - i0 < s->nb ? s->g.n - i0 : s->nb;
+  return (chunk){.g = &s->g, .i0 = i0, .nb = nb, .ld = nb * s->g.ohw};
+}
+
+/* Per group: c = op(a) op(b) + beta c on the chunk's matrices, slices of group grp. */
+typedef struct gemm_arg {
+  bool ta, tb;
+  int m, n, k; /* per group */
+  const char *a, *b;
+  int lda, ldb;
+  int64_t sa, sb, sc; /* bytes from one group's slice to the next */
+  double beta;
+  char *c;
+} gemm_arg;
+
+static void gemm_groups(const scratch *s, gemm_arg q) {
+  for (int64_t grp = 0; grp < s->g.groups; grp++)
+    blas_gemm(s->dt, q.ta, q.tb, q.m, q.n, q.k, q.a + grp * q.sa, q.lda, q.b + grp * q.sb, q.ldb,
+              q.beta, q.c + grp * q.sc);
+}
+
+/* t, contiguous: a new reference */
+static nn_tensor *dense(nn_tensor *t) {
+  return t ? nn_contiguous(t) : NULL;
+}
+
+/* ======== forward ======== */
+
+static void forward_chunks(scratch *s, const nn_tensor *x, const nn_tensor *w, const nn_tensor *b,
+                           nn_tensor *y) {
+  const geom *g = &s->g;
+  int rows = (int)g->rows_g, cout = (int)g->cout_g;
+  for (int64_t i0 = 0; i0 < g->n; i0 += s->nb) {
+    chunk k = chunk_at(s, i0);
+    int ld = (int)k.ld;
+    k.x = nn_data(x), k.col = s->buf[0];
+    run(im2col[s->dt], g->rows_g * g->groups, k.ld, &k);
+    gemm_groups(s, (gemm_arg){.m = cout,
+                              .n = ld,
+                              .k = rows,
+                              .a = nn_data(w),
+                              .lda = rows,
+                              .b = s->buf[0],
+                              .ldb = ld,
+                              .c = s->buf[1],
+                              .sa = (int64_t)cout * rows * (int64_t)s->es,
+                              .sb = (int64_t)rows * ld * (int64_t)s->es,
+                              .sc = (int64_t)cout * ld * (int64_t)s->es});
+    k.col = s->buf[1], k.y = nn_data(y), k.bias = b ? nn_data(b) : NULL;
+    run(scatter_out[s->dt], g->cout, k.ld, &k);
+  }
+}
+
+static nn_tensor *conv_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
+                               nn_tensor *out) {
+  (void)out;
+  const conv_kern *kern = op->kern;
+  nn_tensor *b = op->nin == 3 ? in[2] : NULL;
+  geom g;
+  if (geom_of(kern, in[0], in[1], b, a, &g) < 0) return NULL;
+  int64_t shape[4] = {g.n, g.cout, g.oh, g.ow};
+  if (kern->spatial == 1) shape[2] = g.ow;
+  nn_tensor *y = nn_empty(in[0]->dtype, kern->spatial + 2, shape);
+  if (!y || nn_numel(y) == 0) return y;
+  nn_tensor *x = dense(in[0]), *w = x ? dense(in[1]) : NULL, *bc = w ? dense(b) : NULL;
+  scratch s;
+  bool ok = w && (!b || bc) && scratch_open(&s, &g, y->dtype) == 0;
+  if (ok) {
+    forward_chunks(&s, x, w, bc, y);
+    scratch_close(&s);
+  }
+  nn_release(x), nn_release(w), nn_release(bc);
+  if (ok) return y;
+  nn_release(y);
+  return NULL;
+}
+
+/* ======== backward ======== */
+
+typedef struct grads {
+  nn_tensor *x, *w, *gy; /* dense */
+  nn_tensor *dx, *dw;    /* NULL when not needed */
+  double *sums;          /* the bias gradient, or NULL */
+} grads;
+
+static void backward_chunks(scratch *s, grads *r) {
+  const geom *g = &s->g;
+  int rows = (int)g->rows_g, cout = (int)g->cout_g;
+  int64_t es = (int64_t)s->es;
+  for (int64_t i0 = 0; i0 < g->n; i0 += s->nb) {
+    chunk k = chunk_at(s, i0);
+    int ld = (int)k.ld;
+    k.y = nn_data(r->gy), k.col = s->buf[1], k.sums = r->sums;
+    run(gather_out[s->dt], g->cout, k.ld, &k);
+    if (r->dw) { /* dW += G col^T */
+      k.x = nn_data(r->x), k.col = s->buf[0];
+      run(im2col[s->dt], g->rows_g * g->groups, k.ld, &k);
+      gemm_groups(s, (gemm_arg){.tb = true,
+                                .m = cout,
+                                .n = rows,
+                                .k = ld,
+                                .a = s->buf[1],
+                                .lda = ld,
+                                .b = s->buf[0],
+                                .ldb = ld,
+                                .c = nn_data(r->dw),
+                                .beta = i0 > 0,
+                                .sa = cout * ld * es,
+                                .sb = rows * ld * es,
+                                .sc = cout * rows * es});
+    }
+    if (r->dx) { /* dcol = W^T G, then col2im into dx */
+      gemm_groups(s, (gemm_arg){.ta = true,
+                                .m = rows,
+                                .n = ld,
+                                .k = cout,
+                                .a = nn_data(r->w),
+                                .lda = rows,
+                                .b = s->buf[1],
+                                .ldb = ld,
+                                .c = s->buf[0],
+                                .sa = cout * rows * es,
+                                .sb = cout * ld * es,
+                                .sc = rows * ld * es});
+      k.col = s->buf[0], k.y = nn_data(r->dx);
+      run(col2im[s->dt], g->cin, k.ld * g->kh * g->kw / (g->cin_g ? g->cin_g : 1), &k);
+    }
+  }
+}
+
+/* the bias gradient, from the sums in double */
+static nn_tensor *bias_grad(const double *sums, int64_t n, nn_dtype dt) {
+  nn_tensor *s = nn_empty(NN_F64, 1, &n);
+  if (!s) return NULL;
+  memcpy(nn_data(s), sums, (size_t)n * sizeof *sums);
+  nn_tensor *r = nn_to(s, dt);
+  nn_release(s);
+  return r;
+}
+
+static int conv_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
+  const conv_kern *kern = c->op->kern;
+  geom g;
+  if (geom_of(kern, c->in[0], c->in[1], NULL, &c->attr, &g) < 0) return -1;
+  bool nb = c->nin == 3 && need[2];
+  nn_tensor *gt = nn_to(gout, c->in[0]->dtype);
+  grads r = {.gy = dense(gt), .x = dense(c->in[0]), .w = dense(c->in[1])};
+  nn_release(gt);
+  bool ok = r.gy && r.x && r.w;
+  if (ok && need[0]) ok = (r.dx = nn_zeros(c->in[0]->dtype, c->in[0]->ndim, c->in[0]->shape));
+  if (ok && need[1]) ok = (r.dw = nn_zeros(c->in[1]->dtype, c->in[1]->ndim, c->in[1]->shape));
+  size_t sb = (size_t)g.cout * sizeof(double);
+  if (ok && nb && (ok = (r.sums = nn_alloc(sb)))) memset(r.sums, 0, sb);
+  scratch s;
+  if (ok && g.n > 0 && g.ohw > 0 && (ok = scratch_open(&s, &g, r.gy->dtype) == 0)) {
+    backward_chunks(&s, &r);
+    scratch_close(&s);
+  }
+  if (ok && nb) ok = (gin[2] = bias_grad(r.sums, g.cout, r.gy->dtype));
+  if (r.sums) nn_free(r.sums, sb);
+  nn_release(r.gy), nn_release(r.x), nn_release(r.w);
+  if (ok) {
+    gin[0] = r.dx, gin[1] = r.dw;
+    return 0;
+  }
+  nn_release(r.dx), nn_release(r.dw);
+  return -1;
+}
+
+/* ======== forward mode: bilinear in (x, w), plus the bias ======== */
+
+static nn_tensor *conv_jvp(const nn_ctx *c, nn_tensor *const *t) {
+  const conv_kern *k = c->op->kern;
+  nn_tensor *x = c->in[0], *w = c->in[1], *tb = c->nin == 3 ? t[2] : NULL, *r = NULL;
+  if (t[0]) {
+    r = nn_call(tb ? k->with_bias : k->without_bias, (nn_tensor *[]){t[0], w, tb}, &c->attr);
+    tb = NULL;
+    if (!r) return NULL;
+  }
+  if (t[1]) {
+    r = nn_add_term(
+        r, nn_call(tb ? k->with_bias : k->without_bias, (nn_tensor *[]){x, t[1], tb}, &c->attr));
+    tb = NULL;
+  }
+  if (tb) { /* only the bias moves */
+    int64_t shape[4] = {1, tb->shape[0], 1, 1};
+    nn_tensor *v = nn_view(tb, k->spatial + 2, shape);
+    nn_tensor *e = v ? nn_expand(v, c->out->ndim, c->out->shape) : NULL;
+    r = e ? nn_contiguous(e) : NULL;
+    nn_release(v), nn_release(e);
+  }
+  return r;
+}
+
+/* ======== the entries ======== */
+
+static const conv_kern conv2d_kern = {2, &nn_op_conv2d, &nn_op_conv2d_nobias};
+static const conv_kern conv1d_kern = {1, &nn_op_conv1d, &nn_op_conv1d_nobias};
+
+#define CONV_ENTRY(cname, n, kernel)                                                               \
+  const nn_op nn_op_##cname = {.name = #cname,                                                     \
+                               .nin = n,                                                           \
+                               .forward = conv_forward,                                            \
+                               .vjp = conv_vjp,                                                    \
+                               .jvp = conv_jvp,                                                    \
+                               .kern = &kernel};
+CONV_ENTRY(conv2d, 3, conv2d_kern)
+CONV_ENTRY(conv2d_nobias, 2, conv2d_kern)
+CONV_ENTRY(conv1d, 3, conv1d_kern)
+CONV_ENTRY(conv1d_nobias, 2, conv1d_kern)
+
+static nn_tensor *conv_call(const nn_op *with, const nn_op *without, nn_tensor *x, nn_tensor *w,
+                            nn_tensor *b, const nn_attr *a) {
+  if (b) return nn_call(with, (nn_tensor *[]){x, w, b}, a);
+  return nn_call(without, (nn_tensor *[]){x, w}, a);
+}
+
+nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, const nn_conv_opts *o) {
+  nn_conv_opts d = NN_CONV_DEFAULTS;
+  if (!o) o = &d;
+  nn_attr a = {.ni = 7,
+               .i = {o->stride[0], o->stride[1], o->padding[0], o->padding[1], o->dilation[0],
+                     o->dilation[1], o->groups}};
+  return conv_call(&nn_op_conv2d, &nn_op_conv2d_nobias, x, w, b, &a);
+}
+
+nn_tensor *nn_conv1d(nn_tensor *x, nn_tensor *w, nn_tensor *b, const nn_conv_opts *o) {
+  nn_conv_opts d = NN_CONV_DEFAULTS;
+  if (!o) o = &d;
+  nn_attr a = {.ni = 4, .i = {o->stride[0], o->padding[0], o->dilation[0], o->groups}};
+  return conv_call(&nn_op_conv1d, &nn_op_conv1d_nobias, x, w, b, &a);
+}
