@@ -29,6 +29,8 @@ enum { A_KH, A_KW, A_SH, A_SW, A_PH, A_PW, A_CEIL, A_INCLUDE_PAD };
 typedef struct geom {
   int64_t planes, H, W, OH, OW;
   int64_t *hlo, *hhi, *hcnt, *wlo, *whi, *wcnt; /* one allocation of 3 (OH + OW) */
+  bool tile2; /* max pooling by whole 2 x 2 windows at stride 2 (the MAX2 kernels) */
+  bool tiles; /* and those windows cover the plane */
   size_t bytes;
 } geom;
 
@@ -124,6 +126,10 @@ static int geom_of(geom *g, const nn_op *op, const nn_tensor *x, const nn_attr *
   g->wlo = g->hcnt + g->OH, g->whi = g->wlo + g->OW, g->wcnt = g->whi + g->OW;
   axis(a, 0, H, &g->OH, g->hlo, g->hhi, g->hcnt);
   axis(a, 1, W, &g->OW, g->wlo, g->whi, g->wcnt);
+  g->tile2 = op == &nn_op_max_pool2d && a->i[A_KH] == 2 && a->i[A_KW] == 2 && a->i[A_SH] == 2 &&
+             a->i[A_SW] == 2 && a->i[A_PH] == 0 && a->i[A_PW] == 0 && 2 * g->OH <= H &&
+             2 * g->OW <= W;
+  g->tiles = g->tile2 && 2 * g->OH == H && 2 * g->OW == W;
   return 0;
 }
 
@@ -176,7 +182,8 @@ static void run_job(job *j) {
       for (int64_t ih = g->hlo[oh]; ih < g->hhi[oh]; ih++)                                         \
         for (int64_t iw = 0; iw < wn; iw++, r++) {                                                 \
           T v = x[ih * g->W + wl + iw];                                                            \
-          if (v > m || isnan(v)) m = v, best = r;                                                  \
+          bool take = v > m || v != v;                                                             \
+          m = take ? v : m, best = take ? r : best;                                                \
         }                                                                                          \
       y[oh * g->OW + ow] = m, code[oh * g->OW + ow] = (I)best;                                     \
     }
@@ -229,36 +236,118 @@ static void run_job(job *j) {
         for (int64_t iw = g->wlo[ow]; iw < g->whi[ow]; iw++) gx[ih * g->W + iw] += v;              \
     }
 
+/* The common 2 x 2 window at stride 2 without padding, every window whole: the four values
+   picked without branches (codes 0 1 / 2 3), the gradient written to every input element
+   (zero off the maxima) so that the VJP needs no zeroed tensor when the windows tile the
+   plane. */
+/* a row of 2 x 2 windows holding a NaN, as MAX_FORWARD picks: the last NaN wins */
+#define MAX2_NAN(D, T, unused)                                                                     \
+  static void max2_nan_##T(const T *r0, const T *r1, T *yo, uint8_t *co, int64_t OW) {             \
+    for (int64_t ow = 0; ow < OW; ow++) {                                                          \
+      T m = -INFINITY;                                                                             \
+      uint8_t c = 0;                                                                               \
+      for (int r = 0; r < 4; r++) {                                                                \
+        T v = (r < 2 ? r0 : r1)[2 * ow + r % 2];                                                   \
+        bool take = v > m || v != v;                                                               \
+        m = take ? v : m, c = take ? (uint8_t)r : c;                                               \
+      }                                                                                            \
+      yo[ow] = m, co[ow] = c;                                                                      \
+    }                                                                                              \
+  }
+TYPES_FLOAT(MAX2_NAN, 0)
+
+/* max of the four with its code, by selects the compiler vectorizes; a row that holds a
+   NaN is done again as MAX_FORWARD does it (the NaN wins) */
+#define MAX2_PICK(v, k) c = v > m ? k : c, m = v > m ? v : m
+#define MAX2_FORWARD(T, I)                                                                         \
+  PLANE_PTRS(T, I);                                                                                \
+  CODES(I);                                                                                        \
+  const T *x = (const T *)j->x + p * in_plane;                                                     \
+  T *y = (T *)j->y + p * out_plane;                                                                \
+  const int64_t OW = g->OW, W = g->W;                                                              \
+  for (int64_t oh = 0; oh < g->OH; oh++) {                                                         \
+    const T *restrict r0 = x + 2 * oh * W, *restrict r1 = r0 + W;                                  \
+    T *restrict yo = y + oh * OW;                                                                  \
+    I *restrict co = code + oh * OW;                                                               \
+    int nan = 0;                                                                                   \
+    for (int64_t ow = 0; ow < OW; ow++) {                                                          \
+      T a = r0[2 * ow], b = r0[2 * ow + 1], d = r1[2 * ow], e = r1[2 * ow + 1], m = a;             \
+      I c = 0;                                                                                     \
+      MAX2_PICK(b, 1);                                                                             \
+      MAX2_PICK(d, 2);                                                                             \
+      MAX2_PICK(e, 3);                                                                             \
+      yo[ow] = m, co[ow] = c;                                                                      \
+      nan |= (a != a) | (b != b) | (d != d) | (e != e);                                            \
+    }                                                                                              \
+    if (nan) max2_nan_##T(r0, r1, yo, co, OW);                                                     \
+  }
+
+#define MAX2_VJP(T, I)                                                                             \
+  PLANE_PTRS(T, I);                                                                                \
+  CODES(I);                                                                                        \
+  const T *gy = (const T *)j->x + p * out_plane;                                                   \
+  T *gx = (T *)j->y + p * in_plane;                                                                \
+  const int64_t OW = g->OW, W = g->W;                                                              \
+  for (int64_t oh = 0; oh < g->OH; oh++) {                                                         \
+    T *restrict r0 = gx + 2 * oh * W, *restrict r1 = r0 + W;                                       \
+    const T *restrict go = gy + oh * OW;                                                           \
+    const I *restrict co = code + oh * OW;                                                         \
+    for (int64_t ow = 0; ow < OW; ow++) {                                                          \
+      T v = go[ow], z = 0;                                                                         \
+      I c = co[ow];                                                                                \
+      r0[2 * ow] = c == 0 ? v : z, r0[2 * ow + 1] = c == 1 ? v : z;                                \
+      r1[2 * ow] = c == 2 ? v : z, r1[2 * ow + 1] = c == 3 ? v : z;                                \
+    }                                                                                              \
+  }
+
+#define MAX2_JVP(T, I)                                                                             \
+  PLANE_PTRS(T, I);                                                                                \
+  CODES(I);                                                                                        \
+  const T *tx = (const T *)j->x + p * in_plane;                                                    \
+  T *ty = (T *)j->y + p * out_plane;                                                               \
+  for (int64_t oh = 0; oh < g->OH; oh++)                                                           \
+    for (int64_t ow = 0; ow < g->OW; ow++) {                                                       \
+      int64_t c = code[oh * g->OW + ow];                                                           \
+      ty[oh * g->OW + ow] = tx[(2 * oh + c / 2) * g->W + 2 * ow + c % 2];                          \
+    }
+
 #define PLANE_FN(D, T, I, KIND, IN)                                                                \
   static void KIND##_##D##_##IN(const job *j, int64_t p) {                                         \
     KIND(T, I)                                                                                     \
   }
 /* max kernels for each float dtype and code type (u8 or i64); averages need no code */
 #define MAX_FNS(D, T, KIND) PLANE_FN(D, T, uint8_t, KIND, U8) PLANE_FN(D, T, int64_t, KIND, I64)
-#define AVG_FNS(D, T, KIND) PLANE_FN(D, T, uint8_t, KIND, U8)
+#define U8_FNS(D, T, KIND)  PLANE_FN(D, T, uint8_t, KIND, U8)
 TYPES_FLOAT(MAX_FNS, MAX_FORWARD)
 TYPES_FLOAT(MAX_FNS, MAX_VJP)
 TYPES_FLOAT(MAX_FNS, MAX_JVP)
-TYPES_FLOAT(AVG_FNS, AVG_FORWARD)
-TYPES_FLOAT(AVG_FNS, AVG_VJP)
+TYPES_FLOAT(U8_FNS, MAX2_FORWARD)
+TYPES_FLOAT(U8_FNS, MAX2_VJP)
+TYPES_FLOAT(U8_FNS, MAX2_JVP)
+TYPES_FLOAT(U8_FNS, AVG_FORWARD)
+TYPES_FLOAT(U8_FNS, AVG_VJP)
 
 typedef void plane_fn(const job *, int64_t);
 enum { MAX_F, MAX_B, MAX_T, AVG_F, AVG_B, NKINDS };
-/* [kind][dtype == f64][code is i64] */
-static plane_fn *const plane_fns[NKINDS][2][2] = {
-    [MAX_F] = {{MAX_FORWARD_F32_U8, MAX_FORWARD_F32_I64},
-               {MAX_FORWARD_F64_U8, MAX_FORWARD_F64_I64}},
-    [MAX_B] = {{MAX_VJP_F32_U8, MAX_VJP_F32_I64}, {MAX_VJP_F64_U8, MAX_VJP_F64_I64}},
-    [MAX_T] = {{MAX_JVP_F32_U8, MAX_JVP_F32_I64}, {MAX_JVP_F64_U8, MAX_JVP_F64_I64}},
-    [AVG_F] = {{AVG_FORWARD_F32_U8, NULL}, {AVG_FORWARD_F64_U8, NULL}},
-    [AVG_B] = {{AVG_VJP_F32_U8, NULL}, {AVG_VJP_F64_U8, NULL}},
+enum { CODE_U8, CODE_I64, TILE2 }; /* the kernel variants */
+/* [kind][dtype == f64][variant] */
+static plane_fn *const plane_fns[NKINDS][2][3] = {
+    [MAX_F] = {{MAX_FORWARD_F32_U8, MAX_FORWARD_F32_I64, MAX2_FORWARD_F32_U8},
+               {MAX_FORWARD_F64_U8, MAX_FORWARD_F64_I64, MAX2_FORWARD_F64_U8}},
+    [MAX_B] = {{MAX_VJP_F32_U8, MAX_VJP_F32_I64, MAX2_VJP_F32_U8},
+               {MAX_VJP_F64_U8, MAX_VJP_F64_I64, MAX2_VJP_F64_U8}},
+    [MAX_T] = {{MAX_JVP_F32_U8, MAX_JVP_F32_I64, MAX2_JVP_F32_U8},
+               {MAX_JVP_F64_U8, MAX_JVP_F64_I64, MAX2_JVP_F64_U8}},
+    [AVG_F] = {{AVG_FORWARD_F32_U8}, {AVG_FORWARD_F64_U8}},
+    [AVG_B] = {{AVG_VJP_F32_U8}, {AVG_VJP_F64_U8}},
 };
 
 /* runs kind over the planes of src into dst (both contiguous, of one float dtype) */
 static void run_kind(int kind, const geom *g, const nn_tensor *src, nn_tensor *dst,
                      nn_tensor *code) {
   job j = {g, nn_data(src), nn_data(dst), code ? nn_data(code) : NULL, NULL};
-  j.run = plane_fns[kind][src->dtype == NN_F64][code && code->dtype == NN_I64];
+  int variant = g->tile2 ? TILE2 : code && code->dtype == NN_I64 ? CODE_I64 : CODE_U8;
+  j.run = plane_fns[kind][src->dtype == NN_F64][variant];
   run_job(&j);
 }
 
@@ -297,7 +386,8 @@ static int max_vjp(const nn_ctx *c, nn_tensor *const *gout, const bool *need, nn
   geom g;
   if (geom_of(&g, c->op, c->in[0], &c->attr) < 0) return -1;
   nn_tensor *gy = dense_as(gout[0], c->in[0]->dtype);
-  gin[0] = gy ? nn_zeros(c->in[0]->dtype, c->in[0]->ndim, c->in[0]->shape) : NULL;
+  nn_tensor *x = c->in[0]; /* the 2 x 2 kernel writes every element of tiled planes */
+  gin[0] = !gy ? NULL : g.tiles ? nn_empty_like(x) : nn_zeros(x->dtype, x->ndim, x->shape);
   if (gin[0]) run_kind(MAX_B, &g, gy, gin[0], c->saved[0]);
   geom_free(&g);
   nn_release(gy);

@@ -254,6 +254,7 @@ static const grad_case cases[] = {
     /* pooling: x (N, C, H, W) or (C, H, W); attr {kh, kw, sh, sw, ph, pw, ceil_mode,
        count_include_pad}, adaptive {OH, OW} */
     {"max_pool2d", 1, {4}, {S4(2, 2, 4, 6)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, NULL},
+    {"max_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, NULL},
     {"max_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {3, 3, 1, 2, 1, 1, 0, 0}, .ni = 8}, NULL},
     {"max_pool2d", 1, {3}, {S3(2, 5, 6)}, -2, 2, {.i = {3, 2, 2, 2, 1, 0, 1, 0}, .ni = 8}, NULL},
     {"avg_pool2d", 1, {4}, {S4(2, 2, 4, 6)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 1}, .ni = 8}, NULL},
