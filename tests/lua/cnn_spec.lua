@@ -202,3 +202,57 @@ describe("the rest of a CNN", function()
     end
   end)
 end)
+
+describe("analyses of a CNN", function()
+  -- a conv layer whose filter 2 never fires: its bias is very negative
+  local function net()
+    nn.manual_seed(3)
+    local conv = nn.Conv2d(1, 3, 3, {padding = 1})
+    nn.no_grad(function() conv.bias[2] = -100 end)
+    return nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 16, 4),
+      nn.ReLU())
+  end
+
+  it("counts a conv layer's channels as its units: a filter that never fires is dead", function()
+    local model, x = net(), nn.rand(8, 1, 8, 8)
+    local dead, units = nn.stats.dead_units(model, x)
+    assert.are.equal(3, units["1"])
+    assert.are.equal(1, dead["1"])
+    assert.are.equal(4, units["5"])
+    local h = nn.stats.activations(model, x)["1"]
+    assert.are.equal(3, nn.stats.active_units(h))
+    assert.are.equal(3 * 64, nn.stats.units(h))
+    -- sparsity still counts elements: at least the dead channel's third
+    local per = nn.stats.sparsity(model, x)
+    assert(per["1"] >= 1 / 3 and per["1"] == nn.stats.sparsity(h))
+    -- a channel is active where any position is > 0, accumulated over batches
+    local mask = nn.stats.active(nn.zeros(2, 3, 2, 2))
+    local one = nn.zeros(1, 3, 2, 2)
+    one[1][3][2][1] = 0.5
+    nn.stats.active(one, mask)
+    th.same(mask, {0, 0, 1})
+  end)
+end)
+
+describe("v:watch of a CNN", function()
+  it("counts a conv layer's dead filters over the batches of a window", function()
+    local viz = require "viz"
+    local v = viz.open{headless = true}
+    nn.manual_seed(3)
+    local conv = nn.Conv2d(1, 4, 3, {padding = 1})
+    nn.no_grad(function()
+      conv.weight:zero_()
+      conv.bias:copy_(nn.tensor{1, -1, -1, -1})
+      conv.weight[3]:fill_(1) -- filter 3 fires on positive inputs only
+    end)
+    local model = nn.Sequential(conv, nn.ReLU(), nn.Flatten(), nn.Linear(4 * 9, 2))
+    local w = v:watch(model, {every = 2})
+    model(nn.rand(2, 1, 3, 3)) -- filter 3 fires
+    model(-nn.rand(2, 1, 3, 3)) -- filters 2, 3, 4 silent
+    assert.equal(1, w.columns)
+    local found = false
+    for _, t in ipairs(v:_texts()) do found = found or t[1]:match("^%d+%%%s+2 dead$") ~= nil end
+    assert(found, "2 of 4 filters dead over the window")
+    w:remove()
+  end)
+end)
