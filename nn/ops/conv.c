@@ -142,12 +142,16 @@ static int geom_of(const conv_kern *k, const nn_tensor *x, const nn_tensor *w, c
 
 /* ======== kernels (per dtype) ======== */
 
-/* What a parallel piece works on: images i0..i0+nb of the batch, and the chunk's buffers. */
+/* What a parallel piece works on: images i0..i0+nb of the batch and the chunk's matrix,
+   whose element (row r, image i, position p) is at col[r rs + i is + p]. The chunk layout
+   (rs = nb ohw, is = ohw) makes the whole chunk one GEMM per group; the image layout
+   (rs = ohw, is = rows ohw) gives each image a matrix of its own, multiplied with the NCHW
+   tensors in place. */
 typedef struct chunk {
   const geom *g;
-  int64_t i0, nb, ld;   /* ld = nb * ohw, the chunk's columns */
+  int64_t i0, nb, rs, is;
   const void *x, *bias; /* input (dense NCHW), bias or NULL */
-  void *col, *y;        /* the chunk's matrix (rows x ld), the NCHW tensor it moves to/from */
+  void *col, *y;        /* the chunk's matrix, the NCHW tensor it moves to or from */
   double *sums;         /* per output channel (gather_out), or NULL */
 } chunk;
 
@@ -159,63 +163,65 @@ static void valid_span(int64_t x0, int64_t s, int64_t w, int64_t ow, int64_t *lo
   if (*lo > *hi) *lo = *hi;
 }
 
-/* Rows r0..r1 of the chunk's im2col matrix: row (c, ki, kj), column (image, oy, ox). */
+/* Channels c0..c1 of the chunk's images into the im2col matrix: row (c, ki, kj), column
+   (image, oy, ox); zero where the kernel reads the padding. */
 #define IM2COL(D, T, name)                                                                         \
-  static void name##_##D(int64_t r0, int64_t r1, void *ctx) {                                      \
+  static void name##_##D(int64_t c0, int64_t c1, void *ctx) {                                      \
     const chunk *k = ctx;                                                                          \
     const geom *g = k->g;                                                                          \
-    int64_t khw = g->kh * g->kw;                                                                   \
-    for (int64_t r = r0; r < r1; r++) {                                                            \
-      int64_t c = r / khw, ki = r % khw / g->kw, kj = r % g->kw, lo, hi, x0 = kj * g->dw - g->pw;  \
-      valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                                \
+    for (int64_t c = c0; c < c1; c++)                                                              \
       for (int64_t i = 0; i < k->nb; i++) {                                                        \
         const T *src = (const T *)k->x + ((k->i0 + i) * g->cin + c) * g->h * g->w;                 \
-        T *d = (T *)k->col + r * k->ld + i * g->ohw;                                               \
-        for (int64_t oy = 0; oy < g->oh; oy++, d += g->ow) {                                       \
-          int64_t iy = oy * g->sh - g->ph + ki * g->dh;                                            \
-          if (iy < 0 || iy >= g->h) {                                                              \
-            memset(d, 0, (size_t)g->ow * sizeof(T));                                               \
-            continue;                                                                              \
+        for (int64_t r = c * g->kh * g->kw; r < (c + 1) * g->kh * g->kw; r++) {                    \
+          int64_t ki = r % (g->kh * g->kw) / g->kw, x0 = r % g->kw * g->dw - g->pw, lo, hi;        \
+          valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                            \
+          T *restrict d = (T *)k->col + r * k->rs + i * k->is;                                     \
+          for (int64_t oy = 0; oy < g->oh; oy++, d += g->ow) {                                     \
+            int64_t iy = oy * g->sh - g->ph + ki * g->dh, ox = 0;                                  \
+            bool in = iy >= 0 && iy < g->h;                                                        \
+            int64_t a = in ? lo : g->ow, b = in ? hi : g->ow;                                      \
+            const T *restrict s = src + (in ? iy * g->w + x0 : 0);                                 \
+            for (; ox < a; ox++) d[ox] = 0;                                                        \
+            if (g->sw == 1)                                                                        \
+              for (; ox < b; ox++) d[ox] = s[ox];                                                  \
+            else                                                                                   \
+              for (; ox < b; ox++) d[ox] = s[ox * g->sw];                                          \
+            for (; ox < g->ow; ox++) d[ox] = 0;                                                    \
           }                                                                                        \
-          const T *s = src + iy * g->w + x0;                                                       \
-          for (int64_t ox = 0; ox < lo; ox++) d[ox] = 0;                                           \
-          if (g->sw == 1)                                                                          \
-            memcpy(d + lo, s + lo, (size_t)(hi - lo) * sizeof(T));                                 \
-          else                                                                                     \
-            for (int64_t ox = lo; ox < hi; ox++) d[ox] = s[ox * g->sw];                            \
-          for (int64_t ox = hi; ox < g->ow; ox++) d[ox] = 0;                                       \
         }                                                                                          \
       }                                                                                            \
-    }                                                                                              \
   }
 
-/* Channels c0..c1 of dx (images of the chunk) += the chunk's column gradient, the transpose
-   of im2col: each channel's rows go to that channel only, so pieces never collide. */
+/* Channels c0..c1 of dx (the chunk's images) = the column gradient added back, the
+   transpose of im2col; each channel's rows go to that channel only, so pieces never
+   collide, and each plane is zeroed just before (while it is in cache). */
 #define COL2IM(D, T, name)                                                                         \
   static void name##_##D(int64_t c0, int64_t c1, void *ctx) {                                      \
     const chunk *k = ctx;                                                                          \
     const geom *g = k->g;                                                                          \
-    for (int64_t r = c0 * g->kh * g->kw; r < c1 * g->kh * g->kw; r++) {                            \
-      int64_t c = r / (g->kh * g->kw), ki = r % (g->kh * g->kw) / g->kw, kj = r % g->kw, lo, hi;   \
-      int64_t x0 = kj * g->dw - g->pw;                                                             \
-      valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                                \
+    for (int64_t c = c0; c < c1; c++)                                                              \
       for (int64_t i = 0; i < k->nb; i++) {                                                        \
         T *dst = (T *)k->y + ((k->i0 + i) * g->cin + c) * g->h * g->w;                             \
-        const T *s = (const T *)k->col + r * k->ld + i * g->ohw;                                   \
-        for (int64_t oy = 0; oy < g->oh; oy++, s += g->ow) {                                       \
-          int64_t iy = oy * g->sh - g->ph + ki * g->dh;                                            \
-          if (iy < 0 || iy >= g->h) continue;                                                      \
-          T *d = dst + iy * g->w + x0;                                                             \
-          if (g->sw == 1)                                                                          \
-            for (int64_t ox = lo; ox < hi; ox++) d[ox] += s[ox];                                   \
-          else                                                                                     \
-            for (int64_t ox = lo; ox < hi; ox++) d[ox * g->sw] += s[ox];                           \
+        memset(dst, 0, (size_t)(g->h * g->w) * sizeof(T));                                         \
+        for (int64_t r = c * g->kh * g->kw; r < (c + 1) * g->kh * g->kw; r++) {                    \
+          int64_t ki = r % (g->kh * g->kw) / g->kw, x0 = r % g->kw * g->dw - g->pw, lo, hi;        \
+          valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                            \
+          const T *restrict s = (const T *)k->col + r * k->rs + i * k->is;                         \
+          for (int64_t oy = 0; oy < g->oh; oy++, s += g->ow) {                                     \
+            int64_t iy = oy * g->sh - g->ph + ki * g->dh;                                          \
+            if (iy < 0 || iy >= g->h) continue;                                                    \
+            T *restrict d = dst + iy * g->w + x0;                                                  \
+            if (g->sw == 1)                                                                        \
+              for (int64_t ox = lo; ox < hi; ox++) d[ox] += s[ox];                                 \
+            else                                                                                   \
+              for (int64_t ox = lo; ox < hi; ox++) d[ox * g->sw] += s[ox];                         \
+          }                                                                                        \
         }                                                                                          \
       }                                                                                            \
-    }                                                                                              \
   }
 
-/* Output channels o0..o1: y (NCHW) = the chunk's product (cout x ld) + the bias. */
+/* Output channels o0..o1 of the chunk's images: y (NCHW) = the product in col (chunk
+   layout) + the bias; with col NULL, y = the bias (for GEMMs that then add into y). */
 #define SCATTER_OUT(D, T, name)                                                                    \
   static void name##_##D(int64_t o0, int64_t o1, void *ctx) {                                      \
     const chunk *k = ctx;                                                                          \
@@ -223,15 +229,19 @@ static void valid_span(int64_t x0, int64_t s, int64_t w, int64_t ow, int64_t *lo
     for (int64_t o = o0; o < o1; o++) {                                                            \
       T b = k->bias ? ((const T *)k->bias)[o] : 0;                                                 \
       for (int64_t i = 0; i < k->nb; i++) {                                                        \
-        const T *s = (const T *)k->col + o * k->ld + i * g->ohw;                                   \
         T *d = (T *)k->y + ((k->i0 + i) * g->cout + o) * g->ohw;                                   \
+        if (!k->col) {                                                                             \
+          for (int64_t p = 0; p < g->ohw; p++) d[p] = b;                                           \
+          continue;                                                                                \
+        }                                                                                          \
+        const T *s = (const T *)k->col + o * k->rs + i * k->is;                                    \
         for (int64_t p = 0; p < g->ohw; p++) d[p] = s[p] + b;                                      \
       }                                                                                            \
     }                                                                                              \
   }
 
-/* Output channels o0..o1: the chunk's matrix (cout x ld) = the output gradient (NCHW, in y),
-   and sums[o] += its row sums (the bias gradient) when sums is set. */
+/* Output channels o0..o1: col (chunk layout) = the output gradient (NCHW, in y), and
+   sums[o] += its sums (the bias gradient) when sums is set; with col NULL, the sums only. */
 #define GATHER_OUT(D, T, name)                                                                     \
   static void name##_##D(int64_t o0, int64_t o1, void *ctx) {                                      \
     const chunk *k = ctx;                                                                          \
@@ -240,10 +250,11 @@ static void valid_span(int64_t x0, int64_t s, int64_t w, int64_t ow, int64_t *lo
       double sum = 0;                                                                              \
       for (int64_t i = 0; i < k->nb; i++) {                                                        \
         const T *s = (const T *)k->y + ((k->i0 + i) * g->cout + o) * g->ohw;                       \
-        T *d = (T *)k->col + o * k->ld + i * g->ohw;                                               \
-        for (int64_t p = 0; p < g->ohw; p++) d[p] = s[p];                                          \
+        double part = 0;                                                                           \
+        if (k->col) memcpy((T *)k->col + o * k->rs + i * k->is, s, (size_t)g->ohw * sizeof(T));    \
         if (k->sums)                                                                               \
-          for (int64_t p = 0; p < g->ohw; p++) sum += s[p];                                        \
+          for (int64_t p = 0; p < g->ohw; p++) part += s[p];                                       \
+        sum += part;                                                                               \
       }                                                                                            \
       if (k->sums) k->sums[o] += sum;                                                              \
     }                                                                                              \
@@ -268,27 +279,30 @@ static void run(piece_fn *f, int64_t n, int64_t work, chunk *k) {
 
 /* ======== the chunks and their buffers ======== */
 
-/* The im2col buffer of a chunk stays near this size (a few images, or one big one). */
-enum { CHUNK_BYTES = 2 << 20 };
+/* The im2col buffer of a chunk stays near this size (a few images, or one big one). Images
+   of at least DIRECT_MIN output positions take the image layout: a GEMM per image is then
+   as fast as one per chunk, and the outputs need no move. */
+enum { CHUNK_BYTES = 2 << 20, DIRECT_MIN = 128 };
 
 typedef struct scratch {
   geom g;
   nn_dtype dt;
   size_t es, bytes[2];
-  int64_t nb; /* images per chunk */
-  char *buf[2];
+  int64_t nb, rows; /* images per chunk; im2col rows (all groups) */
+  bool direct;      /* the image layout */
+  char *buf[2];     /* the im2col matrix; the chunk's outputs (chunk layout only) */
 } scratch;
 
-/* Two buffers for chunks of nb images: buf[0] (rows x ld), buf[1] (cout x ld). */
 static int scratch_open(scratch *s, const geom *g, nn_dtype dt) {
-  s->g = *g, s->dt = dt, s->es = nn_dtype_size(dt);
-  int64_t per = g->rows_g * g->groups * g->ohw * (int64_t)s->es;
+  s->g = *g, s->dt = dt, s->es = nn_dtype_size(dt), s->rows = g->rows_g * g->groups;
+  s->direct = g->ohw >= DIRECT_MIN;
+  int64_t per = s->rows * g->ohw * (int64_t)s->es;
   s->nb = per > 0 ? CHUNK_BYTES / per : g->n;
   if (s->nb < 1) s->nb = 1;
   if (s->nb > g->n) s->nb = g->n;
   if (s->nb * g->ohw > INT_MAX) s->nb = INT_MAX / g->ohw;
-  s->bytes[0] = (size_t)(g->rows_g * g->groups * s->nb * g->ohw) * s->es;
-  s->bytes[1] = (size_t)(g->cout * s->nb * g->ohw) * s->es;
+  s->bytes[0] = (size_t)(s->rows * s->nb * g->ohw) * s->es;
+  s->bytes[1] = s->direct ? 1 : (size_t)(g->cout * s->nb * g->ohw) * s->es;
   s->buf[0] = nn_alloc(s->bytes[0] ? s->bytes[0] : 1);
   s->buf[1] = s->buf[0] ? nn_alloc(s->bytes[1] ? s->bytes[1] : 1) : NULL;
   if (s->buf[1]) return 0;
@@ -301,17 +315,21 @@ static void scratch_close(scratch *s) {
 }
 
 static chunk chunk_at(const scratch *s, int64_t i0) {
-  int64_t nb = s->g.n - i0 < s->nb ? s->g.n - i0 : s->nb;
-  return (chunk){.g = &s->g, .i0 = i0, .nb = nb, .ld = nb * s->g.ohw};
+  int64_t nb = s->g.n - i0 < s->nb ? s->g.n - i0 : s->nb, ohw = s->g.ohw;
+  return (chunk){.g = &s->g,
+                 .i0 = i0,
+                 .nb = nb,
+                 .rs = s->direct ? ohw : nb * ohw,
+                 .is = s->direct ? s->rows * ohw : ohw};
 }
 
-/* Per group: c = op(a) op(b) + beta c on the chunk's matrices, slices of group grp. */
+/* Per group: c = op(a) op(b) + beta c, a, b and c advancing by sa, sb, sc bytes a group. */
 typedef struct gemm_arg {
   bool ta, tb;
   int m, n, k; /* per group */
   const char *a, *b;
   int lda, ldb;
-  int64_t sa, sb, sc; /* bytes from one group's slice to the next */
+  int64_t sa, sb, sc;
   double beta;
   char *c;
 } gemm_arg;
@@ -327,30 +345,50 @@ static nn_tensor *dense(nn_tensor *t) {
   return t ? nn_contiguous(t) : NULL;
 }
 
+/* the chunk's image i: its planes in an NCHW tensor of c channels, its im2col matrix */
+static char *plane(const scratch *s, const nn_tensor *t, const chunk *k, int64_t i, int64_t c) {
+  return nn_data(t) + (size_t)((k->i0 + i) * c * s->g.ohw) * s->es;
+}
+static char *image_col(const scratch *s, const chunk *k, int64_t i) {
+  return s->buf[0] + (size_t)(i * k->is) * s->es;
+}
+
 /* ======== forward ======== */
+
+/* y = W col (+ b): one GEMM per group for the chunk (moved into y), or per image (into y) */
+static void forward_chunk(scratch *s, chunk *k, const nn_tensor *w, const nn_tensor *b,
+                          nn_tensor *y) {
+  const geom *g = &s->g;
+  int rows = (int)g->rows_g, cout = (int)g->cout_g, es = (int)s->es;
+  gemm_arg q = {.m = cout, .k = rows, .a = nn_data(w), .lda = rows, .sa = cout * rows * es};
+  k->bias = b ? nn_data(b) : NULL, k->y = nn_data(y);
+  if (!s->direct) {
+    q.n = q.ldb = (int)k->rs, q.b = s->buf[0], q.c = s->buf[1];
+    q.sb = rows * k->rs * es, q.sc = cout * k->rs * es;
+    gemm_groups(s, q);
+    k->col = s->buf[1];
+    run(scatter_out[s->dt], g->cout, k->nb * g->ohw, k);
+    return;
+  }
+  if (b) { /* y = b, then the GEMMs add into it */
+    k->col = NULL;
+    run(scatter_out[s->dt], g->cout, k->nb * g->ohw, k);
+  }
+  q.n = q.ldb = (int)g->ohw, q.beta = b ? 1 : 0;
+  q.sb = rows * g->ohw * es, q.sc = cout * g->ohw * es;
+  for (int64_t i = 0; i < k->nb; i++) {
+    q.b = image_col(s, k, i), q.c = plane(s, y, k, i, g->cout);
+    gemm_groups(s, q);
+  }
+}
 
 static void forward_chunks(scratch *s, const nn_tensor *x, const nn_tensor *w, const nn_tensor *b,
                            nn_tensor *y) {
-  const geom *g = &s->g;
-  int rows = (int)g->rows_g, cout = (int)g->cout_g;
-  for (int64_t i0 = 0; i0 < g->n; i0 += s->nb) {
+  for (int64_t i0 = 0; i0 < s->g.n; i0 += s->nb) {
     chunk k = chunk_at(s, i0);
-    int ld = (int)k.ld;
     k.x = nn_data(x), k.col = s->buf[0];
-    run(im2col[s->dt], g->rows_g * g->groups, k.ld, &k);
-    gemm_groups(s, (gemm_arg){.m = cout,
-                              .n = ld,
-                              .k = rows,
-                              .a = nn_data(w),
-                              .lda = rows,
-                              .b = s->buf[0],
-                              .ldb = ld,
-                              .c = s->buf[1],
-                              .sa = (int64_t)cout * rows * (int64_t)s->es,
-                              .sb = (int64_t)rows * ld * (int64_t)s->es,
-                              .sc = (int64_t)cout * ld * (int64_t)s->es});
-    k.col = s->buf[1], k.y = nn_data(y), k.bias = b ? nn_data(b) : NULL;
-    run(scatter_out[s->dt], g->cout, k.ld, &k);
+    run(im2col[s->dt], s->g.cin, k.nb * s->g.ohw * s->g.kh * s->g.kw, &k);
+    forward_chunk(s, &k, w, b, y);
   }
 }
 
@@ -386,47 +424,61 @@ typedef struct grads {
   double *sums;          /* the bias gradient, or NULL */
 } grads;
 
-static void backward_chunks(scratch *s, grads *r) {
+/* The chunk's G (the output gradient): gathered into buf[1] (chunk layout), or read in
+   place, one image at a time (image layout). dW += G col^T; dcol = W^T G into buf[0]. */
+static void backward_gemms(scratch *s, chunk *k, grads *r, bool weight) {
   const geom *g = &s->g;
-  int rows = (int)g->rows_g, cout = (int)g->cout_g;
-  int64_t es = (int64_t)s->es;
-  for (int64_t i0 = 0; i0 < g->n; i0 += s->nb) {
-    chunk k = chunk_at(s, i0);
-    int ld = (int)k.ld;
-    k.y = nn_data(r->gy), k.col = s->buf[1], k.sums = r->sums;
-    run(gather_out[s->dt], g->cout, k.ld, &k);
-    if (r->dw) { /* dW += G col^T */
-      k.x = nn_data(r->x), k.col = s->buf[0];
-      run(im2col[s->dt], g->rows_g * g->groups, k.ld, &k);
+  int rows = (int)g->rows_g, cout = (int)g->cout_g, es = (int)s->es;
+  int64_t n = s->direct ? k->nb : 1, ld = s->direct ? g->ohw : k->rs;
+  for (int64_t i = 0; i < n; i++) {
+    const char *gi = s->direct ? plane(s, r->gy, k, i, g->cout) : s->buf[1];
+    char *ci = s->direct ? image_col(s, k, i) : s->buf[0];
+    if (weight)
       gemm_groups(s, (gemm_arg){.tb = true,
                                 .m = cout,
                                 .n = rows,
-                                .k = ld,
-                                .a = s->buf[1],
-                                .lda = ld,
-                                .b = s->buf[0],
-                                .ldb = ld,
+                                .k = (int)ld,
+                                .a = gi,
+                                .lda = (int)ld,
+                                .b = ci,
+                                .ldb = (int)ld,
                                 .c = nn_data(r->dw),
-                                .beta = i0 > 0,
+                                .beta = k->i0 > 0 || i > 0,
                                 .sa = cout * ld * es,
                                 .sb = rows * ld * es,
                                 .sc = cout * rows * es});
-    }
-    if (r->dx) { /* dcol = W^T G, then col2im into dx */
+    else
       gemm_groups(s, (gemm_arg){.ta = true,
                                 .m = rows,
-                                .n = ld,
+                                .n = (int)ld,
                                 .k = cout,
                                 .a = nn_data(r->w),
                                 .lda = rows,
-                                .b = s->buf[1],
-                                .ldb = ld,
-                                .c = s->buf[0],
+                                .b = gi,
+                                .ldb = (int)ld,
+                                .c = ci,
                                 .sa = cout * rows * es,
                                 .sb = cout * ld * es,
                                 .sc = rows * ld * es});
+  }
+}
+
+static void backward_chunks(scratch *s, grads *r) {
+  const geom *g = &s->g;
+  for (int64_t i0 = 0; i0 < g->n; i0 += s->nb) {
+    chunk k = chunk_at(s, i0);
+    int64_t work = k.nb * g->ohw;
+    k.y = nn_data(r->gy), k.col = s->direct ? NULL : s->buf[1], k.sums = r->sums;
+    if (k.col || k.sums) run(gather_out[s->dt], g->cout, work, &k);
+    if (r->dw) {
+      k.x = nn_data(r->x), k.col = s->buf[0];
+      run(im2col[s->dt], g->cin, work * g->kh * g->kw, &k);
+      backward_gemms(s, &k, r, true);
+    }
+    if (r->dx) {
+      backward_gemms(s, &k, r, false);
       k.col = s->buf[0], k.y = nn_data(r->dx);
-      run(col2im[s->dt], g->cin, k.ld * g->kh * g->kw / (g->cin_g ? g->cin_g : 1), &k);
+      run(col2im[s->dt], g->cin, work * g->kh * g->kw, &k);
     }
   }
 }
@@ -445,17 +497,21 @@ static int conv_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tenso
   const conv_kern *kern = c->op->kern;
   geom g;
   if (geom_of(kern, c->in[0], c->in[1], NULL, &c->attr, &g) < 0) return -1;
-  bool nb = c->nin == 3 && need[2];
-  nn_tensor *gt = nn_to(gout, c->in[0]->dtype);
-  grads r = {.gy = dense(gt), .x = dense(c->in[0]), .w = dense(c->in[1])};
+  bool nb = c->nin == 3 && need[2], empty = g.n == 0 || g.ohw == 0;
+  nn_tensor *gt = nn_to(gout, c->in[0]->dtype), *x = c->in[0], *w = c->in[1];
+  grads r = {.gy = dense(gt), .x = dense(x), .w = dense(w)};
   nn_release(gt);
   bool ok = r.gy && r.x && r.w;
-  if (ok && need[0]) ok = (r.dx = nn_zeros(c->in[0]->dtype, c->in[0]->ndim, c->in[0]->shape));
-  if (ok && need[1]) ok = (r.dw = nn_zeros(c->in[1]->dtype, c->in[1]->ndim, c->in[1]->shape));
+  if (ok && need[0])
+    ok = (r.dx = empty ? nn_zeros(x->dtype, x->ndim, x->shape)
+                       : nn_empty(x->dtype, x->ndim, x->shape));
+  if (ok && need[1])
+    ok = (r.dw = empty ? nn_zeros(w->dtype, w->ndim, w->shape)
+                       : nn_empty(w->dtype, w->ndim, w->shape));
   size_t sb = (size_t)g.cout * sizeof(double);
   if (ok && nb && (ok = (r.sums = nn_alloc(sb)))) memset(r.sums, 0, sb);
   scratch s;
-  if (ok && g.n > 0 && g.ohw > 0 && (ok = scratch_open(&s, &g, r.gy->dtype) == 0)) {
+  if (ok && !empty && (ok = scratch_open(&s, &g, r.gy->dtype) == 0)) {
     backward_chunks(&s, &r);
     scratch_close(&s);
   }

@@ -94,6 +94,13 @@ local function module(name, spatial)
     end
     local a = attrs(fname, opts, spatial)
     local groups = a[7]
+    for k, what in ipairs{"stride", "stride", "padding", "padding", "dilation", "dilation"} do
+      local low = what == "padding" and 0 or 1
+      if a[k] < low then
+        fail(fname, "%s must be %s, got %s", what, low == 0 and "non-negative" or "positive",
+          tostring(opts[what]))
+      end
+    end
     if groups < 1 or cin % groups ~= 0 or cout % groups ~= 0 then
       fail(fname, "groups %d must divide both in channels %d and out channels %d", groups, cin,
         cout)
