@@ -292,11 +292,10 @@ TYPES_FLOAT(MAX2_NAN, 0)
     T *restrict r0 = gx + 2 * oh * W, *restrict r1 = r0 + W;                                       \
     const T *restrict go = gy + oh * OW;                                                           \
     const I *restrict co = code + oh * OW;                                                         \
-    for (int64_t ow = 0; ow < OW; ow++) {                                                          \
-      T v = go[ow], z = 0;                                                                         \
-      I c = co[ow];                                                                                \
-      r0[2 * ow] = c == 0 ? v : z, r0[2 * ow + 1] = c == 1 ? v : z;                                \
-      r1[2 * ow] = c == 2 ? v : z, r1[2 * ow + 1] = c == 3 ? v : z;                                \
+    for (int64_t ow = 0; ow < OW; ow++) { /* no branch: the rows are short for vectors */          \
+      T w[4] = {0, 0, 0, 0};                                                                       \
+      w[co[ow] & 3] = go[ow];                                                                      \
+      r0[2 * ow] = w[0], r0[2 * ow + 1] = w[1], r1[2 * ow] = w[2], r1[2 * ow + 1] = w[3];          \
     }                                                                                              \
   }
 
