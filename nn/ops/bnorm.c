@@ -4,8 +4,8 @@
 ** (S the product of the trailing dims), then scaled by weight[c] and shifted by bias[c].
 **
 ** One fused op, batch_norm_nc, whose kernels run per channel (the channels split across the
-** core's threads): statistics in two passes in double (the second reads what the first left
-** in the cache), the forward as one multiply-add per element, the VJP as one pass for the
+** core's threads): statistics in one pass in double (moments about an element of the
+** channel), the forward as one multiply-add per element, the VJP as one pass for the
 ** two sums and one for dx, the JVP likewise. The forward saves each channel's mean and
 ** 1/sqrt(var + eps) (2 C doubles) for its derivatives. Evaluation with running statistics
 ** is an affine map per channel, made of broadcast elementwise ops.
@@ -27,6 +27,34 @@ typedef struct bn_job {
   void (*run)(const struct bn_job *, int64_t c);
 } bn_job;
 
+/* Sums over a run of n elements in 8 independent double lanes: the compiler vectorizes
+   them without reordering any one sum (a single accumulator would wait on every add).
+   With g: the sums of g and of g (x - m); without: of x - m and (x - m)^2, the moments
+   about m, from which the statistics come in one pass (m, an element of the channel, keeps
+   the difference of squares exact enough: it is within a few deviations of the mean). */
+enum { LANES = 8 };
+#define RUN_SUMS(D, T, unused)                                                                     \
+  static void run_sums_##D(const T *x, const T *g, int64_t n, double m, double *s1, double *s2) {  \
+    double a[LANES] = {0}, b[LANES] = {0};                                                         \
+    int64_t i = 0;                                                                                 \
+    if (g)                                                                                         \
+      for (; i + LANES <= n; i += LANES)                                                           \
+        for (int k = 0; k < LANES; k++)                                                            \
+          a[k] += g[i + k], b[k] += g[i + k] * ((double)x[i + k] - m);                             \
+    else                                                                                           \
+      for (; i + LANES <= n; i += LANES)                                                           \
+        for (int k = 0; k < LANES; k++) {                                                          \
+          double d = (double)x[i + k] - m;                                                         \
+          a[k] += d, b[k] += d * d;                                                                \
+        }                                                                                          \
+    for (; i < n; i++) {                                                                           \
+      double d = (double)x[i] - m;                                                                 \
+      a[0] += g ? g[i] : d, b[0] += g ? g[i] * d : d * d;                                          \
+    }                                                                                              \
+    for (int k = 0; k < LANES; k++) *s1 += a[k], *s2 += b[k];                                      \
+  }
+TYPES_FLOAT(RUN_SUMS, 0)
+
 /* Element e of channel c: run n of S elements at n C S + c S. */
 #define CHANNEL_LOOP(BODY)                                                                         \
   for (int64_t n = 0; n < j->N; n++) {                                                             \
@@ -35,41 +63,41 @@ typedef struct bn_job {
   }
 
 /* the channel's mean and biased variance */
-#define BN_STATS(T)                                                                                \
+#define CHANNEL_RUNS(BODY)                                                                         \
+  for (int64_t n = 0; n < j->N; n++) {                                                             \
+    int64_t base = (n * j->C + c) * j->S;                                                          \
+    BODY;                                                                                          \
+  }
+#define BN_STATS(D, T)                                                                             \
   const T *x = (const T *)j->x;                                                                    \
-  double sum = 0, sq = 0, M = (double)(j->N * j->S);                                               \
-  CHANNEL_LOOP({ sum += x[s]; })                                                                   \
-  double mean = sum / M;                                                                           \
-  CHANNEL_LOOP({ sq += (x[s] - mean) * (x[s] - mean); })                                           \
-  j->mean[c] = mean, j->rstd[c] = sq / M;
+  double s1 = 0, s2 = 0, M = (double)(j->N * j->S), m = x[c * j->S];                               \
+  CHANNEL_RUNS(run_sums_##D(x + base, NULL, j->S, m, &s1, &s2))                                    \
+  double var = s2 / M - (s1 / M) * (s1 / M);                                                       \
+  j->mean[c] = m + s1 / M, j->rstd[c] = var > 0 ? var : 0;
 
-/* y = x scale + shift with scale = rstd w, shift = b - mean scale */
-#define BN_FORWARD(T)                                                                              \
+/* y = (x - mean) rstd w + b, in double: x - mean cancels, in f32 it would lose digits */
+#define BN_FORWARD(D, T)                                                                           \
   const T *x = (const T *)j->x;                                                                    \
   T *y = (T *)j->y;                                                                                \
-  double sc = j->rstd[c] * ((const T *)j->w)[c];                                                   \
-  T scale = (T)sc, shift = (T)(((const T *)j->b)[c] - j->mean[c] * sc);                            \
-  CHANNEL_LOOP({ y[s] = x[s] * scale + shift; })
+  double sc = j->rstd[c] * ((const T *)j->w)[c], sh = ((const T *)j->b)[c], m = j->mean[c];        \
+  CHANNEL_LOOP({ y[s] = (T)(((double)x[s] - m) * sc + sh); })
 
 /* xhat = (x - mean) rstd; dw = sum g xhat, db = sum g, dx = rstd w (g - db/M - xhat dw/M) */
-#define BN_VJP(T)                                                                                  \
+#define BN_VJP(D, T)                                                                               \
   const T *x = (const T *)j->x, *g = (const T *)j->g;                                              \
   double mean = j->mean[c], rstd = j->rstd[c], sg = 0, sgx = 0, M = (double)(j->N * j->S);         \
-  CHANNEL_LOOP({                                                                                   \
-    sg += g[s];                                                                                    \
-    sgx += g[s] * (x[s] - mean);                                                                   \
-  })                                                                                               \
+  CHANNEL_RUNS(run_sums_##D(x + base, g + base, j->S, mean, &sg, &sgx))                            \
   sgx *= rstd;                                                                                     \
   j->dw[c] = sgx, j->db[c] = sg;                                                                   \
   if (j->y) {                                                                                      \
     double k = rstd * ((const T *)j->w)[c];                                                        \
-    T a = (T)k, b = (T)(-k * sg / M), d = (T)(-k * sgx * rstd / M), m = (T)mean;                   \
+    double b = -k * sg / M, d = -k * sgx * rstd / M;                                               \
     T *dx = (T *)j->y;                                                                             \
-    CHANNEL_LOOP({ dx[s] = a * g[s] + b + d * (x[s] - m); })                                       \
+    CHANNEL_LOOP({ dx[s] = (T)(k * g[s] + b + d * ((double)x[s] - mean)); })                       \
   }
 
 /* ty = w rstd (tx - mean(tx) - xhat mean(xhat tx)) + xhat tw + tb; tx, tw, tb may be NULL */
-#define BN_JVP(T)                                                                                  \
+#define BN_JVP(D, T)                                                                               \
   const T *x = (const T *)j->x, *tx = (const T *)j->g;                                             \
   double mean = j->mean[c], rstd = j->rstd[c], mt = 0, mxt = 0, M = (double)(j->N * j->S);         \
   if (tx)                                                                                          \
@@ -90,7 +118,7 @@ typedef struct bn_job {
 
 #define CHANNEL_FN(D, T, KIND)                                                                     \
   static void KIND##_##D(const bn_job *j, int64_t c) {                                             \
-    KIND(T)                                                                                        \
+    KIND(D, T)                                                                                     \
   }
 TYPES_FLOAT(CHANNEL_FN, BN_STATS)
 TYPES_FLOAT(CHANNEL_FN, BN_FORWARD)
@@ -275,19 +303,19 @@ static nn_tensor *per_channel(nn_tensor *t, const nn_tensor *x) {
   return t ? nn_reshape(t, x->ndim - 1, shape) : NULL;
 }
 
-/* x scale + shift, scale = w / sqrt(running_var + eps), shift = b - running_mean scale */
+/* (x - running_mean) scale + b, scale = w / sqrt(running_var + eps): differentiable in x, w
+   and b by the elementwise ops; x - running_mean first, so a large mean cancels exactly */
 static nn_tensor *bn_eval(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_tensor *rmean,
                           nn_tensor *rvar, double eps) {
-  int64_t C = x->shape[1];
-  nn_tensor *ones = w ? NULL : nn_full(x->dtype, 1, &C, 1),
-            *zeros = b ? NULL : nn_zeros(x->dtype, 1, &C);
   nn_tensor *e = nn_scalar(x->dtype, eps), *ve = e ? nn_add(rvar, e) : NULL;
-  nn_tensor *rs = ve ? nn_rsqrt(ve) : NULL, *scale = rs ? nn_mul(w ? w : ones, rs) : NULL;
-  nn_tensor *ms = scale ? nn_mul(rmean, scale) : NULL,
-            *shift = ms ? nn_sub(b ? b : zeros, ms) : NULL;
-  nn_tensor *sc = per_channel(scale, x), *sh = per_channel(shift, x);
-  nn_tensor *xs = sc && sh ? nn_mul(x, sc) : NULL, *y = xs ? nn_add(xs, sh) : NULL;
-  nn_tensor *tmp[] = {ones, zeros, e, ve, rs, scale, ms, shift, sc, sh, xs};
+  nn_tensor *rs = ve ? nn_rsqrt(ve) : NULL, *scale = rs && w ? nn_mul(w, rs)
+                                                     : rs    ? nn_retain(rs)
+                                                             : NULL;
+  nn_tensor *mc = per_channel(rmean, x), *sc = scale ? per_channel(scale, x) : NULL;
+  nn_tensor *bc = b ? per_channel(b, x) : NULL;
+  nn_tensor *xm = mc && sc ? nn_sub(x, mc) : NULL, *xs = xm ? nn_mul(xm, sc) : NULL;
+  nn_tensor *y = !xs ? NULL : bc ? nn_add(xs, bc) : nn_retain(xs);
+  nn_tensor *tmp[] = {e, ve, rs, scale, mc, sc, bc, xm, xs};
   for (size_t k = 0; k < sizeof tmp / sizeof *tmp; k++) nn_release(tmp[k]);
   return y;
 }

@@ -127,6 +127,15 @@ describe("BatchNorm2d", function()
       assert.are.equal(1, bn.num_batches_tracked:item())
     end)
 
+  it("keeps its statistics exact for inputs far from zero (f32)", function()
+    nn.manual_seed(4)
+    local x = (nn.randn(16, 2, 6, 6) * 0.01 + 1e4):float() -- sd 0.01 on 1e4
+    local y32 = nn.batch_norm(x, nil, nil, nil, nil, true)
+    local y64 = nn.batch_norm(x:double(), nil, nil, nil, nil, true)
+    local err = (y32:double() - y64):abs():max():item()
+    assert(err < 1e-4, "f32 batch norm off by " .. err)
+  end)
+
   it("uses the running statistics in eval mode, and counts no batch", function()
     local bn = nn.BatchNorm2d(2, {momentum = 0.5})
     local sd = bn:state_dict()
