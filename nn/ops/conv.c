@@ -14,24 +14,18 @@
 ** i[] = {stride, padding, dilation, groups}. Missing ones are 1, 0, 1, 1.
 */
 #include <limits.h>
+#include <stdatomic.h>
 
 #include "nn/alloc.h"
 #include "nn/ops.h"
 #include "nn/ops/blas.h"
-#include "nn/ops/pointwise.h"
-#include "nn/pool.h"
+#include "nn/ops/conv_kern.h"
 
 /* the kern of an entry: spatial dims (1 or 2) and the entries with and without bias */
 typedef struct conv_kern {
   int spatial;
   const nn_op *with_bias, *without_bias;
 } conv_kern;
-
-typedef struct geom {
-  int64_t n, cin, h, w, cout, kh, kw, oh, ow;
-  int64_t sh, sw, ph, pw, dh, dw, groups;
-  int64_t cin_g, cout_g, rows_g, ohw; /* per group: channels, im2col rows; output positions */
-} geom;
 
 /* ======== geometry and checks ======== */
 
@@ -140,149 +134,14 @@ static int geom_of(const conv_kern *k, const nn_tensor *x, const nn_tensor *w, c
   return 0;
 }
 
-/* ======== kernels (per dtype) ======== */
-
-/* What a parallel piece works on: images i0..i0+nb of the batch and the chunk's matrix,
-   whose element (row r, image i, position p) is at col[r rs + i is + p]. The chunk layout
-   (rs = nb ohw, is = ohw) makes the whole chunk one GEMM per group; the image layout
-   (rs = ohw, is = rows ohw) gives each image a matrix of its own, multiplied with the NCHW
-   tensors in place. */
-typedef struct chunk {
-  const geom *g;
-  int64_t i0, nb, rs, is;
-  const void *x, *bias; /* input (dense NCHW), bias or NULL */
-  void *col, *y;        /* the chunk's matrix, the NCHW tensor it moves to or from */
-  double *sums;         /* per output channel (gather_out), or NULL */
-} chunk;
-
-/* Output columns ox whose input column ox * s + x0 lies in [0, w): [*lo, *hi). */
-static void valid_span(int64_t x0, int64_t s, int64_t w, int64_t ow, int64_t *lo, int64_t *hi) {
-  *lo = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
-  *hi = w - 1 - x0 < 0 ? 0 : (w - 1 - x0) / s + 1;
-  if (*hi > ow) *hi = ow;
-  if (*lo > *hi) *lo = *hi;
-}
-
-/* Channels c0..c1 of the chunk's images into the im2col matrix: row (c, ki, kj), column
-   (image, oy, ox); zero where the kernel reads the padding. */
-#define IM2COL(D, T, name)                                                                         \
-  static void name##_##D(int64_t c0, int64_t c1, void *ctx) {                                      \
-    const chunk *k = ctx;                                                                          \
-    const geom *g = k->g;                                                                          \
-    for (int64_t c = c0; c < c1; c++)                                                              \
-      for (int64_t i = 0; i < k->nb; i++) {                                                        \
-        const T *src = (const T *)k->x + ((k->i0 + i) * g->cin + c) * g->h * g->w;                 \
-        for (int64_t r = c * g->kh * g->kw; r < (c + 1) * g->kh * g->kw; r++) {                    \
-          int64_t ki = r % (g->kh * g->kw) / g->kw, x0 = r % g->kw * g->dw - g->pw, lo, hi;        \
-          valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                            \
-          T *restrict d = (T *)k->col + r * k->rs + i * k->is;                                     \
-          for (int64_t oy = 0; oy < g->oh; oy++, d += g->ow) {                                     \
-            int64_t iy = oy * g->sh - g->ph + ki * g->dh, ox = 0;                                  \
-            bool in = iy >= 0 && iy < g->h;                                                        \
-            int64_t a = in ? lo : g->ow, b = in ? hi : g->ow;                                      \
-            const T *restrict s = src + (in ? iy * g->w + x0 : 0);                                 \
-            for (; ox < a; ox++) d[ox] = 0;                                                        \
-            if (g->sw == 1)                                                                        \
-              for (; ox < b; ox++) d[ox] = s[ox];                                                  \
-            else                                                                                   \
-              for (; ox < b; ox++) d[ox] = s[ox * g->sw];                                          \
-            for (; ox < g->ow; ox++) d[ox] = 0;                                                    \
-          }                                                                                        \
-        }                                                                                          \
-      }                                                                                            \
-  }
-
-/* Channels c0..c1 of dx (the chunk's images) = the column gradient added back, the
-   transpose of im2col; each channel's rows go to that channel only, so pieces never
-   collide, and each plane is zeroed just before (while it is in cache). */
-#define COL2IM(D, T, name)                                                                         \
-  static void name##_##D(int64_t c0, int64_t c1, void *ctx) {                                      \
-    const chunk *k = ctx;                                                                          \
-    const geom *g = k->g;                                                                          \
-    for (int64_t c = c0; c < c1; c++)                                                              \
-      for (int64_t i = 0; i < k->nb; i++) {                                                        \
-        T *dst = (T *)k->y + ((k->i0 + i) * g->cin + c) * g->h * g->w;                             \
-        memset(dst, 0, (size_t)(g->h * g->w) * sizeof(T));                                         \
-        for (int64_t r = c * g->kh * g->kw; r < (c + 1) * g->kh * g->kw; r++) {                    \
-          int64_t ki = r % (g->kh * g->kw) / g->kw, x0 = r % g->kw * g->dw - g->pw, lo, hi;        \
-          valid_span(x0, g->sw, g->w, g->ow, &lo, &hi);                                            \
-          const T *restrict s = (const T *)k->col + r * k->rs + i * k->is;                         \
-          for (int64_t oy = 0; oy < g->oh; oy++, s += g->ow) {                                     \
-            int64_t iy = oy * g->sh - g->ph + ki * g->dh;                                          \
-            if (iy < 0 || iy >= g->h) continue;                                                    \
-            T *restrict d = dst + iy * g->w + x0;                                                  \
-            if (g->sw == 1)                                                                        \
-              for (int64_t ox = lo; ox < hi; ox++) d[ox] += s[ox];                                 \
-            else                                                                                   \
-              for (int64_t ox = lo; ox < hi; ox++) d[ox * g->sw] += s[ox];                         \
-          }                                                                                        \
-        }                                                                                          \
-      }                                                                                            \
-  }
-
-/* Output channels o0..o1 of the chunk's images: y (NCHW) = the product in col (chunk
-   layout) + the bias; with col NULL, y = the bias (for GEMMs that then add into y). */
-#define SCATTER_OUT(D, T, name)                                                                    \
-  static void name##_##D(int64_t o0, int64_t o1, void *ctx) {                                      \
-    const chunk *k = ctx;                                                                          \
-    const geom *g = k->g;                                                                          \
-    for (int64_t o = o0; o < o1; o++) {                                                            \
-      T b = k->bias ? ((const T *)k->bias)[o] : 0;                                                 \
-      for (int64_t i = 0; i < k->nb; i++) {                                                        \
-        T *d = (T *)k->y + ((k->i0 + i) * g->cout + o) * g->ohw;                                   \
-        if (!k->col) {                                                                             \
-          for (int64_t p = 0; p < g->ohw; p++) d[p] = b;                                           \
-          continue;                                                                                \
-        }                                                                                          \
-        const T *s = (const T *)k->col + o * k->rs + i * k->is;                                    \
-        for (int64_t p = 0; p < g->ohw; p++) d[p] = s[p] + b;                                      \
-      }                                                                                            \
-    }                                                                                              \
-  }
-
-/* Output channels o0..o1: col (chunk layout) = the output gradient (NCHW, in y), and
-   sums[o] += its sums (the bias gradient) when sums is set; with col NULL, the sums only. */
-#define GATHER_OUT(D, T, name)                                                                     \
-  static void name##_##D(int64_t o0, int64_t o1, void *ctx) {                                      \
-    const chunk *k = ctx;                                                                          \
-    const geom *g = k->g;                                                                          \
-    for (int64_t o = o0; o < o1; o++) {                                                            \
-      double sum = 0;                                                                              \
-      for (int64_t i = 0; i < k->nb; i++) {                                                        \
-        const T *s = (const T *)k->y + ((k->i0 + i) * g->cout + o) * g->ohw;                       \
-        double part = 0;                                                                           \
-        if (k->col) memcpy((T *)k->col + o * k->rs + i * k->is, s, (size_t)g->ohw * sizeof(T));    \
-        if (k->sums)                                                                               \
-          for (int64_t p = 0; p < g->ohw; p++) part += s[p];                                       \
-        sum += part;                                                                               \
-      }                                                                                            \
-      if (k->sums) k->sums[o] += sum;                                                              \
-    }                                                                                              \
-  }
-
-typedef void piece_fn(int64_t, int64_t, void *);
-#define SLOT(D, T, name) [NN_##D] = name##_##D,
-#define KERNELS(name, K)                                                                           \
-  TYPES_FLOAT(K, name)                                                                             \
-  static piece_fn *const name[NN_NDTYPES] = {TYPES_FLOAT(SLOT, name)};
-KERNELS(im2col, IM2COL)
-KERNELS(col2im, COL2IM)
-KERNELS(scatter_out, SCATTER_OUT)
-KERNELS(gather_out, GATHER_OUT)
-
-/* Runs a kernel over n pieces (rows or channels), each of `work` elements, on the pool's
-   threads when there is enough work. */
-static void run(piece_fn *f, int64_t n, int64_t work, chunk *k) {
-  int64_t grain = (1 << 15) / (work > 0 ? work : 1);
-  nn_parallel(n, grain > 0 ? grain : 1, f, k);
-}
-
 /* ======== the chunks and their buffers ======== */
 
-/* The im2col buffer of a chunk stays near this size (a few images, or one big one). Images
-   of at least DIRECT_MIN output positions take the image layout: a GEMM per image is then
-   as fast as one per chunk, and the outputs need no move. */
-enum { CHUNK_BYTES = 2 << 20, DIRECT_MIN = 128 };
+/* The im2col buffer of a chunk stays within CHUNK_BYTES, so that the GEMMs find it in the
+   core's L2 cache just after im2col wrote it (measured: 2 MB chunks cost 15% more than one
+   image at a time on the 32->64, 14x14 layer). Images of at least DIRECT_MIN output
+   positions take the image layout: a GEMM per image is then as fast as one per chunk, and
+   the outputs need no move; smaller images go in chunks of at least MIN_COLUMNS columns. */
+enum { CHUNK_BYTES = 256 << 10, DIRECT_MIN = 128, MIN_COLUMNS = 512 };
 
 typedef struct scratch {
   geom g;
@@ -290,37 +149,55 @@ typedef struct scratch {
   size_t es, bytes[2];
   int64_t nb, rows; /* images per chunk; im2col rows (all groups) */
   bool direct;      /* the image layout */
-  char *buf[2];     /* the im2col matrix; the chunk's outputs (chunk layout only) */
+  bool serial;      /* one thread's part of a team */
+  int team;         /* threads that take whole images each (1: none) */
+  char *buf[2];     /* im2col matrices (one per team thread); the chunk layout's outputs or
+                       the team's extra weight gradients */
 } scratch;
+
+enum { MAX_TEAM = 8 };
+
+/* A team when the images are big and many: each thread takes whole images, its own im2col
+   buffer and single-threaded GEMMs, instead of every GEMM being split between threads (the
+   moves between them would run on one thread). */
+static int team_size(const geom *g, bool direct) {
+  int t = nn_pool_threads();
+  return direct && t > 1 && g->n >= t ? (t < MAX_TEAM ? t : MAX_TEAM) : 1;
+}
 
 static int scratch_open(scratch *s, const geom *g, nn_dtype dt) {
   s->g = *g, s->dt = dt, s->es = nn_dtype_size(dt), s->rows = g->rows_g * g->groups;
-  s->direct = g->ohw >= DIRECT_MIN;
+  s->direct = g->ohw >= DIRECT_MIN, s->serial = false, s->team = team_size(g, s->direct);
   int64_t per = s->rows * g->ohw * (int64_t)s->es;
   s->nb = per > 0 ? CHUNK_BYTES / per : g->n;
+  if (!s->direct && s->nb * g->ohw < MIN_COLUMNS) s->nb = (MIN_COLUMNS + g->ohw - 1) / g->ohw;
   if (s->nb < 1) s->nb = 1;
   if (s->nb > g->n) s->nb = g->n;
   if (s->nb * g->ohw > INT_MAX) s->nb = INT_MAX / g->ohw;
-  s->bytes[0] = (size_t)(s->rows * s->nb * g->ohw) * s->es;
-  s->bytes[1] = s->direct ? 1 : (size_t)(g->cout * s->nb * g->ohw) * s->es;
-  s->buf[0] = nn_alloc(s->bytes[0] ? s->bytes[0] : 1);
-  s->buf[1] = s->buf[0] ? nn_alloc(s->bytes[1] ? s->bytes[1] : 1) : NULL;
+  s->bytes[0] = (size_t)(s->team * s->rows * s->nb * g->ohw) * s->es;
+  s->bytes[1] = s->direct ? (size_t)((s->team - 1) * g->cout * g->rows_g) * s->es
+                          : (size_t)(g->cout * s->nb * g->ohw) * s->es;
+  for (int k = 0; k < 2; k++) s->bytes[k] = s->bytes[k] ? s->bytes[k] : 1;
+  s->buf[0] = nn_alloc(s->bytes[0]);
+  s->buf[1] = s->buf[0] ? nn_alloc(s->bytes[1]) : NULL;
   if (s->buf[1]) return 0;
-  if (s->buf[0]) nn_free(s->buf[0], s->bytes[0] ? s->bytes[0] : 1);
+  if (s->buf[0]) nn_free(s->buf[0], s->bytes[0]);
   return nn_errc("out of memory for the conv's buffers (%zu bytes)", s->bytes[0] + s->bytes[1]);
 }
 
 static void scratch_close(scratch *s) {
-  for (int k = 0; k < 2; k++) nn_free(s->buf[k], s->bytes[k] ? s->bytes[k] : 1);
+  for (int k = 0; k < 2; k++) nn_free(s->buf[k], s->bytes[k]);
 }
 
-static chunk chunk_at(const scratch *s, int64_t i0) {
-  int64_t nb = s->g.n - i0 < s->nb ? s->g.n - i0 : s->nb, ohw = s->g.ohw;
+/* the chunk of images from i0 (at most s->nb, none from end on) */
+static chunk chunk_at(const scratch *s, int64_t i0, int64_t end) {
+  int64_t nb = end - i0 < s->nb ? end - i0 : s->nb, ohw = s->g.ohw;
   return (chunk){.g = &s->g,
                  .i0 = i0,
                  .nb = nb,
                  .rs = s->direct ? ohw : nb * ohw,
-                 .is = s->direct ? s->rows * ohw : ohw};
+                 .is = s->direct ? s->rows * ohw : ohw,
+                 .serial = s->serial};
 }
 
 /* Per group: c = op(a) op(b) + beta c, a, b and c advancing by sa, sb, sc bytes a group. */
@@ -382,14 +259,48 @@ static void forward_chunk(scratch *s, chunk *k, const nn_tensor *w, const nn_ten
   }
 }
 
-static void forward_chunks(scratch *s, const nn_tensor *x, const nn_tensor *w, const nn_tensor *b,
-                           nn_tensor *y) {
-  for (int64_t i0 = 0; i0 < s->g.n; i0 += s->nb) {
-    chunk k = chunk_at(s, i0);
-    k.x = nn_data(x), k.col = s->buf[0];
+/* The work of images lo..hi; a team's thread does its part with its own buffers. */
+typedef struct work {
+  const nn_tensor *x, *w, *b;
+  nn_tensor *y;
+  struct grads *r; /* backward, or NULL */
+} work;
+
+static void forward_range(scratch *s, int64_t lo, int64_t hi, const work *wk) {
+  for (int64_t i0 = lo; i0 < hi; i0 += s->nb) {
+    chunk k = chunk_at(s, i0, hi);
+    k.x = nn_data(wk->x), k.col = s->buf[0];
     run(im2col[s->dt], s->g.cin, k.nb * s->g.ohw * s->g.kh * s->g.kw, &k);
-    forward_chunk(s, &k, w, b, y);
+    forward_chunk(s, &k, wk->w, wk->b, wk->y);
   }
+}
+
+static void backward_range(scratch *s, int64_t lo, int64_t hi, struct grads *r);
+
+typedef struct team {
+  const scratch *s;
+  const work *wk;
+  atomic_int next;
+  bool started[MAX_TEAM]; /* whether thread k's weight gradient got anything */
+} team;
+
+static void team_piece(int64_t lo, int64_t hi, void *ctx);
+
+/* Runs images 0..n on the team (OpenBLAS single-threaded meanwhile), or on this thread
+   with the GEMMs and moves split among threads. */
+static void run_images(scratch *s, const work *wk, team *t) {
+  if (s->team == 1) {
+    if (wk->r)
+      backward_range(s, 0, s->g.n, wk->r);
+    else
+      forward_range(s, 0, s->g.n, wk);
+    return;
+  }
+  *t = (team){.s = s, .wk = wk};
+  int blas = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  nn_parallel(s->g.n, 1, team_piece, t);
+  openblas_set_num_threads(blas);
 }
 
 static nn_tensor *conv_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
@@ -407,7 +318,8 @@ static nn_tensor *conv_forward(const nn_op *op, nn_tensor *const *in, const nn_a
   scratch s;
   bool ok = w && (!b || bc) && scratch_open(&s, &g, y->dtype) == 0;
   if (ok) {
-    forward_chunks(&s, x, w, bc, y);
+    team t;
+    run_images(&s, &(work){.x = x, .w = w, .b = bc, .y = y}, &t);
     scratch_close(&s);
   }
   nn_release(x), nn_release(w), nn_release(bc);
@@ -422,6 +334,8 @@ typedef struct grads {
   nn_tensor *x, *w, *gy; /* dense */
   nn_tensor *dx, *dw;    /* NULL when not needed */
   double *sums;          /* the bias gradient, or NULL */
+  char *dwp;             /* where this thread accumulates dW (dw's data, or a team buffer) */
+  bool started;          /* dwp holds a sum already */
 } grads;
 
 /* The chunk's G (the output gradient): gathered into buf[1] (chunk layout), or read in
@@ -433,7 +347,7 @@ static void backward_gemms(scratch *s, chunk *k, grads *r, bool weight) {
   for (int64_t i = 0; i < n; i++) {
     const char *gi = s->direct ? plane(s, r->gy, k, i, g->cout) : s->buf[1];
     char *ci = s->direct ? image_col(s, k, i) : s->buf[0];
-    if (weight)
+    if (weight) {
       gemm_groups(s, (gemm_arg){.tb = true,
                                 .m = cout,
                                 .n = rows,
@@ -442,12 +356,13 @@ static void backward_gemms(scratch *s, chunk *k, grads *r, bool weight) {
                                 .lda = (int)ld,
                                 .b = ci,
                                 .ldb = (int)ld,
-                                .c = nn_data(r->dw),
-                                .beta = k->i0 > 0 || i > 0,
+                                .c = r->dwp,
+                                .beta = r->started,
                                 .sa = cout * ld * es,
                                 .sb = rows * ld * es,
                                 .sc = cout * rows * es});
-    else
+      r->started = true;
+    } else
       gemm_groups(s, (gemm_arg){.ta = true,
                                 .m = rows,
                                 .n = (int)ld,
@@ -463,10 +378,10 @@ static void backward_gemms(scratch *s, chunk *k, grads *r, bool weight) {
   }
 }
 
-static void backward_chunks(scratch *s, grads *r) {
+static void backward_range(scratch *s, int64_t lo, int64_t hi, grads *r) {
   const geom *g = &s->g;
-  for (int64_t i0 = 0; i0 < g->n; i0 += s->nb) {
-    chunk k = chunk_at(s, i0);
+  for (int64_t i0 = lo; i0 < hi; i0 += s->nb) {
+    chunk k = chunk_at(s, i0, hi);
     int64_t work = k.nb * g->ohw;
     k.y = nn_data(r->gy), k.col = s->direct ? NULL : s->buf[1], k.sums = r->sums;
     if (k.col || k.sums) run(gather_out[s->dt], g->cout, work, &k);
@@ -480,6 +395,42 @@ static void backward_chunks(scratch *s, grads *r) {
       k.col = s->buf[0], k.y = nn_data(r->dx);
       run(col2im[s->dt], g->cin, work * g->kh * g->kw, &k);
     }
+  }
+}
+
+/* Thread k of a team: images lo..hi with im2col buffer k and weight gradient k. */
+static void team_piece(int64_t lo, int64_t hi, void *ctx) {
+  team *t = ctx;
+  int k = atomic_fetch_add(&t->next, 1);
+  scratch s = *t->s;
+  size_t dw_bytes = (size_t)(s.g.cout * s.g.rows_g) * s.es;
+  s.serial = true, s.buf[0] += (size_t)k * (s.bytes[0] / (size_t)s.team);
+  if (!t->wk->r) {
+    forward_range(&s, lo, hi, t->wk);
+    return;
+  }
+  grads r = *t->wk->r;
+  r.sums = NULL, r.started = false;
+  if (r.dw && k > 0) r.dwp = s.buf[1] + (size_t)(k - 1) * dw_bytes;
+  backward_range(&s, lo, hi, &r);
+  t->started[k] = r.started;
+}
+
+/* After a team: the bias sums over every image, and dW = the sum of the threads' parts. */
+static void backward_team(scratch *s, grads *r, team *t) {
+  chunk all = chunk_at(s, 0, s->g.n);
+  all.nb = s->g.n, all.y = nn_data(r->gy), all.sums = r->sums;
+  if (r->sums) run(gather_out[s->dt], s->g.cout, all.nb * s->g.ohw, &all);
+  if (!r->dw || s->team == 1) return;
+  int n = (int)(s->g.cout * s->g.rows_g);
+  if (!t->started[0]) memset(r->dwp, 0, (size_t)n * s->es);
+  for (int k = 1; k < s->team; k++) {
+    if (!t->started[k]) continue;
+    const char *part = s->buf[1] + (size_t)(k - 1) * (size_t)n * s->es;
+    if (s->dt == NN_F32)
+      cblas_saxpy(n, 1, (const float *)part, 1, (float *)r->dwp, 1);
+    else
+      cblas_daxpy(n, 1, (const double *)part, 1, (double *)r->dwp, 1);
   }
 }
 
@@ -509,14 +460,20 @@ static int conv_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tenso
     ok = (r.dw = empty ? nn_zeros(w->dtype, w->ndim, w->shape)
                        : nn_empty(w->dtype, w->ndim, w->shape));
   size_t sb = (size_t)g.cout * sizeof(double);
-  if (ok && nb && (ok = (r.sums = nn_alloc(sb)))) memset(r.sums, 0, sb);
+  double *sums = NULL;
+  if (ok && nb && (ok = (r.sums = sums = nn_alloc(sb)))) memset(sums, 0, sb);
   scratch s;
   if (ok && !empty && (ok = scratch_open(&s, &g, r.gy->dtype) == 0)) {
-    backward_chunks(&s, &r);
+    team t;
+    r.dwp = r.dw ? nn_data(r.dw) : NULL;
+    if (s.team > 1) r.sums = NULL; /* summed after, over all images at once */
+    run_images(&s, &(work){.r = &r}, &t);
+    r.sums = nb ? sums : NULL;
+    if (s.team > 1) backward_team(&s, &r, &t);
     scratch_close(&s);
   }
-  if (ok && nb) ok = (gin[2] = bias_grad(r.sums, g.cout, r.gy->dtype));
-  if (r.sums) nn_free(r.sums, sb);
+  if (ok && nb) ok = (gin[2] = bias_grad(sums, g.cout, r.gy->dtype));
+  if (sums) nn_free(sums, sb);
   nn_release(r.gy), nn_release(r.x), nn_release(r.w);
   if (ok) {
     gin[0] = r.dx, gin[1] = r.dw;

@@ -94,7 +94,7 @@ describe("nn.conv2d", function()
     local y = nn.conv2d(x, w, {padding = 1})
     for _, i in ipairs{1, 17, 40} do
       local yi = nn.conv2d(x:narrow(1, i, 1), w, {padding = 1})
-      assert.is_true(maxdiff(y:narrow(1, i, 1), yi) < 1e-5)
+      assert.is_true(maxdiff(y:narrow(1, i, 1), yi) < 1e-4) -- f32 sums in other orders
     end
   end)
 
