@@ -30,6 +30,7 @@ const nn_op *const nn_ops[] = {
     &nn_op_flip, &nn_op_roll, &nn_op_repeat_interleave, &nn_op_dot, &nn_op_norm,
     &nn_op_rnn_tanh, &nn_op_rnn_relu, &nn_op_lstm, &nn_op_gru,
     &nn_op_conv2d, &nn_op_conv2d_nobias, &nn_op_conv1d, &nn_op_conv1d_nobias,
+    &nn_op_batch_norm_nc, &nn_op_max_pool2d, &nn_op_avg_pool2d, &nn_op_adaptive_avg_pool2d,
 };
 /* clang-format on */
 const int nn_nops = sizeof nn_ops / sizeof *nn_ops;

@@ -144,10 +144,18 @@ end
 
 L.BatchNorm1d = Module:extend("BatchNorm1d")
 
+-- opts.momentum = false: running statistics as cumulative averages (PyTorch's momentum=None).
+-- BatchNorm2d (stdlib/nn/cnn.lua) extends this class with its own input check.
 function L.BatchNorm1d:init(n, opts)
-  check_size("BatchNorm1d", "n", n)
-  opts = options.check("nn.BatchNorm1d", opts, {"eps", "momentum", "affine"})
-  self.num_features, self.eps, self.momentum = n, opts.eps or 1e-5, opts.momentum or 0.1
+  local name = self.__name
+  check_size(name, "n", n)
+  opts = options.check("nn." .. name, opts, {"eps", "momentum", "affine"})
+  local momentum = opts.momentum
+  if momentum == nil then momentum = 0.1 end
+  if momentum ~= false and (type(momentum) ~= "number" or momentum < 0 or momentum > 1) then
+    fail(name, "momentum must be a number in [0, 1] or false, got %s", tostring(momentum))
+  end
+  self.num_features, self.eps, self.momentum = n, opts.eps or 1e-5, momentum
   if opts.affine ~= false then
     self.weight = self:parameter(nn.ones(n))
     self.bias = self:parameter(nn.zeros(n))
@@ -157,24 +165,33 @@ function L.BatchNorm1d:init(n, opts)
   self.num_batches_tracked = self:buffer(nn.full({}, 0, "i64"))
 end
 
+-- x (N, C, ...) with C = num_features, normalized per channel over every other dim
+function L.BatchNorm1d:normalize(x)
+  if x:size(2) ~= self.num_features then
+    fail(self.__name, "input has %d channels, expected %d (input shape %s)", x:size(2),
+      self.num_features, shape_str(x))
+  end
+  local momentum = self.momentum
+  if self.training then
+    local nbt = self.num_batches_tracked
+    nbt:fill_(nbt:item() + 1)
+    if momentum == false then momentum = 1 / nbt:item() end
+  end
+  return nn.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+    self.training, momentum or 0, self.eps)
+end
+
 -- (N, C) or (N, C, L) as PyTorch's; (N, C, L) is normalized per channel over N and L
 function L.BatchNorm1d:forward(x)
   if x:dim() ~= 2 and x:dim() ~= 3 then
     fail("BatchNorm1d", "input must be (N, C) or (N, C, L), got shape %s", shape_str(x))
   end
-  if self.training then
-    local nbt = self.num_batches_tracked
-    nbt:fill_(nbt:item() + 1)
-  end
-  local rows = x:dim() == 3 and x:transpose(2, 3):reshape(-1, x:size(2)) or x
-  local y = nn.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias,
-    self.training, self.momentum, self.eps)
-  if x:dim() == 2 then return y end
-  return y:view(x:size(1), x:size(3), x:size(2)):transpose(2, 3)
+  return self:normalize(x)
 end
 
 function L.BatchNorm1d:extra_repr()
-  return string.format("%d, eps=%g, momentum=%g", self.num_features, self.eps, self.momentum)
+  return string.format("%d, eps=%g, momentum=%s", self.num_features, self.eps,
+    tostring(self.momentum))
 end
 
 L.Embedding = Module:extend("Embedding")
@@ -266,7 +283,7 @@ local docs = {
     "Normalizes the last dim (size n) to zero mean and unit variance, then scales and shifts."},
   {"BatchNorm1d", L.BatchNorm1d, "nn.BatchNorm1d(n [, {eps=1e-5, momentum=0.1, affine=true}])",
     "Normalizes each of n features (channels) of (N, C) or (N, C, L) input over the batch; "
-      .. "keeps running mean and variance for eval."},
+      .. "keeps running mean and variance for eval (momentum=false: cumulative averages)."},
   {"Embedding", L.Embedding, "nn.Embedding(n, d [, {padding_idx}])",
     "A table of n vectors of size d (normal init), looked up by 1-based i64 indices; the row "
       .. "padding_idx starts at zeros and gets no gradient."},

@@ -10,7 +10,10 @@
 --
 -- A unit is active on an input where its activation is > 0, dead on a set of inputs where
 -- it is active on none; sparsity counts exact zeros. The units of an activation are every
--- dim after the batch dim.
+-- dim after the batch dim, except for the feature maps of conv layers ((N, C, H, W) and
+-- more dims): there a unit is a channel (a filter), active where any position is > 0, so a
+-- filter that never fires on the data is one dead unit. Activation patterns (regions) use
+-- every element.
 local nn = require "nn"
 local Module = require "nn.module"
 
@@ -427,7 +430,7 @@ nn.document("Analyses", {
   {"stats.dead_units", M.dead_units,
     "nn.stats.dead_units(model, x [, opts]) -> {name = dead}, {name = units}",
     "Per layer, the units never > 0 on x (a batch, or a list of batches: a window), and the "
-      .. "number of units."},
+      .. "number of units; a conv layer's units are its channels (a dead filter)."},
   {"stats.dead_rate", M.dead_rate, "nn.stats.dead_rate(model, x [, opts]) -> {name = rate}, all",
     "Per layer, the fraction of units inactive on the whole batch x (the dynamic dead rate), "
       .. "and the fraction over all layers."},

@@ -98,7 +98,7 @@ function Watcher:_add(name, h)
   end
   a.zeros = a.zeros + stats.count_zeros(h)
   a.total = a.total + n
-  if a.mask and a.mask:numel() == stats.units(h) then
+  if a.mask and a.mask:numel() == stats.active_units(h) then -- channels of a feature map
     stats.active(h, a.mask)
   else -- the first batch, or the layer changed its width (variable-length inputs)
     a.mask = stats.active(h)

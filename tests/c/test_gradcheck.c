@@ -251,6 +251,20 @@ static const grad_case cases[] = {
     {"norm", 1, {2}, {S2(3, 4)}, 0.1, 2, {.i = {0, 1}, .f = {1}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1, 0}, .f = {INFINITY}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {-1, 0}, .f = {-INFINITY}, .ni = 2}, NULL},
+    /* pooling: x (N, C, H, W) or (C, H, W); attr {kh, kw, sh, sw, ph, pw, ceil_mode,
+       count_include_pad}, adaptive {OH, OW} */
+    {"max_pool2d", 1, {4}, {S4(2, 2, 4, 6)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, NULL},
+    {"max_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, NULL},
+    {"max_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {3, 3, 1, 2, 1, 1, 0, 0}, .ni = 8}, NULL},
+    {"max_pool2d", 1, {3}, {S3(2, 5, 6)}, -2, 2, {.i = {3, 2, 2, 2, 1, 0, 1, 0}, .ni = 8}, NULL},
+    {"avg_pool2d", 1, {4}, {S4(2, 2, 4, 6)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 1}, .ni = 8}, NULL},
+    {"avg_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {3, 3, 2, 2, 1, 1, 0, 1}, .ni = 8}, NULL},
+    {"avg_pool2d", 1, {4}, {S4(2, 1, 5, 6)}, -2, 2, {.i = {2, 3, 2, 1, 1, 1, 1, 0}, .ni = 8}, NULL},
+    {"adaptive_avg_pool2d", 1, {4}, {S4(2, 2, 5, 7)}, -2, 2, {.i = {3, 4}, .ni = 2}, NULL},
+    {"adaptive_avg_pool2d", 1, {3}, {S3(2, 4, 3)}, -2, 2, {.i = {1, 1}, .ni = 2}, NULL},
+    /* batch norm of (N, C, *): x, weight, bias; f[0] eps */
+    {"batch_norm_nc", 3, {4, 1, 1}, {S4(3, 2, 2, 3), S1(2), S1(2)}, -2, 2, {.f = {1e-5}}, NULL},
+    {"batch_norm_nc", 3, {3, 1, 1}, {S3(4, 3, 2), S1(3), S1(3)}, -2, 2, {.f = {0.1}}, NULL},
     /* fused recurrences, several outputs: x (B, T, I), h0 (, c0), W_ih, W_hh, b_ih, b_hh */
     {"rnn_tanh",
      6,
