@@ -49,7 +49,7 @@ const char *nn_node_name(const nn_node *n) {
 /* A node and, after it, its inputs, per-output gradients, saved tensors and per-output hooks. */
 static size_t node_size(int nin, int nout, int nsaved) {
   return sizeof(nn_node) + (size_t)(nin + nout + nsaved) * sizeof(nn_tensor *) +
-         (size_t)nout * sizeof(int);
+         (size_t)nout * sizeof(int) + (size_t)(nin + 1) * sizeof(uint32_t);
 }
 
 static size_t node_bytes(const nn_node *n) {
@@ -70,9 +70,13 @@ static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const n
   n->gacc = tail + nin;
   n->ctx.saved = tail + nin + nout;
   n->hooks = (int *)(tail + nin + nout + nsaved);
+  n->versions = (uint32_t *)(n->hooks + nout);
   n->nalloc = nin;
   n->nsaved = n->ctx.nsaved = nsaved;
-  for (int k = 0; k < nin; k++) n->ctx.in[k] = nn_retain(in[k]);
+  for (int k = 0; k < nin; k++) {
+    n->ctx.in[k] = nn_retain(in[k]);
+    n->versions[k] = in[k]->storage->version;
+  }
   for (int k = 0; k < nsaved; k++) n->ctx.saved[k] = nn_retain(saved[k]);
   if (a) n->ctx.attr = *a;
   if (op->save_out && nout == 1 && !(n->ctx.out = nn_alias(out[0]))) {
@@ -81,6 +85,7 @@ static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const n
     nn_small_free(n, size);
     return NULL;
   }
+  if (n->ctx.out) n->versions[nin] = n->ctx.out->storage->version;
   n->refs = nout;
   return n;
 }
@@ -368,6 +373,21 @@ static int take_gradients(pass *p, nn_node *n, nn_tensor **g, bool *any) {
   return rc;
 }
 
+/* A tensor the VJP reads must be as it was when the op ran (as PyTorch's version check). */
+static int check_versions(const nn_node *n) {
+  const nn_ctx *c = &n->ctx;
+  for (int k = 0; k <= c->nin; k++) {
+    const nn_tensor *t = k < c->nin ? c->in[k] : c->out;
+    if (!t || t->storage->version == n->versions[k]) continue;
+    return nn_errc("a tensor of shape %s needed by the backward of %s (its %s) was modified by "
+                   "an in-place operation after %s ran (version %u, expected %u): clone() it "
+                   "before changing it",
+                   nn_shape_str(t), nn_node_name(n), k < c->nin ? "input" : "output",
+                   nn_node_name(n), (unsigned)t->storage->version, (unsigned)n->versions[k]);
+  }
+  return 0;
+}
+
 /* Runs the node's VJP on its accumulated gradients and routes the results. */
 static int step(pass *p, nn_node *n) {
   nn_tensor *g[NN_MAXOUT];
@@ -376,6 +396,7 @@ static int step(pass *p, nn_node *n) {
   bool need[nin > 0 ? nin : 1];
   nn_tensor *gin[nin > 0 ? nin : 1];
   for (int k = 0; k < nin; k++) need[k] = n->ctx.in[k]->requires_grad, gin[k] = NULL;
+  if (any && rc == 0) rc = check_versions(n);
   if (any && rc == 0)
     rc = n->ctx.op->vjp_multi ? n->ctx.op->vjp_multi(&n->ctx, g, need, gin)
                               : n->ctx.op->vjp(&n->ctx, g[0], need, gin);
@@ -454,6 +475,11 @@ int nn_grad(int nout, nn_tensor *const *roots, nn_tensor *const *gouts, int n,
     nn_set_grad_enabled(was);
   }
   for (int r = 0; r < nout; r++) nn_release(seeds[r]);
+  /* a target listed twice gets its gradient twice (routing fills only its first slot) */
+  for (int i = 0; rc == 0 && i < n; i++)
+    for (int j = 0; j < i && !grads[i]; j++)
+      if (same_target(targets[j], targets[i]) && grads[j] && !(grads[i] = nn_clone(grads[j])))
+        rc = -1;
   if (rc < 0)
     for (int i = 0; i < n; i++) nn_release(grads[i]), grads[i] = NULL;
   return rc;

@@ -20,7 +20,8 @@ struct nn_node {
   int nsaved; /* saved tensors it was allocated for (ctx.nsaved drops to 0 once freed) */
   int refs;   /* one per live output, plus passes holding it */
   int *hooks; /* per output: gradient hooks on the tensors this node made (binding's handle) */
-  bool freed; /* buffers released by a backward without retain_graph */
+  uint32_t *versions; /* the storage versions of the inputs (and, last, of out) when recorded */
+  bool freed;         /* buffers released by a backward without retain_graph */
   /* scratch for one backward pass */
   nn_tensor **gacc; /* per output: the gradient accumulated for it */
   int pending;      /* consumers not yet processed */

@@ -84,10 +84,21 @@ nn_tensor *nn_call(const nn_op *op, nn_tensor *const *in, const nn_attr *a) {
   return nn_calln(op, op->nin, in, a);
 }
 
+/* In place: out must not be an expanded view, and an input that shares only part of out's
+   memory is read from a copy (else the op overwrites it while reading it). */
 int nn_call_into(const nn_op *op, nn_tensor *out, nn_tensor *const *in, const nn_attr *a) {
-  if (nn_autograd_check_inplace(op, out, op->nin, in) < 0) return -1;
-  nn_tensor *r = op->forward(op, in, a, out);
+  if (nn_autograd_check_inplace(op, out, op->nin, in) < 0 || nn_check_writable(out) < 0) return -1;
+  enum { MAXIN = 8 };
+  nn_tensor *copies[MAXIN] = {0}, *args[MAXIN];
+  int nin = op->nin > 0 && op->nin <= MAXIN ? op->nin : 0, rc = 0;
+  for (int k = 0; k < nin; k++) {
+    args[k] = in[k];
+    if (nn_partial_overlap(out, in[k]) && !(args[k] = copies[k] = nn_clone(in[k]))) rc = -1;
+  }
+  nn_tensor *r = rc == 0 ? op->forward(op, nin ? args : in, a, out) : NULL;
+  for (int k = 0; k < nin; k++) nn_release(copies[k]);
   if (!r) return -1;
+  nn_bump_version(out);
   nn_release(r);
   return 0;
 }

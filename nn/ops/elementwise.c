@@ -28,7 +28,7 @@
   X(cos, FLOAT, cos(x), -sin(x))                                                                   \
   X(tanh, FLOAT, NN_TANH(x), 1 - y * y)                                                            \
   X(sigmoid, FLOAT, NN_SIGMOID(x), (1 - y) * y)                                                    \
-  X(relu, ALL, x > 0 ? x : 0, x > 0)                                                               \
+  X(relu, ALL, x <= 0 ? 0 : x, x > 0)                                                              \
   X(clamp, ALL, x < arg[0] ? arg[0] : (x > arg[1] ? arg[1] : x), x >= arg[0] && x <= arg[1])
 
 UNARY_TABLE(DEFINE_UNARY)
