@@ -241,6 +241,15 @@ void nn_store(void *p, nn_dtype dt, double v) {
   }
 }
 
+int nn_check_fits(nn_dtype dt, double v) {
+  bool fits = nn_dtype_is_float(dt) ||
+              (dt == NN_I64 ? v >= -9223372036854775808.0 && v < 9223372036854775808.0
+                            : v >= 0 && v <= 255);
+  return fits ? 0
+              : nn_errc("value %.17g cannot be converted to %s without overflow", v,
+                        nn_dtype_name(dt));
+}
+
 void *nn_at(const nn_tensor *t, const int64_t *idx) {
   int64_t off = 0;
   for (int d = 0; d < t->ndim; d++) off += idx[d] * t->stride[d];

@@ -97,6 +97,10 @@ static inline char *nn_data(const nn_tensor *t) {
 const char *nn_shape_str(const nn_tensor *t);
 const char *nn_dims_str(int ndim, const int64_t *shape);
 
+/* whether v can be stored in dtype dt without overflow (NaN and infinities only in floats):
+   -1 with a message when not, as PyTorch refuses torch.full((2,), 300, dtype=uint8) */
+int nn_check_fits(nn_dtype dt, double v);
+
 /* element access by pointer (any dtype) */
 double nn_load(const void *p, nn_dtype dt);
 int64_t nn_load_i64(const void *p, nn_dtype dt);

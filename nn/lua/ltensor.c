@@ -141,6 +141,7 @@ nn_tensor *lnn_totensor(lua_State *L, int idx, const nn_tensor *like) {
 
 void lnn_fill(lua_State *L, nn_tensor *t, int idx, double v) {
   if (t->dtype != NN_I64 || !lua_isinteger(L, idx)) {
+    if (nn_check_fits(t->dtype, v) < 0) lnn_error(L, NULL);
     nn_fill_(t, v);
     return;
   }

@@ -1,0 +1,138 @@
+-- tests/lua/probes_spec.lua: the crashes and silently wrong answers that probing the build
+-- found (issue 15), each checked for the error PyTorch gives or for the right value.
+
+describe("views with sizes near 2^63", function()
+  it("narrow refuses a length whose end overflows", function()
+    local x = nn.zeros(2, 3)
+    th.fails(function() x:narrow(1, 2, math.maxinteger) end,
+      "start 2 and length 9223372036854775807 are out of bounds for dimension 1 of size 2")
+    th.fails(function() x:narrow(2, 1, -1) end, "out of bounds")
+    th.same(x:narrow(1, 2, 1):fill_(1), {{1, 1, 1}})
+    th.same(x:sum(), 3)
+  end)
+
+  it("expand refuses more than 2^63 elements and counts the ones it makes", function()
+    th.fails(function() nn.ones(1, 1):expand(2 ^ 62 + 1, 4) end, "more than 2^63 elements")
+    assert.equal(2 ^ 60, nn.ones(1, 1):expand(2 ^ 40, 2 ^ 20):numel())
+  end)
+end)
+
+describe("in-place writes", function()
+  it("copy between overlapping views reads the source as it was", function()
+    local x = nn.range(1, 6)
+    x:narrow(1, 2, 3):copy_(x:narrow(1, 1, 3))
+    th.same(x, {1, 1, 2, 3, 5, 6})
+    local m = nn.tensor{{1, 2}, {3, 4}}
+    m:t():copy_(m)
+    th.same(m, {{1, 3}, {2, 4}})
+    local y = nn.range(1, 6)
+    y:narrow(1, 1, 3):add_(y:narrow(1, 2, 3))
+    th.same(y, {3, 5, 7, 4, 5, 6})
+  end)
+
+  it("refuses writes into an expanded view, as PyTorch", function()
+    local e = nn.zeros(1, 3):expand(2, 3)
+    th.fails(function() e:add_(1) end, "nn.add_", "expanded view of shape {2,3}", "clone()")
+    th.fails(function() e:copy_(nn.ones(2, 3)) end, "expanded view")
+    th.fails(function() e:index_add_(1, nn.tensor({1}, "i64"), nn.ones(1, 3)) end,
+      "expanded view")
+    e:fill_(2) -- one value for every element: allowed, as PyTorch's fill_
+    th.same(e, {{2, 2, 2}, {2, 2, 2}})
+  end)
+
+  it("a tensor saved for backward and then changed in place fails the backward", function()
+    local w = nn.tensor{1, 2, 3}:requires_grad_()
+    local y = (w * w):sum()
+    nn.no_grad(function() w:mul_(10) end)
+    th.fails(function() y:backward() end, "needed by the backward of mul",
+      "modified by an in-place operation", "version 1, expected 0")
+    local x = nn.tensor{1, 1, 1}
+    local v = nn.tensor{1, 2, 3}:requires_grad_()
+    local z = (v * x):sum()
+    x:fill_(5)
+    th.fails(function() z:backward() end, "backward of mul")
+    -- changed before the op ran, or after its backward: nothing to refuse
+    local u = nn.tensor{1, 2}:requires_grad_()
+    local s = (u * 3):sum()
+    s:backward()
+    nn.no_grad(function() u:mul_(2) end)
+    th.same(u.grad, {3, 3})
+  end)
+end)
+
+describe("NaN", function()
+  it("propagates through relu and its kin, as in PyTorch", function()
+    local x = nn.tensor{0 / 0, -1, 2}
+    for _, f in ipairs{"relu", "relu2", "helu", "relu_attention"} do
+      local y = nn[f](x):totable()
+      assert.is_true(y[1] ~= y[1], f .. " of nan is " .. tostring(y[1]))
+      assert.equal(0, y[2], f)
+    end
+    local y = nn.shifted_relu(x, 0.5):totable()
+    assert.is_true(y[1] ~= y[1])
+    y = nn.fatrelu(x, 0.5):totable()
+    assert.is_true(y[1] ~= y[1])
+    local m = nn.tensor{0 / 0, 1}:max():item()
+    assert.is_true(m ~= m)
+  end)
+end)
+
+describe("nn.grad", function()
+  it("gives a target listed twice its gradient twice", function()
+    local x = nn.tensor{1, 2}:requires_grad_()
+    local g = nn.grad((x * x):sum(), {x, x})
+    th.same(g[1], {2, 4})
+    th.same(g[2], {2, 4})
+  end)
+end)
+
+describe("grad mode in coroutines", function()
+  it("comes back after an error inside nn.no_grad in a coroutine", function()
+    local co = coroutine.create(function() nn.no_grad(function() error("inside") end) end)
+    local ok, err = coroutine.resume(co)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("inside", 1, true))
+    assert.is_true(nn.is_grad_enabled())
+  end)
+
+  it("stays off while the coroutine is suspended inside, and comes back at its end", function()
+    local co = coroutine.create(function()
+      return nn.no_grad(function() coroutine.yield(nn.is_grad_enabled()) return 5 end)
+    end)
+    local _, inside = coroutine.resume(co)
+    assert.is_false(inside)
+    local _, five = coroutine.resume(co)
+    assert.equal(5, five)
+    assert.is_true(nn.is_grad_enabled())
+  end)
+end)
+
+describe("integers", function()
+  it("wrap on overflow and refuse negative powers, as PyTorch", function()
+    assert.equal(math.mininteger, (nn.tensor({math.maxinteger}, "i64") + 1):item())
+    assert.equal(math.mininteger, (-nn.tensor({math.mininteger}, "i64")):item())
+    assert.equal(0, (nn.tensor({2 ^ 62}, "i64") * 4):item())
+    assert.equal(math.maxinteger * 3, (nn.tensor({math.maxinteger}, "i64") * 3):item())
+    th.same(nn.tensor({3, -2}, "i64") ^ 3, {27, -8})
+    local p = 1
+    for _ = 1, 40 do p = p * 10 end -- Lua's integers wrap the same way
+    assert.equal(p, (nn.tensor({10}, "i64") ^ 40):item())
+    th.fails(function() return nn.tensor({0}, "i64") ^ -1 end,
+      "integers to negative integer powers are not allowed")
+    th.same(nn.tensor{2} ^ -1, {0.5})
+  end)
+
+  it("refuse values that do not fit their dtype", function()
+    th.fails(function() nn.full({2}, 300, "u8") end,
+      "nn.full: value 300 cannot be converted to u8 without overflow")
+    th.fails(function() nn.tensor({1, 256}, "u8") end, "element [2]", "256", "u8")
+    th.fails(function() nn.zeros(2, "u8"):fill_(-1) end, "value -1")
+    th.fails(function() nn.full({1}, 1e300, "i64") end, "to i64 without overflow")
+    th.same(nn.full({2}, 255, "u8"), {255, 255})
+  end)
+
+  it("nn.tensor refuses a table with holes", function()
+    th.fails(function() nn.tensor({[1] = 1, [3] = 3}) end, "is not a list", "a hole")
+    th.fails(function() nn.tensor({{1, 2}, {1, x = 2}}) end, "the table at [2] is not a list")
+  end)
+end)
