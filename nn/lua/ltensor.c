@@ -163,6 +163,7 @@ void lnn_push_element(lua_State *L, const void *p, nn_dtype dt) {
 static int l_gc(lua_State *L) {
   box *b = tobox(L, 1);
   if (b) {
+    if (b->t && (b->t->hooks || b->t->grad_fn)) lnn_box_dying(L, 1, b->t);
     nn_release(b->t);
     b->t = NULL;
   }

@@ -136,3 +136,50 @@ describe("integers", function()
     th.fails(function() nn.tensor({{1, 2}, {1, x = 2}}) end, "the table at [2] is not a list")
   end)
 end)
+
+describe("optimizers", function()
+  it("refuse a parameter listed twice and hyperparameters out of range", function()
+    local p = nn.zeros(2):requires_grad_()
+    th.fails(function() nn.optim.SGD({p, p}, {lr = 1}) end,
+      "nn.optim.SGD: parameter 2 is parameter 1 again")
+    th.fails(function() nn.optim.RMSprop({p}, {alpha = 2}) end,
+      "nn.optim.RMSprop: alpha must be a number in [0, 1], got 2")
+    th.fails(function() nn.optim.AdamW({p}, {weight_decay = -5}) end,
+      "nn.optim.AdamW: weight_decay must be a number in [0, inf], got -5")
+    th.fails(function() nn.optim.Adam({p}, {betas = {0.9, 1}}) end, "betas[2]")
+    local opt = nn.optim.SGD({p}, {lr = 1})
+    opt.lr = -1
+    th.fails(function() opt:step() end, "lr must be a number in [0, inf], got -1")
+  end)
+end)
+
+describe("gradient hooks", function()
+  it("that refer to their own tensor do not keep it alive", function()
+    local alive = setmetatable({}, {__mode = "k"})
+    for _ = 1, 200 do
+      local x = nn.zeros(10):requires_grad_()
+      x:register_hook(function(g) return x end)
+      alive[x] = true
+    end
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(next(alive))
+  end)
+
+  it("still run when the box they were registered through is gone but the graph holds it",
+    function()
+      local seen = 0
+      local function make(w)
+        local h = w * 2
+        h:register_hook(function(g) seen = seen + 1 return g * 10 end)
+        return h:sum()
+      end
+      local w = nn.tensor{1, 2}:requires_grad_()
+      local loss = make(w)
+      collectgarbage()
+      collectgarbage()
+      loss:backward()
+      assert.equal(1, seen)
+      th.same(w.grad, {20, 20})
+    end)
+end)
