@@ -55,7 +55,8 @@ int nn_call_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr 
   int nsaved = 0;
   bool wants = nn_autograd_wants(op, nin, in);
   if (op->forward_multi(op, in, a, out, wants ? saved : NULL, &nsaved) < 0) return -1;
-  int rc = nn_autograd_record_multi(op, nin, in, a, nout, out, nsaved, saved);
+  int rc = nn_interrupted() ? nn_interrupt_error()
+                            : nn_autograd_record_multi(op, nin, in, a, nout, out, nsaved, saved);
   for (int k = 0; k < nsaved; k++) nn_release(saved[k]);
   for (int k = 0; rc < 0 && k < nout; k++) nn_release(out[k]), out[k] = NULL;
   return rc;
@@ -73,7 +74,8 @@ nn_tensor *nn_calln(const nn_op *op, int nin, nn_tensor *const *in, const nn_att
     a = &counted;
   }
   nn_tensor *out = op->forward(op, in, a, NULL);
-  if (out && nn_autograd_record(op, nin, in, a, out) < 0) {
+  if (out &&
+      (nn_interrupted() ? nn_interrupt_error() : nn_autograd_record(op, nin, in, a, out)) < 0) {
     nn_release(out);
     return NULL;
   }
@@ -100,5 +102,5 @@ int nn_call_into(const nn_op *op, nn_tensor *out, nn_tensor *const *in, const nn
   if (!r) return -1;
   nn_bump_version(out);
   nn_release(r);
-  return 0;
+  return nn_interrupted() ? nn_interrupt_error() : 0;
 }
