@@ -13,9 +13,11 @@ local function fail(fname, fmt, ...)
 end
 
 local function check_count(fname, what, n)
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < 1 then
     fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
   end
+  return n
 end
 
 local function file_exists(path)
@@ -123,8 +125,8 @@ end
 -- x (n*classes, 2) f32, y (n*classes) i64 in 1..classes
 function data.spirals(n, classes, opts)
   classes = classes or 3
-  check_count("spirals", "n", n)
-  check_count("spirals", "classes", classes)
+  n = check_count("spirals", "n", n)
+  classes = check_count("spirals", "classes", classes)
   local noise = (opts or {}).noise or 0.2
   local xs, ys = {}, {}
   for c = 1, classes do
@@ -138,8 +140,8 @@ end
 
 -- n random bit strings of length len: x (n, len) f32 of 0/1, y (n) i64: 1 even, 2 odd
 function data.parity(n, len)
-  check_count("parity", "n", n)
-  check_count("parity", "len", len)
+  n = check_count("parity", "n", n)
+  len = check_count("parity", "len", len)
   local x = nn.randint(0, 1, {n, len}):float()
   local s = x:sum(2)
   return x, (s - (s / 2):floor() * 2):long() + 1
@@ -148,8 +150,8 @@ end
 -- copy task: x (n, 2 len) i64 is len symbols in 1..vocab then len blanks (vocab + 1);
 -- y is len blanks then the symbols: the model must repeat what it saw
 function data.copy_task(n, len, opts)
-  check_count("copy_task", "n", n)
-  check_count("copy_task", "len", len)
+  n = check_count("copy_task", "n", n)
+  len = check_count("copy_task", "len", len)
   local vocab = (opts or {}).vocab or 8
   local symbols = nn.randint(1, vocab, {n, len})
   local blank = nn.full({n, len}, vocab + 1, "i64")
@@ -160,7 +162,8 @@ end
 -- [0,1) and a marker per step, two markers (one in each half); y (n, 1) is the sum of the two
 -- marked values. Predicting 1 always gives an MSE of 1/6.
 function data.adding(n, T)
-  check_count("adding", "n", n)
+  n = check_count("adding", "n", n)
+  T = options.whole(T) or T
   if math.type(T) ~= "integer" or T < 2 then
     fail("adding", "T must be an integer of at least 2, got %s", tostring(T))
   end
@@ -175,9 +178,9 @@ end
 -- selective copy (as in the Mamba paper): k symbols in 1..vocab at random places among len
 -- blanks (vocab + 1), then k recall markers (vocab + 2); y (n, k) is the symbols in order
 function data.selective_copy(n, len, k, opts)
-  check_count("selective_copy", "n", n)
-  check_count("selective_copy", "len", len)
-  check_count("selective_copy", "k", k)
+  n = check_count("selective_copy", "n", n)
+  len = check_count("selective_copy", "len", len)
+  k = check_count("selective_copy", "k", k)
   if k > len then fail("selective_copy", "k (%d) must be at most len (%d)", k, len) end
   local vocab = (opts or {}).vocab or 8
   local symbols = nn.randint(1, vocab, {n, k})
@@ -198,8 +201,9 @@ end
 -- diagonal RNN with transitions in [0,1] cannot do.
 function data.sum_mod(n, len, m)
   m = m or 3
-  check_count("sum_mod", "n", n)
-  check_count("sum_mod", "len", len)
+  n = check_count("sum_mod", "n", n)
+  len = check_count("sum_mod", "len", len)
+  m = options.whole(m) or m
   if math.type(m) ~= "integer" or m < 2 then
     fail("sum_mod", "m must be an integer of at least 2, got %s", tostring(m))
   end
@@ -281,12 +285,12 @@ function Loader:__tostring()
 end
 
 function data.loader(list, opts)
-  if math.type(opts) == "integer" then opts = {batch = opts} end -- loader({x, y}, 64)
+  if options.whole(opts) then opts = {batch = options.whole(opts)} end -- loader({x, y}, 64)
   options.check("nn.data.loader", opts, LOADER_OPTIONS)
   opts = opts or {}
   local n = check_tensors(list)
   local batch = opts.batch or 32
-  check_count("loader", "batch", batch)
+  batch = check_count("loader", "batch", batch)
   if batch < 1 then fail("loader", "batch must be at least 1, got %d", batch) end
   local drop_last = opts.drop_last and true or false
   local last = drop_last and n - n % batch or n

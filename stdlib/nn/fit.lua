@@ -69,6 +69,8 @@ local function setup(model, opts)
     epochs = opts.epochs or 1, batch = opts.batch or 128, loss = opts.loss or nn.cross_entropy,
     rule = opts.rule, shuffle = opts.shuffle ~= false, progress = opts.progress ~= false,
   }
+  run.epochs = options.whole(run.epochs) or run.epochs
+  run.batch = options.whole(run.batch) or run.batch
   if math.type(run.epochs) ~= "integer" or run.epochs < 0 then
     fail("epochs must be a non-negative integer, got %s", tostring(opts.epochs))
   end

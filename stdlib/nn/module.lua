@@ -182,8 +182,24 @@ function Module:buffer(t)
   return t
 end
 
+-- whether target is m or one of its descendants
+local function contains(m, target, seen)
+  if m == target then return true end
+  if seen[m] then return false end
+  seen[m] = true
+  for _, c in ipairs(m._children) do
+    local child = rawget(m, c.key)
+    if is_module(child) and contains(child, target, seen) then return true end
+  end
+  return false
+end
+
 function Module:add_module(name, m, key)
   if not is_module(m) then fail("add_module", "%s is a %s, not a module", name, type(m)) end
+  if contains(m, self, {}) then
+    fail("nn." .. self.__name, "cannot add %s as child '%s': the module would contain itself",
+      m == self and "the module itself" or ("a " .. m.__name .. " that contains it"), name)
+  end
   key = key == nil and name or key
   for _, c in ipairs(self._children) do
     if c.key == key then
@@ -430,6 +446,20 @@ function Container:__newindex(k, v)
 end
 function Container:forward()
   fail("nn.ModuleList", "a table of modules has no forward: call its entries")
+end
+
+-- m.train() for m:train(): every method names the mistake instead of failing inside
+for k, f in pairs(Module) do
+  if type(f) == "function" and k:sub(1, 2) ~= "__" and k ~= "extend" and k ~= "init"
+      and k ~= "forward" and k ~= "is_module" and k:sub(1, 1) ~= "_" then
+    Module[k] = function(self, ...)
+      if not is_module(self) then
+        fail("nn.Module:" .. k, "called with a %s as self (use m:%s(...), with a colon)",
+          nn.is_tensor(self) and "tensor" or type(self), k)
+      end
+      return f(self, ...)
+    end
+  end
 end
 
 nn.document("Modules", {

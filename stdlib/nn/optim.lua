@@ -273,7 +273,7 @@ function Schedule:load_state_dict(sd)
 end
 
 local function check_steps(fname, opts, key)
-  local n = opts[key]
+  local n = options.whole(opts[key]) or opts[key]
   if math.type(n) ~= "integer" or n < 1 then
     fail("schedule." .. fname, "%s must be a positive integer, got %s", key, tostring(n))
   end
@@ -293,7 +293,7 @@ local function schedule(fname, opt, opts, lr_at)
 end
 
 local function check_warmup(fname, opts, total)
-  local warmup = opts.warmup or 0
+  local warmup = options.whole(opts.warmup or 0) or opts.warmup
   if math.type(warmup) ~= "integer" or warmup < 0 or warmup >= total then
     fail("schedule." .. fname, "warmup must be an integer in [0, total), got %s", tostring(warmup))
   end

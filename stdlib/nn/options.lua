@@ -32,6 +32,13 @@ function M.nearest(key, known)
   return nil
 end
 
+-- v as an integer when it is a whole number (784 / 2 is 392.0 in Lua 5.4: sizes computed by
+-- division are floats), else nil
+function M.whole(v)
+  if type(v) == "number" then return math.tointeger(v) end
+  return nil
+end
+
 function M.check(fname, opts, known)
   if opts == nil then return {} end
   if type(opts) ~= "table" then

@@ -183,3 +183,39 @@ describe("gradient hooks", function()
       th.same(w.grad, {20, 20})
     end)
 end)
+
+describe("modules", function()
+  it("refuse to contain themselves", function()
+    local m = nn.Linear(3, 2)
+    th.fails(function() m.child = m end,
+      "nn.Linear: cannot add the module itself as child 'child': the module would contain itself")
+    local a = nn.Sequential(nn.Linear(2, 2))
+    local b = nn.Sequential(a)
+    th.fails(function() a.x = b end, "a Sequential that contains it")
+    assert.equal(8, m:num_params())
+    local shared = nn.Linear(2, 2) -- one child twice is no cycle
+    assert.equal(6, nn.Sequential(shared, shared):num_params())
+  end)
+
+  it("name a method called with a dot", function()
+    local m = nn.Linear(3, 2)
+    th.fails(function() m.train() end,
+      "nn.Module:train: called with a nil as self (use m:train(...), with a colon)")
+    th.fails(function() m.parameters(5) end, "called with a number as self")
+  end)
+end)
+
+describe("whole numbers stored as floats", function()
+  it("are accepted where sizes are taken", function()
+    local m = nn.Linear(784 / 2, 10)
+    assert.equal(392, m.in_features)
+    assert.equal("integer", math.type(m.in_features))
+    assert.equal("Linear(in=392, out=10, bias=true)", tostring(m))
+    assert.equal(3, nn.RNN(8 / 2, 6 / 2).hidden_size)
+    assert.equal(4, #nn.LayerNorm(4.0).weight:totable())
+    local n = 0
+    for _ in nn.data.loader({nn.zeros(8, 2), nn.zeros(8)}, 8 / 2) do n = n + 1 end
+    assert.equal(2, n)
+    th.fails(function() nn.Linear(2.5, 3) end, "nn.Linear: in must be a non-negative integer, got 2.5")
+  end)
+end)
