@@ -27,7 +27,7 @@ local function file_exists(path)
 end
 
 function data.idx(path)
-  return nn._load_idx(path)
+  return options.call_as("nn.data.idx", nn._load_idx, path)
 end
 
 -- nn.fit looks for its resume file with it (internal: not documented)
@@ -65,7 +65,8 @@ function data.fashion_mnist(split, opts)
   end
   local dirs = fmnist_dirs(opts)
   -- converted to f32 in [0, 1] while inflating: the u8 copy (47 MB) never exists whole
-  local images = nn._load_idx(fmnist_file(dirs, prefix .. "-images-idx3-ubyte"), "f32", 255)
+  local images = options.call_as("nn.data.fashion_mnist", nn._load_idx,
+    fmnist_file(dirs, prefix .. "-images-idx3-ubyte"), "f32", 255)
   local x = images:view(images:size(1), -1)
   local labels <close> = data.idx(fmnist_file(dirs, prefix .. "-labels-idx1-ubyte"))
   return x, labels:long() + 1
@@ -97,8 +98,14 @@ end
 -- A CSV file of numbers -> a 2-D tensor (rows x columns) and the header's names
 function data.csv(path, opts)
   opts = opts or {}
+  if type(path) ~= "string" then fail("csv", "the path must be a string, got %s", type(path)) end
   local f, err = io.open(path, "r")
   if not f then fail("csv", "%s", err) end
+  local _, _, code = f:read(0)
+  if code == 21 then -- EISDIR: opening a directory succeeds, reading it fails
+    f:close()
+    fail("csv", "%s is a directory, not a CSV file", path)
+  end
   local sep, header = opts.sep or ",", opts.header ~= false
   local rows, names, ncols, lineno = {}, nil, nil, 0
   for line in f:lines() do

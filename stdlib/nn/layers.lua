@@ -63,6 +63,7 @@ end
 -- ---- containers and reshaping ----
 
 L.Sequential = Module:extend("Sequential")
+L.Sequential.any_input = true -- its first layer checks
 
 -- nn.Sequential(a, b, c) or nn.Sequential{a, b, c}
 function L.Sequential:init(...)
@@ -95,6 +96,7 @@ function L.ModuleList:forward()
 end
 
 L.Identity = Module:extend("Identity")
+L.Identity.any_input = true
 function L.Identity:forward(x) return x end
 
 L.Flatten = Module:extend("Flatten")

@@ -49,11 +49,25 @@ end
 
 -- m.forward(x) for m:forward(x) runs forward with x as self: a class's forward is wrapped
 -- (when the class defines it) so that the mistake is named instead of failing inside.
+-- The layers of the stdlib (files next to this one) take a tensor first, unless their class
+-- says any_input (Sequential, Identity): m(5) is named instead of failing inside forward.
+local stdlib_dir = debug.getinfo(1, "S").source:match("^@(.*[/\\])[^/\\]*$")
+
+local function from_stdlib(f)
+  local src = debug.getinfo(f, "S").source
+  return stdlib_dir ~= nil and src:sub(2, #stdlib_dir + 1) == stdlib_dir
+end
+
 local function checked_forward(cls, f)
+  local tensor_first = from_stdlib(f)
   return function(self, ...)
     if not is_module(self) then
       fail(cls.__name .. ".forward", "called with a %s as self (use m:forward(x) or m(x), "
         .. "with a colon)", nn.is_tensor(self) and "tensor" or type(self))
+    end
+    if tensor_first and not nn.is_tensor((...)) and not self.any_input then
+      fail("nn." .. self.__name, "expected a tensor as input, got %s", select("#", ...) == 0
+        and "nothing" or type((...)) .. " (" .. tostring((...)) .. ")")
     end
     return f(self, ...)
   end

@@ -202,14 +202,16 @@ optim.SGD = class("SGD",
   Optimizer.hyperparameters,
   function(st, p, g, k)
     if k.momentum ~= 0 and not st.momentum_buffer then st.momentum_buffer = zeros_like(p) end
-    nn._sgd_step(p, g, k.momentum ~= 0 and st.momentum_buffer or nil, k, st.step)
+    options.call_as("nn.optim.SGD:step", nn._sgd_step, p, g,
+      k.momentum ~= 0 and st.momentum_buffer or nil, k, st.step)
   end)
 
 local function adam_update(st, p, g, k)
   st.exp_avg = st.exp_avg or zeros_like(p)
   st.exp_avg_sq = st.exp_avg_sq or zeros_like(p)
   if k.amsgrad then st.max_exp_avg_sq = st.max_exp_avg_sq or zeros_like(p) end
-  nn._adam_step(p, g, st.exp_avg, st.exp_avg_sq, k, st.step, k.amsgrad and st.max_exp_avg_sq or nil)
+  options.call_as(k.decoupled and "nn.optim.AdamW:step" or "nn.optim.Adam:step", nn._adam_step, p,
+    g, st.exp_avg, st.exp_avg_sq, k, st.step, k.amsgrad and st.max_exp_avg_sq or nil)
 end
 
 local function adam_opts(decoupled)
@@ -242,7 +244,8 @@ optim.RMSprop = class("RMSprop",
     st.square_avg = st.square_avg or zeros_like(p)
     if k.centered then st.grad_avg = st.grad_avg or zeros_like(p) end
     if k.momentum > 0 then st.momentum_buffer = st.momentum_buffer or zeros_like(p) end
-    nn._rmsprop_step(p, g, st.square_avg, k.centered and st.grad_avg or nil,
+    options.call_as("nn.optim.RMSprop:step", nn._rmsprop_step, p, g, st.square_avg,
+      k.centered and st.grad_avg or nil,
       k.momentum > 0 and st.momentum_buffer or nil, k)
   end)
 
