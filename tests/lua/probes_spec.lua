@@ -242,3 +242,41 @@ describe("errors name the user's function", function()
     assert.is_nil(err:find("_adam_step", 1, true))
   end)
 end)
+
+describe("nn.save", function()
+  local dir
+  before_each(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. "/real"))
+  end)
+  after_each(function() os.execute("rm -rf " .. dir) end)
+
+  it("writes through a symbolic link to its target, which stays a link", function()
+    assert(os.execute("ln -s real/m.safetensors " .. dir .. "/link.safetensors"))
+    nn.save(dir .. "/link.safetensors", {a = nn.tensor{1, 2}})
+    th.same(nn.load(dir .. "/real/m.safetensors").a, {1, 2})
+    local p = io.popen("find " .. dir .. "/link.safetensors -type l")
+    assert.equal(dir .. "/link.safetensors", p:read("l"))
+    p:close()
+  end)
+
+  it("refuses targets that are not regular files", function()
+    assert(os.execute("ln -s /dev/null " .. dir .. "/null.safetensors"))
+    th.fails(function() nn.save(dir .. "/null.safetensors", {a = nn.ones(1)}) end,
+      "not a regular file (a device, pipe or socket)")
+    th.fails(function() nn.save(dir .. "/real", {a = nn.ones(1)}) end, "(a directory)")
+  end)
+
+  it("removes the temporaries of writers that were killed, keeps a live one's", function()
+    local p = io.popen("sh -c 'echo $$'")
+    local dead = p:read("n")
+    p:close()
+    local stale = string.format("%s/m.safetensors.tmp.%d", dir, dead)
+    local mine = dir .. "/m.safetensors.tmp.1" -- pid 1 is alive
+    for _, f in ipairs{stale, mine} do io.open(f, "w"):close() end
+    nn.save(dir .. "/m.safetensors", {a = nn.ones(1)})
+    assert.is_nil(io.open(stale))
+    assert.is_truthy(io.open(mine))
+  end)
+end)
