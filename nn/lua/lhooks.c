@@ -478,6 +478,8 @@ static int l_function_call(lua_State *L) {
   purge(L);
   nn_tensor **in = lua_newuserdatauv(L, (size_t)(nargs + 1) * sizeof *in, 0);
   int nin = new_ctx(L, 2, nargs, in), ctx = lua_gettop(L) - 1, pos = ctx + 1;
+  /* boxes of our own keep the inputs alive: forward may close the caller's (<close>) */
+  for (int k = 0; k < nin; k++) lnn_push(L, nn_retain(in[k]));
   bool needs = false, tangents = false;
   for (int k = 0; k < nin; k++) {
     tangents |= in[k]->tangent != NULL && nn_fwd_active();

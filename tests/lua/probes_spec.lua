@@ -280,3 +280,22 @@ describe("nn.save", function()
     assert.is_truthy(io.open(mine))
   end)
 end)
+
+describe("nn.Function", function()
+  it("keeps an input that its forward closes alive for the graph", function()
+    local F = nn.Function{name = "Closer",
+      forward = function(ctx, x) local a <close> = x return a * 2 end,
+      backward = function(ctx, g) return g * 2 end}
+    local x = nn.tensor{1, 2}:requires_grad_()
+    local y = F(x)
+    th.same(y, {2, 4})
+    y:sum():backward() -- reached the closed input's tensor without touching freed memory
+    th.fails(function() return x.grad end, "tensor was closed")
+    local G = nn.Function{name = "Closer2",
+      forward = function(ctx, v) do local c <close> = v end return nn.ones(2) end,
+      backward = function(ctx, g) return g end}
+    local v = nn.tensor{1, 2}:requires_grad_()
+    th.same(G(v), {1, 1})
+    collectgarbage()
+  end)
+end)
