@@ -31,7 +31,7 @@ const char *nn_errmsg(void) {
   return message[0] ? message : "unknown error";
 }
 
-volatile int nn_interrupt_flag;
+volatile int nn_interrupt_flag, nn_interrupt_deferred, nn_interrupt_requested;
 _Static_assert(sizeof(sig_atomic_t) == sizeof(int), "the interrupt flag must be a sig_atomic_t");
 
 void nn_interrupt_clear(void) {

@@ -29,6 +29,10 @@ static inline int nn_interrupted(void) {
   return nn_interrupt_flag;
 }
 void nn_interrupt_clear(void);
+/* A loop that must stop between two of its steps (nn.fit, between batches) defers Ctrl-C:
+   while nn_interrupt_deferred is set, the host's handler only raises nn_interrupt_requested
+   for the first Ctrl-C, and the loop polls it; a second one interrupts as usual. */
+extern volatile int nn_interrupt_deferred, nn_interrupt_requested;
 int nn_interrupt_error(void); /* clears the flag; -1 with the message "interrupted" */
 
 #endif

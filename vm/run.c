@@ -69,6 +69,10 @@ static void set_sigint(void (*handler)(int), struct sigaction *old) {
 }
 
 static void on_sigint(int sig) {
+  if (nn_interrupt_deferred && !nn_interrupt_requested) { /* nn.fit stops after its batch */
+    nn_interrupt_requested = 1;
+    return;
+  }
   /* A second Ctrl-C ends the process: the escape when code is stuck inside C, where the hook
      never runs. */
   signal(sig, SIG_DFL);
