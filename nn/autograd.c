@@ -6,9 +6,10 @@
 
 #include "nn/alloc.h"
 #include "nn/autograd.h"
+#include "nn/iter.h"
 #include "nn/ops.h"
 
-static bool grad_on = true;
+static bool grad_on = true, anomaly;
 static int fwd_level;
 nn_hook_api nn_hooks;
 
@@ -20,6 +21,55 @@ bool nn_set_grad_enabled(bool on) {
   bool was = grad_on;
   grad_on = on;
   return was;
+}
+
+bool nn_set_detect_anomaly(bool on) {
+  bool was = anomaly;
+  anomaly = on;
+  return was;
+}
+
+bool nn_detect_anomaly(void) {
+  return anomaly;
+}
+
+static void find_nonfinite(char **p, const int64_t *s, int64_t n, void *ctx) {
+  int *found = ctx; /* in: the dtype; out: 1 for nan, 2 for an infinity */
+  bool f32 = *found == NN_F32;
+  for (int64_t i = 0; i < n && *found < 100; i++) {
+    double v = f32 ? *(const float *)(p[0] + i * s[0]) : *(const double *)(p[0] + i * s[0]);
+    if (v != v)
+      *found = 100 + 1;
+    else if (v - v != 0)
+      *found = 100 + 2;
+  }
+}
+
+/* "nan", "inf" or NULL: what t holds that is not finite (floats only) */
+static const char *nonfinite(const nn_tensor *t) {
+  if (!t || !nn_dtype_is_float(t->dtype)) return NULL;
+  int found = t->dtype;
+  nn_iter it;
+  if (nn_iter_init(&it, 1, &t) < 0) return NULL;
+  nn_iter_run(&it, find_nonfinite, &found);
+  return found == 101 ? "nan" : found == 102 ? "inf" : NULL;
+}
+
+int nn_anomaly_check_forward(const nn_op *op, int nin, nn_tensor *const *in, int nout,
+                             nn_tensor *const *out) {
+  for (int k = 0; k < nout; k++) {
+    const char *bad = nonfinite(out[k]);
+    if (!bad) continue;
+    for (int j = 0; j < nin; j++)
+      if (nonfinite(in[j])) return 0; /* carried from an input: an earlier op made it */
+    return nn_errc("detect_anomaly: %s produced %s in its output%s (from finite inputs)", op->name,
+                   bad,
+                   nout > 1 ? (k == 0   ? " 1"
+                               : k == 1 ? " 2"
+                                        : " 3+")
+                            : "");
+  }
+  return 0;
 }
 
 void nn_fwd_enter(void) {
@@ -408,6 +458,10 @@ static int step(pass *p, nn_node *n) {
       rc = check_grad_shape(n, k, gin[k]);
       if (rc == 0) rc = route(p, t, gin[k]);
     }
+    if (rc == 0 && anomaly && gin[k] && need[k] && nonfinite(gin[k]))
+      rc = nn_errc("detect_anomaly: the backward of %s produced %s in the gradient of its "
+                   "input %d",
+                   nn_node_name(n), nonfinite(gin[k]), k + 1);
     nn_release(gin[k]);
     if (t->grad_fn && --t->grad_fn->pending == 0 && push(p, t->grad_fn) < 0) rc = -1;
   }

@@ -39,6 +39,13 @@ const nn_op *nn_op_find(const char *name) {
   return NULL;
 }
 
+/* After a forward: Ctrl-C, and anomalies when detect_anomaly is on; -1 with a message. */
+static int checked(const nn_op *op, int nin, nn_tensor *const *in, int nout,
+                   nn_tensor *const *out) {
+  if (nn_interrupted()) return nn_interrupt_error();
+  return nn_detect_anomaly() ? nn_anomaly_check_forward(op, nin, in, nout, out) : 0;
+}
+
 int nn_call_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a, int nout,
                   nn_tensor **out) {
   for (int k = 0; k < nout; k++) out[k] = NULL;
@@ -55,8 +62,9 @@ int nn_call_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr 
   int nsaved = 0;
   bool wants = nn_autograd_wants(op, nin, in);
   if (op->forward_multi(op, in, a, out, wants ? saved : NULL, &nsaved) < 0) return -1;
-  int rc = nn_interrupted() ? nn_interrupt_error()
-                            : nn_autograd_record_multi(op, nin, in, a, nout, out, nsaved, saved);
+  int rc = checked(op, nin, in, nout, out) < 0
+               ? -1
+               : nn_autograd_record_multi(op, nin, in, a, nout, out, nsaved, saved);
   for (int k = 0; k < nsaved; k++) nn_release(saved[k]);
   for (int k = 0; rc < 0 && k < nout; k++) nn_release(out[k]), out[k] = NULL;
   return rc;
@@ -74,8 +82,7 @@ nn_tensor *nn_calln(const nn_op *op, int nin, nn_tensor *const *in, const nn_att
     a = &counted;
   }
   nn_tensor *out = op->forward(op, in, a, NULL);
-  if (out &&
-      (nn_interrupted() ? nn_interrupt_error() : nn_autograd_record(op, nin, in, a, out)) < 0) {
+  if (out && (checked(op, nin, in, 1, &out) < 0 || nn_autograd_record(op, nin, in, a, out) < 0)) {
     nn_release(out);
     return NULL;
   }

@@ -288,6 +288,13 @@ static int l_enable_grad(lua_State *L) {
   return with_grad_mode(L, true);
 }
 
+/* nn.detect_anomaly(on) -> previous */
+static int l_detect_anomaly(lua_State *L) {
+  if (!lua_isboolean(L, 1)) return lnn_argerror(L, 1, "a boolean");
+  lua_pushboolean(L, nn_set_detect_anomaly(lua_toboolean(L, 1)));
+  return 1;
+}
+
 static int l_is_grad_enabled(lua_State *L) {
   lua_pushboolean(L, nn_grad_enabled());
   return 1;
@@ -457,6 +464,10 @@ static const lnn_reg functions[] = {
     {"enable_grad", l_enable_grad, "nn.enable_grad([fn, ...]) -> fn's results | guard",
      "Runs fn(...) with gradient recording on (even inside nn.no_grad); without fn, a guard "
      "as nn.no_grad's."},
+    {"detect_anomaly", l_detect_anomaly, "nn.detect_anomaly(on) -> previous",
+     "While on, the first op whose output holds a NaN or an infinity its inputs did not (in "
+     "forward or in backward) raises an error naming it. Off by default (it scans every "
+     "result)."},
     {"is_grad_enabled", l_is_grad_enabled, "nn.is_grad_enabled() -> boolean",
      "Whether ops record the graph for backward (false inside nn.no_grad)."},
     {"set_grad_enabled", l_set_grad_enabled, "nn.set_grad_enabled(flag) -> previous",

@@ -299,3 +299,23 @@ describe("nn.Function", function()
     collectgarbage()
   end)
 end)
+
+describe("nn.detect_anomaly", function()
+  after_each(function() nn.detect_anomaly(false) end)
+
+  it("names the first op that makes a NaN or an infinity, forward or backward", function()
+    assert.is_false(nn.detect_anomaly(true))
+    th.fails(function() nn.log(nn.tensor{1, 0}) end,
+      "nn.log: detect_anomaly: log produced inf in its output (from finite inputs)")
+    th.fails(function() return nn.tensor{1} / nn.tensor{0} end, "div produced inf")
+    -- carried from an input that already held it: not this op's doing
+    th.same(nn.exp(nn.tensor{0, 0 / 0}), {1, 0 / 0})
+    local x = nn.tensor{1, 4}:requires_grad_()
+    local y = nn.sqrt(x - 1):sum()
+    th.fails(function() y:backward() end,
+      "detect_anomaly: the backward of sqrt produced inf in the gradient of its input 1")
+    assert.is_true(nn.detect_anomaly(false))
+    th.same(nn.log(nn.tensor{1}), {0}) -- off again
+    assert.equal(-math.huge, nn.log(nn.tensor{0}):item())
+  end)
+end)
