@@ -461,7 +461,7 @@ static bool same_view(const nn_tensor *a, const nn_tensor *b) {
 }
 
 bool nn_partial_overlap(const nn_tensor *a, const nn_tensor *b) {
-  if (a->storage != b->storage || nn_numel(a) == 0 || nn_numel(b) == 0 || same_view(a, b))
+  if (a == b || a->storage != b->storage || nn_numel(a) == 0 || nn_numel(b) == 0 || same_view(a, b))
     return false;
   int64_t alo, ahi, blo, bhi;
   extent(a, &alo, &ahi);
