@@ -15,9 +15,11 @@ local function fail(fname, fmt, ...)
 end
 
 local function check_size(fname, what, n)
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < 0 then
     fail(fname, "%s must be a non-negative integer, got %s", what, tostring(n))
   end
+  return n
 end
 
 local function shape_str(t)
@@ -29,8 +31,8 @@ end
 L.Linear = Module:extend("Linear")
 
 function L.Linear:init(nin, nout, opts)
-  check_size("Linear", "in", nin)
-  check_size("Linear", "out", nout)
+  nin = check_size("Linear", "in", nin)
+  nout = check_size("Linear", "out", nout)
   opts = options.check("nn.Linear", opts, {"bias"})
   self.in_features, self.out_features = nin, nout
   -- a = sqrt(5) is PyTorch's choice: uniform in +-1/sqrt(in), like the bias
@@ -61,6 +63,7 @@ end
 -- ---- containers and reshaping ----
 
 L.Sequential = Module:extend("Sequential")
+L.Sequential.any_input = true -- its first layer checks
 
 -- nn.Sequential(a, b, c) or nn.Sequential{a, b, c}
 function L.Sequential:init(...)
@@ -93,6 +96,7 @@ function L.ModuleList:forward()
 end
 
 L.Identity = Module:extend("Identity")
+L.Identity.any_input = true
 function L.Identity:forward(x) return x end
 
 L.Flatten = Module:extend("Flatten")
@@ -125,7 +129,7 @@ function L.Dropout:extra_repr() return "p=" .. self.p end
 L.LayerNorm = Module:extend("LayerNorm")
 
 function L.LayerNorm:init(n, opts)
-  check_size("LayerNorm", "n", n)
+  n = check_size("LayerNorm", "n", n)
   opts = options.check("nn.LayerNorm", opts, {"eps", "elementwise_affine"})
   self.normalized_size, self.eps = n, opts.eps or 1e-5
   if opts.elementwise_affine ~= false then
@@ -148,7 +152,7 @@ L.BatchNorm1d = Module:extend("BatchNorm1d")
 -- BatchNorm2d (stdlib/nn/cnn.lua) extends this class with its own input check.
 function L.BatchNorm1d:init(n, opts)
   local name = self.__name
-  check_size(name, "n", n)
+  n = check_size(name, "n", n)
   opts = options.check("nn." .. name, opts, {"eps", "momentum", "affine"})
   local momentum = opts.momentum
   if momentum == nil then momentum = 0.1 end
@@ -199,13 +203,14 @@ L.Embedding = Module:extend("Embedding")
 -- opts.padding_idx (1-based, negative from the end): that row starts at zeros and never
 -- gets a gradient, as PyTorch's
 function L.Embedding:init(n, d, opts)
-  check_size("Embedding", "n", n)
-  check_size("Embedding", "d", d)
+  n = check_size("Embedding", "n", n)
+  d = check_size("Embedding", "d", d)
   opts = options.check("nn.Embedding", opts, {"padding_idx"})
   self.num_embeddings, self.embedding_dim = n, d
   local w = init.normal_(nn.empty(n, d))
   local pad = opts.padding_idx
   if pad ~= nil then
+    pad = options.whole(pad) or pad
     if math.type(pad) ~= "integer" or pad == 0 or pad > n or pad < -n then
       fail("Embedding", "padding_idx must be an index in 1..%d (or -%d..-1), got %s", n, n,
         tostring(pad))

@@ -44,6 +44,7 @@ local check_options = require("nn.options").check
 
 local function check_every(fname, every, allow_false)
   if every == nil or (allow_false and every == false) then return every end
+  if type(every) == "number" and math.tointeger(every) then every = math.tointeger(every) end
   if math.type(every) ~= "integer" or every < 1 then
     fail(fname, "every must be a positive integer%s, got %s", allow_false and " or false" or "",
       tostring(every))
