@@ -53,12 +53,17 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
 FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o) $(BUILD)/tests/fuzz/fuzz_file.o \
             $(BUILD)/tests/fuzz/replay.o
 FUZZ_TIME ?= 600
+
+# The files with AVX2 clones (VECTOR_CLONES), built again with the default clone alone:
+# $(BUILD)/test_noclone runs the f32 math tests on the code the loader does not pick here.
+CLONE_SRC := $(shell grep -l 'pointwise.h\|VECTOR_CLONES\|recurrent_cell.h' $(CORE_SRC))
+CLONE_OBJ := $(CLONE_SRC:%.c=$(BUILD)/noclone/%.o)
 .SECONDARY: $(FUZZ_OBJ)
 VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
 
 .PHONY: all run test bench asan fuzz clean deps format install uninstall
 all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so) \
-     $(BUILD)/relua.1 $(FUZZ_BIN)
+     $(BUILD)/relua.1 $(FUZZ_BIN) $(BUILD)/test_noclone
 
 $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -91,6 +96,15 @@ $(BUILD)/relua.1: $(BUILD)/relua vm/relua.1.sh
 $(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libnn.a
 	$(CC) $(LDFLAGS) -o $@ $(CTEST_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
 
+$(BUILD)/noclone/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DNN_NO_CLONES -c $< -o $@
+
+# The objects come before libnn.a, so its members of the same files are never pulled in.
+$(BUILD)/test_noclone: $(BUILD)/tests/c/main.o $(BUILD)/tests/c/test_fastmath.o $(CLONE_OBJ) \
+                       $(BUILD)/libnn.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libnn.a $(CORE_LIBS)
+
 # The chunk reader's target includes vm/repl.c itself (its functions are static).
 $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz_file.o $(FUZZ_MAIN) \
                  $(BIND_OBJ) $(BUILD)/vm/run.o $(BUILD)/vm/show.o $(BUILD)/libnn.a
@@ -118,10 +132,12 @@ test: deps
 bench: all
 	@bash scripts/bench/run $(BUILD)
 
+# ASan + UBSan (signed-integer-overflow is part of undefined; GCC leaves float-cast-overflow
+# out of it, so it is named), every report fatal.
+ASAN_SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer $(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)" all
 	@ASAN_OPTIONS=detect_leaks=0 RELUA_ASAN=1 bash tests/run build/asan
 
 # libFuzzer on one target, niced (the machine is shared): the stored corpus seeds a working
@@ -170,4 +186,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(VM_OBJ:.o=.d) $(CTEST_OBJ:.o=.d) $(VIZ_OBJ:.o=.d) \
-  $(FUZZ_OBJ:.o=.d)
+  $(FUZZ_OBJ:.o=.d) $(CLONE_OBJ:.o=.d)
