@@ -4,6 +4,7 @@
 #   make test       install missing deps, build, run every test suite
 #   make bench      relua vs PyTorch, ratios
 #   make asan       ASan+UBSan build of everything, and its tests
+#   make memcheck   valgrind memcheck on the C unit tests: no invalid access, no definite leak
 #   make fuzz       FUZZ=NAME [FUZZ_TIME=600]: libFuzzer on one parser (clang), see tests/fuzz
 #   make deps       apt-get the Debian packages relua needs (sudo when not root)
 #   make install    PREFIX=/usr/local DESTDIR=: relua, nn.so and viz.so where lua5.4 finds
@@ -31,6 +32,9 @@ DEPS    := build-essential pkg-config lua5.4 liblua5.4-dev libreadline-dev libop
            libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core zlib1g-dev libpng-dev libcjson-dev \
            lua-busted dataset-fashion-mnist python3 tmux xvfb xauth
 DEPS_PY := python3-torch python3-numpy hyperfine
+# Beyond make test: make memcheck needs valgrind, make fuzz clang (.ci/run asks for valgrind
+# with `make deps DEPS_EXTRA=valgrind`).
+DEPS_EXTRA ?=
 
 CORE_SRC := $(wildcard nn/*.c nn/ops/*.c)
 BIND_SRC := $(wildcard nn/lua/*.c)
@@ -61,7 +65,7 @@ CLONE_OBJ := $(CLONE_SRC:%.c=$(BUILD)/noclone/%.o)
 .SECONDARY: $(FUZZ_OBJ)
 VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
 
-.PHONY: all run test bench asan fuzz clean deps format install uninstall
+.PHONY: all run test bench asan memcheck fuzz clean deps format install uninstall
 all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so) \
      $(BUILD)/relua.1 $(FUZZ_BIN) $(BUILD)/test_noclone
 
@@ -112,7 +116,7 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz_file.o $(
 
 # Dependencies: `make deps` installs what is missing (a quick dpkg check when nothing is).
 deps:
-	@missing=""; for p in $(DEPS) $(DEPS_PY); do \
+	@missing=""; for p in $(DEPS) $(DEPS_PY) $(DEPS_EXTRA); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
@@ -140,12 +144,20 @@ asan:
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer $(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)" all
 	@ASAN_OPTIONS=detect_leaks=0 RELUA_ASAN=1 bash tests/run build/asan
 
+# valgrind on the C unit tests (the f32 sweeps take most of its time): any invalid access or
+# definite leak fails it.
+memcheck: all
+	@command -v valgrind >/dev/null || { echo "make memcheck needs valgrind: make deps DEPS_EXTRA=valgrind"; exit 2; }
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite $(BUILD)/test_core
+
 # libFuzzer on one target, niced (the machine is shared): the stored corpus seeds a working
 # copy in build/fuzz/corpus/NAME; what adds coverage is merged back into tests/fuzz/corpus,
 # and a crashing input lands in build/fuzz/crashes/ (keep it in tests/fuzz/crashes/NAME).
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 fuzz:
 	@test -n "$(FUZZ)" || { echo "make fuzz FUZZ=NAME, NAME one of: $(FUZZ_TARGETS)"; exit 2; }
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: make deps DEPS_EXTRA=clang"; exit 2; }
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang FUZZ_MAIN= \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	  LDFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer" build/fuzz/fuzz_$(FUZZ)
