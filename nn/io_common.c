@@ -223,17 +223,21 @@ nn_dtype nn_raw_dtype(nn_raw r) {
 static const int64_t MAX_FILE_BYTES = (int64_t)1 << 50;
 
 int64_t nn_raw_nbytes(const char *path, nn_raw r, int ndim, const int64_t *shape) {
+  /* Even an empty tensor's other sizes must multiply within the limit: its strides are
+     products of them (a file's {0, 2^40, 2^40} would overflow them). */
   int64_t n = (int64_t)nn_raw_size(r);
+  bool empty = false;
   for (int d = 0; d < ndim; d++) {
     if (shape[d] < 0) return nn_errc("%s: negative size %lld in shape", path, (long long)shape[d]);
-    if (shape[d] && n > MAX_FILE_BYTES / shape[d]) {
-      for (int k = d + 1; k < ndim; k++)
-        if (shape[k] == 0) return 0; /* an empty tensor, however large the other sizes */
-      return nn_errc("%s: shape %s is too large", path, nn_dims_str(ndim, shape));
+    if (shape[d] == 0) {
+      empty = true;
+      continue;
     }
+    if (n > MAX_FILE_BYTES / shape[d])
+      return nn_errc("%s: shape %s is too large", path, nn_dims_str(ndim, shape));
     n *= shape[d];
   }
-  return n;
+  return empty ? 0 : n;
 }
 
 /* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */

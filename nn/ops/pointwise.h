@@ -78,7 +78,8 @@ typedef struct unary_kern {
    and square roots): on x86-64 each also gets an AVX2 clone, which the loader picks when the
    CPU has it. Both give the same bits: the same operations per
    element, and no fused multiply-adds (ISO C mode keeps contraction off). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NN_NO_CLONES)
+/* (-DNN_NO_CLONES builds the default clone alone: the tests run it on CPUs with AVX2 too) */
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES
