@@ -123,12 +123,13 @@ static void cells(const viz_partition *p, viz_canvas *c, viz_rect a, const int *
 /* A 3-px line where the predicted class changes. */
 static void decision(const viz_partition *p, viz_canvas *c, viz_rect a, const int *col,
                      const int *row) {
+  int dw = viz_text_in_cells() ? 1 : 3;
   for (int y = 0; y < a.h; y++) {
     const int64_t *cls = p->classes + (size_t)row[y] * p->w;
     for (int x = 0; x < a.w; x++) {
       bool edge = (x + 1 < a.w && cls[col[x + 1]] != cls[col[x]]) ||
                   (y + 1 < a.h && p->classes[(size_t)row[y + 1] * p->w + col[x]] != cls[col[x]]);
-      if (edge) viz_fill_rect(c, (viz_rect){a.x + x - 1, a.y + y - 1, 3, 3}, DECISION_LINE, 1);
+      if (edge) viz_fill_rect(c, (viz_rect){a.x + x - dw / 2, a.y + y - dw / 2, dw, dw}, DECISION_LINE, 1);
     }
   }
 }
@@ -158,12 +159,19 @@ static void marker(viz_canvas *c, double x, double y, double r, int64_t k, viz_c
 }
 
 static void points(const viz_partition *p, viz_canvas *c, const viz_scale *xs,
-                   const viz_scale *ys) {
-  for (int i = 0; i < p->npoints; i++) {
+                   const viz_scale *ys, viz_rect a) {
+  /* in cell mode a point is one pixel, and no more than one pixel in 12 is one */
+  bool cells = viz_text_in_cells();
+  int every = cells ? 1 + p->npoints / (a.w * a.h / 12 + 1) : 1;
+  for (int i = 0; i < p->npoints; i += every) {
     double x = viz_scale_px(xs, p->points[2 * i]), y = viz_scale_px(ys, p->points[2 * i + 1]);
     if (!isfinite(x) || !isfinite(y)) continue;
     int64_t k = p->labels ? p->labels[i] : 0;
     viz_color color = k > 0 ? viz_palette((int)((k - 1) % VIZ_NPALETTE)) : VIZ_INK;
+    if (cells) {
+      viz_put(c, (int)x, (int)y, color);
+      continue;
+    }
     marker(c, x, y, MARKER_RADIUS + 1.5, k, 0xffffff); /* a white halo on any region */
     marker(c, x, y, MARKER_RADIUS, k, color);
   }
@@ -175,9 +183,9 @@ void viz_partition_draw(const viz_partition *p, viz_canvas *c, viz_rect r) {
   viz_rect body = viz_panel(c, r, p->title ? p->title : "ReLU partition", note);
   if (!p->ids) return;
   int small = viz_text_height(VIZ_SMALL);
-  viz_rect room = {body.x + small + 40, body.y + 4, 0, 0};
-  room.w = body.x + body.w - room.x - 6;
-  room.h = body.y + body.h - room.y - small - 8;
+  viz_rect room = {body.x + small + viz_sx(40), body.y + viz_sy(4), 0, 0};
+  room.w = body.x + body.w - room.x - viz_sx(6);
+  room.h = body.y + body.h - room.y - small - viz_sy(8);
   double x0, x1, y0, y1;
   extent(p->xlim, p->w, &x0, &x1);
   extent(p->ylim, p->h, &y0, &y1);
@@ -197,7 +205,7 @@ void viz_partition_draw(const viz_partition *p, viz_canvas *c, viz_rect r) {
   viz_canvas_clip(c, a);
   cells(p, c, a, col, row);
   if (p->classes) decision(p, c, a, col, row);
-  points(p, c, &xs, &ys);
+  points(p, c, &xs, &ys, a);
   c->clip = saved;
   free(col);
 }

@@ -243,7 +243,8 @@ static void legend_label(const viz_series *s, char *out, size_t n) {
 /* The legend, top right in the plot area: as many series as fit in its height (then
    "+N more"), at most half its width. */
 static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
-  int lh = viz_text_height(VIZ_SMALL) + 2, swatch = 16, pad = 6, wmax = 0, total = 0;
+  int lh = viz_text_height(VIZ_SMALL) + viz_sy(2), swatch = viz_sx(16), pad = viz_sx(6);
+  int wmax = 0, total = 0;
   char label[160];
   for (int i = 0; i < p->n; i++) {
     if (!p->series[i].n) continue;
@@ -252,18 +253,19 @@ static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
     wmax = w > wmax ? w : wmax;
     total++;
   }
-  int fit = (area.h - 12 - 2 * pad) / lh, rows = total <= fit ? total : fit;
+  int fit = (area.h - viz_sy(12) - 2 * viz_sy(6)) / lh, rows = total <= fit ? total : fit;
   if (rows < 1) return;
   int textw = wmax < area.w / 2 ? wmax : area.w / 2;
-  viz_rect box = {0, area.y + 6, swatch + 6 + textw + 2 * pad, rows * lh + 2 * pad - 2};
-  box.x = area.x + area.w - box.w - 6;
+  viz_rect box = {0, area.y + viz_sy(6), swatch + viz_sx(6) + textw + 2 * pad,
+                  rows * lh + 2 * viz_sy(6) - viz_sy(2)};
+  box.x = area.x + area.w - box.w - viz_sx(6);
   viz_fill_rect(c, box, VIZ_PANEL, 0.88);
   viz_frame_rect(c, box, VIZ_GRID);
-  int y = box.y + pad, drawn = 0;
+  int y = box.y + viz_sy(6), drawn = 0;
   for (int i = 0; i < p->n && drawn < rows; i++) {
     const viz_series *s = &p->series[i];
     if (!s->n) continue;
-    int tx = box.x + pad + swatch + 6;
+    int tx = box.x + pad + swatch + viz_sx(6);
     if (drawn == rows - 1 && rows < total) { /* the last row says what is left out */
       snprintf(label, sizeof label, "+%d more", total - drawn);
       viz_text(c, VIZ_SMALL, tx, y, VIZ_LEFT | VIZ_TOP, VIZ_MUTED, label);
@@ -282,11 +284,11 @@ void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
   /* the panel is named after what it shows: its title or y label, "loss" unless told */
   const char *title = p->title ? p->title : p->ylabel ? p->ylabel : "loss";
   viz_rect body = viz_panel(c, r, title, p->log ? "log scale" : NULL);
-  int small = viz_text_height(VIZ_SMALL);
-  viz_rect area = {body.x + 2 * small + 40, body.y + 4, 0, 0};
-  area.w = body.x + body.w - area.x - 6;
-  area.h = body.y + body.h - area.y - 2 * small - 10;
-  if (area.w < 20 || area.h < 20) return;
+  int small = viz_text_height(VIZ_SMALL), up = viz_text_up_width(VIZ_SMALL);
+  viz_rect area = {body.x + 2 * up + viz_sx(40), body.y + viz_sy(4), 0, 0};
+  area.w = body.x + body.w - area.x - viz_sx(6);
+  area.h = body.y + body.h - area.y - 2 * small - viz_sy(10);
+  if (area.w < viz_sx(20) || area.h < viz_sy(20)) return;
   double x0, x1, y0, y1;
   data_range(p, &x0, &x1, &y0, &y1);
   viz_scale xs = {.p0 = area.x, .p1 = area.x + area.w}, ys = {.log = p->log};

@@ -117,7 +117,7 @@ static void heatmap(const viz_sparsity *s, viz_canvas *c, viz_rect area) {
       viz_fill_rect(c, (viz_rect){area.x + px, y0, 1, y1 - y0}, col, 1);
     }
   }
-  if (area.h / s->n >= 8) /* thin gaps between the rows */
+  if (!viz_text_in_cells() && area.h / s->n >= 8) /* thin gaps between the rows */
     for (int i = 1; i < s->n; i++)
       viz_fill_rect(c, (viz_rect){area.x, area.y + i * area.h / s->n, area.w, 1}, VIZ_PANEL, 1);
 }
@@ -153,11 +153,11 @@ static void row_texts(const viz_sparsity *s, viz_canvas *c, viz_rect area, int l
   for (int i = 0; i<s->n; i += every> 1 ? every : 1) {
     const viz_layer *l = &s->layers[i];
     int y = area.y + (2 * i + 1) * area.h / (2 * s->n);
-    viz_text_fit(c, VIZ_SMALL, area.x - 6, y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_INK, l->name,
-                 label_w - 6);
+    viz_text_fit(c, VIZ_SMALL, area.x - viz_sx(6), y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_INK, l->name,
+                 label_w - viz_sx(6));
     stats_text(s, l, stats, sizeof stats);
-    viz_text_fit(c, VIZ_SMALL, area.x + area.w + 6, y, VIZ_LEFT | VIZ_MIDDLE, VIZ_INK, stats,
-                 stats_w - 6);
+    viz_text_fit(c, VIZ_SMALL, area.x + area.w + viz_sx(6), y, VIZ_LEFT | VIZ_MIDDLE, VIZ_INK,
+                 stats, stats_w - viz_sx(6));
   }
 }
 
@@ -169,13 +169,13 @@ static void color_bar(viz_canvas *c, viz_rect bar) {
   viz_frame_rect(c, (viz_rect){bar.x - 1, bar.y - 1, bar.w + 2, bar.h + 2}, VIZ_FRAME);
   static const char *const labels[] = {"0", "0.5", "1"};
   for (int i = 0; i < 3; i++)
-    viz_text(c, VIZ_SMALL, bar.x + bar.w + 4, bar.y + bar.h - 1 - i * (bar.h - 1) / 2,
+    viz_text(c, VIZ_SMALL, bar.x + bar.w + viz_sx(4), bar.y + bar.h - 1 - i * (bar.h - 1) / 2,
              VIZ_LEFT | VIZ_MIDDLE, VIZ_MUTED, labels[i]);
 }
 
 static void step_labels(const viz_sparsity *s, viz_canvas *c, viz_rect area) {
   char label[32];
-  int y = area.y + area.h + 4;
+  int y = area.y + area.h + viz_sy(4);
   viz_format_tick(label, sizeof label, s->steps[0], 1);
   viz_text(c, VIZ_SMALL, area.x, y, VIZ_LEFT | VIZ_TOP, VIZ_MUTED, label);
   if (s->ncol > 1) {
@@ -195,13 +195,13 @@ void viz_sparsity_draw(const viz_sparsity *s, viz_canvas *c, viz_rect r) {
     int w = viz_text_width(VIZ_SMALL, s->layers[i].name);
     widest = w > widest ? w : widest;
   }
-  int label_w = widest + 8 < body.w / 4 ? widest + 8 : body.w / 4;
-  int stats_w = stats_width(s) + 16;
-  int bar_w = 10, bar_gap = 8 + viz_text_width(VIZ_SMALL, "0.5") + 6;
+  int label_w = widest + viz_sx(8) < body.w / 4 ? widest + viz_sx(8) : body.w / 4;
+  int stats_w = stats_width(s) + viz_sx(16);
+  int bar_w = viz_sx(10), bar_gap = viz_sx(8) + viz_text_width(VIZ_SMALL, "0.5") + viz_sx(6);
   int small = viz_text_height(VIZ_SMALL);
-  viz_rect area = {body.x + label_w, body.y + small / 2, 0, 0};
+  viz_rect area = {body.x + label_w, body.y + (viz_text_in_cells() ? 0 : small / 2), 0, 0};
   area.w = body.x + body.w - bar_gap - bar_w - stats_w - area.x;
-  area.h = body.y + body.h - small - 8 - area.y;
+  area.h = body.y + body.h - small - viz_sy(8) - area.y;
   if (area.w < 10 || area.h < s->n) return;
   heatmap(s, c, area);
   viz_frame_rect(c, (viz_rect){area.x - 1, area.y - 1, area.w + 2, area.h + 2}, VIZ_FRAME);

@@ -38,7 +38,38 @@ static struct {
   rendered cache[CACHE_SLOTS];
   viz_text_tracer tracer;
   void *tracer_ud;
+  viz_text_sink sink; /* cell mode, when set */
+  void *sink_ud;
+  int cw, ch;
 } text;
+
+void viz_text_cells(int cw, int ch, viz_text_sink sink, void *ud) {
+  text.sink = sink, text.sink_ud = ud;
+  text.cw = cw > 0 ? cw : 1, text.ch = ch > 0 ? ch : 1;
+}
+
+bool viz_text_in_cells(void) {
+  return text.sink != NULL;
+}
+
+static int scaled(int n, int unit, int per) {
+  return n * unit / per;
+}
+
+int viz_sx(int n) {
+  return text.sink ? scaled(n, text.cw, 7) : n;
+}
+
+int viz_sy(int n) {
+  return text.sink ? scaled(n, text.ch, 14) : n;
+}
+
+/* characters (UTF-8 code points) in s */
+static int codepoints(const char *s) {
+  int n = 0;
+  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
 
 static const char *pick_font_path(void) {
   const char *env = getenv("RELUA_FONT");
@@ -155,12 +186,18 @@ static const rendered *render(viz_font f, const char *s) {
 }
 
 int viz_text_width(viz_font f, const char *s) {
+  if (text.sink) return codepoints(s) * text.cw;
   int w = 0;
   if (*s && open_fonts()) TTF_SizeUTF8(text.font[f], s, &w, NULL);
   return w;
 }
 
+int viz_text_up_width(viz_font f) {
+  return text.sink ? text.cw : viz_text_height(f);
+}
+
 int viz_text_height(viz_font f) {
+  if (text.sink) return text.ch;
   return open_fonts() ? TTF_FontHeight(text.font[f]) : font_px[f] + 3;
 }
 
@@ -173,6 +210,13 @@ static void anchor(int align, int w, int h, int *x, int *y) {
 }
 
 int viz_text(viz_canvas *c, viz_font f, int x, int y, int align, viz_color col, const char *s) {
+  if (text.sink) {
+    int w = viz_text_width(f, s);
+    anchor(align, w, text.ch, &x, &y);
+    if (*s) text.sink(text.sink_ud, s, x, y, col, c->clip);
+    if (text.tracer && *s) text.tracer(text.tracer_ud, s, x, y);
+    return w;
+  }
   const rendered *r = render(f, s);
   if (!r) return 0;
   anchor(align, r->w, r->h, &x, &y);
@@ -203,7 +247,28 @@ int viz_text_fit(viz_canvas *c, viz_font f, int x, int y, int align, viz_color c
   return viz_text(c, f, x, y, align, col, out);
 }
 
+/* In cell mode, one character a line, downwards, when it fits in the clip rectangle. */
+static void cells_up(viz_canvas *c, int x, int y, viz_color col, const char *s) {
+  int n = codepoints(s);
+  y -= n * text.ch / 2, x -= text.cw / 2;
+  if (y < c->clip.y || y + n * text.ch > c->clip.y + c->clip.h) return;
+  for (const char *p = s; *p; y += text.ch) {
+    char one[8];
+    size_t k = 1;
+    while (p[k] && ((unsigned char)p[k] & 0xC0) == 0x80 && k < sizeof one - 1) k++;
+    memcpy(one, p, k);
+    one[k] = 0;
+    text.sink(text.sink_ud, one, x, y, col, c->clip);
+    p += k;
+  }
+  if (text.tracer) text.tracer(text.tracer_ud, s, x, y);
+}
+
 void viz_text_up(viz_canvas *c, viz_font f, int x, int y, viz_color col, const char *s) {
+  if (text.sink) {
+    cells_up(c, x, y, col, s);
+    return;
+  }
   const rendered *r = render(f, s);
   if (!r) return;
   uint8_t *rot = malloc((size_t)r->w * (size_t)r->h);
