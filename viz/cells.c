@@ -96,7 +96,16 @@ typedef struct layer { /* the strings, as characters over the cells */
   int cols, rows;
   uint32_t *ch; /* 0: none */
   viz_color *fg;
+  uint8_t *picture; /* per cell: drawn with half blocks */
 } layer;
+
+static void picture(void *ud, viz_rect r) {
+  layer *l = ud;
+  for (int row = 0; row < l->rows; row++)
+    for (int c = 0; c < l->cols; c++)
+      if (viz_rect_has(r, c * VIZ_CELL_W + VIZ_CELL_W / 2, row * VIZ_CELL_H + VIZ_CELL_H / 2))
+        l->picture[(size_t)row * l->cols + c] = 1;
+}
 
 /* The next code point of the UTF-8 string at *s (a malformed byte counts as '?'). */
 static uint32_t next_cp(const char **s) {
@@ -152,25 +161,25 @@ static void braille(const viz_color *px, viz_depth depth, viz_cell *out) {
     *out = (viz_cell){bits ? 0x2800u + (uint32_t)bits : ' ', 0, 0};
     return;
   }
-  int a = 0, b = 0, far = -1; /* the two pixels farthest apart seed the two groups */
-  for (int i = 0; i < 8; i++)
-    for (int j = i + 1; j < 8; j++)
-      if (dist2(px[i], px[j]) > far) far = dist2(px[i], px[j]), a = i, b = j;
-  bool in_b[8];
-  if (far < UNIFORM) {
-    for (int i = 0; i < 8; i++) in_b[i] = false;
-    *out = (viz_cell){' ', 0, mean(px, in_b, false, 8)};
-    return;
+  /* lines on a light panel: the background is the lightest color of two pixels or more (of
+     any one, when none is); the dots are the pixels that differ from it, in the color of the
+     one that differs most (the core of a line rather than its anti-aliased edge) */
+  int best = -1, lightest = 0;
+  for (int i = 0; i < 8; i++) {
+    int k = 0;
+    for (int j = 0; j < 8; j++) k += px[j] == px[i];
+    if (k >= 2 && (best < 0 || luma(px[i]) > luma(px[best]))) best = i;
+    if (luma(px[i]) > luma(px[lightest])) lightest = i;
   }
-  int nb = 0;
-  for (int i = 0; i < 8; i++) nb += in_b[i] = dist2(px[i], px[b]) < dist2(px[i], px[a]);
-  /* the dots are the smaller group (on a tie, the darker): lines on a background */
-  viz_color ca = mean(px, in_b, false, 8), cb = mean(px, in_b, true, 8);
-  bool dots_b = nb < 8 - nb || (nb == 4 && luma(cb) < luma(ca));
-  int bits = 0;
-  for (int i = 0; i < 8; i++)
-    if (in_b[i] == dots_b) bits |= dot_bit[i];
-  *out = (viz_cell){0x2800u + (uint32_t)bits, dots_b ? cb : ca, dots_b ? ca : cb};
+  if (best < 0) best = lightest;
+  viz_color bg = px[best];
+  int bits = 0, far = 0, fg = best;
+  for (int i = 0; i < 8; i++) {
+    int d = dist2(px[i], bg);
+    if (d >= UNIFORM) bits |= dot_bit[i];
+    if (d > far) far = d, fg = i;
+  }
+  *out = (viz_cell){bits ? 0x2800u + (uint32_t)bits : ' ', px[fg], bg};
 }
 
 static void blocks(const viz_color *px, viz_depth depth, viz_cell *out) {
@@ -189,7 +198,8 @@ static void blocks(const viz_color *px, viz_depth depth, viz_cell *out) {
   }
 }
 
-static void quantize(const viz_canvas *c, viz_cells *out, viz_glyphs glyphs, viz_depth depth) {
+static void quantize(const viz_canvas *c, viz_cells *out, const layer *l, viz_glyphs glyphs,
+                     viz_depth depth) {
   for (int r = 0; r < out->rows; r++)
     for (int k = 0; k < out->cols; k++) {
       viz_color px[8];
@@ -199,7 +209,7 @@ static void quantize(const viz_canvas *c, viz_cells *out, viz_glyphs glyphs, viz
         px[i] = rgb(p[0], p[1], p[2]);
       }
       viz_cell *cell = &out->cell[(size_t)r * out->cols + k];
-      if (glyphs == VIZ_BLOCKS)
+      if (glyphs == VIZ_BLOCKS || l->picture[(size_t)r * out->cols + k])
         blocks(px, depth, cell);
       else
         braille(px, depth, cell);
@@ -228,17 +238,17 @@ bool viz_cells_render(viz_view *v, viz_cells *out, int cols, int rows, viz_glyph
     out->cell = cell;
   }
   out->cols = cols, out->rows = rows;
-  layer l = {cols, rows, calloc(n, sizeof *l.ch), calloc(n, sizeof *l.fg)};
-  bool ok = l.ch && l.fg;
+  layer l = {cols, rows, calloc(n, sizeof *l.ch), calloc(n, sizeof *l.fg), calloc(n, 1)};
+  bool ok = l.ch && l.fg && l.picture;
   if (ok) {
     int w = v->w, h = v->h;
     v->w = cols * VIZ_CELL_W, v->h = rows * VIZ_CELL_H;
-    viz_text_cells(VIZ_CELL_W, VIZ_CELL_H, sink, &l);
+    viz_text_cells(VIZ_CELL_W, VIZ_CELL_H, sink, picture, &l);
     viz_view_render(v);
-    viz_text_cells(0, 0, NULL, NULL);
+    viz_text_cells(0, 0, NULL, NULL, NULL);
     ok = v->canvas.w == v->w && v->canvas.h == v->h && v->canvas.px;
     if (ok) {
-      quantize(&v->canvas, out, glyphs, depth);
+      quantize(&v->canvas, out, &l, glyphs, depth);
       overlay(out, &l, depth);
     }
     if (w != v->w || h != v->h) v->dirty = true; /* the canvas is not at the view's size */
@@ -246,6 +256,7 @@ bool viz_cells_render(viz_view *v, viz_cells *out, int cols, int rows, viz_glyph
   }
   free(l.ch);
   free(l.fg);
+  free(l.picture);
   return ok;
 }
 

@@ -207,4 +207,8 @@ const viz_reg viz_term_methods[] = {
 const luaL_Reg viz_term_hidden[] = {{"_cells", view_cells}, {NULL, NULL}};
 
 const luaL_Reg viz_term_functions[] = {
-    {"_kitty", lkitty}, {"_sixel", lsixel}, {"_term_detect", lterm_detect}, {NULL, NULL}};
+    {"_kitty", lkitty},
+    {"_sixel", lsixel},
+    {"_term_detect", lterm_detect},
+    {"_term_png", viz_term_png},
+    {NULL, NULL}};

@@ -23,4 +23,7 @@ extern const viz_reg viz_term_methods[];    /* documented methods */
 extern const luaL_Reg viz_term_hidden[];    /* methods for tests */
 extern const luaL_Reg viz_term_functions[]; /* module functions for tests */
 
+/* viz._term_png(text, cols, rows, path) (viz/termshot.c) */
+int viz_term_png(lua_State *L);
+
 #endif

@@ -97,6 +97,7 @@ static void cell_index(int *idx, int npx, int ncells, bool flip) {
    they shrink towards a few pixels each, where lines would hide the colors (a wide net
    cuts a plane into thousands). */
 static double line_alpha(const viz_partition *p, viz_rect a) {
+  if (viz_text_in_cells()) return 0; /* at two pixels a cell, lines would hide the colors */
   double px_per_region = (double)a.w * a.h / (double)(p->regions > 0 ? p->regions : 1);
   double t = px_per_region / 400;
   return 0.55 * (t > 1 ? 1 : t < 0.2 ? 0.2 : t);
@@ -159,19 +160,13 @@ static void marker(viz_canvas *c, double x, double y, double r, int64_t k, viz_c
 }
 
 static void points(const viz_partition *p, viz_canvas *c, const viz_scale *xs,
-                   const viz_scale *ys, viz_rect a) {
-  /* in cell mode a point is one pixel, and no more than one pixel in 12 is one */
-  bool cells = viz_text_in_cells();
-  int every = cells ? 1 + p->npoints / (a.w * a.h / 12 + 1) : 1;
-  for (int i = 0; i < p->npoints; i += every) {
+                   const viz_scale *ys) {
+  if (viz_text_in_cells()) return; /* at two pixels a cell, points would only blur colors */
+  for (int i = 0; i < p->npoints; i++) {
     double x = viz_scale_px(xs, p->points[2 * i]), y = viz_scale_px(ys, p->points[2 * i + 1]);
     if (!isfinite(x) || !isfinite(y)) continue;
     int64_t k = p->labels ? p->labels[i] : 0;
     viz_color color = k > 0 ? viz_palette((int)((k - 1) % VIZ_NPALETTE)) : VIZ_INK;
-    if (cells) {
-      viz_put(c, (int)x, (int)y, color);
-      continue;
-    }
     marker(c, x, y, MARKER_RADIUS + 1.5, k, 0xffffff); /* a white halo on any region */
     marker(c, x, y, MARKER_RADIUS, k, color);
   }
@@ -203,9 +198,10 @@ void viz_partition_draw(const viz_partition *p, viz_canvas *c, viz_rect r) {
   cell_index(row, a.h, p->h, true); /* pixel rows go down, grid rows go up */
   viz_rect saved = c->clip;
   viz_canvas_clip(c, a);
+  viz_picture(c, a);
   cells(p, c, a, col, row);
   if (p->classes) decision(p, c, a, col, row);
-  points(p, c, &xs, &ys, a);
+  points(p, c, &xs, &ys);
   c->clip = saved;
   free(col);
 }

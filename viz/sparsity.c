@@ -106,6 +106,7 @@ static double bucket_mean(const viz_layer *l, size_t c0, size_t c1) {
 }
 
 static void heatmap(const viz_sparsity *s, viz_canvas *c, viz_rect area) {
+  viz_picture(c, area);
   for (int px = 0; px < area.w; px++) {
     size_t c0 = (size_t)((double)px * s->ncol / area.w);
     size_t c1 = (size_t)((double)(px + 1) * s->ncol / area.w);
@@ -163,6 +164,7 @@ static void row_texts(const viz_sparsity *s, viz_canvas *c, viz_rect area, int l
 
 /* The color bar: 0 at the bottom, 1 at the top. */
 static void color_bar(viz_canvas *c, viz_rect bar) {
+  viz_picture(c, bar);
   for (int y = 0; y < bar.h; y++)
     viz_fill_rect(c, (viz_rect){bar.x, bar.y + bar.h - 1 - y, bar.w, 1},
                   viz_colormap((double)y / (bar.h > 1 ? bar.h - 1 : 1)), 1);

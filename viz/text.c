@@ -39,13 +39,23 @@ static struct {
   viz_text_tracer tracer;
   void *tracer_ud;
   viz_text_sink sink; /* cell mode, when set */
+  viz_picture_sink pictures;
   void *sink_ud;
   int cw, ch;
 } text;
 
-void viz_text_cells(int cw, int ch, viz_text_sink sink, void *ud) {
-  text.sink = sink, text.sink_ud = ud;
+void viz_text_cells(int cw, int ch, viz_text_sink sink, viz_picture_sink pictures, void *ud) {
+  text.sink = sink, text.sink_ud = ud, text.pictures = pictures;
   text.cw = cw > 0 ? cw : 1, text.ch = ch > 0 ? ch : 1;
+}
+
+void viz_picture(const viz_canvas *c, viz_rect r) {
+  if (!text.sink || !text.pictures) return;
+  viz_rect k = c->clip;
+  int x0 = r.x > k.x ? r.x : k.x, y0 = r.y > k.y ? r.y : k.y;
+  int x1 = r.x + r.w < k.x + k.w ? r.x + r.w : k.x + k.w;
+  int y1 = r.y + r.h < k.y + k.h ? r.y + r.h : k.y + k.h;
+  if (x1 > x0 && y1 > y0) text.pictures(text.sink_ud, (viz_rect){x0, y0, x1 - x0, y1 - y0});
 }
 
 bool viz_text_in_cells(void) {
@@ -247,28 +257,8 @@ int viz_text_fit(viz_canvas *c, viz_font f, int x, int y, int align, viz_color c
   return viz_text(c, f, x, y, align, col, out);
 }
 
-/* In cell mode, one character a line, downwards, when it fits in the clip rectangle. */
-static void cells_up(viz_canvas *c, int x, int y, viz_color col, const char *s) {
-  int n = codepoints(s);
-  y -= n * text.ch / 2, x -= text.cw / 2;
-  if (y < c->clip.y || y + n * text.ch > c->clip.y + c->clip.h) return;
-  for (const char *p = s; *p; y += text.ch) {
-    char one[8];
-    size_t k = 1;
-    while (p[k] && ((unsigned char)p[k] & 0xC0) == 0x80 && k < sizeof one - 1) k++;
-    memcpy(one, p, k);
-    one[k] = 0;
-    text.sink(text.sink_ud, one, x, y, col, c->clip);
-    p += k;
-  }
-  if (text.tracer) text.tracer(text.tracer_ud, s, x, y);
-}
-
 void viz_text_up(viz_canvas *c, viz_font f, int x, int y, viz_color col, const char *s) {
-  if (text.sink) {
-    cells_up(c, x, y, col, s);
-    return;
-  }
+  if (text.sink) return; /* a column of letters reads badly: panels have titles */
   const rendered *r = render(f, s);
   if (!r) return;
   uint8_t *rot = malloc((size_t)r->w * (size_t)r->h);

@@ -47,7 +47,11 @@ void viz_text_up(viz_canvas *c, viz_font f, int x, int y, viz_color col, const c
    so that panels leave room for it as for any text. NULL turns it off. */
 typedef void (*viz_text_sink)(void *ud, const char *s, int x, int y, viz_color col,
                               viz_rect clip);
-void viz_text_cells(int cw, int ch, viz_text_sink sink, void *ud);
+typedef void (*viz_picture_sink)(void *ud, viz_rect r);
+void viz_text_cells(int cw, int ch, viz_text_sink sink, viz_picture_sink pictures, void *ud);
+/* Marks r (within the clip rectangle) as a picture, a heatmap say, rather than lines: in cell
+   mode its cells are half blocks, two solid colors each. Nothing otherwise. */
+void viz_picture(const viz_canvas *c, viz_rect r);
 /* A spacing of n pixels of the usual view, in the pixels of the canvas being drawn: n itself,
    or in cell mode about as many characters (horizontal, sx) or lines (vertical, sy) as n
    pixels are of text: 7 pixels a character, 14 a line. */
