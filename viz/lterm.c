@@ -45,7 +45,7 @@ viz_backend viz_choose_backend(lua_State *L, int idx, const char *fn) {
 }
 
 const char *viz_backend_name(const viz_view *v) {
-  return v->term ? "terminal" : v->win || !v->headless ? "window" : "offscreen";
+  return v->terminal ? "terminal" : v->win || !v->headless ? "window" : "offscreen";
 }
 
 /* v:show([rows]) */

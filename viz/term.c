@@ -347,6 +347,7 @@ bool viz_term_open(viz_view *v, int rows, bool keys, char *err, size_t errlen) {
   t->next = terms;
   terms = t;
   v->term = t;
+  v->terminal = true;
   if (keys) keys_on(t);
   v->hint = t->keys ? "p pause \xc2\xb7 q close" : NULL;
   if (!registered) registered = atexit(close_all) == 0;

@@ -38,6 +38,7 @@ typedef struct viz_view {
   char *title;
   int w, h;         /* the canvas size: as opened, then the window's */
   bool headless;    /* never had a window */
+  bool terminal;    /* drawn in the terminal (v->term), now or before it was closed */
   bool closed;      /* closed by the user or by viz_view_close */
   bool paused;      /* toggled by p */
   bool dirty;       /* the data changed since the canvas was drawn */

@@ -280,6 +280,7 @@ describe("viz glue", function()
       local state = {looks = 0, waits = 0, plots = 0}
       local fake = setmetatable({}, {__index = function(_, k)
         if k == "headless" then return false end
+        if k == "backend" then return "window" end
         if k == "paused" then
           state.looks = state.looks + 1
           return state.looks <= paused
