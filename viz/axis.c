@@ -141,11 +141,11 @@ void viz_axes(viz_canvas *c, viz_rect area, const viz_scale *xs, const viz_scale
   viz_frame_rect(c, (viz_rect){area.x - 1, area.y - 1, area.w + 2, area.h + 2}, VIZ_FRAME);
   int small = viz_text_height(VIZ_SMALL);
   if (xlabel)
-    viz_text(c, VIZ_SMALL, area.x + area.w / 2, area.y + area.h + viz_sy(6) + small, VIZ_CENTER, VIZ_MUTED,
-             xlabel);
+    viz_text(c, VIZ_SMALL, area.x + area.w / 2, area.y + area.h + viz_sy(6) + small, VIZ_CENTER,
+             VIZ_MUTED, xlabel);
   if (ylabel)
-    viz_text_up(c, VIZ_SMALL, area.x - viz_sx(10) - widest - viz_text_up_width(VIZ_SMALL) / 2, area.y + area.h / 2, VIZ_MUTED,
-                ylabel);
+    viz_text_up(c, VIZ_SMALL, area.x - viz_sx(10) - widest - viz_text_up_width(VIZ_SMALL) / 2,
+                area.y + area.h / 2, VIZ_MUTED, ylabel);
 }
 
 viz_rect viz_panel(viz_canvas *c, viz_rect r, const char *title, const char *note) {

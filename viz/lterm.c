@@ -151,8 +151,8 @@ static int lkitty(lua_State *L) {
   int w, h;
   const uint8_t *px = check_pixels(L, "viz._kitty", &w, &h);
   viz_kitty_opts o = {(unsigned)number(L, 4, "id"), (unsigned)number(L, 4, "placement"),
-                      number(L, 4, "cols"), number(L, 4, "rows"), flag(L, 4, "compress"),
-                      flag(L, 4, "tmux")};
+                      number(L, 4, "cols"),         number(L, 4, "rows"),
+                      flag(L, 4, "compress"),       flag(L, 4, "tmux")};
   viz_buf b = {0};
   bool ok = viz_kitty_encode(&b, px, w, h, &o);
   if (ok) lua_pushlstring(L, b.p, b.n);
@@ -206,9 +206,8 @@ const viz_reg viz_term_methods[] = {
 
 const luaL_Reg viz_term_hidden[] = {{"_cells", view_cells}, {NULL, NULL}};
 
-const luaL_Reg viz_term_functions[] = {
-    {"_kitty", lkitty},
-    {"_sixel", lsixel},
-    {"_term_detect", lterm_detect},
-    {"_term_png", viz_term_png},
-    {NULL, NULL}};
+const luaL_Reg viz_term_functions[] = {{"_kitty", lkitty},
+                                       {"_sixel", lsixel},
+                                       {"_term_detect", lterm_detect},
+                                       {"_term_png", viz_term_png},
+                                       {NULL, NULL}};

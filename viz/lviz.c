@@ -132,7 +132,7 @@ static int viz_open(lua_State *L) {
   }
   if (lua_type(L, 1) != LUA_TTABLE)
     viz_error(L, fn, "options must be a table, got %s", viz_describe(L, 1));
-  static const char *const known[] = {"title", "width", "height", "headless",
+  static const char *const known[] = {"title",   "width", "height", "headless",
                                       "backend", "rows",  "keys",   NULL};
   viz_check_options(L, 1, fn, known);
   int w = size_option(L, "width", 960), h = size_option(L, "height", 600);
@@ -245,8 +245,7 @@ static int view_index(lua_State *L) {
   viz_view *v = luaL_checkudata(L, 1, VIZ_VIEW_META);
   const char *key = lua_tostring(L, 2);
   if (key && lua_type(L, 2) == LUA_TSTRING) {
-    if (strcmp(key, "paused") == 0)
-      return lua_pushboolean(L, v->paused && (v->win || v->term)), 1;
+    if (strcmp(key, "paused") == 0) return lua_pushboolean(L, v->paused && (v->win || v->term)), 1;
     if (strcmp(key, "backend") == 0) return lua_pushstring(L, viz_backend_name(v)), 1;
     if (strcmp(key, "headless") == 0) return lua_pushboolean(L, v->headless), 1;
     if (strcmp(key, "closed") == 0) return lua_pushboolean(L, v->closed), 1;

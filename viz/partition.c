@@ -130,7 +130,8 @@ static void decision(const viz_partition *p, viz_canvas *c, viz_rect a, const in
     for (int x = 0; x < a.w; x++) {
       bool edge = (x + 1 < a.w && cls[col[x + 1]] != cls[col[x]]) ||
                   (y + 1 < a.h && p->classes[(size_t)row[y + 1] * p->w + col[x]] != cls[col[x]]);
-      if (edge) viz_fill_rect(c, (viz_rect){a.x + x - dw / 2, a.y + y - dw / 2, dw, dw}, DECISION_LINE, 1);
+      if (edge)
+        viz_fill_rect(c, (viz_rect){a.x + x - dw / 2, a.y + y - dw / 2, dw, dw}, DECISION_LINE, 1);
     }
   }
 }

@@ -285,8 +285,8 @@ void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
   const char *title = p->title ? p->title : p->ylabel ? p->ylabel : "loss";
   viz_rect body = viz_panel(c, r, title, p->log ? "log scale" : NULL);
   int small = viz_text_height(VIZ_SMALL), up = viz_text_up_width(VIZ_SMALL);
-  viz_rect area = {body.x + (viz_text_in_cells() ? 0 : 2 * up) + viz_sx(40), body.y + viz_sy(4),
-                   0, 0};
+  viz_rect area = {body.x + (viz_text_in_cells() ? 0 : 2 * up) + viz_sx(40), body.y + viz_sy(4), 0,
+                   0};
   area.w = body.x + body.w - area.x - viz_sx(6);
   area.h = body.y + body.h - area.y - 2 * small - viz_sy(10);
   if (area.w < viz_sx(20) || area.h < viz_sy(20)) return;

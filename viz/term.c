@@ -134,8 +134,10 @@ static void read_answers(viz_term_info *t, int *mode) {
   if (*mode < 0 && da) { /* attribute 4: sixel */
     for (char *p = da + 3; *p && *p != 'c';) {
       if (strtol(p, &p, 10) == 4 && (*p == ';' || *p == 'c')) *mode = VIZ_TERM_SIXEL;
-      if (*p == ';') p++;
-      else if (*p != 'c') break;
+      if (*p == ';')
+        p++;
+      else if (*p != 'c')
+        break;
     }
   }
   int r, c;
@@ -167,19 +169,25 @@ void viz_term_detect(viz_term_info *t, bool ask_it) {
   memset(t, 0, sizeof *t);
   t->tmux = env_set("TMUX");
   size_of(t);
-  t->depth = env_set("NO_COLOR") || env_is("TERM", "dumb") ? VIZ_PLAIN
+  t->depth = env_set("NO_COLOR") || env_is("TERM", "dumb")                      ? VIZ_PLAIN
              : env_is("COLORTERM", "truecolor") || env_is("COLORTERM", "24bit") ? VIZ_24BIT
                                                                                 : VIZ_256;
   const char *force = getenv("RELUA_VIZ_TERM");
   int mode = -1;
   if (force && *force) {
-    if (strcmp(force, "kitty") == 0) mode = VIZ_TERM_KITTY;
-    else if (strcmp(force, "sixel") == 0) mode = VIZ_TERM_SIXEL;
-    else if (strcmp(force, "blocks") == 0) mode = VIZ_TERM_TEXT, t->glyphs = VIZ_BLOCKS;
-    else if (strcmp(force, "text") == 0 || strcmp(force, "braille") == 0) mode = VIZ_TERM_TEXT;
+    if (strcmp(force, "kitty") == 0)
+      mode = VIZ_TERM_KITTY;
+    else if (strcmp(force, "sixel") == 0)
+      mode = VIZ_TERM_SIXEL;
+    else if (strcmp(force, "blocks") == 0)
+      mode = VIZ_TERM_TEXT, t->glyphs = VIZ_BLOCKS;
+    else if (strcmp(force, "text") == 0 || strcmp(force, "braille") == 0)
+      mode = VIZ_TERM_TEXT;
     else
-      fprintf(stderr, "viz: RELUA_VIZ_TERM=%s is none of kitty, sixel, text, braille, blocks; "
-                      "choosing for this terminal\n", force);
+      fprintf(stderr,
+              "viz: RELUA_VIZ_TERM=%s is none of kitty, sixel, text, braille, blocks; "
+              "choosing for this terminal\n",
+              force);
   }
   if (mode < 0) {
     mode = env_mode();
@@ -227,7 +235,8 @@ static void image(viz_buf *b, viz_view *v, const viz_term_info *t, int rows) {
 static void frame(viz_term *t) {
   viz_view *v = t->view;
   viz_buf b = {0};
-  viz_buf_str(&b, "\x1b" "7\x1b[?25l");
+  viz_buf_str(&b, "\x1b"
+                  "7\x1b[?25l");
   if (t->info.mode == VIZ_TERM_TEXT) {
     if (viz_cells_render(v, &t->now, t->info.cols, t->rows, t->info.glyphs, t->info.depth)) {
       viz_cells_emit(&b, &t->now, t->drawn ? &t->shown : NULL, t->top, t->info.depth);
@@ -240,7 +249,8 @@ static void frame(viz_term *t) {
     image(&b, v, &t->info, t->rows);
     v->dirty = false;
   }
-  viz_buf_str(&b, "\x1b[0m\x1b" "8\x1b[?25h");
+  viz_buf_str(&b, "\x1b[0m\x1b"
+                  "8\x1b[?25h");
   out_buf(&b);
   viz_buf_free(&b);
   v->frames++;
@@ -325,8 +335,8 @@ bool viz_term_open(viz_view *v, int rows, bool keys, char *err, size_t errlen) {
   t->asked = rows;
   t->rows = view_rows(t->info.rows, rows);
   if (t->rows < 4 || t->info.cols < 20) {
-    snprintf(err, errlen, "the terminal (%dx%d) is too small for a view of %d rows",
-             t->info.cols, t->info.rows, t->rows);
+    snprintf(err, errlen, "the terminal (%dx%d) is too small for a view of %d rows", t->info.cols,
+             t->info.rows, t->rows);
     free(t);
     return false;
   }
@@ -417,9 +427,15 @@ bool viz_term_show(viz_view *v, int rows) {
     if (!ok) return false;
   } else { /* room first, then the image at its top */
     for (int i = 0; i < rows; i++) viz_buf_str(&b, "\n");
-    viz_buf_printf(&b, "\x1b[%dA\r\x1b" "7", rows);
+    viz_buf_printf(&b,
+                   "\x1b[%dA\r\x1b"
+                   "7",
+                   rows);
     image(&b, v, &info, rows);
-    viz_buf_printf(&b, "\x1b" "8\x1b[%dB\r", rows);
+    viz_buf_printf(&b,
+                   "\x1b"
+                   "8\x1b[%dB\r",
+                   rows);
   }
   bool ok = !b.failed;
   out_buf(&b);

@@ -40,8 +40,8 @@ typedef struct viz_term_info {
   viz_glyphs glyphs;
   viz_depth depth;
   bool tmux;
-  int cols, rows;   /* the terminal's size in cells */
-  int cell_w, cell_h; /* pixels a cell (images) */
+  int cols, rows;             /* the terminal's size in cells */
+  int cell_w, cell_h;         /* pixels a cell (images) */
   int cursor_row, cursor_col; /* 1-based, 0: unknown */
 } viz_term_info;
 

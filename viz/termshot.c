@@ -36,12 +36,18 @@ static void sgr(const int *p, int n, viz_color *fg, viz_color *bg) {
   if (n == 0) *fg = DEFAULT_FG, *bg = DEFAULT_BG;
   for (int i = 0; i < n; i++) {
     int k = p[i];
-    if (k == 0) *fg = DEFAULT_FG, *bg = DEFAULT_BG;
-    else if (k == 39) *fg = DEFAULT_FG;
-    else if (k == 49) *bg = DEFAULT_BG;
-    else if (k >= 30 && k <= 37) *fg = ansi16[k - 30];
-    else if (k >= 40 && k <= 47) *bg = ansi16[k - 40];
-    else if (k >= 90 && k <= 97) *fg = ansi16[k - 90 + 8];
+    if (k == 0)
+      *fg = DEFAULT_FG, *bg = DEFAULT_BG;
+    else if (k == 39)
+      *fg = DEFAULT_FG;
+    else if (k == 49)
+      *bg = DEFAULT_BG;
+    else if (k >= 30 && k <= 37)
+      *fg = ansi16[k - 30];
+    else if (k >= 40 && k <= 47)
+      *bg = ansi16[k - 40];
+    else if (k >= 90 && k <= 97)
+      *fg = ansi16[k - 90 + 8];
     else if ((k == 38 || k == 48) && i + 1 < n) {
       viz_color c = 0;
       if (p[i + 1] == 2 && i + 4 < n)

@@ -45,8 +45,7 @@ void viz_text_up(viz_canvas *c, viz_font f, int x, int y, viz_color col, const c
    drawn into the canvas but handed to the sink, which writes it as characters; every font is
    then a monospace one of cw x ch pixels a character (the canvas's pixels per terminal cell),
    so that panels leave room for it as for any text. NULL turns it off. */
-typedef void (*viz_text_sink)(void *ud, const char *s, int x, int y, viz_color col,
-                              viz_rect clip);
+typedef void (*viz_text_sink)(void *ud, const char *s, int x, int y, viz_color col, viz_rect clip);
 typedef void (*viz_picture_sink)(void *ud, viz_rect r);
 void viz_text_cells(int cw, int ch, viz_text_sink sink, viz_picture_sink pictures, void *ud);
 /* Marks r (within the clip rectangle) as a picture, a heatmap say, rather than lines: in cell
