@@ -99,12 +99,14 @@ typedef struct layer { /* the strings, as characters over the cells */
   uint8_t *picture; /* per cell: drawn with half blocks */
 } layer;
 
+/* Marks every cell r overlaps. */
 static void picture(void *ud, viz_rect r) {
   layer *l = ud;
-  for (int row = 0; row < l->rows; row++)
-    for (int c = 0; c < l->cols; c++)
-      if (viz_rect_has(r, c * VIZ_CELL_W + VIZ_CELL_W / 2, row * VIZ_CELL_H + VIZ_CELL_H / 2))
-        l->picture[(size_t)row * l->cols + c] = 1;
+  int c0 = r.x / VIZ_CELL_W, c1 = (r.x + r.w - 1) / VIZ_CELL_W;
+  int r0 = r.y / VIZ_CELL_H, r1 = (r.y + r.h - 1) / VIZ_CELL_H;
+  for (int row = r0 < 0 ? 0 : r0; row <= r1 && row < l->rows; row++)
+    for (int c = c0 < 0 ? 0 : c0; c <= c1 && c < l->cols; c++)
+      l->picture[(size_t)row * l->cols + c] = 1;
 }
 
 /* The next code point of the UTF-8 string at *s (a malformed byte counts as '?'). */
