@@ -64,9 +64,22 @@ end
 local Watcher = {}
 Watcher.__index = Watcher
 
+-- How the user reaches the module named name (named_modules' names count from 0, as
+-- PyTorch's state dicts do; Lua indexes from 1): "2.1" is model[3][2], "layers.0" is
+-- model.layers[1], "fc1" stays fc1 (a name the user gave).
+local function user_path(name)
+  if not name:find("%d") then return name end
+  local out = "model"
+  for part in name:gmatch("[^.]+") do
+    local k = math.tointeger(tonumber(part))
+    out = out .. (k and string.format("[%d]", k + 1) or "." .. part)
+  end
+  return out
+end
+
 -- The modules to probe ({name =, label =, module =}), chosen as nn.stats chooses them: its
--- rectifier classes, or opts.probe(name, m). A bare index ("3", "layers.2") is labeled with
--- the class too ("ReLU 3"), so that the panel's rows say what they are.
+-- rectifier classes, or opts.probe(name, m). A row is labeled as the user indexes the model,
+-- and with the class when the path is made of indexes: "model[2] ReLU".
 local function probed_modules(model, probe)
   local list, seen = {}, {}
   for name, m in model:named_modules() do
@@ -77,8 +90,8 @@ local function probed_modules(model, probe)
       local label = name
       if name == "" then
         label = m.__name
-      elseif name:match("^[%d.]+$") then
-        label = m.__name .. " " .. name
+      elseif name:find("%d") then
+        label = user_path(name) .. " " .. m.__name
       end
       list[#list + 1] = {name = name, label = label, module = m, calls = 0}
     end
