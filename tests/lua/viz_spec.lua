@@ -184,6 +184,25 @@ describe("viz", function()
       assert.truthy(brightness("95%  12 dead") > brightness("10%  3 dead") + 150)
     end)
 
+    it("spans its colors over the fractions shown, so that small changes show", function()
+      local v = viz.open{headless = true, width = 640, height = 300}
+      -- fc1 moves from 50% to 55% zeros over training, fc2 stays at 56%
+      for s = 1, 50 do v:sparsity({"fc1", "fc2"}, {0.50 + 0.001 * s, 0.56}, nil, s) end
+      local t = texts(v)
+      -- the scale: 10 points around the middle of 50.1% .. 56% (53.05%), labeled on the bar
+      assert.truthy(t["48.0%"] and t["58.1%"], "the bar's labels")
+      assert.is_nil(t["0.5"])
+      local _, _, _, get = histogram(v, "sparsity_scale.png")
+      local function brightness(x, y)
+        local r, g, b = get(x, y)
+        return r + g + b
+      end
+      local y1, y2 = t["fc1"].y + 6, t["fc2"].y + 6
+      local left, right = t["fc1"].x + 60, t["55%"].x - 40
+      assert.truthy(brightness(right, y1) > brightness(left, y1) + 100, "fc1's change shows")
+      assert.truthy(brightness(left, y2) > brightness(left, y1) + 100, "fc2 vs fc1 shows")
+    end)
+
     it("adds layers as they come, and steps by one by default", function()
       local v = viz.open{headless = true}
       v:sparsity({"a"}, {0.5})
