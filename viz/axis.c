@@ -148,6 +148,23 @@ void viz_axes(viz_canvas *c, viz_rect area, const viz_scale *xs, const viz_scale
                 area.y + area.h / 2, VIZ_MUTED, ylabel);
 }
 
+void viz_axis_right(viz_canvas *c, viz_rect area, const viz_scale *ys, const char *label) {
+  double ticks[VIZ_MAXTICKS], step;
+  int n = viz_ticks(ys, area.h / viz_sy(45) + 1, ticks, &step), widest = 0, x = area.x + area.w;
+  char text[32];
+  for (int i = 0; i < n; i++) {
+    int y = edge_px(viz_scale_px(ys, ticks[i]), area.y, area.h);
+    if (y < 0) continue;
+    viz_fill_rect(c, (viz_rect){x, y, viz_sx(4), 1}, VIZ_FRAME, 1);
+    viz_format_tick(text, sizeof text, ticks[i], step);
+    int w = viz_text(c, VIZ_SMALL, x + viz_sx(6), y, VIZ_LEFT | VIZ_MIDDLE, VIZ_MUTED, text);
+    widest = w > widest ? w : widest;
+  }
+  if (label)
+    viz_text_up(c, VIZ_SMALL, x + viz_sx(10) + widest + viz_text_up_width(VIZ_SMALL) / 2,
+                area.y + area.h / 2, VIZ_MUTED, label);
+}
+
 viz_rect viz_panel(viz_canvas *c, viz_rect r, const char *title, const char *note) {
   viz_fill_rect(c, r, VIZ_PANEL, 1);
   viz_frame_rect(c, r, VIZ_FRAME);

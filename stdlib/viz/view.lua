@@ -500,6 +500,7 @@ function viz.fit_hooks(model, opts, data)
     if info.epoch == first_epoch then -- after train's: the legend lists the series in order
       v:smoothing(0, "val") -- a point an epoch, each over the whole set: nothing to smooth
       v:smoothing(0, "val accuracy")
+      v:right_axis("val accuracy", "accuracy") -- in [0, 1], beside a loss of any scale
     end
     if info.val_loss then v:plot("val", step, info.val_loss) end
     if info.val_acc then v:plot("val accuracy", step, info.val_acc) end

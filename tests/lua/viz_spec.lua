@@ -167,6 +167,21 @@ describe("viz", function()
     end)
   end)
 
+  it("gives a series a y axis of its own on the right", function()
+    local v = viz.open{headless = true, width = 700, height = 400}
+    for i = 1, 100 do v:plot("train", i, 3 * math.exp(-i / 20)) end
+    for i = 10, 100, 10 do v:plot("val accuracy", i, 0.5 + 0.45 * (1 - math.exp(-i / 30))) end
+    v:right_axis("val accuracy", "accuracy")
+    local t = texts(v)
+    assert.truthy(t["accuracy"] and t["loss"])
+    assert.truthy(t["val accuracy (right)  0.917"] and t["train  0.0219"])
+    -- the right ticks: accuracy's own range (0.65 .. 0.90), right of the plot, 0.90 on top
+    assert.truthy(t["0.65"] and t["0.90"] and t["2.5"])
+    assert.truthy(t["0.90"].y < t["0.65"].y)
+    assert.truthy(t["0.65"].x > t["100"].x and t["2.5"].x < t["20"].x)
+    th.fails(function() v:right_axis(3) end, "v:right_axis: the series name must be a string")
+  end)
+
   describe("sparsity panel", function()
     it("draws layers x time with fractions and dead counts", function()
       local v = viz.open{headless = true, width = 640, height = 300}
