@@ -182,6 +182,24 @@ describe("viz", function()
     th.fails(function() v:right_axis(3) end, "v:right_axis: the series name must be a string")
   end)
 
+  it("says which class each marker of the partition is", function()
+    local v = viz.open{headless = true, width = 500, height = 500}
+    local ids, pts, labels = {}, {}, {}
+    for i = 1, 8 do ids[i] = {} for j = 1, 8 do ids[i][j] = i + j end end
+    for i = 1, 30 do pts[i], labels[i] = {(i % 10) / 10, (i // 10) / 3}, 1 + i % 3 end
+    v:partition_image(ids, {xlim = {0, 1}, ylim = {0, 1}, points = pts, labels = labels})
+    local t = texts(v)
+    assert.truthy(t["class"], "a legend")
+    for _, k in ipairs({"1", "2", "3"}) do
+      assert.truthy(t[k] and t[k].y == t["class"].y and t[k].x > t["class"].x, "class " .. k)
+    end
+    assert.truthy(t["class"].y > t["0.0"].y, "below the plot")
+    assert.truthy(t["1"].x < t["2"].x and t["2"].x < t["3"].x)
+    -- no labels, no legend
+    v:partition_image(ids, {xlim = {0, 1}, ylim = {0, 1}, points = pts})
+    assert.is_nil(texts(v)["class"])
+  end)
+
   describe("sparsity panel", function()
     it("draws layers x time with fractions and dead counts", function()
       local v = viz.open{headless = true, width = 640, height = 300}

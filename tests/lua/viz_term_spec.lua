@@ -94,6 +94,26 @@ describe("the terminal's text mode", function()
     for i = 3, #distinct do assert.is_true(colors[distinct[i]] <= #lines) end
   end)
 
+  it("shows the points as dots in their classes' colors, and a legend of the classes", function()
+    local v = viz.open{headless = true}
+    local ids, pts, labels = {}, {}, {}
+    for i = 1, 8 do ids[i] = {} for j = 1, 8 do ids[i][j] = 1 end end
+    for i = 1, 40 do pts[i], labels[i] = {(i % 8) / 8, (i // 8) / 5}, 1 + i % 2 end
+    v:partition_image(ids, {xlim = {0, 1}, ylim = {0, 1}, points = pts, labels = labels})
+    local lines, fg = v:_cells(60, 24)
+    local legend, dots = nil, {}
+    for r, line in ipairs(lines) do
+      if line:find("class  \u{2022} 1  \u{2022} 2", 1, true) then legend = r end
+      for k, ch in ipairs(chars(line)) do
+        if ch == "\u{2022}" and not line:find("class", 1, true) then dots[fg[r][k]] = true end
+      end
+    end
+    assert.truthy(legend, "the legend row")
+    local n = 0
+    for _ in pairs(dots) do n = n + 1 end
+    assert.equal(2, n, "two classes, two colors")
+  end)
+
   it("speaks 24-bit, 256 colors or none, and half blocks on request", function()
     local v = viz.open{headless = true}
     v:plot("train", {1, 2, 3, 4}, {4, 3, 2, 1})
