@@ -234,7 +234,7 @@ static int view_tostring(lua_State *L) {
   viz_view *v = luaL_checkudata(L, 1, VIZ_VIEW_META);
   char term[128];
   if (v->term) return lua_pushfstring(L, "viz.View %s", viz_term_tostring(v, term, sizeof term)), 1;
-  const char *state = v->win ? "window" : v->closed ? "closed" : "headless";
+  const char *state = v->win ? "window" : v->closed ? "closed" : "offscreen";
   lua_pushfstring(L, "viz.View %dx%d (%s)", v->w, v->h, state);
   return 1;
 }
