@@ -63,7 +63,7 @@ FUZZ_TIME ?= 600
 CLONE_SRC := $(shell grep -l 'pointwise.h\|VECTOR_CLONES\|recurrent_cell.h' $(CORE_SRC))
 CLONE_OBJ := $(CLONE_SRC:%.c=$(BUILD)/noclone/%.o)
 .SECONDARY: $(FUZZ_OBJ)
-VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
+VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lz -lm
 
 .PHONY: all run test bench asan memcheck fuzz clean deps format install uninstall
 all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so) \
