@@ -199,7 +199,8 @@ static int l_progress(lua_State *L) {
 static int l_wait(lua_State *L) {
   int h = (int)luaL_checkinteger(L, 1);
   double scale = luaL_optnumber(L, 2, 1);
-  if (comm_wait("nn.dist.DataParallel (waiting for a bucket)", h, scale) < 0) return mpi_fail(L);
+  if (comm_wait("nn.dist.DataParallel (the allreduce of a gradient bucket)", h, scale) < 0)
+    return mpi_fail(L);
   return 0;
 }
 

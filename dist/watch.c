@@ -101,7 +101,7 @@ static int put_gone(text *t) {
     if (r == my_rank || strcmp(peers[r].host, peers[my_rank].host) != 0) continue;
     if (kill(peers[r].pid, 0) == 0 || errno != ESRCH) continue;
     put(t, gone++ ? ", " : ": "), put_rank(t, r);
-    put(t, " (pid "), put_int(t, peers[r].pid), put(t, ") is gone");
+    put(t, " (pid "), put_int(t, peers[r].pid), put(t, ") has died");
   }
   return gone;
 }
