@@ -133,6 +133,21 @@ static MPI_Datatype mpi_type(int type) {
                             : MPI_UINT8_T;
 }
 
+/* Waits for req without spinning a core: MPI_Wait busy-polls, which on a machine with more
+   ranks (or other work) than cores takes the time the other ranks need to catch up. A few
+   tests first (a reply within microseconds costs no sleep), then sleeps growing to 0.2 ms. */
+static int wait_polite(MPI_Request *req) {
+  long pause_ns = 2000;
+  for (int k = 0;; k++) {
+    int done = 0, rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS || done) return rc;
+    if (k < 50) continue;
+    struct timespec ts = {0, pause_ns};
+    nanosleep(&ts, NULL);
+    if (pause_ns < 200000) pause_ns += pause_ns / 2;
+  }
+}
+
 static int begin(const char *fname, const char *what, int64_t n) {
   if (n > INT_MAX)
     return fail("%s: %lld elements (MPI takes at most %d per call)", fname, (long long)n, INT_MAX);
@@ -178,8 +193,10 @@ int comm_check(const char *fname, const comm_sig *mine) {
   if (!all) return fail("%s: out of memory", fname);
   double t0 = now();
   begin(fname, "(comparing the ranks' tensors)", 0);
-  int rc = MPI_Allgather(mine, (int)sizeof *mine, MPI_BYTE, all, (int)sizeof *mine, MPI_BYTE,
-                         MPI_COMM_WORLD);
+  MPI_Request req;
+  int rc = MPI_Iallgather(mine, (int)sizeof *mine, MPI_BYTE, all, (int)sizeof *mine, MPI_BYTE,
+                          MPI_COMM_WORLD, &req);
+  if (rc == MPI_SUCCESS) rc = wait_polite(&req);
   if (end(fname, rc, t0) < 0) return free(all), -1;
   int bad = -1;
   for (int r = 1; r < size && bad < 0; r++)
@@ -198,8 +215,10 @@ int comm_allreduce(const char *fname, void *buf, int64_t n, int type, int op) {
   if (!comm_active() || size == 1) return 0;
   double t0 = now();
   if (begin(fname, NULL, n) < 0) return -1;
-  int rc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, mpi_type(type),
-                         op == COMM_MAX ? MPI_MAX : MPI_SUM, MPI_COMM_WORLD);
+  MPI_Request req;
+  int rc = MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, mpi_type(type),
+                          op == COMM_MAX ? MPI_MAX : MPI_SUM, MPI_COMM_WORLD, &req);
+  if (rc == MPI_SUCCESS) rc = wait_polite(&req);
   if (end(fname, rc, t0) < 0) return -1;
   if (op == COMM_MEAN) scale_buffer(buf, n, type, 1.0 / size);
   return 0;
@@ -209,7 +228,10 @@ int comm_broadcast(const char *fname, void *buf, int64_t n, int type, int root) 
   if (!comm_active() || size == 1) return 0;
   double t0 = now();
   if (begin(fname, NULL, n) < 0) return -1;
-  return end(fname, MPI_Bcast(buf, (int)n, mpi_type(type), root, MPI_COMM_WORLD), t0);
+  MPI_Request req;
+  int rc = MPI_Ibcast(buf, (int)n, mpi_type(type), root, MPI_COMM_WORLD, &req);
+  if (rc == MPI_SUCCESS) rc = wait_polite(&req);
+  return end(fname, rc, t0);
 }
 
 int comm_allgather(const char *fname, const void *in, void *out, int64_t n, int type) {
@@ -217,14 +239,20 @@ int comm_allgather(const char *fname, const void *in, void *out, int64_t n, int 
   double t0 = now();
   if (begin(fname, NULL, n) < 0) return -1;
   MPI_Datatype t = mpi_type(type);
-  return end(fname, MPI_Allgather(in, (int)n, t, out, (int)n, t, MPI_COMM_WORLD), t0);
+  MPI_Request req;
+  int rc = MPI_Iallgather(in, (int)n, t, out, (int)n, t, MPI_COMM_WORLD, &req);
+  if (rc == MPI_SUCCESS) rc = wait_polite(&req);
+  return end(fname, rc, t0);
 }
 
 int comm_barrier(const char *fname) {
   if (!comm_active() || size == 1) return 0;
   double t0 = now();
   begin(fname, NULL, 0);
-  return end(fname, MPI_Barrier(MPI_COMM_WORLD), t0);
+  MPI_Request req;
+  int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
+  if (rc == MPI_SUCCESS) rc = wait_polite(&req);
+  return end(fname, rc, t0);
 }
 
 /* ---- non-blocking ---- */
@@ -262,7 +290,7 @@ int comm_wait(const char *fname, int handle, double scale) {
   if (p->req != MPI_REQUEST_NULL) {
     double t0 = now();
     begin(fname, NULL, 0);
-    if (end(fname, MPI_Wait(&p->req, MPI_STATUS_IGNORE), t0) < 0) return -1;
+    if (end(fname, wait_polite(&p->req), t0) < 0) return -1;
   }
   scale_buffer(p->buf, p->n, p->type, scale);
   return 0;

@@ -94,4 +94,4 @@ local function driver(rounds)
   print("overlap", math.max(0, 1 - median(waitms) / median(ar)))
 end
 
-if arg[1] == "worker" then worker() else driver(tonumber(arg[1]) or 3) end
+if arg[1] == "worker" then worker() else driver(tonumber(arg[1]) or 1) end
