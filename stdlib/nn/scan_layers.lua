@@ -170,6 +170,20 @@ function S.LRU:forward(x, h0)
   return self:readout(h, x), last
 end
 
+-- one step of the recurrence h' = lambda h + gamma B x on planar states (2, batch, state)
+function S.LRU:step(x, h)
+  check_step("LRU:step", x, self.input_size)
+  local nb, n = x:size(1), self.state_size
+  h = h or nn.zeros({2, nb, n}, x:dtype())
+  check_state("LRU:step", "state", h, {2, nb, n})
+  local lam, gamma = self:lambda(), self.gamma_log:exp()
+  local lr, li = lam[1], lam[2]
+  local br, bi = nn.linear(x, self.B_re) * gamma, nn.linear(x, self.B_im) * gamma
+  local hr, hi = h[1], h[2]
+  local nh = nn.stack({lr * hr - li * hi + br, lr * hi + li * hr + bi}, 1)
+  return self:readout(nh, x), nh
+end
+
 function S.LRU:extra_repr()
   return string.format("%d, %d, %d, r=[%g, %g], max_phase=%g", self.input_size, self.state_size,
     self.output_size, self.r_min, self.r_max, self.max_phase)
@@ -278,6 +292,8 @@ nn.document("Modules", {
     "The complex states of every step (planar: real parts, imaginary parts) and the final one."},
   {"LRU:readout", S.LRU.readout, "m:readout(h, x) -> y",
     "Re(C h) + D x for planar states h (2, ..., state), e.g. only the final state's output."},
+  {"LRU:step", S.LRU.step, "m:step(x_t [, h]) -> y, h",
+    "One step of the sequential form, x_t (batch, in), h planar (2, batch, state) or zeros."},
   {"LRU:lambda", S.LRU.lambda, "m:lambda() -> tensor (2, state)",
     "The diagonal transition as planar complex numbers (real parts, imaginary parts)."},
   {"DiagonalRNN", S.DiagonalRNN,
