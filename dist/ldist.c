@@ -191,6 +191,18 @@ static int l_iallreduce(lua_State *L) {
   return 1;
 }
 
+/* pack(dst, src): src's elements into the contiguous dst of as many (same dtype); nothing
+   when they are the same memory (a .grad that is already its bucket's view) */
+static int l_pack(lua_State *L) {
+  const char *fname = "nn.dist.DataParallel";
+  nn_tensor *dst = check_tensor(L, 1, fname), *src = check_tensor(L, 2, fname);
+  if (!nn_is_contiguous(dst) || dst->dtype != src->dtype || nn_numel(dst) != nn_numel(src))
+    return dist_error(L, "%s: a gradient does not fit its bucket", fname);
+  if (nn_data(dst) == nn_data(src) && nn_is_contiguous(src)) return 0;
+  copy_strided(src, nn_data(dst), 1);
+  return 0;
+}
+
 static int l_progress(lua_State *L) {
   if (comm_progress() < 0) return mpi_fail(L);
   return 0;
@@ -224,13 +236,21 @@ static int l_active(lua_State *L) {
 }
 
 static const luaL_Reg functions[] = {
-    {"init", l_init},           {"rank", l_rank},
-    {"size", l_size},           {"allreduce", l_allreduce},
-    {"broadcast", l_broadcast}, {"barrier", l_barrier},
-    {"allgather", l_allgather}, {"iallreduce", l_iallreduce},
-    {"progress", l_progress},   {"wait", l_wait},
-    {"stats", l_stats},         {"set_timeout", l_set_timeout},
-    {"active", l_active},       {NULL, NULL},
+    {"init", l_init},
+    {"rank", l_rank},
+    {"size", l_size},
+    {"allreduce", l_allreduce},
+    {"broadcast", l_broadcast},
+    {"barrier", l_barrier},
+    {"allgather", l_allgather},
+    {"iallreduce", l_iallreduce},
+    {"progress", l_progress},
+    {"wait", l_wait},
+    {"stats", l_stats},
+    {"set_timeout", l_set_timeout},
+    {"active", l_active},
+    {"pack", l_pack},
+    {NULL, NULL},
 };
 
 int luaopen_dist(lua_State *L) {

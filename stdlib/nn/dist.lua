@@ -124,11 +124,13 @@ local function make_buckets(dp, order)
   end
   for b, bucket in ipairs(buckets) do
     bucket.flat = nn.zeros(math.max(bucket.n, 1), bucket.dtype)
-    bucket.slices, bucket.left = {}, 0
+    bucket.slices, bucket.views, bucket.left = {}, {}, 0
     local off = 1
     for _, i in ipairs(bucket.params) do
-      local n = dp.params[i]:numel()
+      local p = dp.params[i]
+      local n = p:numel()
       bucket.slices[i] = bucket.flat:narrow(1, off, n)
+      bucket.views[i] = bucket.slices[i]:view(table.unpack(p:shape())) -- the mean, as .grad
       off = off + n
       dp.bucket_of[i] = b
     end
@@ -141,7 +143,7 @@ local function launch(dp, b)
   local bucket = dp.buckets[b]
   for _, i in ipairs(bucket.params) do
     local g, s = dp.params[i].grad, bucket.slices[i]
-    if g then s:copy_(g:reshape(s:numel())) else s:zero_() end
+    if g then C.pack(s, g) else s:zero_() end
     dp.had_grad[i] = g ~= nil
   end
   bucket.handle = C.iallreduce(bucket.flat)
@@ -208,13 +210,12 @@ local function finish(dp)
   local scale = 1 / M.size()
   for _, bucket in ipairs(dp.buckets) do
     C.wait(bucket.handle, scale)
+    -- .grad becomes the bucket's memory (no copy): the next launch reads it before the
+    -- next backward's gradients are copied over it
     for _, i in ipairs(bucket.params) do
-      local p, s = dp.params[i], bucket.slices[i]
-      local mean = s:view(table.unpack(p:shape()))
-      if p.grad then
-        p.grad:copy_(mean)
-      elseif dp.had_grad[i] or s:abs():max():item() ~= 0 then
-        p.grad = mean:clone()
+      local p = dp.params[i]
+      if dp.had_grad[i] or bucket.slices[i]:abs():max():item() ~= 0 then
+        p.grad = bucket.views[i]
       end
     end
   end

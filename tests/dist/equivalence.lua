@@ -54,3 +54,19 @@ end
 report(identical, "DataParallel: parameters bit-identical on every rank after 30 steps")
 report(worst <= 1e-5, "DataParallel: within 1e-5 relative of one process on the whole batch",
   string.format("(max relative difference %.2e)", worst))
+
+-- gradient accumulation: two backwards without zero_grad give the sum of the two means
+local acc = dist.DataParallel(mlp(5))
+local ref = mlp(5)
+for s = 0, 1 do
+  local lo = s * batch + (rank - 1) * per + 1
+  nn.cross_entropy(acc(x:narrow(1, lo, per)), y:narrow(1, lo, per)):backward()
+  nn.cross_entropy(ref(x:narrow(1, s * batch + 1, batch)), y:narrow(1, s * batch + 1, batch)):backward()
+end
+local worst_acc, ref_params = 0, ref:parameters()
+for k, p in ipairs(acc:parameters()) do
+  local rg = ref_params[k].grad
+  worst_acc = math.max(worst_acc, ((p.grad - rg):abs():max() / rg:abs():max()):item())
+end
+report(worst_acc <= 1e-5, "DataParallel: accumulated gradients (no zero_grad) are the sum of the means",
+  string.format("(max relative difference %.2e)", worst_acc))
