@@ -133,15 +133,24 @@ static MPI_Datatype mpi_type(int type) {
                             : MPI_UINT8_T;
 }
 
-/* Waits for req without spinning a core: MPI_Wait busy-polls, which on a machine with more
-   ranks (or other work) than cores takes the time the other ranks need to catch up. A few
-   tests first (a reply within microseconds costs no sleep), then sleeps growing to 0.2 ms. */
+/* Waits for req without spinning a core for long: MPI_Wait busy-polls, which on a machine
+   with more ranks (or other work) than cores takes the time the other ranks need to catch
+   up. It polls for spin_us (RELUA_DIST_SPIN_US, 200 by default: a reply that close costs no
+   wake-up), then sleeps between polls, 20 us growing to 0.2 ms. */
+static double spin_s = -1;
+
 static int wait_polite(MPI_Request *req) {
-  long pause_ns = 2000;
+  if (spin_s < 0) {
+    const char *env = getenv("RELUA_DIST_SPIN_US");
+    spin_s = env ? strtod(env, NULL) * 1e-6 : 200e-6;
+    if (!(spin_s >= 0)) spin_s = 200e-6;
+  }
+  double t0 = now();
+  long pause_ns = 20000;
   for (int k = 0;; k++) {
     int done = 0, rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS || done) return rc;
-    if (k < 50) continue;
+    if ((k & 15) != 15 || now() - t0 < spin_s) continue;
     struct timespec ts = {0, pause_ns};
     nanosleep(&ts, NULL);
     if (pause_ns < 200000) pause_ns += pause_ns / 2;
