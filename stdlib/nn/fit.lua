@@ -37,7 +37,8 @@ local function check_data(fname, d)
 end
 
 local FIT_OPTIONS = {"epochs", "batch", "loss", "optim", "lr", "rule", "schedule", "warmup",
-  "val", "shuffle", "progress", "checkpoint", "resume", "on_step", "on_epoch", "viz", "viz_path"}
+  "val", "shuffle", "progress", "checkpoint", "resume", "on_step", "on_epoch", "viz", "viz_path",
+  "distributed"}
 
 local function callable(v)
   local mt = getmetatable(v)
@@ -96,7 +97,8 @@ local function make_schedule(run, opts, n)
     fail("schedule must be \"linear\", \"cosine\" or a schedule object, not %s", s)
   end
   if not run.optim then fail("schedule %s needs an optimizer", s) end
-  local total = math.max(1, run.epochs * data.num_batches(n, run.batch, false))
+  local per = run.dist and run.dist.steps(n, run.batch) or data.num_batches(n, run.batch, false)
+  local total = math.max(1, run.epochs * per)
   return optim.schedule[s](run.optim, {total = total, warmup = opts.warmup})
 end
 
@@ -172,20 +174,26 @@ end
 -- place it stopped at when a (deferred) Ctrl-C came.
 local function train_epoch(model, run, x, y, epoch, hooks, at)
   model:train()
-  local n = x:size(1)
-  local steps = data.num_batches(n, run.batch, false)
+  local n, d = x:size(1), run.dist -- d: distributed (nn/dist_fit.lua), each rank its shard
+  local steps = d and d.steps(n, run.batch) or data.num_batches(n, run.batch, false)
   local label = string.format("epoch %d/%d", epoch, run.epochs)
   local bar <close> = progress_bar(run, label, steps)
-  local total, step = 0, 0
+  local total, step, seen = 0, 0, 0
   -- the shuffle is drawn from the generator as the epoch starts: resuming draws it again
   local rng_epoch, rng_now = at and at.rng_epoch or nn.get_rng_state(), nn.get_rng_state()
   if at then nn.set_rng_state(at.rng_epoch) end
-  local loader = data.loader({x, y}, {batch = run.batch, shuffle = run.shuffle})
-  loader:begin()
+  local loader
+  if d then
+    loader = d.loader(x, y, run) -- draws the shuffle at its first batch
+    if at then for _ = 1, at.step do loader() end end
+  else
+    loader = data.loader({x, y}, {batch = run.batch, shuffle = run.shuffle})
+    loader:begin()
+    if at then loader.start = 1 + at.step * run.batch end
+  end
   if at then
     nn.set_rng_state(rng_now)
-    step, total = at.step, at.total
-    loader.start = 1 + step * run.batch
+    step, total, seen = at.step, at.total, at.seen or at.step * run.batch
   end
   for xb, yb in loader do
     local loss = run.rule and run.rule:step(xb, yb) or backprop_step(model, run, xb, yb)
@@ -196,7 +204,7 @@ local function train_epoch(model, run, x, y, epoch, hooks, at)
         tostring(loss), epoch, step, run.checkpoint and string.format("; the checkpoint %s "
           .. "of the last complete epoch is kept", run.checkpoint) or "")
     end
-    total = total + loss * xb:size(1)
+    total, seen = total + loss * xb:size(1), seen + xb:size(1)
     bar.step(step, loss, xb:size(1))
     if run.sched then run.sched:step() end
     if #hooks > 0 then
@@ -205,10 +213,11 @@ local function train_epoch(model, run, x, y, epoch, hooks, at)
       for _, h in ipairs(hooks) do h(info) end
     end
     if step < steps and nn._interrupt_requested() then
-      return nil, bar, label, {epoch = epoch, step = step, total = total, rng_epoch = rng_epoch}
+      return nil, bar, label, {epoch = epoch, step = step, total = total, seen = seen,
+        rng_epoch = rng_epoch}
     end
   end
-  return total / n, bar, label
+  return d and d.train_loss(total, seen) or total / n, bar, label
 end
 
 -- ---- validation ----
@@ -373,7 +382,11 @@ local function run_epoch(model, run, x, y, val, epoch, hooks, history, at)
   local train_loss, bar, label, stopped = train_epoch(model, run, x, y, epoch, hooks.step, at)
   if stopped then return nil, stopped end
   local info = {epoch = epoch, train_loss = train_loss, model = model, history = history}
-  if val then info.val_loss, info.val_acc = evaluate(model, run, val[1], val[2]) end
+  if val and run.dist then
+    info.val_loss, info.val_acc = run.dist.evaluate(evaluate, model, run, val[1], val[2])
+  elseif val then
+    info.val_loss, info.val_acc = evaluate(model, run, val[1], val[2])
+  end
   info.seconds = nn.time() - t0
   history.train_loss[epoch] = train_loss
   history.val_loss[epoch] = info.val_loss
@@ -387,7 +400,10 @@ function F.fit(model, d, opts)
   opts = options.check("nn.fit", opts, FIT_OPTIONS)
   local x, y = check_data("data", d)
   local val = opts.val and {check_data("val", opts.val)} or nil
+  local dist = require("nn.dist_fit").setup(model, opts) -- nil unless opts.distributed
+  if dist then opts = dist.opts end -- rank 1's print, checkpoint and view; not the others'
   local run = setup(model, opts)
+  run.dist = dist
   run.sched = make_schedule(run, opts, x:size(1))
   local history = {train_loss = {}, val_loss = {}, val_acc = {}, seconds = {}}
   local first, at = 1, nil
@@ -453,9 +469,10 @@ end
 
 nn.document("Training", {
   {"fit", F.fit, "nn.fit(model, {x, y}, {epochs=1, batch=128, loss=nn.cross_entropy, optim | rule, "
-      .. "schedule, val={xv, yv}, progress=true, checkpoint, resume, on_step, on_epoch})",
+      .. "schedule, val={xv, yv}, progress=true, checkpoint, resume, on_step, on_epoch, distributed})",
     "Trains model on shuffled mini-batches; returns history {train_loss, val_loss, val_acc, "
-      .. "seconds}."},
+      .. "seconds}. distributed = true (under mpirun): each rank its shard of the batches, "
+      .. "gradients averaged (nn.dist.DataParallel), rank 1 prints and checkpoints."},
 })
 
 return F

@@ -30,5 +30,6 @@ nn.fit = require("nn.fit").fit
 nn.stats = require "nn.stats"
 nn.rules = require "nn.rules"
 nn.utils = require "nn.utils"
+nn.dist = require "nn.dist" -- its C half (MPI) loads on first use
 
 return nn
