@@ -280,7 +280,8 @@ static void backward_range(scratch *s, int64_t lo, int64_t hi, struct grads *r);
 typedef struct team {
   const scratch *s;
   const work *wk;
-  atomic_int next;
+  atomic_int next;        /* the next thread's slot */
+  atomic_llong image;     /* the next image not taken */
   bool started[MAX_TEAM]; /* whether thread k's weight gradient got anything */
 } team;
 
@@ -299,7 +300,7 @@ static void run_images(scratch *s, const work *wk, team *t) {
   *t = (team){.s = s, .wk = wk};
   int blas = openblas_get_num_threads();
   openblas_set_num_threads(1);
-  nn_parallel(s->g.n, 1, team_piece, t);
+  nn_parallel(s->team, 1, team_piece, t);
   openblas_set_num_threads(blas);
 }
 
@@ -398,21 +399,26 @@ static void backward_range(scratch *s, int64_t lo, int64_t hi, grads *r) {
   }
 }
 
-/* Thread k of a team: images lo..hi with im2col buffer k and weight gradient k. */
+/* Thread k of a team, with im2col buffer k and weight gradient k: takes the next chunk of
+   images while there is one (not a fixed share: on a busy machine, a thread that gets less
+   of a core takes fewer). */
 static void team_piece(int64_t lo, int64_t hi, void *ctx) {
+  (void)lo, (void)hi;
   team *t = ctx;
   int k = atomic_fetch_add(&t->next, 1);
   scratch s = *t->s;
   size_t dw_bytes = (size_t)(s.g.cout * s.g.rows_g) * s.es;
   s.serial = true, s.buf[0] += (size_t)k * (s.bytes[0] / (size_t)s.team);
-  if (!t->wk->r) {
-    forward_range(&s, lo, hi, t->wk);
-    return;
-  }
-  grads r = *t->wk->r;
+  grads r = t->wk->r ? *t->wk->r : (grads){0};
   r.sums = NULL, r.started = false;
   if (r.dw && k > 0) r.dwp = s.buf[1] + (size_t)(k - 1) * dw_bytes;
-  backward_range(&s, lo, hi, &r);
+  for (int64_t i0; (i0 = atomic_fetch_add(&t->image, s.nb)) < s.g.n;) {
+    int64_t i1 = i0 + s.nb < s.g.n ? i0 + s.nb : s.g.n;
+    if (t->wk->r)
+      backward_range(&s, i0, i1, &r);
+    else
+      forward_range(&s, i0, i1, t->wk);
+  }
   t->started[k] = r.started;
 }
 

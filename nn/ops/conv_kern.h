@@ -62,10 +62,19 @@ static bool flat_row_of(const geom *g, int64_t ki, int64_t x0, int64_t lo, int64
 
 #define FLAT(D, T, name)                                                                           \
   /* zero the columns outside lo..hi of the rows y0..y1 */                                         \
+  /* (usually one element each side: written out, not left to GCC, which calls memset) */          \
   static void border_##D(const geom *g, const flat_row *f, T *d, int64_t lo, int64_t hi) {         \
+    if (lo == 0 && hi == g->ow) return;                                                            \
     for (int64_t oy = f->y0; oy < f->y1; oy++) {                                                   \
-      for (int64_t ox = 0; ox < lo; ox++) d[oy * g->ow + ox] = 0;                                  \
-      for (int64_t ox = hi; ox < g->ow; ox++) d[oy * g->ow + ox] = 0;                              \
+      T *row = d + oy * g->ow;                                                                     \
+      if (lo == 1)                                                                                 \
+        row[0] = 0;                                                                                \
+      else if (lo > 1)                                                                             \
+        memset(row, 0, (size_t)lo * sizeof(T));                                                    \
+      if (hi == g->ow - 1)                                                                         \
+        row[hi] = 0;                                                                               \
+      else if (hi < g->ow)                                                                         \
+        memset(row + hi, 0, (size_t)(g->ow - hi) * sizeof(T));                                     \
     }                                                                                              \
   }                                                                                                \
   static void name##_im2col_##D(const geom *g, const flat_row *f, const T *restrict src,           \
@@ -179,11 +188,14 @@ TYPES_FLOAT(FLAT, flat)
       double sum = 0;                                                                              \
       for (int64_t i = 0; i < k->nb; i++) {                                                        \
         const T *s = (const T *)k->y + ((k->i0 + i) * g->cout + o) * g->ohw;                       \
-        double part = 0;                                                                           \
         if (k->col) memcpy((T *)k->col + o * k->rs + i * k->is, s, (size_t)g->ohw * sizeof(T));    \
-        if (k->sums)                                                                               \
-          for (int64_t p = 0; p < g->ohw; p++) part += s[p];                                       \
-        sum += part;                                                                               \
+        if (!k->sums) continue;                                                                    \
+        double part[8] = {0}; /* 8 sums side by side: one chain would wait on each add */          \
+        int64_t p = 0;                                                                             \
+        for (; p + 8 <= g->ohw; p += 8)                                                            \
+          for (int j = 0; j < 8; j++) part[j] += s[p + j];                                         \
+        for (; p < g->ohw; p++) sum += s[p];                                                       \
+        for (int j = 0; j < 8; j++) sum += part[j];                                                \
       }                                                                                            \
       if (k->sums) k->sums[o] += sum;                                                              \
     }                                                                                              \
