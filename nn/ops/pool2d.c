@@ -256,48 +256,59 @@ static void run_job(job *j) {
   }
 TYPES_FLOAT(MAX2_NAN, 0)
 
-/* max of the four with its code, by selects the compiler vectorizes; a row that holds a
-   NaN is done again as MAX_FORWARD does it (the NaN wins) */
+/* The 2 x 2 kernels work on chunks of up to CHUNK outputs of a row, their codes widened to
+   int32 in a stack buffer: with codes and values of one width the compiler vectorizes the
+   selects at 4 or 8 lanes, which rows of 7 or 14 outputs can use (u8 codes would ask for 16).
+   The forward picks the max of the four by selects; a chunk that holds a NaN is done again
+   as MAX_FORWARD does it (the NaN wins). */
+enum { CHUNK = 64 };
 #define MAX2_PICK(v, k) c = v > m ? k : c, m = v > m ? v : m
 #define MAX2_FORWARD(T, I)                                                                         \
   PLANE_PTRS(T, I);                                                                                \
   CODES(I);                                                                                        \
   const T *x = (const T *)j->x + p * in_plane;                                                     \
   T *y = (T *)j->y + p * out_plane;                                                                \
-  const int64_t OW = g->OW, W = g->W;                                                              \
-  for (int64_t oh = 0; oh < g->OH; oh++) {                                                         \
-    const T *restrict r0 = x + 2 * oh * W, *restrict r1 = r0 + W;                                  \
-    T *restrict yo = y + oh * OW;                                                                  \
-    I *restrict co = code + oh * OW;                                                               \
-    int nan = 0;                                                                                   \
-    for (int64_t ow = 0; ow < OW; ow++) {                                                          \
-      T a = r0[2 * ow], b = r0[2 * ow + 1], d = r1[2 * ow], e = r1[2 * ow + 1], m = a;             \
-      I c = 0;                                                                                     \
-      MAX2_PICK(b, 1);                                                                             \
-      MAX2_PICK(d, 2);                                                                             \
-      MAX2_PICK(e, 3);                                                                             \
-      yo[ow] = m, co[ow] = c;                                                                      \
-      nan |= (a != a) | (b != b) | (d != d) | (e != e);                                            \
-    }                                                                                              \
-    if (nan) max2_nan_##T(r0, r1, yo, co, OW);                                                     \
-  }
+  int32_t cb[CHUNK];                                                                               \
+  for (int64_t oh = 0; oh < g->OH; oh++)                                                           \
+    for (int64_t o0 = 0; o0 < g->OW; o0 += CHUNK) {                                                \
+      const T *restrict r0 = x + 2 * oh * g->W + 2 * o0, *restrict r1 = r0 + g->W;                 \
+      T *restrict yo = y + oh * g->OW + o0;                                                        \
+      int n = g->OW - o0 < CHUNK ? (int)(g->OW - o0) : CHUNK, nan = 0;                             \
+      for (int ow = 0; ow < n; ow++) {                                                             \
+        T a = r0[2 * ow], b = r0[2 * ow + 1], d = r1[2 * ow], e = r1[2 * ow + 1], m = a;           \
+        int32_t c = 0;                                                                             \
+        MAX2_PICK(b, 1);                                                                           \
+        MAX2_PICK(d, 2);                                                                           \
+        MAX2_PICK(e, 3);                                                                           \
+        yo[ow] = m, cb[ow] = c;                                                                    \
+        nan |= (a != a) | (b != b) | (d != d) | (e != e);                                          \
+      }                                                                                            \
+      I *co = code + oh * g->OW + o0;                                                              \
+      for (int ow = 0; ow < n; ow++) co[ow] = (I)cb[ow];                                           \
+      if (nan) max2_nan_##T(r0, r1, yo, co, n);                                                    \
+    }
 
+/* every input element written: the gradient at the maximum, zero at the other three */
 #define MAX2_VJP(T, I)                                                                             \
   PLANE_PTRS(T, I);                                                                                \
   CODES(I);                                                                                        \
   const T *gy = (const T *)j->x + p * out_plane;                                                   \
   T *gx = (T *)j->y + p * in_plane;                                                                \
-  const int64_t OW = g->OW, W = g->W;                                                              \
-  for (int64_t oh = 0; oh < g->OH; oh++) {                                                         \
-    T *restrict r0 = gx + 2 * oh * W, *restrict r1 = r0 + W;                                       \
-    const T *restrict go = gy + oh * OW;                                                           \
-    const I *restrict co = code + oh * OW;                                                         \
-    for (int64_t ow = 0; ow < OW; ow++) { /* no branch: the rows are short for vectors */          \
-      T w[4] = {0, 0, 0, 0};                                                                       \
-      w[co[ow] & 3] = go[ow];                                                                      \
-      r0[2 * ow] = w[0], r0[2 * ow + 1] = w[1], r1[2 * ow] = w[2], r1[2 * ow + 1] = w[3];          \
-    }                                                                                              \
-  }
+  T cb[CHUNK]; /* the codes as values: selects of one type */                                      \
+  for (int64_t oh = 0; oh < g->OH; oh++)                                                           \
+    for (int64_t o0 = 0; o0 < g->OW; o0 += CHUNK) {                                                \
+      T *restrict r0 = gx + 2 * oh * g->W + 2 * o0, *restrict r1 = r0 + g->W;                      \
+      const T *restrict go = gy + oh * g->OW + o0;                                                 \
+      const I *co = code + oh * g->OW + o0;                                                        \
+      int n = g->OW - o0 < CHUNK ? (int)(g->OW - o0) : CHUNK;                                      \
+      for (int ow = 0; ow < n; ow++) cb[ow] = (T)co[ow];                                           \
+      for (int ow = 0; ow < n; ow++) {                                                             \
+        T v = go[ow], z = 0;                                                                       \
+        T c = cb[ow];                                                                              \
+        r0[2 * ow] = c == 0 ? v : z, r0[2 * ow + 1] = c == 1 ? v : z;                              \
+        r1[2 * ow] = c == 2 ? v : z, r1[2 * ow + 1] = c == 3 ? v : z;                              \
+      }                                                                                            \
+    }
 
 #define MAX2_JVP(T, I)                                                                             \
   PLANE_PTRS(T, I);                                                                                \

@@ -20,9 +20,13 @@ else
   nn.manual_seed(1)
   nn.save(path, model)
 end
-local x, y = nn.data.fashion_mnist("train")
-x = x:narrow(1, 1, batches * 128):contiguous():view(-1, 1, 28, 28)
-y = y:narrow(1, 1, batches * 128)
+-- the raw bytes, then only the images used as floats (as cnn.py does)
+local dir = "/usr/share/datasets/fashion-mnist/"
+local n = batches * 128
+local x = nn.data.idx(dir .. "train-images-idx3-ubyte.gz"):narrow(1, 1, n):float():div(255)
+x = x:view(n, 1, 28, 28)
+local y = nn.data.idx(dir .. "train-labels-idx1-ubyte.gz"):narrow(1, 1, n):long():add(1)
+collectgarbage()
 local opt = nn.optim.Adam(model, {lr = 1e-3})
 
 local times, losses = {}, {}

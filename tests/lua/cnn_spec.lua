@@ -55,6 +55,16 @@ describe("pooling", function()
     th.same(v.grad, {{{0, 11, 0}, {0, 0, 0}, {100, 0, 1000}}})
   end)
 
+  it("max_pool2d lets a NaN win its window, as PyTorch's, on both kernels", function()
+    local x = nn.tensor({{{{1, 0 / 0, 2, 3}, {0, 1, 5, 4}}}})
+    for _, k in ipairs{{2, 2}, {2, 1}} do -- the 2x2 stride-2 kernel and the general one
+      local y = nn.max_pool2d(x, k[1], k[2])
+      local v = y[1][1][1][1]
+      assert(v ~= v, "the NaN window gives NaN")
+      assert.are.equal(5, y[1][1][1][k[2] == 2 and 2 or 3])
+    end
+  end)
+
   it("avg_pool2d without count_include_pad divides by the input elements only", function()
     local ones = nn.ones(1, 1, 3, 3)
     th.same(nn.avg_pool2d(ones, 3, {stride = 1, padding = 1, count_include_pad = false}),
