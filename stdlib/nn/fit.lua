@@ -455,7 +455,9 @@ nn.document("Training", {
   {"fit", F.fit, "nn.fit(model, {x, y}, {epochs=1, batch=128, loss=nn.cross_entropy, optim | rule, "
       .. "schedule, val={xv, yv}, progress=true, checkpoint, resume, on_step, on_epoch})",
     "Trains model on shuffled mini-batches; returns history {train_loss, val_loss, val_acc, "
-      .. "seconds}."},
+      .. "seconds}. Ctrl-C stops after the current batch, checkpoints that point and returns "
+      .. "the history (history.interrupted); resume goes on from there, bit for bit. A loss "
+      .. "that is not finite stops it with an error."},
 })
 
 return F
