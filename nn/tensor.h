@@ -101,6 +101,12 @@ const char *nn_dims_str(int ndim, const int64_t *shape);
    -1 with a message when not, as PyTorch refuses torch.full((2,), 300, dtype=uint8) */
 int nn_check_fits(nn_dtype dt, double v);
 
+/* a 0-based index as the user wrote it (1-based), for messages: an index that wrapped when
+   made 0-based (math.mininteger - 1) wraps back instead of overflowing */
+static inline long long nn_one_based(int64_t i) {
+  return (long long)(int64_t)((uint64_t)i + 1);
+}
+
 /* element access by pointer (any dtype) */
 double nn_load(const void *p, nn_dtype dt);
 int64_t nn_load_i64(const void *p, nn_dtype dt);

@@ -222,7 +222,7 @@ static int l_chunk(lua_State *L) {
   int d = lnn_optdim(L, 3, x->ndim, 0);
   if (n <= 0) return lnn_errorf(L, "the number of chunks must be positive, got %lld", n);
   int64_t size = x->shape[d];
-  return push_even(L, x, d, size ? (size + n - 1) / n : 1);
+  return push_even(L, x, d, size ? size / n + (size % n != 0) : 1);
 }
 
 /* x:split(size [, dim]) or x:split({sizes} [, dim]) */

@@ -64,7 +64,7 @@ static bool find_bad_index(const nn_tensor *idx, int64_t size, int64_t *bad) {
 static int check_indices(const nn_tensor *idx, int dim, int64_t size) {
   int64_t j;
   if (find_bad_index(idx, size, &j))
-    return nn_errc("index %lld is out of range for dimension %d of size %lld", (long long)j + 1,
+    return nn_errc("index %lld is out of range for dimension %d of size %lld", nn_one_based(j),
                    dim + 1, (long long)size);
   return 0;
 }
@@ -510,7 +510,7 @@ static nn_tensor *one_hot_forward(const nn_op *op, nn_tensor *const *in, const n
   if (ic && classes < 0) classes = count_classes(ic);
   if (!ic || classes < 0) return release_all(NULL, 1, &ic);
   if (find_bad_index(ic, classes, &bad)) {
-    nn_err("class %lld is out of range for %lld classes", (long long)bad + 1, (long long)classes);
+    nn_err("class %lld is out of range for %lld classes", nn_one_based(bad), (long long)classes);
     return release_all(NULL, 1, &ic);
   }
   int64_t shape[NN_MAXDIM];

@@ -166,7 +166,7 @@ static int check_targets(pick_call *p) {
     int64_t t = j->target[i];
     if (t == j->ignore) continue;
     if (t < 0 || t >= j->classes)
-      return nn_errc("target %lld is out of range for %lld classes", (long long)t + 1,
+      return nn_errc("target %lld is out of range for %lld classes", nn_one_based(t),
                      (long long)j->classes);
     p->counted += j->cw ? j->cw[t] : 1;
   }

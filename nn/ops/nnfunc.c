@@ -722,7 +722,7 @@ static nn_tensor *checked_indices(nn_tensor *idx, int64_t count) {
     int64_t k = index_at(ic, i);
     if (k < 0 || k >= count) {
       nn_release(ic);
-      return nn_err("index %lld is out of range for %lld embeddings", (long long)k + 1,
+      return nn_err("index %lld is out of range for %lld embeddings", nn_one_based(k),
                     (long long)count);
     }
   }

@@ -117,7 +117,10 @@ static nn_tensor *repeat_map(int64_t n, nn_tensor *const *in, const nn_attr *a) 
       return nn_err("repeats must not be negative (got %lld for slice %lld)", (long long)c,
                     (long long)j + 1);
     }
-    total += c;
+    if (__builtin_add_overflow(total, c, &total)) {
+      nn_release(rc);
+      return nn_err("repeats add up to more than 2^63");
+    }
   }
   nn_tensor *m = nn_empty(NN_I64, 1, &total);
   int64_t *p = m ? (int64_t *)nn_data(m) : NULL;

@@ -472,7 +472,10 @@ nn.document("Training", {
       .. "schedule, val={xv, yv}, progress=true, checkpoint, resume, on_step, on_epoch, distributed})",
     "Trains model on shuffled mini-batches; returns history {train_loss, val_loss, val_acc, "
       .. "seconds}. distributed = true (under mpirun): each rank its shard of the batches, "
-      .. "gradients averaged (nn.dist.DataParallel), rank 1 prints and checkpoints."},
+      .. "gradients averaged (nn.dist.DataParallel), rank 1 prints and checkpoints. "
+      .. "Ctrl-C stops after the current batch, checkpoints that point and returns "
+      .. "the history (history.interrupted); resume goes on from there, bit for bit. A loss "
+      .. "that is not finite stops it with an error."},
 })
 
 return F

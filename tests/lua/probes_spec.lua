@@ -319,3 +319,17 @@ describe("nn.detect_anomaly", function()
     assert.equal(-math.huge, nn.log(nn.tensor{0}):item())
   end)
 end)
+
+describe("indices and counts near 2^63", function()
+  it("are refused with the value the user gave", function()
+    local mi = math.mininteger
+    th.fails(function() nn.zeros(2, 3):gather(1, nn.tensor({{mi, 1, 1}}, "i64")) end,
+      "index " .. mi .. " is out of range")
+    th.fails(function() nn.cross_entropy(nn.zeros(1, 3), nn.tensor({mi}, "i64")) end,
+      "target " .. mi .. " is out of range for 3 classes")
+    th.fails(function() nn.one_hot(nn.tensor({mi}, "i64"), 3) end, "class " .. mi)
+    th.fails(function() nn.zeros(2, 3):repeat_interleave(2 ^ 62, 1) end,
+      "repeats add up to more than 2^63")
+    assert.equal(2, #nn.zeros(2, 3):chunk(math.maxinteger, 1)) -- pieces of 1 row, as PyTorch
+  end)
+end)
