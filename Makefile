@@ -30,7 +30,8 @@ LUA_LIBS  := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 # Debian packages: build and run (DEPS), parity tests and reference benchmarks (DEPS_PY).
 DEPS    := build-essential pkg-config lua5.4 liblua5.4-dev libreadline-dev libopenblas-dev \
            libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core zlib1g-dev libpng-dev libcjson-dev \
-           lua-busted dataset-fashion-mnist python3 tmux xvfb xauth
+           lua-busted dataset-fashion-mnist python3 tmux xvfb xauth \
+           libopenmpi-dev openmpi-bin
 DEPS_PY := python3-torch python3-numpy hyperfine
 # Beyond make test: make memcheck needs valgrind, make fuzz clang (.ci/run asks for valgrind
 # with `make deps DEPS_EXTRA=valgrind`).
@@ -41,12 +42,17 @@ BIND_SRC := $(wildcard nn/lua/*.c)
 VM_SRC   := $(wildcard vm/*.c)
 CTEST_SRC := $(wildcard tests/c/*.c)
 VIZ_SRC  := $(wildcard viz/*.c)
+# nn.dist's C half, built when Open MPI is installed (without it, nn.dist is a world of one)
+MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS   := $(shell pkg-config --libs ompi-c 2>/dev/null)
+DIST_SRC := $(if $(MPI_LIBS),$(wildcard dist/*.c))
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(BUILD)/%.o)
 VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
 CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/%.o)
 VIZ_OBJ  := $(VIZ_SRC:%.c=$(BUILD)/%.o)
+DIST_OBJ := $(DIST_SRC:%.c=$(BUILD)/%.o)
 
 # Fuzz targets (tests/fuzz/fuzz_NAME.c), one per parser. The normal build links each with
 # replay.c into $(BUILD)/fuzz_NAME, which `make test` runs on the stored corpus; `make fuzz`
@@ -63,11 +69,11 @@ FUZZ_TIME ?= 600
 CLONE_SRC := $(shell grep -l 'pointwise.h\|VECTOR_CLONES\|recurrent_cell.h' $(CORE_SRC))
 CLONE_OBJ := $(CLONE_SRC:%.c=$(BUILD)/noclone/%.o)
 .SECONDARY: $(FUZZ_OBJ) # made by pattern rules: kept, not deleted as intermediates
-VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
+VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lz -lm
 
 .PHONY: all run test bench asan memcheck fuzz clean deps format install uninstall
 all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so) \
-     $(BUILD)/relua.1 $(FUZZ_BIN) $(BUILD)/test_noclone
+     $(if $(DIST_SRC),$(BUILD)/dist.so) $(BUILD)/relua.1 $(FUZZ_BIN) $(BUILD)/test_noclone
 
 $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -92,6 +98,12 @@ $(BUILD)/nn.so: $(BIND_OBJ) $(BUILD)/libnn.a
 $(BUILD)/viz/%.o: CFLAGS += $(shell pkg-config --cflags sdl2 SDL2_ttf 2>/dev/null)
 $(BUILD)/viz.so: $(VIZ_OBJ)
 	$(CC) $(LDFLAGS) -shared -o $@ $(VIZ_OBJ) $(VIZ_LIBS)
+
+# Data-parallel training (nn.dist), a module of its own so that neither relua nor nn.so
+# depends on MPI: stdlib/nn/dist.lua loads it on first use. Tensors through the C API, too.
+$(BUILD)/dist/%.o: CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/dist.so: $(DIST_OBJ)
+	$(CC) $(LDFLAGS) -shared -o $@ $(DIST_OBJ) $(MPI_LIBS) -lpthread
 
 # The man page, made from `relua --help` (one text for both).
 $(BUILD)/relua.1: $(BUILD)/relua vm/relua.1.sh
@@ -170,7 +182,8 @@ fuzz:
 
 format:
 	clang-format -i $(CORE_SRC) $(BIND_SRC) $(VM_SRC) $(CTEST_SRC) $(VIZ_SRC) \
-	  $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h viz/*.h tests/c/*.h tests/fuzz/*.[ch])
+	  $(wildcard dist/*.c) $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h viz/*.h dist/*.h tests/c/*.h \
+	  tests/fuzz/*.[ch])
 
 # Installed: PREFIX/bin/relua, the C modules in PREFIX/lib/lua/5.4 (Debian's lua5.4 looks in
 # /usr/local/lib/lua/5.4), the Lua half in PREFIX/share/relua/stdlib (nn.so and relua find
@@ -184,18 +197,19 @@ MAN1    ?= $(PREFIX)/share/man/man1
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MAN1)
 	install -m 755 $(BUILD)/relua $(DESTDIR)$(BINDIR)/relua
-	install -m 644 $(BUILD)/nn.so $(if $(VIZ_SRC),$(BUILD)/viz.so) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(BUILD)/nn.so $(if $(VIZ_SRC),$(BUILD)/viz.so) $(if $(DIST_SRC),$(BUILD)/dist.so) \
+	  $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(BUILD)/relua.1 $(DESTDIR)$(MAN1)/relua.1
 	for f in $$(cd stdlib && find . -name '*.lua'); do \
 	  install -D -m 644 stdlib/$$f $(DESTDIR)$(STDLIB)/$$f || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/relua $(DESTDIR)$(LIBDIR)/nn.so $(DESTDIR)$(LIBDIR)/viz.so \
-	  $(DESTDIR)$(MAN1)/relua.1
+	  $(DESTDIR)$(LIBDIR)/dist.so $(DESTDIR)$(MAN1)/relua.1
 	rm -rf $(DESTDIR)$(STDLIB)
 
 clean:
 	rm -rf $(BUILD)
 
 -include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(VM_OBJ:.o=.d) $(CTEST_OBJ:.o=.d) $(VIZ_OBJ:.o=.d) \
-  $(FUZZ_OBJ:.o=.d) $(CLONE_OBJ:.o=.d)
+  $(FUZZ_OBJ:.o=.d) $(CLONE_OBJ:.o=.d) $(DIST_OBJ:.o=.d)

@@ -110,6 +110,18 @@ static int view_labels(lua_State *L) {
   return 0;
 }
 
+/* v:right_axis(name[, label]) */
+static int view_right_axis(lua_State *L) {
+  const char *fn = "v:right_axis";
+  viz_view *v = viz_check_view(L, fn);
+  lua_settop(L, 3);
+  const char *name = check_name(L, 2, fn, "the series name");
+  const char *label = lua_isnil(L, 3) ? name : check_name(L, 3, fn, "label");
+  if (viz_plot_right(&v->plot, name, label) < 0) out_of_memory(L, fn);
+  v->dirty = true;
+  return 0;
+}
+
 /* ---- sparsity ---- */
 
 /* The strings of the table at idx, as pointers into Lua's strings (valid while the table
@@ -318,6 +330,9 @@ const viz_reg viz_panel_methods[] = {
     {"labels", view_labels, "v:labels(xlabel, ylabel)",
      "Names the axes of the loss panel, which takes the y label as its title (nil keeps a label; "
      "defaults \"step\" and \"loss\")."},
+    {"right_axis", view_right_axis, "v:right_axis(name[, label])",
+     "Gives the loss panel's series name a y axis of its own, on the right, labeled label "
+     "(name unless told): an accuracy beside a loss; its legend entry says (right)."},
     {"sparsity", view_sparsity, "v:sparsity(layers, fractions[, dead][, step])",
      "Adds a column to the sparsity heatmap: per layer name, the fraction of zero "
      "activations (0..1) and optionally its count of dead units."},

@@ -16,6 +16,7 @@
 #include <SDL.h>
 
 #include "viz/png.h"
+#include "viz/term.h"
 #include "viz/view.h"
 #include "viz/window.h"
 
@@ -288,6 +289,10 @@ static void pump(bool force) {
 }
 
 bool viz_view_update(viz_view *v) {
+  if (v->term) {
+    viz_term_update(v, false);
+    return !v->closed;
+  }
   pump(false);
   refresh(v);
   return !v->closed;
@@ -316,11 +321,16 @@ static void wait_events(viz_view *v, double seconds, bool paused_only) {
 }
 
 bool viz_view_wait(viz_view *v, double seconds) {
+  if (v->term) return viz_term_wait(v, seconds);
   wait_events(v, seconds, true);
   return v->win && v->paused;
 }
 
 bool viz_view_linger(viz_view *v, double seconds) {
+  if (v->term) {
+    viz_term_update(v, true); /* drawn now; a terminal view waits for nobody */
+    return true;
+  }
   v->next_draw = 0; /* the program idles: drawing now takes nothing from it */
   wait_events(v, seconds, false);
   return v->win != NULL;

@@ -10,9 +10,13 @@
 --
 -- A unit is active on an input where its activation is > 0, dead on a set of inputs where
 -- it is active on none; sparsity counts exact zeros. The units of an activation are every
--- dim after the batch dim.
+-- dim after the batch dim, except for the feature maps of conv layers ((N, C, H, W) and
+-- more dims): there a unit is a channel (a filter), active where any position is > 0, so a
+-- filter that never fires on the data is one dead unit. Activation patterns (regions) use
+-- every element.
 local nn = require "nn"
 local Module = require "nn.module"
+local options = require "nn.options"
 local Regions = require "nn.regions"
 
 local M = nn.stats
@@ -194,6 +198,7 @@ local function batch_size(fname, opts, per_point)
   if batch == nil then
     return math.max(256, math.min(65536, (1 << 22) // math.max(1, per_point)))
   end
+  batch = options.whole(batch) or batch
   if math.type(batch) ~= "integer" or batch < 1 then
     fail(fname, "batch must be a positive integer, got %s", tostring(batch))
   end
@@ -328,7 +333,7 @@ function M.regions(model, opts)
   if not opts.plane and not (opts.xlim and opts.ylim) then
     fail("regions", "give either xlim and ylim, or plane = {x0, x1, x2}")
   end
-  local res = opts.res or 256
+  local res = options.whole(opts.res or 256) or opts.res
   if math.type(res) ~= "integer" or res < 2 then
     fail("regions", "res must be an integer >= 2, got %s", tostring(res))
   end
@@ -429,13 +434,15 @@ local function as_points(pts, like, n)
 end
 
 local function check_n(fname, n, least)
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < least then
     fail(fname, "n must be an integer >= %d, got %s", least, tostring(n))
   end
+  return n
 end
 
 function M.line(a, b, n)
-  check_n("line", n, 2)
+  n = check_n("line", n, 2)
   local pa, pb = flat_pair("line", a, b)
   local t = nn.linspace(0, 1, n):double():view(n, 1)
   return as_points(pa + t * (pb - pa), a, n)
@@ -444,7 +451,7 @@ end
 local function dot(u, v) return (u * v):sum():item() end
 
 function M.circle(a, b, c, n)
-  check_n("circle", n, 3)
+  n = check_n("circle", n, 3)
   local pa, pb = flat_pair("circle", a, b)
   local _, pc = flat_pair("circle", a, c)
   -- the center is a + s u + t w, as far from a as from b and c: a 2 x 2 linear system
@@ -482,7 +489,7 @@ nn.document("Analyses", {
   {"stats.dead_units", M.dead_units,
     "nn.stats.dead_units(model, x [, opts]) -> {name = dead}, {name = units}",
     "Per layer, the units never > 0 on x (a batch, or a list of batches: a window), and the "
-      .. "number of units."},
+      .. "number of units; a conv layer's units are its channels (a dead filter)."},
   {"stats.dead_rate", M.dead_rate, "nn.stats.dead_rate(model, x [, opts]) -> {name = rate}, all",
     "Per layer, the fraction of units inactive on the whole batch x (the dynamic dead rate), "
       .. "and the fraction over all layers."},

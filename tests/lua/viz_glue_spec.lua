@@ -70,13 +70,26 @@ describe("viz glue", function()
   teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
 
   describe("v:watch", function()
+    it("names rows of nested models by the user's indexes", function()
+      local v = viz.open{headless = true}
+      local inner = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+      local model = nn.Sequential(nn.Linear(2, 3), inner, nn.ReLU())
+      v:watch(model)
+      model(nn.randn(4, 2))
+      local t = texts(v)
+      assert.equal("ReLU", model[2][2].__name)
+      assert.truthy(t["model[2][2] ReLU"] and t["model[3] ReLU"])
+    end)
+
     it("measures the activations of each training forward", function()
       local v = viz.open{headless = true}
       local model = known_model()
       local w = v:watch(model)
       model(X)
       local t = texts(v)
-      assert.truthy(t["ReLU 1"] and t["ReLU 3"], "rows named by class and index")
+      assert.truthy(t["model[2] ReLU"] and t["model[4] ReLU"],
+        "rows named as the model is indexed (model[2] is the first ReLU), and by class")
+      assert.equal(model[2], model:modules()[3])
       assert.truthy(t["50%  1 dead"], "layer 1: 6 of 12 zeros, unit 3 dead")
       assert.truthy(t["25%  0 dead"], "layer 2: 2 of 8 zeros")
       assert.truthy(t["fraction of zeros, step 1"])
@@ -267,8 +280,9 @@ describe("viz glue", function()
       assert.truthy(t["ReLU partition, step 8"], "4 steps an epoch, partition at the end")
       assert.truthy(find_text(v, "^%d+ regions?$"))
       assert.truthy(find_text(v, "^train  ") and find_text(v, "^val  ")
-        and find_text(v, "^val accuracy  "))
-      assert.truthy(t["ReLU 1"])
+        and find_text(v, "^val accuracy %(right%)  "), "accuracy on an axis of its own")
+      assert.truthy(t["accuracy"], "the right axis's label")
+      assert.truthy(t["model[2] ReLU"])
       assert.is_false(hooked(model), "the hooks go when training ends")
     end)
 
@@ -287,7 +301,7 @@ describe("viz glue", function()
       local h = nn.fit(model, {x, y}, {epochs = 2, batch = 8, progress = false,
         viz = {path = dir .. "/seq.png", headless = true}})
       assert.equal(2, #h.train_loss)
-      assert.truthy(texts(viz.last_view)["ReLU 1"], "the sparsity is there")
+      assert.truthy(texts(viz.last_view)["model[2] ReLU"], "the sparsity is there")
       assert.is_nil(texts(viz.last_view)["ReLU partition"])
     end)
 
@@ -298,6 +312,7 @@ describe("viz glue", function()
       local state = {looks = 0, waits = 0, plots = 0}
       local fake = setmetatable({}, {__index = function(_, k)
         if k == "headless" then return false end
+        if k == "backend" then return "window" end
         if k == "paused" then
           state.looks = state.looks + 1
           return state.looks <= paused
