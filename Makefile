@@ -68,7 +68,7 @@ FUZZ_TIME ?= 600
 # $(BUILD)/test_noclone runs the f32 math tests on the code the loader does not pick here.
 CLONE_SRC := $(shell grep -l 'pointwise.h\|VECTOR_CLONES\|recurrent_cell.h' $(CORE_SRC))
 CLONE_OBJ := $(CLONE_SRC:%.c=$(BUILD)/noclone/%.o)
-.SECONDARY: $(FUZZ_OBJ)
+.SECONDARY: $(FUZZ_OBJ) # made by pattern rules: kept, not deleted as intermediates
 VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lz -lm
 
 .PHONY: all run test bench asan memcheck fuzz clean deps format install uninstall

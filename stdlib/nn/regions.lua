@@ -55,14 +55,22 @@ end
 local function cut(poly, a, b, c, tol)
   local norm = math.sqrt(a * a + b * b)
   if norm == 0 then return nil end
-  local s, side, lo, hi = {}, {}, math.huge, -math.huge
-  for i, p in ipairs(poly) do
-    s[i] = (a * p[1] + b * p[2] + c) / norm
-    side[i] = s[i] > tol and 1 or s[i] < -tol and -1 or 0
-    lo, hi = math.min(lo, s[i]), math.max(hi, s[i])
+  a, b, c = a / norm, b / norm, c / norm
+  local lo, hi, n = math.huge, -math.huge, #poly
+  for i = 1, n do -- most lines miss most cells: find out before allocating anything
+    local p = poly[i]
+    local d = a * p[1] + b * p[2] + c
+    if d < lo then lo = d end
+    if d > hi then hi = d end
   end
   if hi <= tol or lo >= -tol then return nil end
-  local pos, neg, n = {}, {}, #poly
+  local s, side = {}, {}
+  for i = 1, n do
+    local p = poly[i]
+    s[i] = a * p[1] + b * p[2] + c
+    side[i] = s[i] > tol and 1 or s[i] < -tol and -1 or 0
+  end
+  local pos, neg = {}, {}
   for i = 1, n do
     local j = i % n + 1
     local p = poly[i]
@@ -123,12 +131,20 @@ function M.count(pre, lims, rel, tol, fail)
             .. "layers): probed layer %d, unit %d is not affine where the layers before it "
             .. "are fixed (use the grid count: exact = false)", layer, unit)
         end
-        local out = {}
-        for _, piece in ipairs(pieces) do
-          local p, n = cut(piece, a, b, c, dist)
-          if p then out[#out + 1], out[#out + 2] = p, n else out[#out + 1] = piece end
+        -- the pieces make up the cell: a line that misses the cell misses them all
+        if #pieces == 1 or cut(cell, a, b, c, dist) then
+          local out
+          for j, piece in ipairs(pieces) do
+            local p, n = cut(piece, a, b, c, dist)
+            if p and not out then out = table.move(pieces, 1, j - 1, 1, {}) end
+            if p then
+              out[#out + 1], out[#out + 2] = p, n
+            elseif out then
+              out[#out + 1] = piece
+            end
+          end
+          pieces = out or pieces
         end
-        pieces = out
       end
       for _, piece in ipairs(pieces) do nextc[#nextc + 1] = piece end
     end

@@ -3,25 +3,15 @@
 ** differences in f64, in reverse mode (VJP) and forward mode (JVP). An op with a VJP that
 ** has no case here fails the test, so a new op cannot skip its check. An op that declares
 ** its VJP is not the derivative (vjp_rule) is checked in reverse mode only on the inputs it
-** says are exact; its declared rule has a test of its own (test_feedback.c).
+** says are exact; its declared rule has a test of its own (test_feedback.c). The same cases
+** check the f32 derivative code (test_gradcheck_f32.c), where an op with attributes needs
+** two cases with different ones.
 */
 #include <string.h>
 
 #include "nn/autograd.h"
+#include "tests/c/gradcheck.h"
 #include "test.h"
-
-typedef struct grad_case {
-  const char *op;
-  int nin;
-  int ndim[8];
-  int64_t shape[8][4];
-  double lo, hi; /* input values drawn uniformly in [lo, hi] */
-  nn_attr attr;
-  /* what each input is: '1' a float that gets gradients, '0' a u8 mask, 'i' i64 indices
-     into the first input along dim i[0] (gather, index_select...), 'c' a float the op
-     declares constant (no gradient: cross_entropy's class weights); NULL = all floats */
-  const char *differentiable;
-} grad_case;
 
 #define NOATTR                                                                                     \
   { .ni = 0 }
@@ -36,7 +26,7 @@ typedef struct grad_case {
 #define S5(a, b, c, d, e)                                                                          \
   { a, b, c, d, e }
 /* Inputs stay away from kinks (relu at 0, abs at 0, clamp bounds) by their ranges. */
-static const grad_case cases[] = {
+const grad_case gc_cases[] = {
     {"neg", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"exp", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"log", 1, {2}, {S2(3, 4)}, 0.5, 3, NOATTR, NULL},
@@ -154,6 +144,14 @@ static const grad_case cases[] = {
      2,
      {.i = {1, 1, 1, 1, 1, 1, 1}, .ni = 7},
      NULL},
+    {"conv2d_nobias",
+     2,
+     {4, 4},
+     {S4(2, 2, 5, 4), S4(3, 2, 2, 2)},
+     -2,
+     2,
+     {.i = {2, 1, 0, 1, 1, 1, 1}, .ni = 7},
+     NULL},
     {"conv1d",
      3,
      {3, 3, 1},
@@ -177,6 +175,14 @@ static const grad_case cases[] = {
      -2,
      2,
      {.i = {1, 0, 1, 1}, .ni = 4},
+     NULL},
+    {"conv1d_nobias",
+     2,
+     {3, 3},
+     {S3(2, 2, 7), S3(3, 2, 2)},
+     -2,
+     2,
+     {.i = {2, 1, 2, 1}, .ni = 4},
      NULL},
     {"linear", 3, {2, 2, 1}, {S2(3, 4), S2(5, 4), S1(5)}, -2, 2, NOATTR, NULL},
     {"linear_nobias", 2, {2, 2}, {S2(3, 4), S2(5, 4)}, -2, 2, NOATTR, NULL},
@@ -360,9 +366,11 @@ static const grad_case cases[] = {
      NULL},
 };
 
+const size_t gc_ncases = sizeof gc_cases / sizeof *gc_cases;
+
 static uint64_t lcg = 12345;
 
-static nn_tensor *random_tensor(int ndim, const int64_t *shape, double lo, double hi) {
+nn_tensor *gc_random_tensor(int ndim, const int64_t *shape, double lo, double hi) {
   return test_random_f64(&lcg, ndim, shape, lo, hi);
 }
 
@@ -374,12 +382,12 @@ static nn_tensor *random_indices(int ndim, const int64_t *shape, int64_t n) {
 }
 
 /* Input k as the case says; a mask is a u8 comparison of values drawn as the others. */
-static nn_tensor *make_input(const grad_case *c, int k) {
+nn_tensor *gc_make_input(const grad_case *c, int k) {
   if (c->differentiable && c->differentiable[k] == 'i')
     return random_indices(c->ndim[k], c->shape[k], c->shape[0][c->attr.i[0]]);
   if (c->differentiable && c->differentiable[k] == 'c')
-    return random_tensor(c->ndim[k], c->shape[k], 0.5, 2);
-  nn_tensor *t = random_tensor(c->ndim[k], c->shape[k], c->lo, c->hi);
+    return gc_random_tensor(c->ndim[k], c->shape[k], 0.5, 2);
+  nn_tensor *t = gc_random_tensor(c->ndim[k], c->shape[k], c->lo, c->hi);
   if (c->differentiable && c->differentiable[k] == '0') {
     nn_tensor *zero = nn_scalar(NN_F64, 0), *m = nn_gt(t, zero);
     nn_release(zero), nn_release(t);
@@ -389,14 +397,14 @@ static nn_tensor *make_input(const grad_case *c, int k) {
 }
 
 /* The op's outputs (op->nout of them, one for most ops) in y; 0 or -1. */
-static int call(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor **y) {
+int gc_call(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor **y) {
   return nn_call_multi(op, c->nin, in, &c->attr, nn_op_nout(op), y);
 }
 
 /* f(inputs) = sum over outputs k of sum(y_k * w_k), a random projection of every output:
    its gradient exercises every output element, of several outputs at once. Returns the
    scalar as a tensor (NULL on failure). */
-static nn_tensor *projection(const nn_op *op, nn_tensor **y, nn_tensor **w) {
+nn_tensor *gc_projection(const nn_op *op, nn_tensor **y, nn_tensor **w) {
   nn_tensor *s = NULL;
   for (int k = 0; k < nn_op_nout(op); k++) {
     nn_tensor *yw = nn_mul(y[k], w[k]), *sk = nn_sum(yw, -1, false), *next = s ? nn_add(s, sk) : sk;
@@ -407,10 +415,10 @@ static nn_tensor *projection(const nn_op *op, nn_tensor **y, nn_tensor **w) {
   return s;
 }
 
-static double weighted(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor **w) {
+double gc_weighted(const nn_op *op, const grad_case *c, nn_tensor **in, nn_tensor **w) {
   nn_tensor *y[NN_MAXOUT] = {0};
-  if (call(op, c, in, y) < 0) return NAN;
-  nn_tensor *s = projection(op, y, w);
+  if (gc_call(op, c, in, y) < 0) return NAN;
+  nn_tensor *s = gc_projection(op, y, w);
   double v = nn_load(nn_data(s), s->dtype);
   nn_release(s);
   test_release_all(nn_op_nout(op), y);
@@ -418,7 +426,7 @@ static double weighted(const nn_op *op, const grad_case *c, nn_tensor **in, nn_t
 }
 
 /* sum over outputs of <tangent_k, w_k> */
-static double tangent_dot(const nn_op *op, nn_tensor **y, nn_tensor **w) {
+double gc_tangent_dot(const nn_op *op, nn_tensor **y, nn_tensor **w) {
   double d = 0;
   for (int k = 0; k < nn_op_nout(op); k++)
     if (y[k] && y[k]->tangent) d += test_dot(y[k]->tangent, w[k]);
@@ -428,9 +436,9 @@ static double tangent_dot(const nn_op *op, nn_tensor **y, nn_tensor **w) {
 static void check_op(const nn_op *op, const grad_case *c, int *failures) {
   nn_tensor *in[8] = {0}, *y0[NN_MAXOUT] = {0}, *w[NN_MAXOUT] = {0};
   int nout = nn_op_nout(op);
-  for (int k = 0; k < c->nin; k++) in[k] = make_input(c, k);
-  REQUIRE(call(op, c, in, y0) == 0);
-  for (int k = 0; k < nout; k++) w[k] = random_tensor(y0[k]->ndim, y0[k]->shape, -1, 1);
+  for (int k = 0; k < c->nin; k++) in[k] = gc_make_input(c, k);
+  REQUIRE(gc_call(op, c, in, y0) == 0);
+  for (int k = 0; k < nout; k++) w[k] = gc_random_tensor(y0[k]->ndim, y0[k]->shape, -1, 1);
   const double eps = 1e-6;
   for (int k = 0; k < c->nin; k++) {
     if (in[k]->dtype != NN_F64 || (c->differentiable && c->differentiable[k] == 'c')) continue;
@@ -438,28 +446,28 @@ static void check_op(const nn_op *op, const grad_case *c, int *failures) {
     /* reverse mode */
     in[k]->requires_grad = true;
     nn_tensor *y[NN_MAXOUT] = {0}, *yt[NN_MAXOUT] = {0};
-    REQUIRE(call(op, c, in, y) == 0);
-    nn_tensor *s = projection(op, y, w);
+    REQUIRE(gc_call(op, c, in, y) == 0);
+    nn_tensor *s = gc_projection(op, y, w);
     CHECK(nn_backward(s, NULL, false) == 0);
     nn_release(s);
     test_release_all(nout, y);
     nn_tensor *g = in[k]->grad;
     in[k]->requires_grad = false, in[k]->grad = NULL;
     /* forward mode along a random direction v: tangent of f must be <grad, v> */
-    nn_tensor *v = random_tensor(in[k]->ndim, in[k]->shape, -1, 1);
+    nn_tensor *v = gc_random_tensor(in[k]->ndim, in[k]->shape, -1, 1);
     in[k]->tangent = nn_retain(v);
     nn_fwd_enter();
-    CHECK(call(op, c, in, yt) == 0);
+    CHECK(gc_call(op, c, in, yt) == 0);
     nn_fwd_leave();
     nn_release(in[k]->tangent);
     in[k]->tangent = NULL;
-    double jvp = tangent_dot(op, yt, w), dot = 0;
+    double jvp = gc_tangent_dot(op, yt, w), dot = 0;
     for (int64_t i = 0; i < nn_numel(in[k]); i++) {
       double *x = (double *)nn_data(in[k]) + i, keep = *x;
       *x = keep + eps;
-      double up = weighted(op, c, in, w);
+      double up = gc_weighted(op, c, in, w);
       *x = keep - eps;
-      double down = weighted(op, c, in, w);
+      double down = gc_weighted(op, c, in, w);
       *x = keep;
       double numeric = (up - down) / (2 * eps), analytic = g ? test_get(g, i) : 0;
       dot += numeric * test_get(v, i);
@@ -489,8 +497,8 @@ TEST(gradcheck_every_op) {
     /* ops whose declared rule covers every input: tests/c/test_activation.c */
     if (!nn_op_differentiable(op) || (op->vjp_rule && !op->vjp_exact)) continue;
     int checked = 0;
-    for (size_t j = 0; j < sizeof cases / sizeof *cases; j++)
-      if (strcmp(cases[j].op, op->name) == 0) check_op(op, &cases[j], failures), checked++;
+    for (size_t j = 0; j < gc_ncases; j++)
+      if (strcmp(gc_cases[j].op, op->name) == 0) check_op(op, &gc_cases[j], failures), checked++;
     if (!checked) {
       fprintf(stderr, "  %s is differentiable but has no gradient check case\n", op->name);
       ++*failures;
@@ -498,140 +506,8 @@ TEST(gradcheck_every_op) {
   }
 }
 
-/* ---- the f32 derivative code ----
-   Each case again with its float inputs in f32: the f32 VJP and JVP against central finite
-   differences of the f64 op on the same values (the f32 inputs widened), within a tolerance
-   for f32 rounding. */
-
-static bool close_f32(double analytic, double numeric, double scale) {
-  return fabs(analytic - numeric) <= 2e-3 * (scale + fabs(numeric));
-}
-
-/* The largest |value| of a tensor: the scale of f32 rounding in sums over it. */
-static double max_abs(nn_tensor *t) {
-  double m = 0;
-  for (int64_t i = 0; i < nn_numel(t); i++) m = fmax(m, fabs(test_get(t, i)));
-  return m;
-}
-
-static bool is_float_input(const grad_case *c, int k, nn_tensor *t) {
-  (void)c, (void)k;
-  return t->dtype == NN_F64;
-}
-
-static void check_op_f32(const nn_op *op, const grad_case *c, int *failures) {
-  nn_tensor *in[8] = {0}, *in32[8] = {0}, *y0[NN_MAXOUT] = {0}, *w[NN_MAXOUT] = {0};
-  nn_tensor *w32[NN_MAXOUT] = {0};
-  int nout = nn_op_nout(op);
-  for (int k = 0; k < c->nin; k++) {
-    nn_tensor *t = make_input(c, k);
-    if (is_float_input(c, k, t)) { /* the f32 values, and the same values in f64 */
-      in32[k] = nn_to(t, NN_F32);
-      in[k] = nn_to(in32[k], NN_F64);
-      nn_release(t);
-    } else {
-      in[k] = t, in32[k] = nn_retain(t);
-    }
-  }
-  REQUIRE(call(op, c, in32, y0) == 0);
-  for (int k = 0; k < nout; k++) {
-    nn_tensor *r = random_tensor(y0[k]->ndim, y0[k]->shape, -1, 1);
-    w32[k] = nn_to(r, y0[k]->dtype == NN_F64 ? NN_F64 : NN_F32);
-    w[k] = nn_to(w32[k], NN_F64);
-    nn_release(r);
-  }
-  const double eps = 1e-6;
-  for (int k = 0; k < c->nin; k++) {
-    if (in32[k]->dtype != NN_F32 || (c->differentiable && c->differentiable[k] == 'c')) continue;
-    bool exact = !op->vjp_rule || (op->vjp_exact >> k & 1u);
-    in32[k]->requires_grad = true;
-    nn_tensor *y[NN_MAXOUT] = {0}, *yt[NN_MAXOUT] = {0};
-    REQUIRE(call(op, c, in32, y) == 0);
-    nn_tensor *s = projection(op, y, w32);
-    CHECK(nn_backward(s, NULL, false) == 0);
-    nn_release(s);
-    test_release_all(nout, y);
-    nn_tensor *g = in32[k]->grad;
-    in32[k]->requires_grad = false, in32[k]->grad = NULL;
-    CHECK(!g || g->dtype == NN_F32);
-    nn_tensor *v64 = random_tensor(in32[k]->ndim, in32[k]->shape, -1, 1);
-    nn_tensor *v = nn_to(v64, NN_F32);
-    nn_release(v64);
-    in32[k]->tangent = nn_retain(v);
-    nn_fwd_enter();
-    CHECK(call(op, c, in32, yt) == 0);
-    nn_fwd_leave();
-    nn_release(in32[k]->tangent);
-    in32[k]->tangent = NULL;
-    double jvp = tangent_dot(op, yt, w32), dot = 0, gscale = g ? max_abs(g) : 0, dscale = 0;
-    for (int64_t i = 0; i < nn_numel(in[k]); i++) {
-      double *x = (double *)nn_data(in[k]) + i, keep = *x;
-      *x = keep + eps;
-      double up = weighted(op, c, in, w);
-      *x = keep - eps;
-      double down = weighted(op, c, in, w);
-      *x = keep;
-      double numeric = (up - down) / (2 * eps), analytic = g ? test_get(g, i) : 0;
-      dot += numeric * test_get(v, i);
-      dscale += fabs(numeric * test_get(v, i));
-      if (exact && !close_f32(analytic, numeric, gscale)) {
-        fprintf(stderr, "  f32 %s: input %d %s element %lld: backward %g, finite differences %g\n",
-                op->name, k + 1, nn_shape_str(in[k]), (long long)i + 1, analytic, numeric);
-        ++*failures;
-        break;
-      }
-    }
-    if (!close_f32(jvp, dot, dscale)) {
-      fprintf(stderr, "  f32 %s: input %d %s: jvp %g, finite differences %g\n", op->name, k + 1,
-              nn_shape_str(in[k]), jvp, dot);
-      ++*failures;
-    }
-    nn_release(g), nn_release(v);
-    test_release_all(nout, yt);
-  }
-  test_release_all(nout, y0), test_release_all(nout, w), test_release_all(nout, w32);
-  for (int k = 0; k < c->nin; k++) nn_release(in[k]), nn_release(in32[k]);
-}
-
-TEST(gradcheck_every_op_f32) {
-  for (int k = 0; k < nn_nops; k++) {
-    const nn_op *op = nn_ops[k];
-    if (!nn_op_differentiable(op) || (op->vjp_rule && !op->vjp_exact)) continue;
-    for (size_t j = 0; j < sizeof cases / sizeof *cases; j++)
-      if (strcmp(cases[j].op, op->name) == 0) check_op_f32(op, &cases[j], failures);
-  }
-}
-
-/* An op that takes attributes is checked with two different sets of them at least. */
-static bool has_attr(const nn_attr *a) {
-  if (a->ni) return true;
-  for (int i = 0; i < NN_ATTR_INTS; i++)
-    if (a->i[i]) return true;
-  for (int i = 0; i < 4; i++)
-    if (a->f[i] != 0) return true;
-  return false;
-}
-
-TEST(gradcheck_two_attribute_sets) {
-  for (size_t j = 0; j < sizeof cases / sizeof *cases; j++) {
-    /* to's attribute is the dtype: its other value is the f32 run's input */
-    if (!has_attr(&cases[j].attr) || strcmp(cases[j].op, "to") == 0) continue;
-    bool first = true, other = false;
-    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-      if (strcmp(cases[k].op, cases[j].op) != 0) continue;
-      if (k < j) first = false;
-      if (memcmp(&cases[k].attr, &cases[j].attr, sizeof cases[j].attr) != 0) other = true;
-    }
-    if (first && !other) {
-      fprintf(stderr, "  %s has attributes but one set of them in the gradient checks\n",
-              cases[j].op);
-      ++*failures;
-    }
-  }
-}
-
 TEST(backward_accumulates_and_frees) {
-  nn_tensor *x = random_tensor(1, (int64_t[]){4}, -1, 1);
+  nn_tensor *x = gc_random_tensor(1, (int64_t[]){4}, -1, 1);
   x->requires_grad = true;
   nn_tensor *y = nn_mul(x, x), *s = nn_sum(y, -1, false);
   REQUIRE(s && s->grad_fn);
@@ -644,7 +520,7 @@ TEST(backward_accumulates_and_frees) {
 }
 
 TEST(no_grad_and_inplace_guard) {
-  nn_tensor *x = random_tensor(1, (int64_t[]){3}, -1, 1);
+  nn_tensor *x = gc_random_tensor(1, (int64_t[]){3}, -1, 1);
   x->requires_grad = true;
   bool was = nn_set_grad_enabled(false);
   nn_tensor *y = nn_exp(x);
@@ -657,7 +533,7 @@ TEST(no_grad_and_inplace_guard) {
 }
 
 TEST(long_chain_releases_without_recursion) {
-  nn_tensor *x = random_tensor(1, (int64_t[]){1}, -1, 1);
+  nn_tensor *x = gc_random_tensor(1, (int64_t[]){1}, -1, 1);
   x->requires_grad = true;
   nn_tensor *h = nn_retain(x);
   for (int i = 0; i < 200000; i++) {

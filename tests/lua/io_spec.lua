@@ -172,6 +172,15 @@ describe("npy and idx", function()
     f = write("cshort.idx", "\0\0\8\1" .. string.pack(">I4", 10) .. "\1\2")
     th.fails(function() nn._load_idx(f, "f32", 255) end, f, "truncated")
   end)
+
+  it("refuses an empty shape whose other sizes overflow (found by fuzzing)", function()
+    -- {0, 2^31, 2^31, 2^31}: no data, but strides of 2^62 and more
+    local f = write("huge_empty.idx", "\0\0\8\4" .. string.pack(">I4>I4>I4>I4", 0, 2^31, 2^31, 2^31))
+    th.fails(function() nn._load_idx(f) end, f, "too large")
+    -- an empty shape within the limit still loads
+    f = write("empty.idx", "\0\0\8\2" .. string.pack(">I4>I4", 0, 5))
+    assert.equal("{0,5}", th.shape(nn._load_idx(f)))
+  end)
 end)
 
 describe("utilities", function()
