@@ -271,7 +271,8 @@ static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
   }
   int fit = (area.h - viz_sy(12) - 2 * viz_sy(6)) / lh, rows = total <= fit ? total : fit;
   if (rows < 1) return;
-  int textw = wmax < area.w / 2 ? wmax : area.w / 2;
+  int most = viz_text_in_cells() ? area.w * 2 / 3 : area.w / 2; /* characters are wide */
+  int textw = wmax < most ? wmax : most;
   viz_rect box = {0, area.y + viz_sy(6), swatch + viz_sx(6) + textw + 2 * pad,
                   rows * lh + 2 * viz_sy(6) - viz_sy(2)};
   box.x = area.x + area.w - box.w - viz_sx(6);
