@@ -147,6 +147,12 @@ static void read_answers(viz_term_info *t, int *mode) {
   }
 }
 
+/* Whether standard input is a terminal this process may read and set: in the foreground
+   (a background job that did would be stopped by SIGTTIN or SIGTTOU). */
+static bool own_tty(void) {
+  return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
+
 /* Asks the terminal what it can show (kitty's query, unless the answer is known), where the
    cursor is and how big a cell is, then the device attributes. */
 static void ask(viz_term_info *t, int *mode) {
@@ -193,7 +199,7 @@ void viz_term_detect(viz_term_info *t, bool ask_it) {
     mode = env_mode();
     if (mode >= 0 && t->tmux && !tmux_passthrough()) mode = VIZ_TERM_TEXT;
   }
-  bool ttys = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  bool ttys = own_tty() && isatty(STDOUT_FILENO);
   if (ask_it && ttys && !env_is("TERM", "dumb")) ask(t, mode < 0 ? &mode : &(int){mode});
   t->mode = mode < 0 ? VIZ_TERM_TEXT : (viz_term_mode)mode;
   if (t->cell_w <= 0 || t->cell_h <= 0) t->cell_w = 8, t->cell_h = 16;
@@ -293,7 +299,7 @@ static void resized(viz_term *t) {
 
 static void keys_on(viz_term *t) {
   struct termios raw;
-  if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->saved) != 0) return;
+  if (!own_tty() || tcgetattr(STDIN_FILENO, &t->saved) != 0) return;
   raw = t->saved;
   raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
   raw.c_cc[VMIN] = 0, raw.c_cc[VTIME] = 0;

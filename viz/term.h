@@ -21,7 +21,8 @@
 **
 ** With keys (during nn.fit, when standard input is a terminal), the terminal is put in
 ** non-canonical mode without echo (signals stay: Ctrl-C still interrupts) and p pauses, q
-** closes. Closing (or the end of the program) leaves the last frame where it is, the cursor
+** closes. A background job (`relua train.lua &`) neither asks the terminal nor reads keys:
+** it would be stopped for touching it. Closing (or the end of the program) leaves the last frame where it is, the cursor
 ** below it, the scrolling region, the cursor and the attributes as they were.
 */
 #ifndef VIZ_TERM_H

@@ -210,6 +210,18 @@ def test_show():
     return p
 
 
+def test_background():
+    # an interactive shell's job: a process group of its own, not the terminal's foreground
+    # one, and SIGTTIN and SIGTTOU not ignored (touching the terminal would stop it)
+    cmd = "bash --norc --noprofile -i -c %s" % shlex.quote("%s %s 5 & wait $!" % (
+        shlex.quote(RELUA), shlex.quote(FIT)))
+    p = Pane("bg", cmd)
+    s = p.wait(lambda s: "EXIT=" in s, "the background job's end (not stopped)", timeout=60)
+    assert "EXIT=0" in s and "fit returned 5 epochs" in s, s
+    check_clean(p)
+    return p
+
+
 # ---- the terminal's answers, through a bare pseudo-terminal ----
 
 def talk(answers, code):
@@ -282,6 +294,7 @@ def main():
         ok("p pauses and resumes, q closes the view and training goes on", test_keys)
         ok("resizing the terminal redraws at the new size", test_resize)
         ok("v:show() prints panels inline; print(v) names the backend", test_show)
+        ok("a background job draws, asks nothing and is not stopped", test_background)
         ok("a terminal answering kitty's query gets kitty graphics", test_kitty_answer)
         ok("a terminal with sixel in its attributes gets sixel", test_sixel_answer)
         ok("a terminal that answers nothing gets text", test_silent_terminal)
