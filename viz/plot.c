@@ -297,6 +297,20 @@ static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
   }
 }
 
+/* In cell mode, the legend goes on the panel's top line after its title, each series in its
+   color ("train 0.0219  val 0.0314"), leaving the plot to the curves. */
+static void legend_line(const viz_plot *p, viz_canvas *c, viz_rect r, const char *title) {
+  int cw = viz_text_width(VIZ_SMALL, "x"), end = r.x + r.w - 2 * cw;
+  int x = r.x + viz_sx(8) + viz_text_width(VIZ_TITLE, title) + 2 * cw;
+  char label[160];
+  for (int i = 0; i < p->n && x < end; i++) {
+    const viz_series *s = &p->series[i];
+    if (!s->n) continue;
+    legend_label(s, label, sizeof label);
+    x += viz_text_fit(c, VIZ_SMALL, x, r.y, VIZ_LEFT | VIZ_TOP, s->color, label, end - x) + 2 * cw;
+  }
+}
+
 void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
   /* the panel is named after what it shows: its title or y label, "loss" unless told */
   const char *title = p->title ? p->title : p->ylabel ? p->ylabel : "loss";
@@ -329,5 +343,8 @@ void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
       polyline(&pn, &xs, s->right ? &rs : &ys, s->x, pass == 0 ? s->y : s->smooth, s->n);
     }
   c->clip = saved;
-  legend(p, c, area);
+  if (viz_text_in_cells())
+    legend_line(p, c, r, title);
+  else
+    legend(p, c, area);
 }

@@ -236,7 +236,8 @@ void viz_sparsity_draw(const viz_sparsity *s, viz_canvas *c, viz_rect r) {
     int w = viz_text_width(VIZ_SMALL, s->layers[i].name);
     widest = w > widest ? w : widest;
   }
-  int label_w = widest + 2 * gap() < body.w / 4 ? widest + 2 * gap() : body.w / 4;
+  int most = body.w / (viz_text_in_cells() ? 3 : 4); /* characters are wide */
+  int label_w = widest + 2 * gap() < most ? widest + 2 * gap() : most;
   int stats_w = stats_width(s) + viz_sx(16);
   range cr = color_range(s);
   char widest_label[16];
