@@ -277,8 +277,14 @@ static int view_partition_image(lua_State *L) {
     if (lua_type(L, 3) != LUA_TTABLE)
       viz_error(L, fn, "opts must be a table, got %s", viz_describe(L, 3));
     static const char *const known[] = {"xlim",   "ylim",  "classes", "points",
-                                        "labels", "title", NULL};
+                                        "labels", "title", "regions", NULL};
     viz_check_options(L, 3, fn, known);
+    if (lua_getfield(L, 3, "regions") != LUA_TNIL) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
+        viz_error(L, fn, "opts.regions must be a positive integer, got %s", viz_describe(L, -1));
+      in.regions = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
     check_lim(L, 3, "xlim", fn, in.xlim);
     check_lim(L, 3, "ylim", fn, in.ylim);
     if (lua_getfield(L, 3, "classes") != LUA_TNIL) {
@@ -334,8 +340,9 @@ const viz_reg viz_panel_methods[] = {
      "Adds a sparsity column measured from activation tensors (samples x units...): the "
      "fraction of zeros and the units zero for every sample."},
     {"partition_image", view_partition_image,
-     "v:partition_image(ids[, {xlim, ylim, classes, points, labels, title}])",
+     "v:partition_image(ids[, {xlim, ylim, classes, points, labels, title, regions}])",
      "Draws a grid of activation-pattern ids (row 1 at ylim[1], the bottom), one color per "
-     "region, with the region count, class boundary and labeled points."},
+     "region, with the region count (opts.regions, or the grid's distinct ids), class boundary "
+     "and labeled points."},
     {NULL, NULL, NULL, NULL},
 };

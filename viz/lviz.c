@@ -288,6 +288,13 @@ static int view_key(lua_State *L) {
   return 0;
 }
 
+/* v:_clock(seconds): the windows' clock reads that from now on; v:_clock() the real one */
+static int view_clock(lua_State *L) {
+  viz_check_view(L, "v:_clock");
+  viz_test_clock(lua_isnoneornil(L, 2) ? -1 : luaL_checknumber(L, 2));
+  return 0;
+}
+
 static int view_close_button(lua_State *L) {
   const char *fn = "v:_close_button";
   if (viz_view_push_close(viz_check_view(L, fn)) < 0) viz_error(L, fn, "the view has no window");
@@ -427,8 +434,13 @@ static const viz_reg methods[] = {
 
 /* for tests only: not documented */
 static const luaL_Reg hidden_methods[] = {
-    {"_screenshot", view_screenshot}, {"_key", view_key},     {"_close_button", view_close_button},
-    {"_resize", view_resize},         {"_texts", view_texts}, {NULL, NULL},
+    {"_screenshot", view_screenshot},
+    {"_key", view_key},
+    {"_close_button", view_close_button},
+    {"_resize", view_resize},
+    {"_texts", view_texts},
+    {"_clock", view_clock},
+    {NULL, NULL},
 };
 
 /* The metatable of views, with the methods table as upvalue of __index. */

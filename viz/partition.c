@@ -55,7 +55,9 @@ static int64_t count_distinct(const int64_t *ids, size_t n) {
 }
 
 int viz_partition_set(viz_partition *p, viz_partition *fresh) {
-  int64_t regions = count_distinct(fresh->ids, (size_t)fresh->h * (size_t)fresh->w);
+  int64_t regions = fresh->regions > 0
+                        ? fresh->regions /* an exact count, given */
+                        : count_distinct(fresh->ids, (size_t)fresh->h * (size_t)fresh->w);
   if (regions < 0) return -1;
   viz_partition_free(p);
   *p = *fresh;

@@ -82,6 +82,9 @@ int viz_view_save(viz_view *v, const char *path, char *err, size_t errlen);
 /* Draws and shows the canvas, then reads the window's pixels back and writes them as PNG:
    what the window shows. -1 and err on failure (no window, read error). */
 int viz_view_screenshot(viz_view *v, const char *path, char *err, size_t errlen);
+/* Tests: the windows' clock reads t seconds (until set again; t < 0: the real clock again),
+   so that the rate limit is tested by counting redraws, not by waiting. */
+void viz_test_clock(double t);
 /* Pushes a key press to v's window as if typed (tests); -1 when v has no window. */
 int viz_view_push_key(viz_view *v, char key);
 /* Pushes a click on v's window close button (tests); -1 when v has no window. */

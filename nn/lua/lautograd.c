@@ -175,6 +175,58 @@ static int get_is_leaf(lua_State *L) {
   return 1;
 }
 
+/* ---- callbacks at the end of a backward ---- */
+
+/* nn.queue_callback(fn) during a backward (from a gradient hook) queues fn(ok), run once the
+   outermost pass has ended, every gradient accumulated, in the order queued: ok is false when
+   the pass failed (its error is raised after the callbacks). As PyTorch's queue_callback:
+   nn.dist.DataParallel waits there for its last gradient buckets. */
+static const char QUEUED[] = "nn.backward.queued";
+static int passes; /* passes under way: nested ones (a hook running nn.grad) count */
+
+static int l_queue_callback(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  if (passes == 0) return lnn_errorf(L, "only a gradient hook, during a backward, can queue");
+  if (lua_getfield(L, LUA_REGISTRYINDEX, QUEUED) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, QUEUED);
+  }
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
+
+/* After nn_backward/nn_grad returned rc: runs the queue when the outermost pass ends, then
+   raises the pass's error or the first callback's. */
+static void end_pass(lua_State *L, int rc) {
+  if (--passes > 0 || lua_getfield(L, LUA_REGISTRYINDEX, QUEUED) != LUA_TTABLE) {
+    if (passes == 0) lua_pop(L, 1);
+    if (rc < 0) lnn_error(L, NULL);
+    return;
+  }
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, QUEUED);
+  int queue = lua_gettop(L), err = 0;
+  lua_pushstring(L, rc < 0 ? nn_errmsg() : ""); /* callbacks may overwrite the core's */
+  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, queue); i++) {
+    lua_rawgeti(L, queue, i);
+    lua_pushboolean(L, rc == 0 && err == 0);
+    if (lua_pcall(L, 1, 0, 0) == LUA_OK) continue;
+    if (err)
+      lua_pop(L, 1); /* the first error is the one raised */
+    else
+      err = lua_gettop(L);
+  }
+  if (rc < 0) {
+    nn_errc("%s", lua_tostring(L, queue + 1));
+    lnn_error(L, NULL);
+  }
+  if (err) lua_error(L);
+  lua_settop(L, queue - 1);
+}
+
 /* ---- methods ---- */
 
 /* y:backward([grad_output] [, {retain_graph}]): the options may come second or first */
@@ -184,9 +236,10 @@ static int l_backward(lua_State *L) {
   nn_tensor *gout = opts == 2 ? NULL : lnn_opt(L, 2);
   bool retain = opt_flag(L, opts, "retain_graph");
   lua_State *prev = lnn_backward_begin(L);
+  passes++;
   int rc = nn_backward(t, gout, retain);
   lnn_backward_end(prev);
-  if (rc < 0) return lnn_error(L, NULL);
+  end_pass(L, rc);
   lnn_gc_check(L);
   return 0;
 }
@@ -249,6 +302,20 @@ void lnn_push_quiet_mode(lua_State *L) {
   g->level = nn_fwd_suspend();
 }
 
+/* After fn in a coroutine: an error there does not unwind the coroutine's stack (the guard
+   would stay open until the coroutine is closed), so it is caught, the mode restored, and
+   the error raised again. */
+static int grad_mode_done(lua_State *L, int status, lua_KContext ctx) {
+  (void)ctx;
+  if (status != LUA_OK && status != LUA_YIELD) {
+    lua_pushcfunction(L, guard_close);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 0);
+    return lua_error(L);
+  }
+  return lua_gettop(L) - 1;
+}
+
 /* nn.no_grad(fn, ...) / nn.enable_grad(fn, ...): fn's results, the mode restored however fn
    ends; without fn, the guard itself for `local g <close> = ...`. */
 static int with_grad_mode(lua_State *L, bool on) {
@@ -258,8 +325,13 @@ static int with_grad_mode(lua_State *L, bool on) {
   if (n == 0) return 1;
   lua_insert(L, 1);
   lua_toclose(L, 1);
-  lua_call(L, n - 1, LUA_MULTRET);
-  return lua_gettop(L) - 1;
+  bool main = lua_pushthread(L);
+  lua_pop(L, 1);
+  if (main) { /* an error unwinds to a pcall, which closes the guard: fn's traceback stays */
+    lua_call(L, n - 1, LUA_MULTRET);
+    return lua_gettop(L) - 1;
+  }
+  return grad_mode_done(L, lua_pcallk(L, n - 1, LUA_MULTRET, 0, 0, grad_mode_done), 0);
 }
 
 static int l_no_grad(lua_State *L) {
@@ -267,6 +339,13 @@ static int l_no_grad(lua_State *L) {
 }
 static int l_enable_grad(lua_State *L) {
   return with_grad_mode(L, true);
+}
+
+/* nn.detect_anomaly(on) -> previous */
+static int l_detect_anomaly(lua_State *L) {
+  if (!lua_isboolean(L, 1)) return lnn_argerror(L, 1, "a boolean");
+  lua_pushboolean(L, nn_set_detect_anomaly(lua_toboolean(L, 1)));
+  return 1;
 }
 
 static int l_is_grad_enabled(lua_State *L) {
@@ -320,9 +399,10 @@ static int l_grad(lua_State *L) {
   bool retain = opt_flag(L, 4, "retain_graph");
   nn_tensor **grads = lua_newuserdatauv(L, (size_t)nin * sizeof *grads, 0);
   lua_State *prev = lnn_backward_begin(L);
+  passes++;
   int rc = nn_grad(nout, outs, gouts, nin, ins, grads, retain);
   lnn_backward_end(prev);
-  if (rc < 0) return lnn_error(L, NULL);
+  end_pass(L, rc);
   for (int k = 0; k < nin; k++)
     if (!grads[k]) grads[k] = nn_zeros(ins[k]->dtype, ins[k]->ndim, ins[k]->shape);
   for (int k = 0; k < nin; k++)
@@ -438,6 +518,10 @@ static const lnn_reg functions[] = {
     {"enable_grad", l_enable_grad, "nn.enable_grad([fn, ...]) -> fn's results | guard",
      "Runs fn(...) with gradient recording on (even inside nn.no_grad); without fn, a guard "
      "as nn.no_grad's."},
+    {"detect_anomaly", l_detect_anomaly, "nn.detect_anomaly(on) -> previous",
+     "While on, the first op whose output holds a NaN or an infinity its inputs did not (in "
+     "forward or in backward) raises an error naming it. Off by default (it scans every "
+     "result)."},
     {"is_grad_enabled", l_is_grad_enabled, "nn.is_grad_enabled() -> boolean",
      "Whether ops record the graph for backward (false inside nn.no_grad)."},
     {"set_grad_enabled", l_set_grad_enabled, "nn.set_grad_enabled(flag) -> previous",
@@ -449,6 +533,9 @@ static const lnn_reg functions[] = {
     {"jvp", l_jvp, "nn.jvp(fn, inputs, tangents) -> outputs, output_tangents",
      "Forward mode: runs fn on inputs carrying tangents and returns its outputs with their "
      "directional derivatives (tensors for one, lists for several)."},
+    {"queue_callback", l_queue_callback, "nn.queue_callback(fn)",
+     "From a gradient hook: runs fn(ok) once the whole backward has ended (every .grad "
+     "accumulated); ok is false when the backward failed."},
     {NULL, NULL, NULL, NULL}};
 
 /* Names an accessor in error messages: "nn.requires_grad: ..." */

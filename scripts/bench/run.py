@@ -172,6 +172,32 @@ def ff_epoch():
           (r["ff_epoch_seconds"], r["bp_epoch_seconds"], r["ratio"]))
 
 
+# The CNN's multiply-adds per training batch of 128 (cnn.lua), as 2 flops each: conv1 forward and
+# weight gradient (no input gradient for the data), conv2 forward, weight and input gradients,
+# fc1 and fc2 forward and both gradients. 469 batches make the ~1.5 TFLOP epoch.
+def cnn_batch_flops(b=128):
+    conv1 = 2 * b * 28 * 28 * 32 * 1 * 9
+    conv2 = 2 * b * 14 * 14 * 64 * 32 * 9
+    fc = 2 * b * (3136 * 128 + 128 * 10)
+    return 2 * conv1 + 3 * conv2 + 3 * fc
+
+
+def cnn_floor(rows):
+    """The CNN batch against the floor that sgemm sets: its flops at the rate OpenBLAS sgemm
+    reaches when called directly from C (scripts/bench/sgemm.c, measured now)."""
+    got = {name: (mine, theirs) for name, mine, theirs, _ in rows}
+    if "cnn.batch_seconds" not in got:
+        return
+    rate = 2 * 1024 ** 3 / min(direct_sgemm() for _ in range(3))
+    flops = cnn_batch_flops()
+    floor = flops / rate
+    mine, theirs = got["cnn.batch_seconds"]
+    print("cnn: a batch is %.2f GFLOP (%.2f TFLOP an epoch of 469); at direct sgemm's %.0f GFLOP/s "
+          "the floor is %.1f ms: relua %.1f ms (%.2f x floor), PyTorch %.1f ms (%.2f x floor)" %
+          (flops / 1e9, flops * 469 / 1e12, rate / 1e9, floor * 1e3, mine * 1e3, mine / floor,
+           theirs * 1e3, theirs / floor))
+
+
 def main():
     names = sorted(os.path.basename(p)[:-4] for p in glob.glob("scripts/bench/*.lua"))
     names = [n for n in names if os.path.exists("scripts/bench/%s.py" % n) and ONLY in n]
@@ -184,6 +210,8 @@ def main():
     for name, mine, theirs, ratio in rows:
         print("%-32s %12.4g %12.4g %8.3f" % (name, mine, theirs, ratio))
     sgemm_ceiling()
+    if ONLY in "cnn":
+        cnn_floor(rows)
     if ONLY in "mlp":
         flat_memory()
     if ONLY in "viz":

@@ -32,8 +32,8 @@ end
 
 -- MinGRU and MinLSTM: one Linear gives every gate of every step (parts blocks of rows)
 local function init_min(self, name, nin, hidden, parts)
-  check_size(name, "in", nin)
-  check_size(name, "hidden", hidden)
+  nin = check_size(name, "in", nin)
+  hidden = check_size(name, "hidden", hidden)
   self.input_size, self.hidden_size = nin, hidden
   self.linear = nn.Linear(nin, parts * hidden)
 end
@@ -108,10 +108,10 @@ S.LRU = Module:extend("LRU")
 local TWO_PI = 2 * math.pi
 
 function S.LRU:init(nin, state, nout, opts)
-  check_size("LRU", "in", nin)
-  check_size("LRU", "state", state)
+  nin = check_size("LRU", "in", nin)
+  state = check_size("LRU", "state", state)
   nout = nout or nin
-  check_size("LRU", "out", nout)
+  nout = check_size("LRU", "out", nout)
   opts = options.check("nn.LRU", opts, {"r_min", "r_max", "max_phase"})
   local r_min, r_max = opts.r_min or 0, opts.r_max or 1
   local max_phase = opts.max_phase or TWO_PI
@@ -170,6 +170,20 @@ function S.LRU:forward(x, h0)
   return self:readout(h, x), last
 end
 
+-- one step of the recurrence h' = lambda h + gamma B x on planar states (2, batch, state)
+function S.LRU:step(x, h)
+  check_step("LRU:step", x, self.input_size)
+  local nb, n = x:size(1), self.state_size
+  h = h or nn.zeros({2, nb, n}, x:dtype())
+  check_state("LRU:step", "state", h, {2, nb, n})
+  local lam, gamma = self:lambda(), self.gamma_log:exp()
+  local lr, li = lam[1], lam[2]
+  local br, bi = nn.linear(x, self.B_re) * gamma, nn.linear(x, self.B_im) * gamma
+  local hr, hi = h[1], h[2]
+  local nh = nn.stack({lr * hr - li * hi + br, lr * hi + li * hr + bi}, 1)
+  return self:readout(nh, x), nh
+end
+
 function S.LRU:extra_repr()
   return string.format("%d, %d, %d, r=[%g, %g], max_phase=%g", self.input_size, self.state_size,
     self.output_size, self.r_min, self.r_max, self.max_phase)
@@ -182,8 +196,8 @@ S.DiagonalRNN = Module:extend("DiagonalRNN")
 local ranges = {["[0,1]"] = true, ["[-1,1]"] = true}
 
 function S.DiagonalRNN:init(nin, hidden, opts)
-  check_size("DiagonalRNN", "in", nin)
-  check_size("DiagonalRNN", "hidden", hidden)
+  nin = check_size("DiagonalRNN", "in", nin)
+  hidden = check_size("DiagonalRNN", "hidden", hidden)
   opts = options.check("nn.DiagonalRNN", opts, {"range", "forget_floor", "input_gate", "out"})
   local range = opts.range or "[0,1]"
   if not ranges[range] then
@@ -204,7 +218,7 @@ function S.DiagonalRNN:init(nin, hidden, opts)
   -- the transitions start long-lived: their biases uniform in [1, 4] (sigmoid 0.73..0.98)
   nn.no_grad(function() self.linear.bias:narrow(1, 1, hidden):copy_(nn.rand(hidden) * 3 + 1) end)
   if opts.out then
-    check_size("DiagonalRNN", "out", opts.out)
+    opts.out = check_size("DiagonalRNN", "out", opts.out)
     self.readout = nn.Linear(hidden, opts.out)
   end
 end
@@ -278,6 +292,8 @@ nn.document("Modules", {
     "The complex states of every step (planar: real parts, imaginary parts) and the final one."},
   {"LRU:readout", S.LRU.readout, "m:readout(h, x) -> y",
     "Re(C h) + D x for planar states h (2, ..., state), e.g. only the final state's output."},
+  {"LRU:step", S.LRU.step, "m:step(x_t [, h]) -> y, h",
+    "One step of the sequential form, x_t (batch, in), h planar (2, batch, state) or zeros."},
   {"LRU:lambda", S.LRU.lambda, "m:lambda() -> tensor (2, state)",
     "The diagonal transition as planar complex numbers (real parts, imaginary parts)."},
   {"DiagonalRNN", S.DiagonalRNN,

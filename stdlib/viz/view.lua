@@ -44,6 +44,7 @@ local check_options = require("nn.options").check
 
 local function check_every(fname, every, allow_false)
   if every == nil or (allow_false and every == false) then return every end
+  if type(every) == "number" and math.tointeger(every) then every = math.tointeger(every) end
   if math.type(every) ~= "integer" or every < 1 then
     fail(fname, "every must be a positive integer%s, got %s", allow_false and " or false" or "",
       tostring(every))
@@ -111,7 +112,7 @@ function Watcher:_add(name, h)
   end
   a.zeros = a.zeros + stats.count_zeros(h)
   a.total = a.total + n
-  if a.mask and a.mask:numel() == stats.units(h) then
+  if a.mask and a.mask:numel() == stats.active_units(h) then -- channels of a feature map
     stats.active(h, a.mask)
   else -- the first batch, or the layer changed its width (variable-length inputs)
     a.mask = stats.active(h)
@@ -195,7 +196,7 @@ end
 
 local REGION_OPTIONS = {"xlim", "ylim", "res", "plane", "ulim", "vlim", "extent", "probe", "batch"}
 local PARTITION_OPTIONS = {points = true, labels = true, title = true, every = true,
-  classes = true}
+  classes = true, exact = true}
 for _, k in ipairs(REGION_OPTIONS) do PARTITION_OPTIONS[k] = true end
 
 -- The class predicted from each row of a model's output: argmax, or 1 + (out > 0) for a
@@ -223,6 +224,13 @@ local function measure(model, o, want_classes)
   local ok, count, ids = pcall(stats.regions, model, ropts)
   hook.remove()
   if not ok then error(count, 0) end
+  -- the number shown is the exact count where the model is piecewise linear (the grid, for
+  -- the picture, misses regions smaller than its cells); exact = false shows the grid's
+  if o.exact ~= false then
+    local eopts = setmetatable({res = 2, exact = true}, {__index = ropts})
+    local exact_ok, exact = pcall(stats.regions, model, eopts)
+    if exact_ok then count = exact end
+  end
   local res = ropts.res
   local classes
   if usable and #parts > 0 then
@@ -286,6 +294,7 @@ local function draw_partition(v, model, o)
   else
     img.xlim, img.ylim, img.points = o.xlim, o.ylim, o.points
   end
+  img.regions = count
   v:partition_image(ids, img)
   return count
 end
@@ -544,9 +553,10 @@ document({
     "Removes the hooks of v:watch; the columns drawn stay."},
   {"partition", View.partition,
     "v:partition(model, {xlim, ylim, res=128 | plane = {x0, x1, x2}, points, labels, title, "
-      .. "every}) -> count [, handle]",
+      .. "every, exact=true}) -> count [, handle]",
     "Draws the model's linear regions on a res x res grid (nn.stats.regions: no grad, eval "
-      .. "mode, modes restored) with the region count, the decision boundary (argmax of the "
+      .. "mode, modes restored) with the region count (exact where the model is piecewise "
+      .. "linear: {exact = true}; exact = false counts the grid's), the decision boundary (argmax of the "
       .. "output on the same sweep) and the labeled points; with plane, the plane through "
       .. "three inputs (points are inputs, projected onto it). every = N redraws it after "
       .. "every N training forwards, until handle.remove()."},

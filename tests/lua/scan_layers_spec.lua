@@ -161,6 +161,23 @@ describe("nn.LRU", function()
     th.same(y2, m(x):narrow(2, 5, 4):totable(), 1e-12)
   end)
 
+  it("steps one input at a time to the same outputs and state as the scan", function()
+    nn.manual_seed(17)
+    for _, out in ipairs{3, 2} do
+      local m = nn.LRU(3, 5, out, {r_min = 0.4, r_max = 0.95}):double()
+      local x = nn.randn(2, 6, 3, "f64")
+      local y, hT = m(x)
+      local yt, h = nil, nil
+      for t = 1, 6 do
+        yt, h = m:step(x:select(2, t), h)
+        th.same(yt, y:select(2, t):totable(), 1e-12)
+      end
+      th.same(h, hT:totable(), 1e-12)
+    end
+    th.fails(function() return nn.LRU(3, 4):step(nn.randn(2, 3), nn.randn(2, 4)) end,
+      "nn.LRU:step:", "state", "{2,2,4}")
+  end)
+
   it("names itself and the shapes on bad input", function()
     local m = nn.LRU(3, 4)
     th.fails(function() return m(nn.randn(2, 5, 4)) end, "nn.LRU:", "4 features", "{2,5,4}")

@@ -168,6 +168,23 @@ describe("viz glue", function()
       end
     end)
 
+    it("prints the exact count where the grid misses small regions", function()
+      -- three lines through nearly one point: the middle triangle is far smaller than a cell
+      local model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+      nn.no_grad(function()
+        model[1].weight:copy_(nn.tensor{{1, 0}, {0, 1}, {1, 1}})
+        model[1].bias:copy_(nn.tensor{0, 0, -0.002})
+      end)
+      local v = viz.open{headless = true}
+      local opts = {xlim = {-2, 2}, ylim = {-2, 2}, res = 32}
+      assert.equal(6, (nn.stats.regions(model, opts)), "the grid sees 6")
+      assert.equal(7, v:partition(model, opts))
+      assert.truthy(texts(v)["7 regions"])
+      opts.exact = false
+      assert.equal(6, v:partition(model, opts))
+      assert.truthy(texts(v)["6 regions"])
+    end)
+
     it("draws the decision boundary, the points and a title, and restores the mode", function()
       local model = lines_model(3)
       model:train()
@@ -196,7 +213,8 @@ describe("viz glue", function()
       local a, b, c = nn.randn(5), nn.randn(5), nn.randn(5)
       local v = viz.open{headless = true}
       local count = v:partition(model, {plane = {a, b, c}, res = 64})
-      assert.equal((nn.stats.regions(model, {plane = {a, b, c}, res = 64})), count)
+      assert.equal((nn.stats.regions(model, {plane = {a, b, c}, res = 64, exact = true})), count)
+      assert.truthy((nn.stats.regions(model, {plane = {a, b, c}, res = 64})) <= count)
       assert.truthy(texts(v)[count .. " regions"])
       -- points are inputs, projected onto the plane: a -> (0, 0), b -> (1, 0), c -> (0, 1)
       local drawn

@@ -293,6 +293,11 @@ describe("viz", function()
       assert.equal(3, #big_colors(histogram(v, "regions2.png"), 2000))
       v:partition_image({{1, 2}, {3, 4}})
       assert.truthy(texts(v)["4 regions"])
+      -- a count given (an exact one, which the grid may not show in full) is printed
+      v:partition_image({{1, 2}, {3, 4}}, {regions = 5})
+      assert.truthy(texts(v)["5 regions"])
+      th.fails(function() v:partition_image({{1}}, {regions = 0}) end,
+        "v:partition_image", "opts.regions must be a positive integer")
     end)
 
     it("keeps a region's color when the id stays", function()
