@@ -408,6 +408,13 @@ void viz_term_update(viz_view *v, bool force) {
   t->next_draw = now() + fmax(least, COST_FACTOR * (now() - start));
 }
 
+void viz_term_update_all(void) {
+  for (viz_term *t = terms, *next; t; t = next) {
+    next = t->next; /* q may close t */
+    viz_term_update(t->view, false);
+  }
+}
+
 bool viz_term_wait(viz_view *v, double seconds) {
   double end = now() + seconds;
   while (v->term && v->paused) {

@@ -210,6 +210,24 @@ def test_show():
     return p
 
 
+def test_prompt():
+    p = Pane("prompt", "%s -i" % shlex.quote(RELUA))
+    p.wait(lambda s: "relua>" in s or ">" in s, "the prompt")
+    p.keys("v = viz.open{backend = 'terminal', rows = 14}", "Enter")
+    p.wait(lambda s: "waiting for data" in s, "the empty view")
+    # data given at the prompt, no v:update(): the idle hook draws it while the prompt waits
+    p.keys("v:plot('train', {1, 2, 3, 4}, {4, 3, 2, 1})", "Enter")
+    p.wait(lambda s: "waiting for data" not in s and "train" in s and BRAILLE.search(s),
+           "the curve drawn while the prompt waits")
+    p.keys("print(1 + 1)", "Enter")
+    s = p.wait(lambda s: re.search(r"^2\s*$", s, re.M), "the prompt still answering")
+    p.keys("v:close()", "Enter")
+    p.keys("os.exit(0)", "Enter")
+    p.wait(lambda s: "EXIT=" in s, "the end")
+    check_clean(p)
+    return p
+
+
 def test_background():
     # an interactive shell's job: a process group of its own, not the terminal's foreground
     # one, and SIGTTIN and SIGTTOU not ignored (touching the terminal would stop it)
@@ -295,6 +313,7 @@ def main():
         ok("resizing the terminal redraws at the new size", test_resize)
         ok("v:show() prints panels inline; print(v) names the backend", test_show)
         ok("a background job draws, asks nothing and is not stopped", test_background)
+        ok("a terminal view stays live while the prompt waits", test_prompt)
         ok("a terminal answering kitty's query gets kitty graphics", test_kitty_answer)
         ok("a terminal with sixel in its attributes gets sixel", test_sixel_answer)
         ok("a terminal that answers nothing gets text", test_silent_terminal)
