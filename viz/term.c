@@ -273,6 +273,19 @@ static void claim(viz_term *t, int row, int col) {
   t->drawn = false;
 }
 
+/* The view's canvas takes the size of the frames: 2 x 4 pixels a cell in text mode, the
+   terminal's pixels for images (so that drawing a frame does not leave it to be drawn again
+   at another size). */
+static void fit_canvas(viz_term *t) {
+  const viz_term_info *i = &t->info;
+  if (i->mode == VIZ_TERM_TEXT)
+    t->view->w = i->cols * VIZ_CELL_W, t->view->h = t->rows * VIZ_CELL_H;
+  else
+    t->view->w = i->cols * i->cell_w,
+    t->view->h = (i->mode == VIZ_TERM_SIXEL ? t->rows - 1 : t->rows) * i->cell_h;
+  t->view->dirty = true;
+}
+
 static int view_rows(int screen, int asked) {
   int rows = asked > 0 ? asked : screen - (screen / 3 > 4 ? screen / 3 : 4);
   return rows > screen - 2 ? screen - 2 : rows;
@@ -291,7 +304,7 @@ static void resized(viz_term *t) {
   t->rows = view_rows(t->info.rows, t->asked);
   t->top = t->info.rows - t->rows + 1;
   claim(t, t->top - 1, 1);
-  t->view->dirty = true;
+  fit_canvas(t);
   t->next_draw = 0;
 }
 
@@ -360,6 +373,7 @@ bool viz_term_open(viz_view *v, int rows, bool keys, char *err, size_t errlen) {
   }
   claim(t, row, col);
   t->view = v;
+  fit_canvas(t);
   t->next = terms;
   terms = t;
   v->term = t;

@@ -302,6 +302,21 @@ def test_silent_terminal():
     assert "\u2800".encode()[:2] in out  # braille (U+28xx) drawn
 
 
+def test_idle_frames():
+    code = ("local viz = require 'viz' local nn = require 'nn' "
+            "local function sleep(s) local e = nn.time() + s while nn.time() < e do end end "
+            "local v = viz.open{rows = 8} v:plot('train', {1, 2}, {2, 1}) sleep(0.15) v:update() "
+            "for i = 1, 40 do v:update() sleep(0.02) end "
+            "local idle = v.frames v:plot('train', 3, 0.5) sleep(0.15) v:update() "
+            "io.write('\\n[frames ', idle, ' ', v.frames, ']\\n') v:close()")
+    out = talk(lambda q: None, code).decode("utf-8", "replace")
+    m = re.search(r"\[frames (\d+) (\d+)\]", out)
+    assert m, out[-300:]
+    idle, after = int(m.group(1)), int(m.group(2))
+    assert idle <= 2, "%d frames drawn without new data" % idle
+    assert after == idle + 1, "new data drew %d frames" % (after - idle)
+
+
 def main():
     if not os.access(RELUA, os.X_OK):
         print("not ok - %s is missing (make first)" % RELUA)
@@ -317,6 +332,7 @@ def main():
         ok("a terminal answering kitty's query gets kitty graphics", test_kitty_answer)
         ok("a terminal with sixel in its attributes gets sixel", test_sixel_answer)
         ok("a terminal that answers nothing gets text", test_silent_terminal)
+        ok("a view is drawn again only when its data changed", test_idle_frames)
     finally:
         tmux("kill-server", check=False)
     print("# term: %d failed" % failures)
