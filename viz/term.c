@@ -443,8 +443,9 @@ bool viz_term_wait(viz_view *v, double seconds) {
 bool viz_term_show(viz_view *v, int rows) {
   viz_term_info info;
   viz_term_detect(&info, !v->term);
-  if (v->term) info = v->term->info;
-  rows = rows > 0 ? rows : info.rows * 2 / 3 > 8 ? info.rows * 2 / 3 : 8;
+  int room = info.rows; /* a terminal view's own: what scrolls above it */
+  if (v->term) info = v->term->info, room = v->term->top - 1;
+  rows = rows > 0 ? rows : room * 2 / 3 > 8 ? room * 2 / 3 : 8;
   viz_buf b = {0};
   if (info.mode == VIZ_TERM_TEXT) {
     viz_cells cells = {0};
