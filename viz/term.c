@@ -450,7 +450,7 @@ bool viz_term_show(viz_view *v, int rows) {
   if (info.mode == VIZ_TERM_TEXT) {
     viz_cells cells = {0};
     bool ok = viz_cells_render(v, &cells, info.cols, rows, info.glyphs, info.depth);
-    if (ok) viz_cells_lines(&b, &cells, info.depth, false);
+    if (ok) viz_cells_lines(&b, &cells, info.depth);
     viz_cells_free(&cells);
     if (!ok) return false;
   } else { /* room first, then the image at its top */
