@@ -321,6 +321,9 @@ def main():
     if not os.access(RELUA, os.X_OK):
         print("not ok - %s is missing (make first)" % RELUA)
         return 1
+    # a session that lives through the run: with none left between two tests, the server
+    # exits, and the next new-session can race with its exit ("server exited unexpectedly")
+    tmux("new-session", "-d", "-s", "keep", "sleep 3600")
     try:
         ok("nn.fit draws panels in the terminal; the log stays; clean at the end", test_fit)
         ok("Ctrl-C during nn.fit leaves a clean terminal", test_interrupt)
