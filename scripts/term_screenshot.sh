@@ -27,7 +27,7 @@ for _ in $(seq 1 600); do # until the 120th epoch's line is there (or the pane i
   sleep 0.2
 done
 tmux -L "$sock" capture-pane -e -p -t shot >"$work/screen.txt"
-"$build/relua" -e "
+RELUA_FONT=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf "$build/relua" -e "
   local f = assert(io.open('$work/screen.txt')); local s = f:read('a'); f:close()
   require('viz')._term_png(s, 120, 40, '$out')"
 echo "wrote $out"

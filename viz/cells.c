@@ -325,12 +325,12 @@ void viz_cells_emit(viz_buf *b, const viz_cells *now, const viz_cells *before, i
   if (at_r >= 0) viz_buf_str(b, "\x1b[0m");
 }
 
-void viz_cells_lines(viz_buf *b, const viz_cells *now, viz_depth depth, bool crlf) {
+void viz_cells_lines(viz_buf *b, const viz_cells *now, viz_depth depth) {
   for (int r = 0; r < now->rows; r++) {
     pen p = {-1, -1};
     for (int k = 0; k < now->cols; k++)
       put_cell(b, &p, &now->cell[(size_t)r * now->cols + k], depth);
     if (depth != VIZ_PLAIN) viz_buf_str(b, "\x1b[0m");
-    viz_buf_str(b, crlf ? "\r\n" : "\n");
+    viz_buf_str(b, "\n");
   }
 }

@@ -60,9 +60,9 @@ void viz_cells_free(viz_cells *c);
    the end. */
 void viz_cells_emit(viz_buf *b, const viz_cells *now, const viz_cells *before, int top,
                     viz_depth depth);
-/* Appends the cells as lines (each ended by "\r\n" when crlf, "\n" otherwise), for printing
+/* Appends the cells as lines, each ended by "\n" (attributes reset before it), for printing
    inline. */
-void viz_cells_lines(viz_buf *b, const viz_cells *now, viz_depth depth, bool crlf);
+void viz_cells_lines(viz_buf *b, const viz_cells *now, viz_depth depth);
 
 /* The 256-color palette index nearest to col (the 6x6x6 cube or the grays). */
 int viz_color256(viz_color col);

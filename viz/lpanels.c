@@ -338,7 +338,8 @@ const viz_reg viz_panel_methods[] = {
      "activations (0..1) and optionally its count of dead units."},
     {"activations", view_activations, "v:activations(layers, tensors[, step])",
      "Adds a sparsity column measured from activation tensors (samples x units...): the "
-     "fraction of zeros and the units zero for every sample."},
+     "fraction of zeros and the units zero for every sample (a feature map's units, "
+     "(N, C, H, W), are its channels)."},
     {"partition_image", view_partition_image,
      "v:partition_image(ids[, {xlim, ylim, classes, points, labels, title, regions}])",
      "Draws a grid of activation-pattern ids (row 1 at ylim[1], the bottom), one color per "

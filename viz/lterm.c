@@ -101,8 +101,8 @@ static int view_cells(lua_State *L) {
   if (!viz_cells_render(v, &c, cols, rows, (viz_glyphs)g, (viz_depth)d))
     viz_error(L, fn, "out of memory");
   viz_buf plain = {0}, ansi = {0};
-  viz_cells_lines(&plain, &c, VIZ_PLAIN, false);
-  viz_cells_lines(&ansi, &c, (viz_depth)d, false);
+  viz_cells_lines(&plain, &c, VIZ_PLAIN);
+  viz_cells_lines(&ansi, &c, (viz_depth)d);
   lua_createtable(L, rows, 0);
   const char *p = plain.p ? plain.p : "";
   for (int r = 1; *p; r++) {

@@ -317,7 +317,10 @@ void viz_tensor_zeros(lua_State *L, int idx, const char *fn, const char *what, d
   check_readable(L, t, fn, what);
   int64_t n = numel(t), samples = t->ndim >= 2 ? t->shape[0] : 1;
   if (n == 0) viz_error(L, fn, "%s is empty (%s)", what, viz_describe(L, idx));
-  int64_t units = n / samples, zeros = 0;
+  /* the units: an element's position after the batch dim, or the channel of a feature map
+     (N, C, H, W, ...), which is alive where any of its positions is, as nn.stats counts them */
+  int64_t units = n / samples, positions = 1, zeros = 0;
+  if (t->ndim >= 4 && t->shape[1] > 0) positions = units / t->shape[1], units = t->shape[1];
   uint8_t *alive = push_array(L, (size_t)units, 1); /* 1: nonzero for some sample */
   memset(alive, 0, (size_t)units);
   walker w;
@@ -327,7 +330,7 @@ void viz_tensor_zeros(lua_State *L, int idx, const char *fn, const char *what, d
     bool integral;
     bool zero = load(walk_next(&w), t->dtype, &as_int, &integral) == 0;
     zeros += zero;
-    alive[k % units] |= !zero;
+    alive[k / positions % units] |= !zero;
   }
   int64_t nalive = 0;
   for (int64_t u = 0; u < units; u++) nalive += alive[u];

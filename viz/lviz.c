@@ -160,7 +160,7 @@ static int viz_open(lua_State *L) {
     viz_error(L, fn, "%s", err);
   if (backend == VIZ_BACKEND_TERMINAL && !viz_term_open(v, rows, keys, err, sizeof err))
     fprintf(stderr, "viz: %s; drawing offscreen\n", err);
-  if (v->win) install_idle(L);
+  if (v->win || v->term) install_idle(L);
   return 1;
 }
 

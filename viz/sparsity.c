@@ -173,6 +173,11 @@ static int stats_width(const viz_sparsity *s) {
   return widest;
 }
 
+/* between a row's name and the heatmap: 6 pixels, or a character in cell mode */
+static int gap(void) {
+  return viz_text_in_cells() ? viz_text_width(VIZ_SMALL, " ") : 6;
+}
+
 static void row_texts(const viz_sparsity *s, viz_canvas *c, viz_rect area, int label_w,
                       int stats_w) {
   char stats[64];
@@ -181,8 +186,8 @@ static void row_texts(const viz_sparsity *s, viz_canvas *c, viz_rect area, int l
   for (int i = 0; i<s->n; i += every> 1 ? every : 1) {
     const viz_layer *l = &s->layers[i];
     int y = area.y + (2 * i + 1) * area.h / (2 * s->n);
-    viz_text_fit(c, VIZ_SMALL, area.x - viz_sx(6), y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_INK, l->name,
-                 label_w - viz_sx(6));
+    viz_text_fit(c, VIZ_SMALL, area.x - gap(), y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_INK, l->name,
+                 label_w - gap());
     stats_text(s, l, stats, sizeof stats);
     viz_text_fit(c, VIZ_SMALL, area.x + area.w + viz_sx(6), y, VIZ_LEFT | VIZ_MIDDLE, VIZ_INK,
                  stats, stats_w - viz_sx(6));
@@ -231,7 +236,8 @@ void viz_sparsity_draw(const viz_sparsity *s, viz_canvas *c, viz_rect r) {
     int w = viz_text_width(VIZ_SMALL, s->layers[i].name);
     widest = w > widest ? w : widest;
   }
-  int label_w = widest + viz_sx(8) < body.w / 4 ? widest + viz_sx(8) : body.w / 4;
+  int most = body.w / (viz_text_in_cells() ? 3 : 4); /* characters are wide */
+  int label_w = widest + 2 * gap() < most ? widest + 2 * gap() : most;
   int stats_w = stats_width(s) + viz_sx(16);
   range cr = color_range(s);
   char widest_label[16];

@@ -147,6 +147,12 @@ static void read_answers(viz_term_info *t, int *mode) {
   }
 }
 
+/* Whether standard input is a terminal this process may read and set: in the foreground
+   (a background job that did would be stopped by SIGTTIN or SIGTTOU). */
+static bool own_tty(void) {
+  return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
+
 /* Asks the terminal what it can show (kitty's query, unless the answer is known), where the
    cursor is and how big a cell is, then the device attributes. */
 static void ask(viz_term_info *t, int *mode) {
@@ -193,7 +199,7 @@ void viz_term_detect(viz_term_info *t, bool ask_it) {
     mode = env_mode();
     if (mode >= 0 && t->tmux && !tmux_passthrough()) mode = VIZ_TERM_TEXT;
   }
-  bool ttys = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  bool ttys = own_tty() && isatty(STDOUT_FILENO);
   if (ask_it && ttys && !env_is("TERM", "dumb")) ask(t, mode < 0 ? &mode : &(int){mode});
   t->mode = mode < 0 ? VIZ_TERM_TEXT : (viz_term_mode)mode;
   if (t->cell_w <= 0 || t->cell_h <= 0) t->cell_w = 8, t->cell_h = 16;
@@ -267,6 +273,19 @@ static void claim(viz_term *t, int row, int col) {
   t->drawn = false;
 }
 
+/* The view's canvas takes the size of the frames: 2 x 4 pixels a cell in text mode, the
+   terminal's pixels for images (so that drawing a frame does not leave it to be drawn again
+   at another size). */
+static void fit_canvas(viz_term *t) {
+  const viz_term_info *i = &t->info;
+  if (i->mode == VIZ_TERM_TEXT)
+    t->view->w = i->cols * VIZ_CELL_W, t->view->h = t->rows * VIZ_CELL_H;
+  else
+    t->view->w = i->cols * i->cell_w,
+    t->view->h = (i->mode == VIZ_TERM_SIXEL ? t->rows - 1 : t->rows) * i->cell_h;
+  t->view->dirty = true;
+}
+
 static int view_rows(int screen, int asked) {
   int rows = asked > 0 ? asked : screen - (screen / 3 > 4 ? screen / 3 : 4);
   return rows > screen - 2 ? screen - 2 : rows;
@@ -285,7 +304,7 @@ static void resized(viz_term *t) {
   t->rows = view_rows(t->info.rows, t->asked);
   t->top = t->info.rows - t->rows + 1;
   claim(t, t->top - 1, 1);
-  t->view->dirty = true;
+  fit_canvas(t);
   t->next_draw = 0;
 }
 
@@ -293,7 +312,7 @@ static void resized(viz_term *t) {
 
 static void keys_on(viz_term *t) {
   struct termios raw;
-  if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->saved) != 0) return;
+  if (!own_tty() || tcgetattr(STDIN_FILENO, &t->saved) != 0) return;
   raw = t->saved;
   raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
   raw.c_cc[VMIN] = 0, raw.c_cc[VTIME] = 0;
@@ -354,6 +373,7 @@ bool viz_term_open(viz_view *v, int rows, bool keys, char *err, size_t errlen) {
   }
   claim(t, row, col);
   t->view = v;
+  fit_canvas(t);
   t->next = terms;
   terms = t;
   v->term = t;
@@ -402,6 +422,13 @@ void viz_term_update(viz_view *v, bool force) {
   t->next_draw = now() + fmax(least, COST_FACTOR * (now() - start));
 }
 
+void viz_term_update_all(void) {
+  for (viz_term *t = terms, *next; t; t = next) {
+    next = t->next; /* q may close t */
+    viz_term_update(t->view, false);
+  }
+}
+
 bool viz_term_wait(viz_view *v, double seconds) {
   double end = now() + seconds;
   while (v->term && v->paused) {
@@ -416,13 +443,14 @@ bool viz_term_wait(viz_view *v, double seconds) {
 bool viz_term_show(viz_view *v, int rows) {
   viz_term_info info;
   viz_term_detect(&info, !v->term);
-  if (v->term) info = v->term->info;
-  rows = rows > 0 ? rows : info.rows * 2 / 3 > 8 ? info.rows * 2 / 3 : 8;
+  int room = info.rows; /* a terminal view's own: what scrolls above it */
+  if (v->term) info = v->term->info, room = v->term->top - 1;
+  rows = rows > 0 ? rows : room * 2 / 3 > 8 ? room * 2 / 3 : 8;
   viz_buf b = {0};
   if (info.mode == VIZ_TERM_TEXT) {
     viz_cells cells = {0};
     bool ok = viz_cells_render(v, &cells, info.cols, rows, info.glyphs, info.depth);
-    if (ok) viz_cells_lines(&b, &cells, info.depth, false);
+    if (ok) viz_cells_lines(&b, &cells, info.depth);
     viz_cells_free(&cells);
     if (!ok) return false;
   } else { /* room first, then the image at its top */

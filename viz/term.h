@@ -21,7 +21,9 @@
 **
 ** With keys (during nn.fit, when standard input is a terminal), the terminal is put in
 ** non-canonical mode without echo (signals stay: Ctrl-C still interrupts) and p pauses, q
-** closes. Closing (or the end of the program) leaves the last frame where it is, the cursor
+** closes. A background job (`relua train.lua &`) neither asks the terminal nor reads keys:
+** it would be stopped for touching it. Closing (or the end of the program) leaves the last frame
+*where it is, the cursor
 ** below it, the scrolling region, the cursor and the attributes as they were.
 */
 #ifndef VIZ_TERM_H
@@ -60,6 +62,9 @@ void viz_term_close(viz_view *v);
 /* Reads keys, and redraws when the data changed and the rate limit allows (now: whatever
    the rate limit). */
 void viz_term_update(viz_view *v, bool now);
+/* The same for every terminal view (the REPL's idle hook: the prompt's line is left as it
+   was, the cursor saved and restored around each frame). */
+void viz_term_update_all(void);
 /* While v is paused, reads keys and redraws for up to seconds; returns v->paused. */
 bool viz_term_wait(viz_view *v, double seconds);
 /* Prints v inline, once, at the cursor, as the terminal can show it (rows 0: two thirds of

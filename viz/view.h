@@ -64,7 +64,7 @@ void viz_view_free(viz_view *v);  /* everything goes */
 /* Handles the pending events of every window, and redraws this view's window when it is
    dirty and due. Returns false once the view is closed. */
 bool viz_view_update(viz_view *v);
-/* The same for every open window (the REPL's idle hook). */
+/* The same for every open window and terminal view (the REPL's idle hook). */
 void viz_update_all(void);
 /* Handles events for up to `seconds` while v is paused, redrawing as needed; returns early
    when unpaused or closed. Returns v->paused. */

@@ -299,6 +299,7 @@ bool viz_view_update(viz_view *v) {
 }
 
 void viz_update_all(void) {
+  viz_term_update_all();
   pump(true);
   for (viz_window *w = windows; w; w = w->next) refresh(w->view);
 }

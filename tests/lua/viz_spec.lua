@@ -250,6 +250,11 @@ describe("viz", function()
       v:activations({"h1", "h2"}, {nn.tensor{{0, 1, 0}, {0, 2, 0}}, nn.tensor{{1, 1}, {1, 0}}}, 7)
       local t = texts(v)
       assert.truthy(t["67%  2 dead"], "4 of 6 zeros, units 1 and 3 dead")
+      -- a feature map (N, C, H, W): its units are the channels, as nn.stats counts them
+      local fmap = nn.zeros(2, 3, 2, 2)
+      fmap[1][2][2][1] = 1 -- channel 2 alive at one position of one sample
+      v:activations({"conv"}, {fmap}, 8)
+      assert.truthy(texts(v)["96%  2 dead"], "23 of 24 zeros, channels 1 and 3 dead")
       assert.truthy(t["25%  0 dead"])
       th.fails(function() v:activations({"h"}, {{1, 2}}) end, "v:activations: tensors[1] must be a tensor")
       th.fails(function() v:activations({"h"}, {nn.zeros(0, 3)}) end, "v:activations: tensors[1] is empty")

@@ -210,6 +210,36 @@ def test_show():
     return p
 
 
+def test_prompt():
+    p = Pane("prompt", "%s -i" % shlex.quote(RELUA))
+    p.wait(lambda s: "relua>" in s or ">" in s, "the prompt")
+    p.keys("v = viz.open{backend = 'terminal', rows = 14}", "Enter")
+    p.wait(lambda s: "waiting for data" in s, "the empty view")
+    # data given at the prompt, no v:update(): the idle hook draws it while the prompt waits
+    p.keys("v:plot('train', {1, 2, 3, 4}, {4, 3, 2, 1})", "Enter")
+    p.wait(lambda s: "waiting for data" not in s and "train" in s and BRAILLE.search(s),
+           "the curve drawn while the prompt waits")
+    p.keys("print(1 + 1)", "Enter")
+    s = p.wait(lambda s: re.search(r"^2\s*$", s, re.M), "the prompt still answering")
+    p.keys("v:close()", "Enter")
+    p.keys("os.exit(0)", "Enter")
+    p.wait(lambda s: "EXIT=" in s, "the end")
+    check_clean(p)
+    return p
+
+
+def test_background():
+    # an interactive shell's job: a process group of its own, not the terminal's foreground
+    # one, and SIGTTIN and SIGTTOU not ignored (touching the terminal would stop it)
+    cmd = "bash --norc --noprofile -i -c %s" % shlex.quote("%s %s 5 & wait $!" % (
+        shlex.quote(RELUA), shlex.quote(FIT)))
+    p = Pane("bg", cmd)
+    s = p.wait(lambda s: "EXIT=" in s, "the background job's end (not stopped)", timeout=60)
+    assert "EXIT=0" in s and "fit returned 5 epochs" in s, s
+    check_clean(p)
+    return p
+
+
 # ---- the terminal's answers, through a bare pseudo-terminal ----
 
 def talk(answers, code):
@@ -272,19 +302,40 @@ def test_silent_terminal():
     assert "\u2800".encode()[:2] in out  # braille (U+28xx) drawn
 
 
+def test_idle_frames():
+    code = ("local viz = require 'viz' local nn = require 'nn' "
+            "local function sleep(s) local e = nn.time() + s while nn.time() < e do end end "
+            "local v = viz.open{rows = 8} v:plot('train', {1, 2}, {2, 1}) sleep(0.15) v:update() "
+            "for i = 1, 40 do v:update() sleep(0.02) end "
+            "local idle = v.frames v:plot('train', 3, 0.5) sleep(0.15) v:update() "
+            "io.write('\\n[frames ', idle, ' ', v.frames, ']\\n') v:close()")
+    out = talk(lambda q: None, code).decode("utf-8", "replace")
+    m = re.search(r"\[frames (\d+) (\d+)\]", out)
+    assert m, out[-300:]
+    idle, after = int(m.group(1)), int(m.group(2))
+    assert idle <= 2, "%d frames drawn without new data" % idle
+    assert after == idle + 1, "new data drew %d frames" % (after - idle)
+
+
 def main():
     if not os.access(RELUA, os.X_OK):
         print("not ok - %s is missing (make first)" % RELUA)
         return 1
+    # a session that lives through the run: with none left between two tests, the server
+    # exits, and the next new-session can race with its exit ("server exited unexpectedly")
+    tmux("new-session", "-d", "-s", "keep", "sleep 3600")
     try:
         ok("nn.fit draws panels in the terminal; the log stays; clean at the end", test_fit)
         ok("Ctrl-C during nn.fit leaves a clean terminal", test_interrupt)
         ok("p pauses and resumes, q closes the view and training goes on", test_keys)
         ok("resizing the terminal redraws at the new size", test_resize)
         ok("v:show() prints panels inline; print(v) names the backend", test_show)
+        ok("a background job draws, asks nothing and is not stopped", test_background)
+        ok("a terminal view stays live while the prompt waits", test_prompt)
         ok("a terminal answering kitty's query gets kitty graphics", test_kitty_answer)
         ok("a terminal with sixel in its attributes gets sixel", test_sixel_answer)
         ok("a terminal that answers nothing gets text", test_silent_terminal)
+        ok("a view is drawn again only when its data changed", test_idle_frames)
     finally:
         tmux("kill-server", check=False)
     print("# term: %d failed" % failures)
