@@ -172,7 +172,9 @@ local function train_epoch(model, run, x, y, epoch, hooks)
   local label = string.format("epoch %d/%d", epoch, run.epochs)
   local bar <close> = progress_bar(run, label, steps)
   local total, step, seen = 0, 0, 0
-  for xb, yb in d and d.loader(x, y, run) or data.loader({x, y}, {batch = run.batch, shuffle = run.shuffle}) do
+  local batches = d and d.loader(x, y, run)
+    or data.loader({x, y}, {batch = run.batch, shuffle = run.shuffle})
+  for xb, yb in batches do
     local loss = run.rule and run.rule:step(xb, yb) or backprop_step(model, run, xb, yb)
     if type(loss) ~= "number" then loss = loss:item() end
     step = step + 1
