@@ -5,6 +5,8 @@
 #   make test       install missing deps, build, run every test suite
 #   make bench      relua vs PyTorch, ratios
 #   make asan       ASan+UBSan build of everything, and its tests
+#   make memcheck   valgrind memcheck on the C unit tests: no invalid access, no definite leak
+#   make fuzz       FUZZ=NAME [FUZZ_TIME=600]: libFuzzer on one parser (clang), see tests/fuzz
 #   make deps       apt-get the Debian packages relua needs (sudo when not root)
 #   make install    PREFIX=/usr/local DESTDIR=: relua, nn.so, viz.so (dist.so) where lua5.4 finds
 #                   them, the stdlib, the man page; make uninstall takes them away
@@ -18,7 +20,9 @@ PKGS    := lua5.4 libcjson zlib libpng
 CFLAGS  ?= -O2 -g
 # The math flags change no result: relua never reads errno after math calls nor enables
 # floating-point traps, and without them GCC keeps calls and branches out of vector loops.
-override CFLAGS += -std=c11 -D_GNU_SOURCE -fvect-cost-model=dynamic -fno-math-errno \
+# (-fvect-cost-model is GCC's: the clang builds of `make fuzz` go without it.)
+VECT_COST := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),,-fvect-cost-model=dynamic)
+override CFLAGS += -std=c11 -D_GNU_SOURCE $(VECT_COST) -fno-math-errno \
            -fno-trapping-math -Wall -Wextra -fPIC -MMD -MP -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CORE_LIBS := -lopenblas -lcjson -lz -lm -lpthread -ldl
@@ -30,6 +34,9 @@ DEPS    := build-essential pkg-config lua5.4 liblua5.4-dev libreadline-dev libop
            lua-busted dataset-fashion-mnist python3 tmux xvfb xauth \
            libopenmpi-dev openmpi-bin
 DEPS_PY := python3-torch python3-numpy hyperfine
+# Beyond make test: make memcheck needs valgrind, make fuzz clang (.ci/run asks for valgrind
+# with `make deps DEPS_EXTRA=valgrind`).
+DEPS_EXTRA ?=
 
 CORE_SRC := $(wildcard nn/*.c nn/ops/*.c)
 BIND_SRC := $(wildcard nn/lua/*.c)
@@ -47,11 +54,27 @@ VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
 CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/%.o)
 VIZ_OBJ  := $(VIZ_SRC:%.c=$(BUILD)/%.o)
 DIST_OBJ := $(DIST_SRC:%.c=$(BUILD)/%.o)
-VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lm
 
-.PHONY: all run test bench asan clean deps format install uninstall
+# Fuzz targets (tests/fuzz/fuzz_NAME.c), one per parser. The normal build links each with
+# replay.c into $(BUILD)/fuzz_NAME, which `make test` runs on the stored corpus; `make fuzz`
+# builds them with clang's libFuzzer (FUZZ_MAIN empty) and runs one.
+FUZZ_TARGETS := safetensors idx npy csv chunk
+FUZZ_MAIN ?= $(BUILD)/tests/fuzz/replay.o
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o) $(BUILD)/tests/fuzz/fuzz_file.o \
+            $(BUILD)/tests/fuzz/replay.o
+FUZZ_TIME ?= 600
+
+# The files with AVX2 clones (VECTOR_CLONES), built again with the default clone alone:
+# $(BUILD)/test_noclone runs the f32 math tests on the code the loader does not pick here.
+CLONE_SRC := $(shell grep -l 'pointwise.h\|VECTOR_CLONES\|recurrent_cell.h' $(CORE_SRC))
+CLONE_OBJ := $(CLONE_SRC:%.c=$(BUILD)/noclone/%.o)
+.SECONDARY: $(FUZZ_OBJ)
+VIZ_LIBS := $(shell pkg-config --libs sdl2 SDL2_ttf libpng 2>/dev/null || echo -lSDL2 -lSDL2_ttf -lpng16) -lz -lm
+
+.PHONY: all run test bench asan memcheck fuzz clean deps format install uninstall
 all: $(BUILD)/relua $(BUILD)/nn.so $(BUILD)/test_core $(if $(VIZ_SRC),$(BUILD)/viz.so) \
-     $(if $(DIST_SRC),$(BUILD)/dist.so) $(BUILD)/relua.1
+     $(if $(DIST_SRC),$(BUILD)/dist.so) $(BUILD)/relua.1 $(FUZZ_BIN) $(BUILD)/test_noclone
 
 $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -90,9 +113,23 @@ $(BUILD)/relua.1: $(BUILD)/relua vm/relua.1.sh
 $(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libnn.a
 	$(CC) $(LDFLAGS) -o $@ $(CTEST_OBJ) $(BUILD)/libnn.a $(CORE_LIBS)
 
+$(BUILD)/noclone/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DNN_NO_CLONES -c $< -o $@
+
+# The objects come before libnn.a, so its members of the same files are never pulled in.
+$(BUILD)/test_noclone: $(BUILD)/tests/c/main.o $(BUILD)/tests/c/test_fastmath.o $(CLONE_OBJ) \
+                       $(BUILD)/libnn.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libnn.a $(CORE_LIBS)
+
+# The chunk reader's target includes vm/repl.c itself (its functions are static).
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz_file.o $(FUZZ_MAIN) \
+                 $(BIND_OBJ) $(BUILD)/vm/run.o $(BUILD)/vm/show.o $(BUILD)/libnn.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(BUILD)/libnn.a $(LUA_LIBS) $(CORE_LIBS)
+
 # Dependencies: `make deps` installs what is missing (a quick dpkg check when nothing is).
 deps:
-	@missing=""; for p in $(DEPS) $(DEPS_PY); do \
+	@missing=""; for p in $(DEPS) $(DEPS_PY) $(DEPS_EXTRA); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
@@ -112,15 +149,42 @@ test: deps
 bench: all
 	@bash scripts/bench/run $(BUILD)
 
+# ASan + UBSan (signed-integer-overflow is part of undefined; GCC leaves float-cast-overflow
+# out of it, so it is named), every report fatal.
+ASAN_SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer $(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)" all
 	@ASAN_OPTIONS=detect_leaks=0 RELUA_ASAN=1 bash tests/run build/asan
+
+# valgrind on the C unit tests (the f32 sweeps take most of its time): any invalid access or
+# definite leak fails it.
+memcheck: all
+	@command -v valgrind >/dev/null || { echo "make memcheck needs valgrind: make deps DEPS_EXTRA=valgrind"; exit 2; }
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite $(BUILD)/test_core
+
+# libFuzzer on one target, niced (the machine is shared): the stored corpus seeds a working
+# copy in build/fuzz/corpus/NAME; what adds coverage is merged back into tests/fuzz/corpus,
+# and a crashing input lands in build/fuzz/crashes/ (keep it in tests/fuzz/crashes/NAME).
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+fuzz:
+	@test -n "$(FUZZ)" || { echo "make fuzz FUZZ=NAME, NAME one of: $(FUZZ_TARGETS)"; exit 2; }
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: make deps DEPS_EXTRA=clang"; exit 2; }
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang FUZZ_MAIN= \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	  LDFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer" build/fuzz/fuzz_$(FUZZ)
+	@mkdir -p build/fuzz/corpus/$(FUZZ) build/fuzz/crashes tests/fuzz/corpus/$(FUZZ)
+	cp -n tests/fuzz/corpus/$(FUZZ)/* build/fuzz/corpus/$(FUZZ)/ 2>/dev/null || true
+	nice -n 19 build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 \
+	  -max_len=65536 -timeout=20 -artifact_prefix=build/fuzz/crashes/$(FUZZ)- -print_final_stats=1 \
+	  $(if $(wildcard tests/fuzz/$(FUZZ).dict),-dict=tests/fuzz/$(FUZZ).dict) build/fuzz/corpus/$(FUZZ)
+	nice -n 19 build/fuzz/fuzz_$(FUZZ) -merge=1 tests/fuzz/corpus/$(FUZZ) build/fuzz/corpus/$(FUZZ)
 
 format:
 	clang-format -i $(CORE_SRC) $(BIND_SRC) $(VM_SRC) $(CTEST_SRC) $(VIZ_SRC) \
-	  $(wildcard dist/*.c) $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h viz/*.h dist/*.h tests/c/*.h)
+	  $(wildcard dist/*.c) $(wildcard nn/*.h nn/ops/*.h nn/lua/*.h vm/*.h viz/*.h dist/*.h tests/c/*.h \
+	  tests/fuzz/*.[ch])
 
 # Installed: PREFIX/bin/relua, the C modules in PREFIX/lib/lua/5.4 (Debian's lua5.4 looks in
 # /usr/local/lib/lua/5.4), the Lua half in PREFIX/share/relua/stdlib (nn.so and relua find
@@ -149,4 +213,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(VM_OBJ:.o=.d) $(CTEST_OBJ:.o=.d) $(VIZ_OBJ:.o=.d) \
-  $(DIST_OBJ:.o=.d)
+  $(FUZZ_OBJ:.o=.d) $(CLONE_OBJ:.o=.d) $(DIST_OBJ:.o=.d)

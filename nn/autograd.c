@@ -6,9 +6,10 @@
 
 #include "nn/alloc.h"
 #include "nn/autograd.h"
+#include "nn/iter.h"
 #include "nn/ops.h"
 
-static bool grad_on = true;
+static bool grad_on = true, anomaly;
 static int fwd_level;
 nn_hook_api nn_hooks;
 
@@ -20,6 +21,55 @@ bool nn_set_grad_enabled(bool on) {
   bool was = grad_on;
   grad_on = on;
   return was;
+}
+
+bool nn_set_detect_anomaly(bool on) {
+  bool was = anomaly;
+  anomaly = on;
+  return was;
+}
+
+bool nn_detect_anomaly(void) {
+  return anomaly;
+}
+
+static void find_nonfinite(char **p, const int64_t *s, int64_t n, void *ctx) {
+  int *found = ctx; /* in: the dtype; out: 1 for nan, 2 for an infinity */
+  bool f32 = *found == NN_F32;
+  for (int64_t i = 0; i < n && *found < 100; i++) {
+    double v = f32 ? *(const float *)(p[0] + i * s[0]) : *(const double *)(p[0] + i * s[0]);
+    if (v != v)
+      *found = 100 + 1;
+    else if (v - v != 0)
+      *found = 100 + 2;
+  }
+}
+
+/* "nan", "inf" or NULL: what t holds that is not finite (floats only) */
+static const char *nonfinite(const nn_tensor *t) {
+  if (!t || !nn_dtype_is_float(t->dtype)) return NULL;
+  int found = t->dtype;
+  nn_iter it;
+  if (nn_iter_init(&it, 1, &t) < 0) return NULL;
+  nn_iter_run(&it, find_nonfinite, &found);
+  return found == 101 ? "nan" : found == 102 ? "inf" : NULL;
+}
+
+int nn_anomaly_check_forward(const nn_op *op, int nin, nn_tensor *const *in, int nout,
+                             nn_tensor *const *out) {
+  for (int k = 0; k < nout; k++) {
+    const char *bad = nonfinite(out[k]);
+    if (!bad) continue;
+    for (int j = 0; j < nin; j++)
+      if (nonfinite(in[j])) return 0; /* carried from an input: an earlier op made it */
+    return nn_errc("detect_anomaly: %s produced %s in its output%s (from finite inputs)", op->name,
+                   bad,
+                   nout > 1 ? (k == 0   ? " 1"
+                               : k == 1 ? " 2"
+                                        : " 3+")
+                            : "");
+  }
+  return 0;
 }
 
 void nn_fwd_enter(void) {
@@ -49,7 +99,7 @@ const char *nn_node_name(const nn_node *n) {
 /* A node and, after it, its inputs, per-output gradients, saved tensors and per-output hooks. */
 static size_t node_size(int nin, int nout, int nsaved) {
   return sizeof(nn_node) + (size_t)(nin + nout + nsaved) * sizeof(nn_tensor *) +
-         (size_t)nout * sizeof(int);
+         (size_t)nout * sizeof(int) + (size_t)(nin + 1) * sizeof(uint32_t);
 }
 
 static size_t node_bytes(const nn_node *n) {
@@ -70,9 +120,13 @@ static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const n
   n->gacc = tail + nin;
   n->ctx.saved = tail + nin + nout;
   n->hooks = (int *)(tail + nin + nout + nsaved);
+  n->versions = (uint32_t *)(n->hooks + nout);
   n->nalloc = nin;
   n->nsaved = n->ctx.nsaved = nsaved;
-  for (int k = 0; k < nin; k++) n->ctx.in[k] = nn_retain(in[k]);
+  for (int k = 0; k < nin; k++) {
+    n->ctx.in[k] = nn_retain(in[k]);
+    n->versions[k] = in[k]->storage->version;
+  }
   for (int k = 0; k < nsaved; k++) n->ctx.saved[k] = nn_retain(saved[k]);
   if (a) n->ctx.attr = *a;
   if (op->save_out && nout == 1 && !(n->ctx.out = nn_alias(out[0]))) {
@@ -81,6 +135,7 @@ static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const n
     nn_small_free(n, size);
     return NULL;
   }
+  if (n->ctx.out) n->versions[nin] = n->ctx.out->storage->version;
   n->refs = nout;
   return n;
 }
@@ -368,6 +423,21 @@ static int take_gradients(pass *p, nn_node *n, nn_tensor **g, bool *any) {
   return rc;
 }
 
+/* A tensor the VJP reads must be as it was when the op ran (as PyTorch's version check). */
+static int check_versions(const nn_node *n) {
+  const nn_ctx *c = &n->ctx;
+  for (int k = 0; k <= c->nin; k++) {
+    const nn_tensor *t = k < c->nin ? c->in[k] : c->out;
+    if (!t || t->storage->version == n->versions[k]) continue;
+    return nn_errc("a tensor of shape %s needed by the backward of %s (its %s) was modified by "
+                   "an in-place operation after %s ran (version %u, expected %u): clone() it "
+                   "before changing it",
+                   nn_shape_str(t), nn_node_name(n), k < c->nin ? "input" : "output",
+                   nn_node_name(n), (unsigned)t->storage->version, (unsigned)n->versions[k]);
+  }
+  return 0;
+}
+
 /* Runs the node's VJP on its accumulated gradients and routes the results. */
 static int step(pass *p, nn_node *n) {
   nn_tensor *g[NN_MAXOUT];
@@ -376,6 +446,7 @@ static int step(pass *p, nn_node *n) {
   bool need[nin > 0 ? nin : 1];
   nn_tensor *gin[nin > 0 ? nin : 1];
   for (int k = 0; k < nin; k++) need[k] = n->ctx.in[k]->requires_grad, gin[k] = NULL;
+  if (any && rc == 0) rc = check_versions(n);
   if (any && rc == 0)
     rc = n->ctx.op->vjp_multi ? n->ctx.op->vjp_multi(&n->ctx, g, need, gin)
                               : n->ctx.op->vjp(&n->ctx, g[0], need, gin);
@@ -387,6 +458,10 @@ static int step(pass *p, nn_node *n) {
       rc = check_grad_shape(n, k, gin[k]);
       if (rc == 0) rc = route(p, t, gin[k]);
     }
+    if (rc == 0 && anomaly && gin[k] && need[k] && nonfinite(gin[k]))
+      rc = nn_errc("detect_anomaly: the backward of %s produced %s in the gradient of its "
+                   "input %d",
+                   nn_node_name(n), nonfinite(gin[k]), k + 1);
     nn_release(gin[k]);
     if (t->grad_fn && --t->grad_fn->pending == 0 && push(p, t->grad_fn) < 0) rc = -1;
   }
@@ -454,6 +529,11 @@ int nn_grad(int nout, nn_tensor *const *roots, nn_tensor *const *gouts, int n,
     nn_set_grad_enabled(was);
   }
   for (int r = 0; r < nout; r++) nn_release(seeds[r]);
+  /* a target listed twice gets its gradient twice (routing fills only its first slot) */
+  for (int i = 0; rc == 0 && i < n; i++)
+    for (int j = 0; j < i && !grads[i]; j++)
+      if (same_target(targets[j], targets[i]) && grads[j] && !(grads[i] = nn_clone(grads[j])))
+        rc = -1;
   if (rc < 0)
     for (int i = 0; i < n; i++) nn_release(grads[i]), grads[i] = NULL;
   return rc;

@@ -20,7 +20,8 @@ struct nn_node {
   int nsaved; /* saved tensors it was allocated for (ctx.nsaved drops to 0 once freed) */
   int refs;   /* one per live output, plus passes holding it */
   int *hooks; /* per output: gradient hooks on the tensors this node made (binding's handle) */
-  bool freed; /* buffers released by a backward without retain_graph */
+  uint32_t *versions; /* the storage versions of the inputs (and, last, of out) when recorded */
+  bool freed;         /* buffers released by a backward without retain_graph */
   /* scratch for one backward pass */
   nn_tensor **gacc; /* per output: the gradient accumulated for it */
   int pending;      /* consumers not yet processed */
@@ -33,6 +34,15 @@ struct nn_node {
 /* grad mode: nn_grad_enabled() is true unless inside a no-grad scope */
 bool nn_grad_enabled(void);
 bool nn_set_grad_enabled(bool on); /* returns the previous mode */
+
+/* anomaly detection: while on, an op whose output holds a NaN or an infinity that its
+   inputs did not hold fails, naming itself (forward), and so does a backward step whose
+   gradient does (reverse mode); off by default, and then it costs one test per op */
+bool nn_set_detect_anomaly(bool on); /* returns the previous setting */
+bool nn_detect_anomaly(void);
+/* -1 with a message when op (forward) made a NaN or an infinity from finite inputs */
+int nn_anomaly_check_forward(const nn_op *op, int nin, nn_tensor *const *in, int nout,
+                             nn_tensor *const *out);
 
 /* forward mode: while the level is > 0, nn_call propagates tangents */
 void nn_fwd_enter(void);

@@ -1,4 +1,5 @@
 /* nn/error.c: the last error message, one per thread. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -28,4 +29,16 @@ int nn_errc(const char *fmt, ...) {
 
 const char *nn_errmsg(void) {
   return message[0] ? message : "unknown error";
+}
+
+volatile int nn_interrupt_flag, nn_interrupt_deferred, nn_interrupt_requested;
+_Static_assert(sizeof(sig_atomic_t) == sizeof(int), "the interrupt flag must be a sig_atomic_t");
+
+void nn_interrupt_clear(void) {
+  nn_interrupt_flag = 0;
+}
+
+int nn_interrupt_error(void) {
+  nn_interrupt_flag = 0;
+  return nn_errc("interrupted");
 }

@@ -2,8 +2,10 @@
 ** nn/io_common.c: atomic writes, checked reads and in-place element conversion, shared by the
 ** safetensors, .npy and IDX code.
 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +21,86 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "relua's file formats 
 
 /* ---- writing ---- */
 
+/* The directory part of path ("." when none), malloc'ed. */
+static char *dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+}
+
+/* Where path leads through its symbolic links (malloc'ed), or NULL with a message. */
+static char *resolve_links(const char *path) {
+  char *p = strdup(path);
+  for (int hops = 0; p; hops++) {
+    struct stat st;
+    if (lstat(p, &st) < 0 || !S_ISLNK(st.st_mode)) return p; /* absent, or not a link */
+    char link[4096];
+    ssize_t n = hops < 40 ? readlink(p, link, sizeof link - 1) : -1;
+    if (n < 0) {
+      free(p);
+      return nn_err("%s: too many symbolic links, or one that cannot be read", path);
+    }
+    link[n] = 0;
+    char *dir = link[0] == '/' ? strdup("") : dir_of(p), *next = NULL;
+    if (dir && (next = malloc(strlen(dir) + (size_t)n + 2)))
+      sprintf(next, "%s%s%s", dir, dir[0] ? "/" : "", link);
+    free(dir);
+    free(p);
+    p = next;
+  }
+  return nn_err("%s: out of memory", path);
+}
+
+/* Removes "<target>.tmp.<pid>" files whose process is gone. */
+static void remove_stale_temporaries(const char *target) {
+  char *dir = dir_of(target);
+  const char *slash = strrchr(target, '/'), *base = slash ? slash + 1 : target;
+  size_t nbase = strlen(base);
+  DIR *d = dir ? opendir(dir) : NULL;
+  for (struct dirent *e; d && (e = readdir(d));) {
+    const char *name = e->d_name, *digits = name + nbase + 5;
+    if (strncmp(name, base, nbase) != 0 || strncmp(name + nbase, ".tmp.", 5) != 0 || !*digits ||
+        strspn(digits, "0123456789") != strlen(digits))
+      continue;
+    long pid = strtol(digits, NULL, 10);
+    if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    char *stale = malloc(strlen(dir) + strlen(name) + 2);
+    if (stale) {
+      sprintf(stale, "%s/%s", dir, name);
+      unlink(stale);
+      free(stale);
+    }
+  }
+  if (d) closedir(d);
+  free(dir);
+}
+
 int nn_writer_open(nn_writer *w, const char *path) {
   w->path = path;
   w->fd = -1;
-  size_t len = strlen(path) + 32;
+  w->tmp = NULL;
+  if (!(w->target = resolve_links(path))) return -1;
+  struct stat st;
+  if (stat(w->target, &st) == 0 && !S_ISREG(st.st_mode)) {
+    nn_writer_abort(w);
+    return nn_errc("%s: not a regular file (%s); nothing was written", path,
+                   S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
+  }
+  remove_stale_temporaries(w->target);
+  size_t len = strlen(w->target) + 32;
   w->tmp = malloc(len);
-  if (!w->tmp) return nn_errc("%s: out of memory", path);
-  snprintf(w->tmp, len, "%s.tmp.%ld", path, (long)getpid());
+  if (!w->tmp) {
+    nn_writer_abort(w);
+    return nn_errc("%s: out of memory", path);
+  }
+  snprintf(w->tmp, len, "%s.tmp.%ld", w->target, (long)getpid());
   w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (w->fd < 0) {
     int e = errno;
+    nn_errc("%s: cannot create %s (%s)", path, w->tmp, strerror(e));
     free(w->tmp);
     w->tmp = NULL;
-    return nn_errc("%s: cannot create %s.tmp.%ld (%s)", path, path, (long)getpid(), strerror(e));
+    nn_writer_abort(w);
+    return -1;
   }
   return 0;
 }
@@ -40,7 +109,8 @@ void nn_writer_abort(nn_writer *w) {
   if (w->fd >= 0) close(w->fd);
   if (w->tmp) unlink(w->tmp);
   free(w->tmp);
-  w->tmp = NULL;
+  free(w->target);
+  w->tmp = w->target = NULL;
   w->fd = -1;
 }
 
@@ -85,8 +155,7 @@ int nn_writer_put_tensor(nn_writer *w, nn_tensor *t) {
 
 /* The rename is durable once the directory entry is: fsync the directory, best effort. */
 static void sync_directory(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  char *dir = dir_of(path);
   if (!dir) return;
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -101,10 +170,11 @@ int nn_writer_commit(nn_writer *w) {
   int fd = w->fd;
   w->fd = -1;
   if (close(fd) < 0) return write_failed(w, "close", errno);
-  if (rename(w->tmp, w->path) < 0) return write_failed(w, "rename", errno);
-  sync_directory(w->path);
+  if (rename(w->tmp, w->target) < 0) return write_failed(w, "rename", errno);
+  sync_directory(w->target);
   free(w->tmp);
-  w->tmp = NULL;
+  free(w->target);
+  w->tmp = w->target = NULL;
   return 0;
 }
 
@@ -153,17 +223,21 @@ nn_dtype nn_raw_dtype(nn_raw r) {
 static const int64_t MAX_FILE_BYTES = (int64_t)1 << 50;
 
 int64_t nn_raw_nbytes(const char *path, nn_raw r, int ndim, const int64_t *shape) {
+  /* Even an empty tensor's other sizes must multiply within the limit: its strides are
+     products of them (a file's {0, 2^40, 2^40} would overflow them). */
   int64_t n = (int64_t)nn_raw_size(r);
+  bool empty = false;
   for (int d = 0; d < ndim; d++) {
     if (shape[d] < 0) return nn_errc("%s: negative size %lld in shape", path, (long long)shape[d]);
-    if (shape[d] && n > MAX_FILE_BYTES / shape[d]) {
-      for (int k = d + 1; k < ndim; k++)
-        if (shape[k] == 0) return 0; /* an empty tensor, however large the other sizes */
-      return nn_errc("%s: shape %s is too large", path, nn_dims_str(ndim, shape));
+    if (shape[d] == 0) {
+      empty = true;
+      continue;
     }
+    if (n > MAX_FILE_BYTES / shape[d])
+      return nn_errc("%s: shape %s is too large", path, nn_dims_str(ndim, shape));
     n *= shape[d];
   }
-  return n;
+  return empty ? 0 : n;
 }
 
 /* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */

@@ -12,10 +12,14 @@
 
 #include "nn/tensor.h"
 
-/* ---- writing: "<path>.tmp.<pid>", then fsync + rename over path ---- */
+/* ---- writing: "<target>.tmp.<pid>", then fsync + rename over the target ----
+   The target is path, or where path's symbolic links lead (the link stays a link); an
+   existing target must be a regular file. Temporaries of the same target left by processes
+   that no longer run (killed while writing) are removed. */
 
 typedef struct nn_writer {
-  const char *path;
+  const char *path; /* as the user gave it, for messages */
+  char *target;
   char *tmp;
   int fd;
 } nn_writer;

@@ -43,6 +43,23 @@ int nn_iter_init(nn_iter *it, int nop, const nn_tensor *const *t) {
   return 0;
 }
 
+/* Rows longer than this run in pieces, between which Ctrl-C is polled: an expanded view may
+   hold 2^60 elements in one row. Row functions do not depend on where rows start. */
+enum { POLL_CHUNK = 1 << 20 };
+
+static void run_row(nn_rowfn row, int nop, char **p, const int64_t *step, int64_t n, void *ctx) {
+  if (n <= POLL_CHUNK) {
+    row(p, step, n, ctx);
+    return;
+  }
+  char *q[NN_ITER_MAXOP];
+  memcpy(q, p, sizeof q);
+  for (int64_t done = 0; done < n && !nn_interrupted(); done += POLL_CHUNK) {
+    row(q, step, n - done < POLL_CHUNK ? n - done : POLL_CHUNK, ctx);
+    for (int k = 0; k < nop; k++) q[k] += POLL_CHUNK * step[k];
+  }
+}
+
 void nn_iter_run(const nn_iter *it, nn_rowfn row, void *ctx) {
   int nop = it->nop, inner = it->ndim - 1;
   int64_t rowstep[NN_ITER_MAXOP];
@@ -58,7 +75,8 @@ void nn_iter_run(const nn_iter *it, nn_rowfn row, void *ctx) {
   for (int k = 0; k < nop; k++) rowstep[k] = it->step[k][inner];
   int64_t idx[NN_MAXDIM] = {0};
   for (;;) {
-    row(p, rowstep, it->shape[inner], ctx);
+    run_row(row, nop, p, rowstep, it->shape[inner], ctx);
+    if (nn_interrupted()) return; /* the op that ran this fails (nn_call) */
     int d = inner - 1;
     for (; d >= 0; d--) { /* odometer over the outer dims */
       for (int k = 0; k < nop; k++) p[k] += it->step[k][d];

@@ -215,11 +215,39 @@ nn_tensor *nn_layer_norm(nn_tensor *x, int64_t d, nn_tensor *weight, nn_tensor *
    weight, bias, running_mean and running_var (C) may each be NULL. */
 nn_tensor *nn_batch_norm(nn_tensor *x, nn_tensor *weight, nn_tensor *bias, nn_tensor *running_mean,
                          nn_tensor *running_var, bool training, double momentum, double eps);
+/* ---- batch normalization of (N, C, *) (ops/bnorm.c): as nn_batch_norm, each channel over
+   its N x S elements; nn_batch_norm calls it for inputs of more than 2 dims ---- */
+extern const nn_op nn_op_batch_norm_nc;
+nn_tensor *nn_batch_norm_nc(nn_tensor *x, nn_tensor *weight, nn_tensor *bias,
+                            nn_tensor *running_mean, nn_tensor *running_var, bool training,
+                            double momentum, double eps);
+/* ---- 2-D pooling over the last two dims of (N, C, H, W) or (C, H, W) (ops/pool2d.c):
+   kernel k, stride s, padding p (at most k/2) as {rows, cols}; ceil_mode and
+   count_include_pad as PyTorch's; the adaptive average pools to oh x ow ---- */
+extern const nn_op nn_op_max_pool2d, nn_op_avg_pool2d, nn_op_adaptive_avg_pool2d;
+nn_tensor *nn_max_pool2d(nn_tensor *x, const int64_t k[2], const int64_t s[2], const int64_t p[2],
+                         bool ceil_mode);
+nn_tensor *nn_avg_pool2d(nn_tensor *x, const int64_t k[2], const int64_t s[2], const int64_t p[2],
+                         bool ceil_mode, bool count_include_pad);
+nn_tensor *nn_adaptive_avg_pool2d(nn_tensor *x, int64_t oh, int64_t ow);
 /* x times a fresh mask of 0 and 1/(1-p) (x itself when not training or p = 0) */
 nn_tensor *nn_dropout(nn_tensor *x, double p, bool training);
 /* the rows idx (integer dtype, any shape, 0-based) of w (n, d): shape idx.shape + {d} */
 /* padding: the 0-based index whose row gets no gradient, or -1 */
 nn_tensor *nn_embedding(nn_tensor *idx, nn_tensor *w, int64_t padding);
+
+/* ---- convolutions (ops/conv.c): PyTorch's conv2d on x (N, C, H, W) with w (out,
+   C/groups, kh, kw) and conv1d on x (N, C, L) with w (out, C/groups, k), bias (out) or NULL;
+   f32/f64 of one dtype. conv1d reads the first of each pair. ---- */
+extern const nn_op nn_op_conv2d, nn_op_conv2d_nobias, nn_op_conv1d, nn_op_conv1d_nobias;
+typedef struct nn_conv_opts {
+  int64_t stride[2], padding[2], dilation[2], groups;
+} nn_conv_opts;
+#define NN_CONV_DEFAULTS                                                                           \
+  { .stride = {1, 1}, .padding = {0, 0}, .dilation = {1, 1}, .groups = 1 }
+/* o NULL: the defaults */
+nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, const nn_conv_opts *o);
+nn_tensor *nn_conv1d(nn_tensor *x, nn_tensor *w, nn_tensor *b, const nn_conv_opts *o);
 
 /* ---- losses (ops/loss.c). Targets are 0-based classes of an integer dtype (i64 or u8);
    messages give them 1-based. cross_entropy and nll_loss: attr i[0] reduction, i[1]

@@ -29,6 +29,8 @@ const nn_op *const nn_ops[] = {
     &nn_op_sort, &nn_op_topk, &nn_op_cumsum, &nn_op_cumprod, &nn_op_tril, &nn_op_triu,
     &nn_op_flip, &nn_op_roll, &nn_op_repeat_interleave, &nn_op_dot, &nn_op_norm,
     &nn_op_rnn_tanh, &nn_op_rnn_relu, &nn_op_lstm, &nn_op_gru,
+    &nn_op_conv2d, &nn_op_conv2d_nobias, &nn_op_conv1d, &nn_op_conv1d_nobias,
+    &nn_op_batch_norm_nc, &nn_op_max_pool2d, &nn_op_avg_pool2d, &nn_op_adaptive_avg_pool2d,
 };
 /* clang-format on */
 const int nn_nops = sizeof nn_ops / sizeof *nn_ops;
@@ -37,6 +39,13 @@ const nn_op *nn_op_find(const char *name) {
   for (int k = 0; k < nn_nops; k++)
     if (strcmp(nn_ops[k]->name, name) == 0) return nn_ops[k];
   return NULL;
+}
+
+/* After a forward: Ctrl-C, and anomalies when detect_anomaly is on; -1 with a message. */
+static int checked(const nn_op *op, int nin, nn_tensor *const *in, int nout,
+                   nn_tensor *const *out) {
+  if (nn_interrupted()) return nn_interrupt_error();
+  return nn_detect_anomaly() ? nn_anomaly_check_forward(op, nin, in, nout, out) : 0;
 }
 
 int nn_call_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a, int nout,
@@ -55,7 +64,9 @@ int nn_call_multi(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr 
   int nsaved = 0;
   bool wants = nn_autograd_wants(op, nin, in);
   if (op->forward_multi(op, in, a, out, wants ? saved : NULL, &nsaved) < 0) return -1;
-  int rc = nn_autograd_record_multi(op, nin, in, a, nout, out, nsaved, saved);
+  int rc = checked(op, nin, in, nout, out) < 0
+               ? -1
+               : nn_autograd_record_multi(op, nin, in, a, nout, out, nsaved, saved);
   for (int k = 0; k < nsaved; k++) nn_release(saved[k]);
   for (int k = 0; rc < 0 && k < nout; k++) nn_release(out[k]), out[k] = NULL;
   return rc;
@@ -73,7 +84,7 @@ nn_tensor *nn_calln(const nn_op *op, int nin, nn_tensor *const *in, const nn_att
     a = &counted;
   }
   nn_tensor *out = op->forward(op, in, a, NULL);
-  if (out && nn_autograd_record(op, nin, in, a, out) < 0) {
+  if (out && (checked(op, nin, in, 1, &out) < 0 || nn_autograd_record(op, nin, in, a, out) < 0)) {
     nn_release(out);
     return NULL;
   }
@@ -84,10 +95,21 @@ nn_tensor *nn_call(const nn_op *op, nn_tensor *const *in, const nn_attr *a) {
   return nn_calln(op, op->nin, in, a);
 }
 
+/* In place: out must not be an expanded view, and an input that shares only part of out's
+   memory is read from a copy (else the op overwrites it while reading it). */
 int nn_call_into(const nn_op *op, nn_tensor *out, nn_tensor *const *in, const nn_attr *a) {
-  if (nn_autograd_check_inplace(op, out, op->nin, in) < 0) return -1;
-  nn_tensor *r = op->forward(op, in, a, out);
+  if (nn_autograd_check_inplace(op, out, op->nin, in) < 0 || nn_check_writable(out) < 0) return -1;
+  enum { MAXIN = 8 };
+  nn_tensor *copies[MAXIN] = {0}, *args[MAXIN];
+  int nin = op->nin > 0 && op->nin <= MAXIN ? op->nin : 0, rc = 0;
+  for (int k = 0; k < nin; k++) {
+    args[k] = in[k];
+    if (nn_partial_overlap(out, in[k]) && !(args[k] = copies[k] = nn_clone(in[k]))) rc = -1;
+  }
+  nn_tensor *r = rc == 0 ? op->forward(op, nin ? args : in, a, out) : NULL;
+  for (int k = 0; k < nin; k++) nn_release(copies[k]);
   if (!r) return -1;
+  nn_bump_version(out);
   nn_release(r);
-  return 0;
+  return nn_interrupted() ? nn_interrupt_error() : 0;
 }

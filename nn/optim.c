@@ -77,6 +77,7 @@ int nn_sgd_step(nn_tensor *p, const nn_tensor *g, nn_tensor *buf, const nn_sgd_o
   if (step < 1) return nn_errc("step must be >= 1, not %lld", (long long)step);
   sgd_k k = {o->lr,       o->momentum, o->dampening, o->weight_decay,
              o->nesterov, o->maximize, step == 1};
+  nn_bump_version(p); /* in place: a graph that saved p must not use it */
   sgd[p->dtype](nn_data(p), nn_data(g), o->momentum != 0 ? nn_data(buf) : NULL, nn_numel(p), &k);
   return 0;
 }
@@ -132,6 +133,7 @@ int nn_adam_step(nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v, n
   /* as PyTorch, in double: bias corrections of the moments' zero start */
   k.step_size = o->lr / (1 - pow(o->beta1, (double)step));
   k.bc2_sqrt = sqrt(1 - pow(o->beta2, (double)step));
+  nn_bump_version(p); /* in place: a graph that saved p must not use it */
   adam[vmax != NULL][p->dtype](nn_data(p), nn_data(g), nn_data(m), nn_data(v),
                                vmax ? nn_data(vmax) : NULL, nn_numel(p), &k);
   return 0;
@@ -185,6 +187,7 @@ int nn_rmsprop_step(nn_tensor *p, const nn_tensor *g, nn_tensor *square_avg, nn_
   if (o->centered && check_state("gradient average", grad_avg, p) < 0) return -1;
   if (o->momentum > 0 && check_state("momentum buffer", buf, p) < 0) return -1;
   rmsprop_k k = {o->lr, o->alpha, o->eps, o->weight_decay, o->momentum, o->centered, o->maximize};
+  nn_bump_version(p); /* in place: a graph that saved p must not use it */
   rmsprop[p->dtype](nn_data(p), nn_data(g), nn_data(square_avg),
                     o->centered ? nn_data(grad_avg) : NULL, o->momentum > 0 ? nn_data(buf) : NULL,
                     nn_numel(p), &k);

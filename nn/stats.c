@@ -38,8 +38,8 @@ static inline uint64_t fold(uint64_t h, uint64_t word) {
 typedef struct kernels {
   /* zeros among n elements step bytes apart (an nn_rowfn; ctx: int64_t count) */
   nn_rowfn zeros;
-  /* a[j] |= x[i][j] > 0 over rows x units, contiguous */
-  void (*active)(uint8_t *a, const char *x, int64_t rows, int64_t units);
+  /* a[j] |= x[i][j][s] > 0 for some s, over rows x units x S, contiguous */
+  void (*active)(uint8_t *a, const char *x, int64_t rows, int64_t units, int64_t S);
   /* h[i] = fold of the sign words of row i, for rows x units, contiguous */
   void (*hash)(uint64_t *h, const char *x, int64_t rows, int64_t units);
   /* the units whose sign differs between rows a and b of units contiguous values */
@@ -57,10 +57,19 @@ typedef struct kernels {
     }                                                                                              \
     *(int64_t *)ctx += count;                                                                      \
   }                                                                                                \
-  static void active_##D(uint8_t *a, const char *x, int64_t rows, int64_t units) {                 \
+  static void active_##D(uint8_t *a, const char *x, int64_t rows, int64_t units, int64_t S) {      \
     const T *r = (const T *)x;                                                                     \
-    for (int64_t i = 0; i < rows; i++, r += units)                                                 \
-      for (int64_t j = 0; j < units; j++) a[j] |= r[j] > 0;                                        \
+    if (S == 1) {                                                                                  \
+      for (int64_t i = 0; i < rows; i++, r += units)                                               \
+        for (int64_t j = 0; j < units; j++) a[j] |= r[j] > 0;                                      \
+      return;                                                                                      \
+    }                                                                                              \
+    for (int64_t i = 0; i < rows; i++)                                                             \
+      for (int64_t j = 0; j < units; j++, r += S) {                                                \
+        uint8_t any = 0;                                                                           \
+        for (int64_t s = 0; s < S; s++) any |= r[s] > 0;                                           \
+        a[j] |= any;                                                                               \
+      }                                                                                            \
   }                                                                                                \
   static void hash_##D(uint64_t *h, const char *x, int64_t rows, int64_t units) {                  \
     const T *r = (const T *)x;                                                                     \
@@ -109,8 +118,12 @@ int64_t nn_stats_units(const nn_tensor *h) {
 
 /* ---- ever-active units ---- */
 
+int64_t nn_stats_active_units(const nn_tensor *h) {
+  return h->ndim >= 4 ? h->shape[1] : nn_stats_units(h);
+}
+
 int nn_stats_active_(nn_tensor *active, const nn_tensor *h) {
-  int64_t units = nn_stats_units(h);
+  int64_t units = nn_stats_active_units(h);
   if (active->dtype != NN_U8 || !nn_is_contiguous(active))
     return nn_errc("the mask of active units must be a contiguous u8 tensor, got %s",
                    nn_dtype_name(active->dtype));
@@ -119,13 +132,15 @@ int nn_stats_active_(nn_tensor *active, const nn_tensor *h) {
                    (long long)nn_numel(active), nn_shape_str(h), (long long)units);
   nn_tensor *c = nn_contiguous((nn_tensor *)h);
   if (!c) return -1;
-  kern[c->dtype].active((uint8_t *)nn_data(active), nn_data(c), nn_stats_samples(c), units);
+  int64_t S = units ? nn_stats_units(c) / units : 1; /* positions per channel */
+  kern[c->dtype].active((uint8_t *)nn_data(active), nn_data(c), nn_stats_samples(c), units,
+                        S ? S : 1);
   nn_release(c);
   return 0;
 }
 
 nn_tensor *nn_stats_active(const nn_tensor *h) {
-  int64_t units = nn_stats_units(h);
+  int64_t units = nn_stats_active_units(h);
   nn_tensor *active = nn_zeros(NN_U8, 1, &units);
   if (active && nn_stats_active_(active, h) < 0) {
     nn_release(active);

@@ -22,8 +22,12 @@ int64_t nn_stats_count_zeros(const nn_tensor *t);
 int64_t nn_stats_samples(const nn_tensor *h);
 int64_t nn_stats_units(const nn_tensor *h);
 
+/* The units that can be active or dead: nn_stats_units(h), except for the feature maps of
+   convolutions, (N, C, H, W) and more dims, whose units are the C channels (filters): a
+   channel is active on a sample where any of its positions is > 0. */
+int64_t nn_stats_active_units(const nn_tensor *h);
 /* active[j] |= (h[i][j] > 0 for some sample i): accumulates "ever active" over batches.
-   active is a contiguous u8 tensor of nn_stats_units(h) elements. */
+   active is a contiguous u8 tensor of nn_stats_active_units(h) elements. */
 int nn_stats_active_(nn_tensor *active, const nn_tensor *h);
 /* The u8 mask (units) of units active on at least one sample of h. */
 nn_tensor *nn_stats_active(const nn_tensor *h);

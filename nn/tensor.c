@@ -83,6 +83,7 @@ static nn_tensor *tensor_new(nn_dtype dt, size_t nbytes) {
   if (!b) return NULL;
   b->s.nbytes = nbytes;
   b->s.refs = 0;
+  b->s.version = 0;
   b->s.data = nbytes <= INLINE_DATA_MAX ? b->data : nn_alloc(nbytes);
   if (!b->s.data) {
     nn_small_free(b, block_size(nbytes));
@@ -240,6 +241,15 @@ void nn_store(void *p, nn_dtype dt, double v) {
   }
 }
 
+int nn_check_fits(nn_dtype dt, double v) {
+  bool fits = nn_dtype_is_float(dt) ||
+              (dt == NN_I64 ? v >= -9223372036854775808.0 && v < 9223372036854775808.0
+                            : v >= 0 && v <= 255);
+  return fits ? 0
+              : nn_errc("value %.17g cannot be converted to %s without overflow", v,
+                        nn_dtype_name(dt));
+}
+
 void *nn_at(const nn_tensor *t, const int64_t *idx) {
   int64_t off = 0;
   for (int d = 0; d < t->ndim; d++) off += idx[d] * t->stride[d];
@@ -331,10 +341,10 @@ nn_tensor *nn_permute(nn_tensor *t, const int *perm) {
 }
 
 nn_tensor *nn_narrow(nn_tensor *t, int d, int64_t start, int64_t len) {
-  if (start < 0 || len < 0 || start + len > t->shape[d])
-    return nn_err("range [%lld, %lld) is out of bounds for dimension %d of size %lld",
-                  (long long)start + 1, (long long)(start + len) + 1, d + 1,
-                  (long long)t->shape[d]);
+  /* no start + len: it overflows for len near 2^63 and would let the view through */
+  if (start < 0 || len < 0 || start > t->shape[d] || len > t->shape[d] - start)
+    return nn_err("start %lld and length %lld are out of bounds for dimension %d of size %lld",
+                  (long long)start + 1, (long long)len, d + 1, (long long)t->shape[d]);
   nn_tensor *v = nn_alias(t);
   if (!v) return NULL;
   v->offset += start * t->stride[d];
@@ -401,11 +411,62 @@ nn_tensor *nn_expand(nn_tensor *t, int ndim, const int64_t *shape) {
     v->stride[d] = st;
   }
   v->ndim = ndim;
+  /* a view may hold more elements than memory does, but their count must fit in 64 bits */
+  int64_t n = 1;
+  for (int d = 0; d < ndim; d++)
+    if (__builtin_mul_overflow(n, v->shape[d], &n)) {
+      nn_release(v);
+      return nn_err("cannot expand %s to %s: more than 2^63 elements", nn_shape_str(t),
+                    nn_dims_str(ndim, shape));
+    }
   return v;
 }
 
 nn_tensor *nn_contiguous(nn_tensor *t) {
   return nn_is_contiguous(t) ? nn_retain(t) : nn_clone(t);
+}
+
+/* ---- in-place writes ---- */
+
+int nn_check_writable(const nn_tensor *t) {
+  for (int d = 0; d < t->ndim; d++)
+    if (t->shape[d] == 0) return 0; /* nothing is written */
+  for (int d = 0; d < t->ndim; d++)
+    if (t->stride[d] == 0 && t->shape[d] > 1)
+      return nn_errc("more than one element of the written-to tensor (an expanded view of "
+                     "shape %s) refers to the same memory: clone() it first",
+                     nn_shape_str(t));
+  return 0;
+}
+
+/* The first and one past the last element a view touches, in its storage (bytes). */
+static void extent(const nn_tensor *t, int64_t *lo, int64_t *hi) {
+  int64_t a = t->offset, b = t->offset;
+  for (int d = 0; d < t->ndim; d++) {
+    int64_t span = (t->shape[d] - 1) * t->stride[d];
+    if (span < 0)
+      a += span;
+    else
+      b += span;
+  }
+  int64_t size = (int64_t)nn_dtype_size(t->dtype);
+  *lo = a * size, *hi = (b + 1) * size;
+}
+
+static bool same_view(const nn_tensor *a, const nn_tensor *b) {
+  if (a->offset != b->offset || a->dtype != b->dtype || !nn_same_shape(a, b)) return false;
+  for (int d = 0; d < a->ndim; d++)
+    if (a->shape[d] > 1 && a->stride[d] != b->stride[d]) return false;
+  return true;
+}
+
+bool nn_partial_overlap(const nn_tensor *a, const nn_tensor *b) {
+  if (a == b || a->storage != b->storage || nn_numel(a) == 0 || nn_numel(b) == 0 || same_view(a, b))
+    return false;
+  int64_t alo, ahi, blo, bhi;
+  extent(a, &alo, &ahi);
+  extent(b, &blo, &bhi);
+  return alo < bhi && blo < ahi;
 }
 
 /* ---- copies ---- */
@@ -480,9 +541,17 @@ static nn_rowfn copy_rowfn(nn_dtype dst, nn_dtype src) {
 }
 
 int nn_copy_(nn_tensor *dst, const nn_tensor *src) {
+  if (nn_check_writable(dst) < 0) return -1;
+  if (nn_partial_overlap(dst, src)) { /* the source would be overwritten while read */
+    nn_tensor *tmp = nn_clone(src);
+    int rc = tmp ? nn_copy_(dst, tmp) : -1;
+    nn_release(tmp);
+    return rc;
+  }
   copy_ctx c = {dst->dtype, src->dtype};
   nn_iter it;
   if (nn_iter_init(&it, 2, (const nn_tensor *[]){dst, src}) < 0) return -1;
+  nn_bump_version(dst);
   nn_iter_run(&it, copy_rowfn(c.dst, c.src), &c);
   return 0;
 }
@@ -517,6 +586,7 @@ void nn_fill_(nn_tensor *t, double v) {
   nn_store(f.v.bytes, t->dtype, v);
   nn_iter it;
   if (nn_iter_init(&it, 1, (const nn_tensor *[]){t}) < 0) return;
+  nn_bump_version(t);
   nn_iter_run(&it, fill_row, &f);
 }
 

@@ -24,6 +24,7 @@ typedef struct nn_storage {
   void *data;
   size_t nbytes;
   int refs;
+  uint32_t version; /* bumped by every in-place write: backward checks what it saved */
 } nn_storage;
 
 typedef struct nn_node nn_node; /* an autograd graph node (nn/autograd.c) */
@@ -96,6 +97,10 @@ static inline char *nn_data(const nn_tensor *t) {
 const char *nn_shape_str(const nn_tensor *t);
 const char *nn_dims_str(int ndim, const int64_t *shape);
 
+/* whether v can be stored in dtype dt without overflow (NaN and infinities only in floats):
+   -1 with a message when not, as PyTorch refuses torch.full((2,), 300, dtype=uint8) */
+int nn_check_fits(nn_dtype dt, double v);
+
 /* element access by pointer (any dtype) */
 double nn_load(const void *p, nn_dtype dt);
 int64_t nn_load_i64(const void *p, nn_dtype dt);
@@ -114,6 +119,16 @@ nn_tensor *nn_squeeze(nn_tensor *t, int d); /* d < 0: every size-1 dim */
 nn_tensor *nn_unsqueeze(nn_tensor *t, int d);
 nn_tensor *nn_expand(nn_tensor *t, int ndim, const int64_t *shape);
 nn_tensor *nn_contiguous(nn_tensor *t); /* t itself (retained) when already contiguous */
+
+/* in-place writes: nn_check_writable refuses a destination whose elements share memory
+   (an expanded view), -1 with a message; nn_partial_overlap tells whether a and b share some
+   memory without being the same view (a copy between them must go through a temporary);
+   nn_bump_version marks a write, for the backward's check of saved tensors */
+int nn_check_writable(const nn_tensor *t);
+bool nn_partial_overlap(const nn_tensor *a, const nn_tensor *b);
+static inline void nn_bump_version(nn_tensor *t) {
+  t->storage->version++;
+}
 
 /* copies and conversions */
 nn_tensor *nn_clone(const nn_tensor *t);

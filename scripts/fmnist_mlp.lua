@@ -11,6 +11,22 @@ local function mlp()
     nn.Linear(128, 10))
 end
 local model = mlp()
+if arg and tonumber(arg[1]) then
+  -- `relua scripts/fmnist_mlp.lua 200`: the first 200 steps of the same training (without
+  -- the schedule), each loss printed exactly (%a): the determinism test runs it twice, at
+  -- 1 and at 2 threads, and compares the bits
+  local opt, steps, want = nn.optim.Adam(model, {lr = 1e-3}), 0, tonumber(arg[1])
+  for xb, yb in nn.data.loader({x, y}, {batch = 128, shuffle = true}) do
+    opt:zero_grad()
+    local loss = nn.cross_entropy(model(xb), yb)
+    loss:backward()
+    opt:step()
+    steps = steps + 1
+    print(string.format("%d %a", steps, loss:item()))
+    if steps == want then return end
+  end
+  return
+end
 print(model)
 local history = nn.fit(model, {x, y}, {epochs = 10, batch = 128, val = {xt, yt},
   optim = nn.optim.Adam(model, {lr = 1e-3}), schedule = "linear"})

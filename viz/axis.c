@@ -104,30 +104,30 @@ static int edge_px(double p, int start, int len) {
 
 static void x_ticks(viz_canvas *c, viz_rect area, const viz_scale *xs) {
   double ticks[VIZ_MAXTICKS], step;
-  int n = viz_ticks(xs, area.w / 90 + 1, ticks, &step);
+  int n = viz_ticks(xs, area.w / viz_sx(90) + 1, ticks, &step);
   char label[32];
   for (int i = 0; i < n; i++) {
     int x = edge_px(viz_scale_px(xs, ticks[i]), area.x, area.w);
     if (x < 0) continue;
     viz_fill_rect(c, (viz_rect){x, area.y, 1, area.h}, VIZ_GRID, 1);
-    viz_fill_rect(c, (viz_rect){x, area.y + area.h, 1, 4}, VIZ_FRAME, 1);
+    viz_fill_rect(c, (viz_rect){x, area.y + area.h, 1, viz_sy(4)}, VIZ_FRAME, 1);
     viz_format_tick(label, sizeof label, ticks[i], step);
-    viz_text(c, VIZ_SMALL, x, area.y + area.h + 5, VIZ_CENTER | VIZ_TOP, VIZ_MUTED, label);
+    viz_text(c, VIZ_SMALL, x, area.y + area.h + viz_sy(5), VIZ_CENTER | VIZ_TOP, VIZ_MUTED, label);
   }
 }
 
 /* Returns the width of the widest label, for placing the axis label. */
 static int y_ticks(viz_canvas *c, viz_rect area, const viz_scale *ys) {
   double ticks[VIZ_MAXTICKS], step;
-  int n = viz_ticks(ys, area.h / 45 + 1, ticks, &step), widest = 0;
+  int n = viz_ticks(ys, area.h / viz_sy(45) + 1, ticks, &step), widest = 0;
   char label[32];
   for (int i = 0; i < n; i++) {
     int y = edge_px(viz_scale_px(ys, ticks[i]), area.y, area.h);
     if (y < 0) continue;
     viz_fill_rect(c, (viz_rect){area.x, y, area.w, 1}, VIZ_GRID, 1);
-    viz_fill_rect(c, (viz_rect){area.x - 4, y, 4, 1}, VIZ_FRAME, 1);
+    viz_fill_rect(c, (viz_rect){area.x - viz_sx(4), y, viz_sx(4), 1}, VIZ_FRAME, 1);
     viz_format_tick(label, sizeof label, ticks[i], step);
-    int w = viz_text(c, VIZ_SMALL, area.x - 6, y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_MUTED, label);
+    int w = viz_text(c, VIZ_SMALL, area.x - viz_sx(6), y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_MUTED, label);
     widest = w > widest ? w : widest;
   }
   return widest;
@@ -141,16 +141,41 @@ void viz_axes(viz_canvas *c, viz_rect area, const viz_scale *xs, const viz_scale
   viz_frame_rect(c, (viz_rect){area.x - 1, area.y - 1, area.w + 2, area.h + 2}, VIZ_FRAME);
   int small = viz_text_height(VIZ_SMALL);
   if (xlabel)
-    viz_text(c, VIZ_SMALL, area.x + area.w / 2, area.y + area.h + 6 + small, VIZ_CENTER, VIZ_MUTED,
-             xlabel);
+    viz_text(c, VIZ_SMALL, area.x + area.w / 2, area.y + area.h + viz_sy(6) + small, VIZ_CENTER,
+             VIZ_MUTED, xlabel);
   if (ylabel)
-    viz_text_up(c, VIZ_SMALL, area.x - 10 - widest - small / 2, area.y + area.h / 2, VIZ_MUTED,
-                ylabel);
+    viz_text_up(c, VIZ_SMALL, area.x - viz_sx(10) - widest - viz_text_up_width(VIZ_SMALL) / 2,
+                area.y + area.h / 2, VIZ_MUTED, ylabel);
+}
+
+void viz_axis_right(viz_canvas *c, viz_rect area, const viz_scale *ys, const char *label) {
+  double ticks[VIZ_MAXTICKS], step;
+  int n = viz_ticks(ys, area.h / viz_sy(45) + 1, ticks, &step), widest = 0, x = area.x + area.w;
+  char text[32];
+  for (int i = 0; i < n; i++) {
+    int y = edge_px(viz_scale_px(ys, ticks[i]), area.y, area.h);
+    if (y < 0) continue;
+    viz_fill_rect(c, (viz_rect){x, y, viz_sx(4), 1}, VIZ_FRAME, 1);
+    viz_format_tick(text, sizeof text, ticks[i], step);
+    int w = viz_text(c, VIZ_SMALL, x + viz_sx(6), y, VIZ_LEFT | VIZ_MIDDLE, VIZ_MUTED, text);
+    widest = w > widest ? w : widest;
+  }
+  if (label)
+    viz_text_up(c, VIZ_SMALL, x + viz_sx(10) + widest + viz_text_up_width(VIZ_SMALL) / 2,
+                area.y + area.h / 2, VIZ_MUTED, label);
 }
 
 viz_rect viz_panel(viz_canvas *c, viz_rect r, const char *title, const char *note) {
   viz_fill_rect(c, r, VIZ_PANEL, 1);
   viz_frame_rect(c, r, VIZ_FRAME);
+  if (viz_text_in_cells()) { /* the title on the top line of the frame */
+    int th = viz_text_height(VIZ_TITLE), pad = viz_sx(8);
+    int tw = viz_text(c, VIZ_TITLE, r.x + pad, r.y, VIZ_LEFT | VIZ_TOP, VIZ_INK, title);
+    if (note)
+      viz_text_fit(c, VIZ_NORMAL, r.x + r.w - pad, r.y, VIZ_RIGHT | VIZ_TOP, VIZ_MUTED, note,
+                   r.w - 3 * pad - tw);
+    return (viz_rect){r.x + pad, r.y + th, r.w - 2 * pad, r.h - th - viz_sy(4)};
+  }
   int th = viz_text_height(VIZ_TITLE), pad = 8;
   int tw = viz_text(c, VIZ_TITLE, r.x + pad, r.y + pad, VIZ_LEFT | VIZ_TOP, VIZ_INK, title);
   if (note)

@@ -37,6 +37,10 @@ int viz_ticks(const viz_scale *s, int about, double *ticks, double *step);
 /* A tick label: as few digits as the step needs; 12k for 12000, 1e-05 for tiny values. */
 void viz_format_tick(char *buf, size_t n, double v, double step);
 
+/* A y axis on the right of area: ticks and their labels (no grid: the left axis has it), the
+   label upwards beyond them (NULL for none). */
+void viz_axis_right(viz_canvas *c, viz_rect area, const viz_scale *ys, const char *label);
+
 /* A panel: its background and frame, the title at the top left and a note (NULL for none)
    at the top right; returns the space below the title. */
 viz_rect viz_panel(viz_canvas *c, viz_rect r, const char *title, const char *note);

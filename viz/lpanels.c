@@ -110,6 +110,18 @@ static int view_labels(lua_State *L) {
   return 0;
 }
 
+/* v:right_axis(name[, label]) */
+static int view_right_axis(lua_State *L) {
+  const char *fn = "v:right_axis";
+  viz_view *v = viz_check_view(L, fn);
+  lua_settop(L, 3);
+  const char *name = check_name(L, 2, fn, "the series name");
+  const char *label = lua_isnil(L, 3) ? name : check_name(L, 3, fn, "label");
+  if (viz_plot_right(&v->plot, name, label) < 0) out_of_memory(L, fn);
+  v->dirty = true;
+  return 0;
+}
+
 /* ---- sparsity ---- */
 
 /* The strings of the table at idx, as pointers into Lua's strings (valid while the table
@@ -265,8 +277,14 @@ static int view_partition_image(lua_State *L) {
     if (lua_type(L, 3) != LUA_TTABLE)
       viz_error(L, fn, "opts must be a table, got %s", viz_describe(L, 3));
     static const char *const known[] = {"xlim",   "ylim",  "classes", "points",
-                                        "labels", "title", NULL};
+                                        "labels", "title", "regions", NULL};
     viz_check_options(L, 3, fn, known);
+    if (lua_getfield(L, 3, "regions") != LUA_TNIL) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
+        viz_error(L, fn, "opts.regions must be a positive integer, got %s", viz_describe(L, -1));
+      in.regions = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
     check_lim(L, 3, "xlim", fn, in.xlim);
     check_lim(L, 3, "ylim", fn, in.ylim);
     if (lua_getfield(L, 3, "classes") != LUA_TNIL) {
@@ -312,6 +330,9 @@ const viz_reg viz_panel_methods[] = {
     {"labels", view_labels, "v:labels(xlabel, ylabel)",
      "Names the axes of the loss panel, which takes the y label as its title (nil keeps a label; "
      "defaults \"step\" and \"loss\")."},
+    {"right_axis", view_right_axis, "v:right_axis(name[, label])",
+     "Gives the loss panel's series name a y axis of its own, on the right, labeled label "
+     "(name unless told): an accuracy beside a loss; its legend entry says (right)."},
     {"sparsity", view_sparsity, "v:sparsity(layers, fractions[, dead][, step])",
      "Adds a column to the sparsity heatmap: per layer name, the fraction of zero "
      "activations (0..1) and optionally its count of dead units."},
@@ -319,8 +340,9 @@ const viz_reg viz_panel_methods[] = {
      "Adds a sparsity column measured from activation tensors (samples x units...): the "
      "fraction of zeros and the units zero for every sample."},
     {"partition_image", view_partition_image,
-     "v:partition_image(ids[, {xlim, ylim, classes, points, labels, title}])",
+     "v:partition_image(ids[, {xlim, ylim, classes, points, labels, title, regions}])",
      "Draws a grid of activation-pattern ids (row 1 at ylim[1], the bottom), one color per "
-     "region, with the region count, class boundary and labeled points."},
+     "region, with the region count (opts.regions, or the grid's distinct ids), class boundary "
+     "and labeled points."},
     {NULL, NULL, NULL, NULL},
 };

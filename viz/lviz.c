@@ -12,14 +12,17 @@
 ** The Lua half, stdlib/viz/view.lua, runs last when it is on package.path (nn puts stdlib
 ** there), with the module table as argument; it may add methods to viz.View.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "viz/lterm.h"
 #include "viz/lviz.h"
 #include "viz/lvalues.h"
 #include "viz/png.h"
+#include "viz/term.h"
 #include "viz/text.h"
 #include "viz/window.h"
 
@@ -120,7 +123,7 @@ static int size_option(lua_State *L, const char *key, int def) {
   return v;
 }
 
-/* viz.open{title, width, height, headless} */
+/* viz.open{title, width, height, headless, backend, rows, keys} */
 static int viz_open(lua_State *L) {
   const char *fn = "viz.open";
   if (lua_isnoneornil(L, 1)) {
@@ -129,7 +132,8 @@ static int viz_open(lua_State *L) {
   }
   if (lua_type(L, 1) != LUA_TTABLE)
     viz_error(L, fn, "options must be a table, got %s", viz_describe(L, 1));
-  static const char *const known[] = {"title", "width", "height", "headless", NULL};
+  static const char *const known[] = {"title",   "width", "height", "headless",
+                                      "backend", "rows",  "keys",   NULL};
   viz_check_options(L, 1, fn, known);
   int w = size_option(L, "width", 960), h = size_option(L, "height", 600);
   const char *title = "relua";
@@ -138,14 +142,24 @@ static int viz_open(lua_State *L) {
       viz_error(L, fn, "title must be a string, got %s", viz_describe(L, -1));
     title = lua_tostring(L, -1);
   }
-  lua_getfield(L, 1, "headless");
-  bool headless = lua_toboolean(L, -1);
+  viz_backend backend = viz_choose_backend(L, 1, fn);
+  int rows = 0;
+  if (lua_getfield(L, 1, "rows") != LUA_TNIL) {
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 4 || lua_tointeger(L, -1) > 1000)
+      viz_error(L, fn, "rows must be an integer in [4, 1000], got %s", viz_describe(L, -1));
+    rows = (int)lua_tointeger(L, -1);
+  }
+  lua_getfield(L, 1, "keys");
+  bool keys = lua_toboolean(L, -1);
   viz_view *v = lua_newuserdatauv(L, sizeof *v, 0);
   memset(v, 0, sizeof *v);
   v->closed = true; /* until opened: __gc of a half-made view has nothing to free */
   luaL_setmetatable(L, VIZ_VIEW_META);
   char err[256];
-  if (viz_view_open(v, title, w, h, headless, err, sizeof err) < 0) viz_error(L, fn, "%s", err);
+  if (viz_view_open(v, title, w, h, backend != VIZ_BACKEND_WINDOW, err, sizeof err) < 0)
+    viz_error(L, fn, "%s", err);
+  if (backend == VIZ_BACKEND_TERMINAL && !viz_term_open(v, rows, keys, err, sizeof err))
+    fprintf(stderr, "viz: %s; drawing offscreen\n", err);
   if (v->win) install_idle(L);
   return 1;
 }
@@ -218,7 +232,9 @@ static int view_gc(lua_State *L) {
 
 static int view_tostring(lua_State *L) {
   viz_view *v = luaL_checkudata(L, 1, VIZ_VIEW_META);
-  const char *state = v->win ? "window" : v->closed ? "closed" : "headless";
+  char term[128];
+  if (v->term) return lua_pushfstring(L, "viz.View %s", viz_term_tostring(v, term, sizeof term)), 1;
+  const char *state = v->win ? "window" : v->closed ? "closed" : "offscreen";
   lua_pushfstring(L, "viz.View %dx%d (%s)", v->w, v->h, state);
   return 1;
 }
@@ -229,7 +245,8 @@ static int view_index(lua_State *L) {
   viz_view *v = luaL_checkudata(L, 1, VIZ_VIEW_META);
   const char *key = lua_tostring(L, 2);
   if (key && lua_type(L, 2) == LUA_TSTRING) {
-    if (strcmp(key, "paused") == 0) return lua_pushboolean(L, v->paused && v->win), 1;
+    if (strcmp(key, "paused") == 0) return lua_pushboolean(L, v->paused && (v->win || v->term)), 1;
+    if (strcmp(key, "backend") == 0) return lua_pushstring(L, viz_backend_name(v)), 1;
     if (strcmp(key, "headless") == 0) return lua_pushboolean(L, v->headless), 1;
     if (strcmp(key, "closed") == 0) return lua_pushboolean(L, v->closed), 1;
     if (strcmp(key, "width") == 0) return lua_pushinteger(L, v->w), 1;
@@ -268,6 +285,13 @@ static int view_key(lua_State *L) {
   viz_view *v = viz_check_view(L, fn);
   const char *k = luaL_checkstring(L, 2);
   if (viz_view_push_key(v, k[0]) < 0) viz_error(L, fn, "the view has no window");
+  return 0;
+}
+
+/* v:_clock(seconds): the windows' clock reads that from now on; v:_clock() the real one */
+static int view_clock(lua_State *L) {
+  viz_check_view(L, "v:_clock");
+  viz_test_clock(lua_isnoneornil(L, 2) ? -1 : luaL_checknumber(L, 2));
   return 0;
 }
 
@@ -374,9 +398,14 @@ static void make_sentinel(lua_State *L) {
 }
 
 static const viz_reg functions[] = {
-    {"open", viz_open, "viz.open{title, width, height, headless} -> v",
-     "Opens a live view: a window, or an offscreen canvas when there is no display or "
-     "headless is true (960x600 unless told)."},
+    {"open", viz_open,
+     "viz.open{title, width, height, headless, backend = \"window\" | \"terminal\" | "
+     "\"offscreen\", rows, keys} -> v",
+     "Opens a live view (960x600 unless told): a window when there is a display, else in "
+     "the terminal when standard output is one (its bottom rows, or `rows` of them; keys "
+     "p and q when keys = true), else an offscreen canvas (headless = true too); "
+     "$RELUA_VIZ=window|terminal|offscreen overrides the choice and $RELUA_VIZ_TERM="
+     "kitty|sixel|text|blocks the terminal's mode. print(v) names the backend and size."},
     {"available", viz_available, "viz.available() -> boolean",
      "Whether a window can be opened (a display is there and SDL starts on it)."},
     {"update_all", viz_update_all_views, "viz.update_all()",
@@ -405,8 +434,13 @@ static const viz_reg methods[] = {
 
 /* for tests only: not documented */
 static const luaL_Reg hidden_methods[] = {
-    {"_screenshot", view_screenshot}, {"_key", view_key},     {"_close_button", view_close_button},
-    {"_resize", view_resize},         {"_texts", view_texts}, {NULL, NULL},
+    {"_screenshot", view_screenshot},
+    {"_key", view_key},
+    {"_close_button", view_close_button},
+    {"_resize", view_resize},
+    {"_texts", view_texts},
+    {"_clock", view_clock},
+    {NULL, NULL},
 };
 
 /* The metatable of views, with the methods table as upvalue of __index. */
@@ -415,7 +449,9 @@ static void make_metatable(lua_State *L, int entries) {
   lua_newtable(L); /* the methods */
   register_all(L, methods, entries);
   register_all(L, viz_panel_methods, entries);
+  register_all(L, viz_term_methods, entries);
   luaL_setfuncs(L, hidden_methods, 0);
+  luaL_setfuncs(L, viz_term_hidden, 0);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "methods");
   lua_pushcclosure(L, view_index, 1);
@@ -460,6 +496,7 @@ int luaopen_viz(lua_State *L) {
   register_all(L, functions, entries);
   lua_pushcfunction(L, viz_read_png);
   lua_setfield(L, -2, "_read_png");
+  luaL_setfuncs(L, viz_term_functions, 0);
   make_metatable(L, entries);
   lua_getfield(L, -1, "methods");
   lua_setfield(L, -3, "View"); /* viz.View: the methods, for the Lua half to extend */

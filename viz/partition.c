@@ -55,7 +55,9 @@ static int64_t count_distinct(const int64_t *ids, size_t n) {
 }
 
 int viz_partition_set(viz_partition *p, viz_partition *fresh) {
-  int64_t regions = count_distinct(fresh->ids, (size_t)fresh->h * (size_t)fresh->w);
+  int64_t regions = fresh->regions > 0
+                        ? fresh->regions /* an exact count, given */
+                        : count_distinct(fresh->ids, (size_t)fresh->h * (size_t)fresh->w);
   if (regions < 0) return -1;
   viz_partition_free(p);
   *p = *fresh;
@@ -97,6 +99,7 @@ static void cell_index(int *idx, int npx, int ncells, bool flip) {
    they shrink towards a few pixels each, where lines would hide the colors (a wide net
    cuts a plane into thousands). */
 static double line_alpha(const viz_partition *p, viz_rect a) {
+  if (viz_text_in_cells()) return 0; /* at two pixels a cell, lines would hide the colors */
   double px_per_region = (double)a.w * a.h / (double)(p->regions > 0 ? p->regions : 1);
   double t = px_per_region / 400;
   return 0.55 * (t > 1 ? 1 : t < 0.2 ? 0.2 : t);
@@ -123,12 +126,14 @@ static void cells(const viz_partition *p, viz_canvas *c, viz_rect a, const int *
 /* A 3-px line where the predicted class changes. */
 static void decision(const viz_partition *p, viz_canvas *c, viz_rect a, const int *col,
                      const int *row) {
+  int dw = viz_text_in_cells() ? 1 : 3;
   for (int y = 0; y < a.h; y++) {
     const int64_t *cls = p->classes + (size_t)row[y] * p->w;
     for (int x = 0; x < a.w; x++) {
       bool edge = (x + 1 < a.w && cls[col[x + 1]] != cls[col[x]]) ||
                   (y + 1 < a.h && p->classes[(size_t)row[y + 1] * p->w + col[x]] != cls[col[x]]);
-      if (edge) viz_fill_rect(c, (viz_rect){a.x + x - 1, a.y + y - 1, 3, 3}, DECISION_LINE, 1);
+      if (edge)
+        viz_fill_rect(c, (viz_rect){a.x + x - dw / 2, a.y + y - dw / 2, dw, dw}, DECISION_LINE, 1);
     }
   }
 }
@@ -157,15 +162,64 @@ static void marker(viz_canvas *c, double x, double y, double r, int64_t k, viz_c
   viz_fill_polygon(c, pts, n, color, 1);
 }
 
-static void points(const viz_partition *p, viz_canvas *c, const viz_scale *xs,
-                   const viz_scale *ys) {
-  for (int i = 0; i < p->npoints; i++) {
+static viz_color class_color(int64_t k) {
+  return k > 0 ? viz_palette((int)((k - 1) % VIZ_NPALETTE)) : VIZ_INK;
+}
+
+#define DOT "\xe2\x80\xa2" /* a bullet: a point in cell mode, in its class's color */
+
+/* The points, on top; in cell mode a dot character in at most one cell in five of the plot,
+   every k-th point (each cell shows the last point that falls in it). */
+static void points(const viz_partition *p, viz_canvas *c, const viz_scale *xs, const viz_scale *ys,
+                   viz_rect a) {
+  bool cells = viz_text_in_cells();
+  int cw = viz_text_width(VIZ_SMALL, "x"), ch = viz_text_height(VIZ_SMALL);
+  int room = cw > 0 && ch > 0 ? (a.w / cw) * (a.h / ch) / 5 + 1 : 1;
+  int every = cells ? 1 + p->npoints / room : 1;
+  for (int i = 0; i < p->npoints; i += every) {
     double x = viz_scale_px(xs, p->points[2 * i]), y = viz_scale_px(ys, p->points[2 * i + 1]);
     if (!isfinite(x) || !isfinite(y)) continue;
     int64_t k = p->labels ? p->labels[i] : 0;
-    viz_color color = k > 0 ? viz_palette((int)((k - 1) % VIZ_NPALETTE)) : VIZ_INK;
+    if (cells) {
+      viz_text(c, VIZ_SMALL, (int)x, (int)y, VIZ_CENTER | VIZ_MIDDLE, class_color(k), DOT);
+      continue;
+    }
     marker(c, x, y, MARKER_RADIUS + 1.5, k, 0xffffff); /* a white halo on any region */
-    marker(c, x, y, MARKER_RADIUS, k, color);
+    marker(c, x, y, MARKER_RADIUS, k, class_color(k));
+  }
+}
+
+/* The largest class label of the points (0: none). */
+static int64_t classes_of_points(const viz_partition *p) {
+  int64_t most = 0;
+  for (int i = 0; p->labels && i < p->npoints; i++)
+    most = p->labels[i] > most ? p->labels[i] : most;
+  return most;
+}
+
+/* "class  ● 1  ■ 2  ▲ 3": a marker of each class and its label, in a row from (x, y). */
+static void class_legend(const viz_partition *p, viz_canvas *c, int x, int y, int maxw) {
+  int64_t n = classes_of_points(p);
+  bool cells = viz_text_in_cells();
+  int cw = viz_text_width(VIZ_SMALL, "x"); /* a character, in cell mode */
+  int end = x + maxw, gap = cells ? 2 * cw : 12, space = cells ? cw : 4;
+  int mid = y + viz_text_height(VIZ_SMALL) / 2;
+  x += viz_text(c, VIZ_SMALL, x, y, VIZ_LEFT | VIZ_TOP, VIZ_MUTED, "class") + gap;
+  for (int64_t k = 1; k <= n; k++) {
+    char label[24];
+    snprintf(label, sizeof label, "%lld", (long long)k);
+    int need = viz_text_width(VIZ_SMALL, label) + 2 * gap;
+    if (x + need > end) {
+      viz_text(c, VIZ_SMALL, x, y, VIZ_LEFT | VIZ_TOP, VIZ_MUTED, "...");
+      return;
+    }
+    if (cells) {
+      x += viz_text(c, VIZ_SMALL, x, y, VIZ_LEFT | VIZ_TOP, class_color(k), DOT);
+    } else {
+      marker(c, x + MARKER_RADIUS, mid, MARKER_RADIUS, k, class_color(k));
+      x += (int)(2 * MARKER_RADIUS);
+    }
+    x += space + viz_text(c, VIZ_SMALL, x + space, y, VIZ_LEFT | VIZ_TOP, VIZ_INK, label) + gap;
   }
 }
 
@@ -175,9 +229,11 @@ void viz_partition_draw(const viz_partition *p, viz_canvas *c, viz_rect r) {
   viz_rect body = viz_panel(c, r, p->title ? p->title : "ReLU partition", note);
   if (!p->ids) return;
   int small = viz_text_height(VIZ_SMALL);
-  viz_rect room = {body.x + small + 40, body.y + 4, 0, 0};
-  room.w = body.x + body.w - room.x - 6;
-  room.h = body.y + body.h - room.y - small - 8;
+  viz_rect room = {body.x + small + viz_sx(40), body.y + viz_sy(4), 0, 0};
+  room.w = body.x + body.w - room.x - viz_sx(6);
+  room.h = body.y + body.h - room.y - small - viz_sy(8);
+  bool legend = classes_of_points(p) > 0;
+  if (legend) room.h -= small + viz_sy(4);
   double x0, x1, y0, y1;
   extent(p->xlim, p->w, &x0, &x1);
   extent(p->ylim, p->h, &y0, &y1);
@@ -195,9 +251,13 @@ void viz_partition_draw(const viz_partition *p, viz_canvas *c, viz_rect r) {
   cell_index(row, a.h, p->h, true); /* pixel rows go down, grid rows go up */
   viz_rect saved = c->clip;
   viz_canvas_clip(c, a);
+  viz_picture(c, a);
   cells(p, c, a, col, row);
   if (p->classes) decision(p, c, a, col, row);
-  points(p, c, &xs, &ys);
+  points(p, c, &xs, &ys, a);
   c->clip = saved;
   free(col);
+  if (legend)
+    class_legend(p, c, a.x, a.y + a.h + viz_sy(5) + small + (viz_text_in_cells() ? 0 : 4),
+                 body.x + body.w - a.x);
 }

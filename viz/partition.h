@@ -24,13 +24,14 @@ typedef struct viz_partition {
   double *points;  /* npoints (x, y) pairs */
   int64_t *labels; /* npoints labels (1-based classes; 0: none), or NULL */
   int npoints;
-  int64_t regions; /* distinct ids, counted when set */
+  int64_t regions; /* given (an exact count), or 0: the distinct ids, counted when set */
   char *title;     /* NULL: "ReLU partition" */
 } viz_partition;
 
 void viz_partition_init(viz_partition *p);
 void viz_partition_free(viz_partition *p);
-/* Replaces p's contents by fresh's (taken over: fresh is left empty); counts the regions.
+/* Replaces p's contents by fresh's (taken over: fresh is left empty); counts the regions
+   unless fresh->regions gives them.
    -1 when out of memory (p is then unchanged and fresh still owns its arrays). */
 int viz_partition_set(viz_partition *p, viz_partition *fresh);
 bool viz_partition_has_data(const viz_partition *p);

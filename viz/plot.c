@@ -37,6 +37,7 @@ void viz_plot_free(viz_plot *p) {
   free(p->xlabel);
   free(p->ylabel);
   free(p->title);
+  free(p->rlabel);
   viz_plot_init(p);
 }
 
@@ -168,17 +169,32 @@ int viz_plot_title(viz_plot *p, const char *title) {
   return set_label(&p->title, title);
 }
 
+int viz_plot_right(viz_plot *p, const char *name, const char *label) {
+  viz_series *s = find_or_add(p, name);
+  if (!s || set_label(&p->rlabel, label) < 0) return -1;
+  s->right = true;
+  return 0;
+}
+
+static bool has_right(const viz_plot *p) {
+  for (int i = 0; i < p->n; i++)
+    if (p->series[i].right && p->series[i].n) return true;
+  return false;
+}
+
 /* ---- drawing ---- */
 
-/* The data range of every series (y > 0 only on a log scale). */
-static void data_range(const viz_plot *p, double *x0, double *x1, double *y0, double *y1) {
+/* The x range of every series, and the y range of those on one axis (y > 0 only on a log
+   scale, which is the left axis's). */
+static void data_range(const viz_plot *p, bool right, double *x0, double *x1, double *y0,
+                       double *y1) {
   *x0 = *y0 = INFINITY;
   *x1 = *y1 = -INFINITY;
   for (int i = 0; i < p->n; i++) {
     const viz_series *s = &p->series[i];
     for (size_t k = 0; k < s->n; k++) {
       *x0 = fmin(*x0, s->x[k]), *x1 = fmax(*x1, s->x[k]);
-      if (p->log && s->y[k] <= 0) continue;
+      if (s->right != right || (!right && p->log && s->y[k] <= 0)) continue;
       *y0 = fmin(*y0, s->y[k]), *y1 = fmax(*y1, s->y[k]);
     }
   }
@@ -237,13 +253,14 @@ static void polyline(pen *pn, const viz_scale *xs, const viz_scale *ys, const do
 
 /* "train  0.1234": a series' name and its latest smoothed value. */
 static void legend_label(const viz_series *s, char *out, size_t n) {
-  snprintf(out, n, "%s  %.4g", s->name, s->smooth[s->n - 1]);
+  snprintf(out, n, "%s%s  %.4g", s->name, s->right ? " (right)" : "", s->smooth[s->n - 1]);
 }
 
 /* The legend, top right in the plot area: as many series as fit in its height (then
    "+N more"), at most half its width. */
 static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
-  int lh = viz_text_height(VIZ_SMALL) + 2, swatch = 16, pad = 6, wmax = 0, total = 0;
+  int lh = viz_text_height(VIZ_SMALL) + viz_sy(2), swatch = viz_sx(16), pad = viz_sx(6);
+  int wmax = 0, total = 0;
   char label[160];
   for (int i = 0; i < p->n; i++) {
     if (!p->series[i].n) continue;
@@ -252,18 +269,19 @@ static void legend(const viz_plot *p, viz_canvas *c, viz_rect area) {
     wmax = w > wmax ? w : wmax;
     total++;
   }
-  int fit = (area.h - 12 - 2 * pad) / lh, rows = total <= fit ? total : fit;
+  int fit = (area.h - viz_sy(12) - 2 * viz_sy(6)) / lh, rows = total <= fit ? total : fit;
   if (rows < 1) return;
   int textw = wmax < area.w / 2 ? wmax : area.w / 2;
-  viz_rect box = {0, area.y + 6, swatch + 6 + textw + 2 * pad, rows * lh + 2 * pad - 2};
-  box.x = area.x + area.w - box.w - 6;
+  viz_rect box = {0, area.y + viz_sy(6), swatch + viz_sx(6) + textw + 2 * pad,
+                  rows * lh + 2 * viz_sy(6) - viz_sy(2)};
+  box.x = area.x + area.w - box.w - viz_sx(6);
   viz_fill_rect(c, box, VIZ_PANEL, 0.88);
   viz_frame_rect(c, box, VIZ_GRID);
-  int y = box.y + pad, drawn = 0;
+  int y = box.y + viz_sy(6), drawn = 0;
   for (int i = 0; i < p->n && drawn < rows; i++) {
     const viz_series *s = &p->series[i];
     if (!s->n) continue;
-    int tx = box.x + pad + swatch + 6;
+    int tx = box.x + pad + swatch + viz_sx(6);
     if (drawn == rows - 1 && rows < total) { /* the last row says what is left out */
       snprintf(label, sizeof label, "+%d more", total - drawn);
       viz_text(c, VIZ_SMALL, tx, y, VIZ_LEFT | VIZ_TOP, VIZ_MUTED, label);
@@ -282,18 +300,23 @@ void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
   /* the panel is named after what it shows: its title or y label, "loss" unless told */
   const char *title = p->title ? p->title : p->ylabel ? p->ylabel : "loss";
   viz_rect body = viz_panel(c, r, title, p->log ? "log scale" : NULL);
-  int small = viz_text_height(VIZ_SMALL);
-  viz_rect area = {body.x + 2 * small + 40, body.y + 4, 0, 0};
-  area.w = body.x + body.w - area.x - 6;
-  area.h = body.y + body.h - area.y - 2 * small - 10;
-  if (area.w < 20 || area.h < 20) return;
-  double x0, x1, y0, y1;
-  data_range(p, &x0, &x1, &y0, &y1);
-  viz_scale xs = {.p0 = area.x, .p1 = area.x + area.w}, ys = {.log = p->log};
-  ys.p0 = area.y + area.h, ys.p1 = area.y;
+  int small = viz_text_height(VIZ_SMALL), up = viz_text_up_width(VIZ_SMALL);
+  bool right = has_right(p), cells = viz_text_in_cells();
+  int margin = (cells ? 0 : 2 * up) + viz_sx(40); /* for the ticks and the label of an axis */
+  viz_rect area = {body.x + margin, body.y + viz_sy(4), 0, 0};
+  area.w = body.x + body.w - area.x - viz_sx(6) - (right ? margin : 0);
+  area.h = body.y + body.h - area.y - 2 * small - viz_sy(10);
+  if (area.w < viz_sx(20) || area.h < viz_sy(20)) return;
+  double x0, x1, y0, y1, r0, r1;
+  data_range(p, false, &x0, &x1, &y0, &y1);
+  data_range(p, true, &x0, &x1, &r0, &r1);
+  viz_scale xs = {.p0 = area.x, .p1 = area.x + area.w}, ys = {.log = p->log}, rs = {.log = false};
+  ys.p0 = rs.p0 = area.y + area.h, ys.p1 = rs.p1 = area.y;
   viz_scale_range(&xs, x0, x1, 0);
   viz_scale_range(&ys, y0, y1, 0.05);
+  viz_scale_range(&rs, r0, r1, 0.05);
   viz_axes(c, area, &xs, &ys, p->xlabel ? p->xlabel : "step", p->ylabel ? p->ylabel : "loss");
+  if (right) viz_axis_right(c, area, &rs, p->rlabel);
   viz_rect saved = c->clip;
   viz_canvas_clip(c, area);
   for (int pass = 0; pass < 2; pass++)
@@ -302,7 +325,7 @@ void viz_plot_draw(const viz_plot *p, viz_canvas *c, viz_rect r) {
       if (pass == 0 && !(weight(p, s) > 0)) continue; /* unsmoothed: the raw line only */
       pen pn = {c, s->color, SMOOTH_WIDTH, false, 0, 0};
       if (pass == 0) pn.color = viz_mix(s->color, VIZ_PANEL, RAW_FADE), pn.width = RAW_WIDTH;
-      polyline(&pn, &xs, &ys, s->x, pass == 0 ? s->y : s->smooth, s->n);
+      polyline(&pn, &xs, s->right ? &rs : &ys, s->x, pass == 0 ? s->y : s->smooth, s->n);
     }
   c->clip = saved;
   legend(p, c, area);

@@ -105,7 +105,35 @@ static double bucket_mean(const viz_layer *l, size_t c0, size_t c1) {
   return known ? sum / known : NAN;
 }
 
-static void heatmap(const viz_sparsity *s, viz_canvas *c, viz_rect area) {
+/* The color scale: the range of the fractions shown, at least MIN_SPAN wide (within [0, 1]),
+   so that the few points by which a layer's sparsity moves during training show as colors
+   rather than one shade of the full 0..1 map. */
+#define MIN_SPAN 0.1
+typedef struct range {
+  double lo, hi;
+} range;
+
+static range color_range(const viz_sparsity *s) {
+  range r = {INFINITY, -INFINITY};
+  for (int i = 0; i < s->n; i++)
+    for (size_t k = 0; k < s->ncol; k++)
+      if (!isnan(s->layers[i].frac[k]))
+        r.lo = fmin(r.lo, s->layers[i].frac[k]), r.hi = fmax(r.hi, s->layers[i].frac[k]);
+  if (!(r.lo <= r.hi)) return (range){0, 1};
+  if (r.hi - r.lo < MIN_SPAN) {
+    double mid = (r.lo + r.hi) / 2;
+    r.lo = fmax(0, fmin(mid - MIN_SPAN / 2, 1 - MIN_SPAN));
+    r.hi = r.lo + MIN_SPAN;
+  }
+  return r;
+}
+
+static viz_color shade(range r, double v) {
+  return viz_colormap((v - r.lo) / (r.hi - r.lo));
+}
+
+static void heatmap(const viz_sparsity *s, viz_canvas *c, viz_rect area, range cr) {
+  viz_picture(c, area);
   for (int px = 0; px < area.w; px++) {
     size_t c0 = (size_t)((double)px * s->ncol / area.w);
     size_t c1 = (size_t)((double)(px + 1) * s->ncol / area.w);
@@ -113,11 +141,11 @@ static void heatmap(const viz_sparsity *s, viz_canvas *c, viz_rect area) {
     for (int i = 0; i < s->n; i++) {
       int y0 = area.y + i * area.h / s->n, y1 = area.y + (i + 1) * area.h / s->n;
       double v = bucket_mean(&s->layers[i], c0, c1);
-      viz_color col = isnan(v) ? VIZ_MISSING : viz_colormap(v);
+      viz_color col = isnan(v) ? VIZ_MISSING : shade(cr, v);
       viz_fill_rect(c, (viz_rect){area.x + px, y0, 1, y1 - y0}, col, 1);
     }
   }
-  if (area.h / s->n >= 8) /* thin gaps between the rows */
+  if (!viz_text_in_cells() && area.h / s->n >= 8) /* thin gaps between the rows */
     for (int i = 1; i < s->n; i++)
       viz_fill_rect(c, (viz_rect){area.x, area.y + i * area.h / s->n, area.w, 1}, VIZ_PANEL, 1);
 }
@@ -153,29 +181,37 @@ static void row_texts(const viz_sparsity *s, viz_canvas *c, viz_rect area, int l
   for (int i = 0; i<s->n; i += every> 1 ? every : 1) {
     const viz_layer *l = &s->layers[i];
     int y = area.y + (2 * i + 1) * area.h / (2 * s->n);
-    viz_text_fit(c, VIZ_SMALL, area.x - 6, y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_INK, l->name,
-                 label_w - 6);
+    viz_text_fit(c, VIZ_SMALL, area.x - viz_sx(6), y, VIZ_RIGHT | VIZ_MIDDLE, VIZ_INK, l->name,
+                 label_w - viz_sx(6));
     stats_text(s, l, stats, sizeof stats);
-    viz_text_fit(c, VIZ_SMALL, area.x + area.w + 6, y, VIZ_LEFT | VIZ_MIDDLE, VIZ_INK, stats,
-                 stats_w - 6);
+    viz_text_fit(c, VIZ_SMALL, area.x + area.w + viz_sx(6), y, VIZ_LEFT | VIZ_MIDDLE, VIZ_INK,
+                 stats, stats_w - viz_sx(6));
   }
 }
 
-/* The color bar: 0 at the bottom, 1 at the top. */
-static void color_bar(viz_canvas *c, viz_rect bar) {
+/* "55%", or "55.5%" when the scale is narrow */
+static void percent(char *out, size_t n, double v, range r) {
+  snprintf(out, n, r.hi - r.lo < 0.2 ? "%.1f%%" : "%.0f%%", 100 * v);
+}
+
+/* The color bar: the range's low end at the bottom, its high end at the top. */
+static void color_bar(viz_canvas *c, viz_rect bar, range r) {
+  viz_picture(c, bar);
   for (int y = 0; y < bar.h; y++)
     viz_fill_rect(c, (viz_rect){bar.x, bar.y + bar.h - 1 - y, bar.w, 1},
                   viz_colormap((double)y / (bar.h > 1 ? bar.h - 1 : 1)), 1);
   viz_frame_rect(c, (viz_rect){bar.x - 1, bar.y - 1, bar.w + 2, bar.h + 2}, VIZ_FRAME);
-  static const char *const labels[] = {"0", "0.5", "1"};
-  for (int i = 0; i < 3; i++)
-    viz_text(c, VIZ_SMALL, bar.x + bar.w + 4, bar.y + bar.h - 1 - i * (bar.h - 1) / 2,
-             VIZ_LEFT | VIZ_MIDDLE, VIZ_MUTED, labels[i]);
+  for (int i = 0; i < 3; i++) {
+    char label[16];
+    percent(label, sizeof label, r.lo + (r.hi - r.lo) * i / 2, r);
+    viz_text(c, VIZ_SMALL, bar.x + bar.w + viz_sx(4), bar.y + bar.h - 1 - i * (bar.h - 1) / 2,
+             VIZ_LEFT | VIZ_MIDDLE, VIZ_MUTED, label);
+  }
 }
 
 static void step_labels(const viz_sparsity *s, viz_canvas *c, viz_rect area) {
   char label[32];
-  int y = area.y + area.h + 4;
+  int y = area.y + area.h + viz_sy(4);
   viz_format_tick(label, sizeof label, s->steps[0], 1);
   viz_text(c, VIZ_SMALL, area.x, y, VIZ_LEFT | VIZ_TOP, VIZ_MUTED, label);
   if (s->ncol > 1) {
@@ -195,17 +231,20 @@ void viz_sparsity_draw(const viz_sparsity *s, viz_canvas *c, viz_rect r) {
     int w = viz_text_width(VIZ_SMALL, s->layers[i].name);
     widest = w > widest ? w : widest;
   }
-  int label_w = widest + 8 < body.w / 4 ? widest + 8 : body.w / 4;
-  int stats_w = stats_width(s) + 16;
-  int bar_w = 10, bar_gap = 8 + viz_text_width(VIZ_SMALL, "0.5") + 6;
+  int label_w = widest + viz_sx(8) < body.w / 4 ? widest + viz_sx(8) : body.w / 4;
+  int stats_w = stats_width(s) + viz_sx(16);
+  range cr = color_range(s);
+  char widest_label[16];
+  percent(widest_label, sizeof widest_label, cr.hi, cr);
+  int bar_w = viz_sx(10), bar_gap = viz_sx(8) + viz_text_width(VIZ_SMALL, widest_label) + viz_sx(6);
   int small = viz_text_height(VIZ_SMALL);
-  viz_rect area = {body.x + label_w, body.y + small / 2, 0, 0};
+  viz_rect area = {body.x + label_w, body.y + (viz_text_in_cells() ? 0 : small / 2), 0, 0};
   area.w = body.x + body.w - bar_gap - bar_w - stats_w - area.x;
-  area.h = body.y + body.h - small - 8 - area.y;
+  area.h = body.y + body.h - small - viz_sy(8) - area.y;
   if (area.w < 10 || area.h < s->n) return;
-  heatmap(s, c, area);
+  heatmap(s, c, area, cr);
   viz_frame_rect(c, (viz_rect){area.x - 1, area.y - 1, area.w + 2, area.h + 2}, VIZ_FRAME);
   row_texts(s, c, area, label_w, stats_w);
-  color_bar(c, (viz_rect){area.x + area.w + stats_w, area.y, bar_w, area.h});
+  color_bar(c, (viz_rect){area.x + area.w + stats_w, area.y, bar_w, area.h}, cr);
   step_labels(s, c, area);
 }

@@ -5,7 +5,9 @@
 ** exactly zero (0..1) and its count of dead units (-1: unknown). Layers are rows, in the
 ** order they first appear; a layer missing from a column has no data there. The panel draws
 ** the fractions as a heatmap with a color bar, and each layer's latest fraction and dead
-** count as text.
+** count as text. The colors span the range of the fractions shown (at least 10 points wide),
+** not 0..1, so that the change of a layer's sparsity over training shows; the bar says the
+** range.
 */
 #ifndef VIZ_SPARSITY_H
 #define VIZ_SPARSITY_H

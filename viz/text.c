@@ -38,7 +38,48 @@ static struct {
   rendered cache[CACHE_SLOTS];
   viz_text_tracer tracer;
   void *tracer_ud;
+  viz_text_sink sink; /* cell mode, when set */
+  viz_picture_sink pictures;
+  void *sink_ud;
+  int cw, ch;
 } text;
+
+void viz_text_cells(int cw, int ch, viz_text_sink sink, viz_picture_sink pictures, void *ud) {
+  text.sink = sink, text.sink_ud = ud, text.pictures = pictures;
+  text.cw = cw > 0 ? cw : 1, text.ch = ch > 0 ? ch : 1;
+}
+
+void viz_picture(const viz_canvas *c, viz_rect r) {
+  if (!text.sink || !text.pictures) return;
+  viz_rect k = c->clip;
+  int x0 = r.x > k.x ? r.x : k.x, y0 = r.y > k.y ? r.y : k.y;
+  int x1 = r.x + r.w < k.x + k.w ? r.x + r.w : k.x + k.w;
+  int y1 = r.y + r.h < k.y + k.h ? r.y + r.h : k.y + k.h;
+  if (x1 > x0 && y1 > y0) text.pictures(text.sink_ud, (viz_rect){x0, y0, x1 - x0, y1 - y0});
+}
+
+bool viz_text_in_cells(void) {
+  return text.sink != NULL;
+}
+
+static int scaled(int n, int unit, int per) {
+  return n * unit / per;
+}
+
+int viz_sx(int n) {
+  return text.sink ? scaled(n, text.cw, 7) : n;
+}
+
+int viz_sy(int n) {
+  return text.sink ? scaled(n, text.ch, 14) : n;
+}
+
+/* characters (UTF-8 code points) in s */
+static int codepoints(const char *s) {
+  int n = 0;
+  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
 
 static const char *pick_font_path(void) {
   const char *env = getenv("RELUA_FONT");
@@ -155,12 +196,18 @@ static const rendered *render(viz_font f, const char *s) {
 }
 
 int viz_text_width(viz_font f, const char *s) {
+  if (text.sink) return codepoints(s) * text.cw;
   int w = 0;
   if (*s && open_fonts()) TTF_SizeUTF8(text.font[f], s, &w, NULL);
   return w;
 }
 
+int viz_text_up_width(viz_font f) {
+  return text.sink ? text.cw : viz_text_height(f);
+}
+
 int viz_text_height(viz_font f) {
+  if (text.sink) return text.ch;
   return open_fonts() ? TTF_FontHeight(text.font[f]) : font_px[f] + 3;
 }
 
@@ -173,6 +220,13 @@ static void anchor(int align, int w, int h, int *x, int *y) {
 }
 
 int viz_text(viz_canvas *c, viz_font f, int x, int y, int align, viz_color col, const char *s) {
+  if (text.sink) {
+    int w = viz_text_width(f, s);
+    anchor(align, w, text.ch, &x, &y);
+    if (*s) text.sink(text.sink_ud, s, x, y, col, c->clip);
+    if (text.tracer && *s) text.tracer(text.tracer_ud, s, x, y);
+    return w;
+  }
   const rendered *r = render(f, s);
   if (!r) return 0;
   anchor(align, r->w, r->h, &x, &y);
@@ -204,6 +258,7 @@ int viz_text_fit(viz_canvas *c, viz_font f, int x, int y, int align, viz_color c
 }
 
 void viz_text_up(viz_canvas *c, viz_font f, int x, int y, viz_color col, const char *s) {
+  if (text.sink) return; /* a column of letters reads badly: panels have titles */
   const rendered *r = render(f, s);
   if (!r) return;
   uint8_t *rot = malloc((size_t)r->w * (size_t)r->h);

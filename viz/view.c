@@ -14,6 +14,7 @@
 #include "viz/png.h"
 #include "viz/text.h"
 #include "viz/view.h"
+#include "viz/term.h"
 #include "viz/window.h"
 
 enum { HEADER = 30, GAP = 8 };
@@ -42,11 +43,13 @@ int viz_view_open(viz_view *v, const char *title, int w, int h, bool headless, c
 }
 
 void viz_view_close(viz_view *v) {
+  viz_term_close(v);
   viz_window_close(v);
   v->closed = true;
 }
 
 void viz_view_free(viz_view *v) {
+  viz_term_close(v);
   viz_window_close(v);
   viz_plot_free(&v->plot);
   viz_sparsity_free(&v->sparsity);
@@ -74,26 +77,29 @@ static int present(const viz_view *v, panel *out) {
    last (the partition, roughly square) on the right of the other two, stacked; four put it
    on the right of the other three, stacked (the first taller). */
 static void layout(viz_rect body, int n, viz_rect *r) {
+  /* in cell mode, panels meet at whole lines (a panel's title is on its top frame line) */
+  bool cells = viz_text_in_cells();
+  int gx = viz_sx(GAP), gy = cells ? 0 : GAP, line = cells ? viz_text_height(VIZ_SMALL) : 1;
   if (n == 1) {
     r[0] = body;
   } else if (n == 2) {
-    int w = (body.w - GAP) / 2;
+    int w = (body.w - gx) / 2;
     r[0] = (viz_rect){body.x, body.y, w, body.h};
-    r[1] = (viz_rect){body.x + w + GAP, body.y, body.w - w - GAP, body.h};
+    r[1] = (viz_rect){body.x + w + gx, body.y, body.w - w - gx, body.h};
   } else if (n == 3) {
     int right = body.h < body.w * 9 / 20 ? body.h : body.w * 9 / 20;
-    int left = body.w - right - GAP, top = (body.h - GAP) * 11 / 20;
+    int left = body.w - right - gx, top = (body.h - gy) * 11 / 20 / line * line;
     r[0] = (viz_rect){body.x, body.y, left, top};
-    r[1] = (viz_rect){body.x, body.y + top + GAP, left, body.h - top - GAP};
-    r[2] = (viz_rect){body.x + left + GAP, body.y, right, body.h};
+    r[1] = (viz_rect){body.x, body.y + top + gy, left, body.h - top - gy};
+    r[2] = (viz_rect){body.x + left + gx, body.y, right, body.h};
   } else if (n == 4) {
     int right = body.h < body.w * 2 / 5 ? body.h : body.w * 2 / 5;
-    int left = body.w - right - GAP, top = (body.h - 2 * GAP) * 2 / 5;
-    int rest = (body.h - 2 * GAP - top) / 2;
+    int left = body.w - right - gx, top = (body.h - 2 * gy) * 2 / 5 / line * line;
+    int rest = (body.h - 2 * gy - top) / 2 / line * line;
     r[0] = (viz_rect){body.x, body.y, left, top};
-    r[1] = (viz_rect){body.x, body.y + top + GAP, left, rest};
-    r[2] = (viz_rect){body.x, body.y + top + rest + 2 * GAP, left, body.h - top - rest - 2 * GAP};
-    r[3] = (viz_rect){body.x + left + GAP, body.y, right, body.h};
+    r[1] = (viz_rect){body.x, body.y + top + gy, left, rest};
+    r[2] = (viz_rect){body.x, body.y + top + rest + 2 * gy, left, body.h - top - rest - 2 * gy};
+    r[3] = (viz_rect){body.x + left + gx, body.y, right, body.h};
   }
 }
 
@@ -109,11 +115,12 @@ static void draw_panel(viz_view *v, panel p, viz_rect r) {
 
 static void header(viz_view *v) {
   viz_canvas *c = &v->canvas;
-  int mid = HEADER / 2 + 2;
+  int mid = viz_text_in_cells() ? viz_text_height(VIZ_TITLE) / 2 : HEADER / 2 + 2;
   int tw = viz_text(c, VIZ_TITLE, GAP + 2, mid, VIZ_LEFT | VIZ_MIDDLE, VIZ_INK, v->title);
-  if (v->paused)
-    viz_text_fit(c, VIZ_NORMAL, c->w - GAP - 2, mid, VIZ_RIGHT | VIZ_MIDDLE, 0xc0392b,
-                 "paused (p resumes)", c->w - tw - 4 * GAP);
+  if (v->paused || v->hint)
+    viz_text_fit(c, VIZ_NORMAL, c->w - viz_sx(GAP + 2), mid, VIZ_RIGHT | VIZ_MIDDLE,
+                 v->paused ? 0xc0392b : VIZ_MUTED, v->paused ? "paused (p resumes)" : v->hint,
+                 c->w - tw - 4 * viz_sx(GAP));
 }
 
 static void waiting(viz_canvas *c, viz_rect body) {
@@ -134,10 +141,13 @@ void viz_view_render(viz_view *v) {
   viz_fill(c, VIZ_BACKGROUND);
   header(v);
   viz_rect body = {GAP, HEADER + 4, c->w - 2 * GAP, c->h - HEADER - 4 - GAP};
+  if (viz_text_in_cells()) /* one line of header, one character of margin */
+    body = (viz_rect){viz_sx(8), viz_text_height(VIZ_TITLE), c->w - 2 * viz_sx(8),
+                      c->h - viz_text_height(VIZ_TITLE)};
   panel ps[NPANELS];
   viz_rect rs[NPANELS];
   int n = present(v, ps);
-  if (body.w < 40 || body.h < 40) {
+  if (body.w < viz_sx(40) || body.h < viz_sy(40)) {
     /* too small to show anything but the header */
   } else if (n == 0) {
     waiting(c, body);

@@ -27,6 +27,7 @@
 #include "viz/sparsity.h"
 
 typedef struct viz_window viz_window; /* SDL's parts, in window.c */
+typedef struct viz_term viz_term;     /* the terminal's, in term.c */
 
 typedef struct viz_view {
   viz_canvas canvas;
@@ -37,6 +38,7 @@ typedef struct viz_view {
   char *title;
   int w, h;         /* the canvas size: as opened, then the window's */
   bool headless;    /* never had a window */
+  bool terminal;    /* drawn in the terminal (v->term), now or before it was closed */
   bool closed;      /* closed by the user or by viz_view_close */
   bool paused;      /* toggled by p */
   bool dirty;       /* the data changed since the canvas was drawn */
@@ -44,6 +46,8 @@ typedef struct viz_view {
   double next_draw; /* seconds (monotonic): the earliest next redraw of the window */
   long frames;      /* how many times the window was redrawn (tests check the rate) */
   viz_window *win;  /* NULL when headless or closed */
+  viz_term *term;   /* the terminal the view is drawn in (viz/term.h), or NULL */
+  const char *hint; /* shown at the right of the header when not paused, or NULL */
 } viz_view;
 
 /* Whether a window can be opened: a display is named ($DISPLAY or $WAYLAND_DISPLAY) and SDL's
@@ -78,6 +82,9 @@ int viz_view_save(viz_view *v, const char *path, char *err, size_t errlen);
 /* Draws and shows the canvas, then reads the window's pixels back and writes them as PNG:
    what the window shows. -1 and err on failure (no window, read error). */
 int viz_view_screenshot(viz_view *v, const char *path, char *err, size_t errlen);
+/* Tests: the windows' clock reads t seconds (until set again; t < 0: the real clock again),
+   so that the rate limit is tested by counting redraws, not by waiting. */
+void viz_test_clock(double t);
 /* Pushes a key press to v's window as if typed (tests); -1 when v has no window. */
 int viz_view_push_key(viz_view *v, char key);
 /* Pushes a click on v's window close button (tests); -1 when v has no window. */

@@ -16,6 +16,7 @@
 #include <SDL.h>
 
 #include "viz/png.h"
+#include "viz/term.h"
 #include "viz/view.h"
 #include "viz/window.h"
 
@@ -39,7 +40,10 @@ static viz_window *windows; /* every open window */
 static bool pushed;         /* a test pushed an event: the next update must see it */
 static int video;           /* SDL video: 0 not tried, 1 running, -1 unavailable */
 
+static double test_time = -1; /* the clock a test set (viz_test_clock), or -1: the real one */
+
 static double now(void) {
+  if (test_time >= 0) return test_time;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
@@ -285,6 +289,10 @@ static void pump(bool force) {
 }
 
 bool viz_view_update(viz_view *v) {
+  if (v->term) {
+    viz_term_update(v, false);
+    return !v->closed;
+  }
   pump(false);
   refresh(v);
   return !v->closed;
@@ -313,11 +321,16 @@ static void wait_events(viz_view *v, double seconds, bool paused_only) {
 }
 
 bool viz_view_wait(viz_view *v, double seconds) {
+  if (v->term) return viz_term_wait(v, seconds);
   wait_events(v, seconds, true);
   return v->win && v->paused;
 }
 
 bool viz_view_linger(viz_view *v, double seconds) {
+  if (v->term) {
+    viz_term_update(v, true); /* drawn now; a terminal view waits for nobody */
+    return true;
+  }
   v->next_draw = 0; /* the program idles: drawing now takes nothing from it */
   wait_events(v, seconds, false);
   return v->win != NULL;
@@ -354,6 +367,12 @@ static int push(viz_view *v, SDL_Event *e) {
   if (!v->win) return -1;
   pushed = true;
   return SDL_PushEvent(e) == 1 ? 0 : -1;
+}
+
+void viz_test_clock(double t) {
+  if (test_time < 0 && t >= 0) /* from the real clock to the test's: no redraw is owed yet */
+    for (viz_window *w = windows; w; w = w->next) w->view->next_draw = 0;
+  test_time = t < 0 ? -1 : t;
 }
 
 int viz_view_push_key(viz_view *v, char key) {

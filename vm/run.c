@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "nn/error.h"
 #include "vm/vm.h"
 
 static const char *progname = "relua";
@@ -55,6 +56,7 @@ static int msghandler(lua_State *L) {
 static void stop_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
+  nn_interrupt_clear();
   luaL_error(L, "interrupted!");
 }
 
@@ -67,9 +69,14 @@ static void set_sigint(void (*handler)(int), struct sigaction *old) {
 }
 
 static void on_sigint(int sig) {
+  if (nn_interrupt_deferred && !nn_interrupt_requested) { /* nn.fit stops after its batch */
+    nn_interrupt_requested = 1;
+    return;
+  }
   /* A second Ctrl-C ends the process: the escape when code is stuck inside C, where the hook
      never runs. */
   signal(sig, SIG_DFL);
+  nn_interrupt(); /* stops the C loops of nn, which poll it */
   lua_sethook(running, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
@@ -85,6 +92,7 @@ int relua_docall(lua_State *L, int narg, int nres) {
   sigaction(SIGINT, &old, NULL);
   running = outer;
   if (lua_gethook(L) == stop_hook) lua_sethook(L, NULL, 0, 0); /* Ctrl-C after the code ended */
+  nn_interrupt_clear();
   lua_remove(L, base);
   return status;
 }

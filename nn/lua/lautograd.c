@@ -302,6 +302,20 @@ void lnn_push_quiet_mode(lua_State *L) {
   g->level = nn_fwd_suspend();
 }
 
+/* After fn in a coroutine: an error there does not unwind the coroutine's stack (the guard
+   would stay open until the coroutine is closed), so it is caught, the mode restored, and
+   the error raised again. */
+static int grad_mode_done(lua_State *L, int status, lua_KContext ctx) {
+  (void)ctx;
+  if (status != LUA_OK && status != LUA_YIELD) {
+    lua_pushcfunction(L, guard_close);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 0);
+    return lua_error(L);
+  }
+  return lua_gettop(L) - 1;
+}
+
 /* nn.no_grad(fn, ...) / nn.enable_grad(fn, ...): fn's results, the mode restored however fn
    ends; without fn, the guard itself for `local g <close> = ...`. */
 static int with_grad_mode(lua_State *L, bool on) {
@@ -311,8 +325,13 @@ static int with_grad_mode(lua_State *L, bool on) {
   if (n == 0) return 1;
   lua_insert(L, 1);
   lua_toclose(L, 1);
-  lua_call(L, n - 1, LUA_MULTRET);
-  return lua_gettop(L) - 1;
+  bool main = lua_pushthread(L);
+  lua_pop(L, 1);
+  if (main) { /* an error unwinds to a pcall, which closes the guard: fn's traceback stays */
+    lua_call(L, n - 1, LUA_MULTRET);
+    return lua_gettop(L) - 1;
+  }
+  return grad_mode_done(L, lua_pcallk(L, n - 1, LUA_MULTRET, 0, 0, grad_mode_done), 0);
 }
 
 static int l_no_grad(lua_State *L) {
@@ -320,6 +339,13 @@ static int l_no_grad(lua_State *L) {
 }
 static int l_enable_grad(lua_State *L) {
   return with_grad_mode(L, true);
+}
+
+/* nn.detect_anomaly(on) -> previous */
+static int l_detect_anomaly(lua_State *L) {
+  if (!lua_isboolean(L, 1)) return lnn_argerror(L, 1, "a boolean");
+  lua_pushboolean(L, nn_set_detect_anomaly(lua_toboolean(L, 1)));
+  return 1;
 }
 
 static int l_is_grad_enabled(lua_State *L) {
@@ -492,6 +518,10 @@ static const lnn_reg functions[] = {
     {"enable_grad", l_enable_grad, "nn.enable_grad([fn, ...]) -> fn's results | guard",
      "Runs fn(...) with gradient recording on (even inside nn.no_grad); without fn, a guard "
      "as nn.no_grad's."},
+    {"detect_anomaly", l_detect_anomaly, "nn.detect_anomaly(on) -> previous",
+     "While on, the first op whose output holds a NaN or an infinity its inputs did not (in "
+     "forward or in backward) raises an error naming it. Off by default (it scans every "
+     "result)."},
     {"is_grad_enabled", l_is_grad_enabled, "nn.is_grad_enabled() -> boolean",
      "Whether ops record the graph for backward (false inside nn.no_grad)."},
     {"set_grad_enabled", l_set_grad_enabled, "nn.set_grad_enabled(flag) -> previous",

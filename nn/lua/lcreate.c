@@ -51,6 +51,8 @@ static void store_leaf(lua_State *L, filler *f, int depth) {
   case LUA_TNUMBER:
     if (dt == NN_I64 && lua_isinteger(L, -1))
       *(int64_t *)f->p = lua_tointeger(L, -1);
+    else if (nn_check_fits(dt, lua_tonumber(L, -1)) < 0)
+      lnn_errorf(L, "element %s: %s", path_str(f, depth, where, sizeof where), nn_errmsg());
     else
       nn_store(f->p, dt, lua_tonumber(L, -1));
     break;
@@ -65,10 +67,28 @@ static void store_leaf(lua_State *L, filler *f, int depth) {
   f->p += nn_dtype_size(dt);
 }
 
+/* The entries of the table on top, when more than n: a list with holes ({[1] = 1, [3] = 3},
+   whose length may be 1 or 3) or with other keys. */
+static int64_t extra_entries(lua_State *L, int64_t n) {
+  int64_t count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pop(L, 1);
+    count++;
+  }
+  return count > n ? count : 0;
+}
+
 /* Fills from the table on top, at the given depth, checking it has the expected size. */
 static void fill_from(lua_State *L, filler *f, int depth) {
   char where[NN_MAXDIM * 24];
-  int64_t n = (int64_t)lua_rawlen(L, -1), want = f->t->shape[depth];
+  int64_t n = (int64_t)lua_rawlen(L, -1), want = f->t->shape[depth], extra = extra_entries(L, n);
+  if (extra)
+    lnn_errorf(L,
+               "the table at %s is not a list: %lld entries for length %lld (a hole, or a key "
+               "that is not 1..n)",
+               depth ? path_str(f, depth, where, sizeof where) : "the top", (long long)extra,
+               (long long)n);
   if (n != want)
     lnn_errorf(L, "ragged table at %s (%lld vs %lld elements)",
                path_str(f, depth, where, sizeof where), (long long)n, (long long)want);

@@ -166,7 +166,27 @@ static int l_clip_grad_value(lua_State *L) {
   return 0;
 }
 
+/* nn._defer_interrupt(on) -> previous: Ctrl-C deferred to nn._interrupt_requested() polls */
+static int l_defer_interrupt(lua_State *L) {
+  lua_pushboolean(L, nn_interrupt_deferred);
+  nn_interrupt_deferred = lua_toboolean(L, 1);
+  if (!nn_interrupt_deferred) nn_interrupt_requested = 0;
+  return 1;
+}
+
+/* nn._interrupt_requested() -> whether a deferred Ctrl-C came (and clears it) */
+static int l_interrupt_requested(lua_State *L) {
+  lua_pushboolean(L, nn_interrupt_requested);
+  nn_interrupt_requested = 0;
+  return 1;
+}
+
 static const lnn_reg clips[] = {
+    {"_defer_interrupt", l_defer_interrupt, "nn._defer_interrupt(on) -> previous",
+     "While on, the first Ctrl-C only sets a flag that nn._interrupt_requested() reads (nn.fit "
+     "stops between batches); a second one interrupts at once."},
+    {"_interrupt_requested", l_interrupt_requested, "nn._interrupt_requested() -> boolean",
+     "Whether a deferred Ctrl-C came since the last call."},
     {"_clip_grad_norm", l_clip_grad_norm, "nn._clip_grad_norm(grads, max_norm [, p]) -> total",
      "The kernel of nn.utils.clip_grad_norm_: one pass to measure, one to scale."},
     {"_clip_grad_value", l_clip_grad_value, "nn._clip_grad_value(grads, v)",

@@ -30,6 +30,10 @@
 #include "nn/lua/lnn.h"
 
 static const char CALLBACKS[] = "nn.callbacks", SENTINEL[] = "nn.callbacks.sentinel";
+/* Hook lists are held by the box they were registered through (an ephemeron: a hook that
+   refers to its own tensor does not keep it alive) and found by id in a weak table; a box
+   that dies while the core still holds its tensor (a graph) hands its lists to CALLBACKS. */
+static const char HOOKS_BY_ID[] = "nn.hooks.by_id", HOOKS_BY_BOX[] = "nn.hooks.by_box";
 static const char HANDLE_MT[] = "nn.HookHandle", FUNCTION_MT[] = "nn.Function",
                   CTX_MT[] = "nn.FunctionCtx";
 
@@ -63,9 +67,49 @@ static void push_callbacks(lua_State *L) {
 static void purge(lua_State *L) {
   if (nqueue == 0) return;
   push_callbacks(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_BY_ID);
   while (nqueue > 0) { /* storing nil never allocates */
+    int id = queue[--nqueue];
     lua_pushnil(L);
-    lua_rawseti(L, -2, queue[--nqueue]);
+    lua_rawseti(L, -3, id);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, id);
+  }
+  lua_pop(L, 2);
+}
+
+/* Pushes the hook list of id (nil when none) and returns its type. */
+static int push_hook_list(lua_State *L, int id) {
+  push_callbacks(L);
+  if (lua_rawgeti(L, -1, id) == LUA_TTABLE) {
+    lua_remove(L, -2);
+    return LUA_TTABLE;
+  }
+  lua_pop(L, 2);
+  lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_BY_ID);
+  int type = lua_rawgeti(L, -1, id);
+  lua_remove(L, -2);
+  return type;
+}
+
+/* The hook id of t (0: none). */
+static int hook_id(const nn_tensor *t) {
+  return t->grad_fn ? t->grad_fn->hooks[t->out_index] : t->hooks;
+}
+
+void lnn_box_dying(lua_State *L, int box, const nn_tensor *t) {
+  int id = t ? hook_id(t) : 0;
+  if (!id || t->refs == 1) return; /* no hooks, or they die with the tensor */
+  box = lua_absindex(L, box);
+  lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_BY_BOX);
+  lua_pushvalue(L, box);
+  if (lua_type(L, -2) == LUA_TTABLE && lua_rawget(L, -2) == LUA_TTABLE) {
+    push_callbacks(L);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, id);
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
 }
@@ -137,8 +181,7 @@ typedef struct hook_call {
    on (of the same shape and dtype). */
 static int run_hooks_protected(lua_State *L) {
   hook_call *c = lua_touserdata(L, 1);
-  push_callbacks(L);
-  if (lua_rawgeti(L, -1, c->id) != LUA_TTABLE) {
+  if (push_hook_list(L, c->id) != LUA_TTABLE) {
     c->result = nn_retain(c->grad);
     return 0;
   }
@@ -186,8 +229,7 @@ typedef struct handle {
 
 static int handle_remove(lua_State *L) {
   handle *h = luaL_checkudata(L, 1, HANDLE_MT);
-  push_callbacks(L);
-  if (lua_rawgeti(L, -1, h->id) == LUA_TTABLE) {
+  if (push_hook_list(L, h->id) == LUA_TTABLE) {
     lua_pushboolean(L, 0);
     lua_rawseti(L, -2, h->index);
   }
@@ -210,12 +252,21 @@ static int l_register_hook(lua_State *L) {
   lua_settop(L, 2);
   purge(L);
   int *slot = t->grad_fn ? &t->grad_fn->hooks[t->out_index] : &t->hooks;
-  push_callbacks(L);
-  if (*slot == 0 || lua_rawgeti(L, -1, *slot) != LUA_TTABLE) {
+  if (*slot == 0 || push_hook_list(L, *slot) != LUA_TTABLE) {
+    if (*slot) lua_pop(L, 1);
     lua_newtable(L);
-    lua_pushvalue(L, -1);
-    *slot = store(L);
+    last_id = last_id == INT_MAX ? 1 : last_id + 1;
+    *slot = last_id;
+    lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_BY_ID);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, *slot);
+    lua_pop(L, 1);
   }
+  lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_BY_BOX); /* the box holds the list */
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
   lua_Integer index = (lua_Integer)lua_rawlen(L, -1) + 1;
   lua_pushvalue(L, 2);
   lua_rawseti(L, -2, index);
@@ -427,6 +478,8 @@ static int l_function_call(lua_State *L) {
   purge(L);
   nn_tensor **in = lua_newuserdatauv(L, (size_t)(nargs + 1) * sizeof *in, 0);
   int nin = new_ctx(L, 2, nargs, in), ctx = lua_gettop(L) - 1, pos = ctx + 1;
+  /* boxes of our own keep the inputs alive: forward may close the caller's (<close>) */
+  for (int k = 0; k < nin; k++) lnn_push(L, nn_retain(in[k]));
   bool needs = false, tangents = false;
   for (int k = 0; k < nin; k++) {
     tangents |= in[k]->tangent != NULL && nn_fwd_active();
@@ -523,9 +576,20 @@ static void new_metatable(lua_State *L, const char *name, const luaL_Reg *fields
   luaL_setfuncs(L, fields, 0);
 }
 
+static void weak_table(lua_State *L, const char *name, const char *mode) {
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, mode);
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, name);
+}
+
 void lnn_open_hooks(lua_State *L) {
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, CALLBACKS);
+  weak_table(L, HOOKS_BY_ID, "v");
+  weak_table(L, HOOKS_BY_BOX, "k");
   lua_newuserdatauv(L, 1, 0);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, state_closed);

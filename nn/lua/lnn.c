@@ -156,6 +156,7 @@ int luaopen_nn(lua_State *L) {
   lnn_open_autograd(L);
   lnn_open_hooks(L);
   lnn_open_nnfunc(L);
+  lnn_open_conv(L);
   lnn_open_scan(L);
   lnn_open_recurrent(L);
   lnn_open_io(L);
@@ -164,6 +165,7 @@ int luaopen_nn(lua_State *L) {
   lnn_open_rules(L);
   lnn_open_ops(L);
   lnn_open_extra(L);
+  lnn_open_pool(L);
   lnn_capi_register(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs");
   lua_setfield(L, -2, "_docs");

@@ -127,6 +127,9 @@ const char *lnn_push_grad_fn_name(lua_State *L, const nn_tensor *t);
 bool lnn_push_function_name(lua_State *L, const nn_node *n);
 /* Brackets a backward pass started from Lua: the Lua code the core calls back (gradient
    hooks, nn.Function backwards) runs on L. Returns what lnn_backward_end restores. */
+/* a tensor's box at idx is being collected: hooks registered through it that the core may
+   still run (t is held elsewhere) move to a strong table */
+void lnn_box_dying(lua_State *L, int box, const nn_tensor *t);
 lua_State *lnn_backward_begin(lua_State *L);
 void lnn_backward_end(lua_State *prev);
 
@@ -142,6 +145,7 @@ void lnn_open_linalg(lua_State *L);    /* llinalg.c */
 void lnn_open_autograd(lua_State *L);  /* lautograd.c */
 void lnn_open_hooks(lua_State *L);     /* lhooks.c */
 void lnn_open_nnfunc(lua_State *L);    /* lnnfunc.c */
+void lnn_open_conv(lua_State *L);      /* lconv.c */
 void lnn_open_scan(lua_State *L);      /* lscan.c */
 void lnn_open_recurrent(lua_State *L); /* lrecurrent.c */
 void lnn_open_io(lua_State *L);        /* lio.c */
@@ -150,5 +154,6 @@ void lnn_open_stats(lua_State *L);     /* lstats.c: the table nn.stats */
 void lnn_open_rules(lua_State *L);     /* lrules.c: kernels of nn.rules */
 void lnn_open_ops(lua_State *L);       /* lops.c: sort, cumsum, flip, chunk, ... */
 void lnn_open_extra(lua_State *L);     /* lextra.c: arange, *_like, all, any, clipping */
+void lnn_open_pool(lua_State *L);      /* lpool.c: pooling */
 
 #endif

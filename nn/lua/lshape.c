@@ -352,7 +352,7 @@ static int l_uniform_(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   double lo = lnn_optnumber(L, 2, 0), hi = lnn_optnumber(L, 3, 1);
   lnn_check_inplace(L, t, NULL);
-  if (nn_rand_(t) < 0) return lnn_error(L, NULL);
+  if (nn_check_writable(t) < 0 || nn_rand_(t) < 0) return lnn_error(L, NULL);
   affine_(L, t, hi - lo, lo);
   return self(L);
 }
@@ -361,7 +361,7 @@ static int l_normal_(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   double mean = lnn_optnumber(L, 2, 0), std = lnn_optnumber(L, 3, 1);
   lnn_check_inplace(L, t, NULL);
-  if (nn_randn_(t) < 0) return lnn_error(L, NULL);
+  if (nn_check_writable(t) < 0 || nn_randn_(t) < 0) return lnn_error(L, NULL);
   affine_(L, t, std, mean);
   return self(L);
 }

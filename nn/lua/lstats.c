@@ -38,6 +38,11 @@ static int l_units(lua_State *L) {
   return 1;
 }
 
+static int l_active_units(lua_State *L) {
+  lua_pushinteger(L, nn_stats_active_units(lnn_check(L, 1)));
+  return 1;
+}
+
 /* The tensors of a list at arg 1, or of the arguments from 1 on, into an array that lives
    in a userdata on the stack (collected with it). Returns the count. */
 static int layer_list(lua_State *L, nn_tensor ***hs) {
@@ -105,11 +110,16 @@ static const lnn_reg kernels[] = {
     {"stats.units", l_units, "nn.stats.units(h) -> integer",
      "The units of an activation tensor: the product of its dims after the first (the first "
      "counts samples; a 1-D tensor is one sample)."},
+    {"stats.active_units", l_active_units, "nn.stats.active_units(h) -> integer",
+     "The units of h that can be active or dead: nn.stats.units(h), except for the feature "
+     "maps of convolutions, (N, C, H, W) and more dims, whose units are the C channels."},
     {"stats.active", l_active, "nn.stats.active(h [, mask]) -> mask",
      "A u8 mask of the units of h (samples x units...) that are > 0 on at least one sample; "
-     "with mask, ORs into it in place, to accumulate over a window of batches."},
+     "with mask, ORs into it in place, to accumulate over a window of batches. A feature map "
+     "(N, C, H, W) has a unit per channel, active where any of its positions is > 0."},
     {"stats.dead_count", l_dead_count, "nn.stats.dead_count(h) -> integer",
-     "The number of units of h (samples x units...) that are > 0 on no sample of the batch."},
+     "The number of units of h (samples x units..., channels of a feature map) that are > 0 "
+     "on no sample of the batch."},
     {"stats.pattern_ids", l_pattern_ids, "nn.stats.pattern_ids({h1, h2, ...}) -> ids",
      "The activation pattern of each of N samples as a 64-bit hash (an i64 tensor of N): "
      "h1, h2, ... are the layers' activations (N x units), a unit is on where > 0."},

@@ -141,6 +141,7 @@ nn_tensor *lnn_totensor(lua_State *L, int idx, const nn_tensor *like) {
 
 void lnn_fill(lua_State *L, nn_tensor *t, int idx, double v) {
   if (t->dtype != NN_I64 || !lua_isinteger(L, idx)) {
+    if (nn_check_fits(t->dtype, v) < 0) lnn_error(L, NULL);
     nn_fill_(t, v);
     return;
   }
@@ -162,6 +163,7 @@ void lnn_push_element(lua_State *L, const void *p, nn_dtype dt) {
 static int l_gc(lua_State *L) {
   box *b = tobox(L, 1);
   if (b) {
+    if (b->t && (b->t->hooks || b->t->grad_fn)) lnn_box_dying(L, 1, b->t);
     nn_release(b->t);
     b->t = NULL;
   }

@@ -78,7 +78,7 @@ TWIN(softplus_z, return (x > 0 ? x : 0) + NN_LOG1P(NN_EXP(x > 0 ? -x : x));)
     AS_X(arg[0]) * x > AS_X(arg[1]) ? 1 : NN_SIGMOID(AS_X(arg[0]) * x))                            \
   X(hardtanh, FLOAT, x > AS_X(arg[1]) ? AS_X(arg[1]) : (x < AS_X(arg[0]) ? AS_X(arg[0]) : x),      \
     (x > AS_X(arg[0])) * (x < AS_X(arg[1])))                                                       \
-  X(relu2, FLOAT, x > 0 ? x * x : 0, x > 0 ? 2 * x : 0)                                            \
+  X(relu2, FLOAT, x <= 0 ? 0 : x * x, x > 0 ? 2 * x : 0)                                           \
   X(smelu, FLOAT,                                                                                  \
     x <= -AS_X(arg[0])                                                                             \
         ? 0                                                                                        \
@@ -89,8 +89,8 @@ TWIN(softplus_z, return (x > 0 ? x : 0) + NN_LOG1P(NN_EXP(x > 0 ? -x : x));)
 
 /* shifted ReLU max(0, x - b), FATReLU (x where x >= T, else 0) */
 #define THRESHOLD_TABLE(X)                                                                         \
-  X(shifted_relu, FLOAT, x > AS_X(arg[0]) ? x - AS_X(arg[0]) : 0, x > AS_X(arg[0]))                \
-  X(fatrelu, FLOAT, x >= AS_X(arg[0]) ? x : 0, x >= AS_X(arg[0]))
+  X(shifted_relu, FLOAT, x <= AS_X(arg[0]) ? 0 : x - AS_X(arg[0]), x > AS_X(arg[0]))               \
+  X(fatrelu, FLOAT, x < AS_X(arg[0]) ? 0 : x, x >= AS_X(arg[0]))
 
 ACTIVATION_TABLE(DEFINE_UNARY)
 THRESHOLD_TABLE(DEFINE_UNARY)
@@ -98,7 +98,7 @@ THRESHOLD_TABLE(DEFINE_UNARY)
 /* Ops whose backward is deliberately not the derivative of the forward: name, dtypes,
    y = f(x), the factor the backward (and forward mode) applies to g, and the rule. */
 #define MODIFIED_TABLE(X)                                                                          \
-  X(helu, FLOAT, x > 0 ? x : 0, x > -AS_X(arg[0]),                                                 \
+  X(helu, FLOAT, x <= 0 ? 0 : x, x > -AS_X(arg[0]),                                                \
     "g * 1[x > -alpha]: ReLU forward, its gradient window widened to -alpha (HeLU)")
 
 MODIFIED_TABLE(DEFINE_UNARY_RULE)

@@ -14,13 +14,13 @@
 
 /* ======== unary ops: name, dtypes, y = f(x), dy/dx from x and y (arg: attr scalars) ======== */
 #define UNARY_TABLE(X)                                                                             \
-  X(neg, ALL, -x, -1)                                                                              \
+  X(neg, ALL, -WRAPPING(x), -1)                                                                    \
   X(exp, FLOAT, NN_EXP(x), y)                                                                      \
   X(log, FLOAT, NN_LOG(x), 1 / x)                                                                  \
   X(log1p, FLOAT, NN_LOG1P(x), 1 / (1 + x))                                                        \
   X(sqrt, FLOAT, sqrt(x), 0.5f / y)                                                                \
   X(rsqrt, FLOAT, 1 / sqrt(x), -0.5f * y * y * y)                                                  \
-  X(abs, ALL, x < 0 ? -x : x, (x > 0) - (x < 0))                                                   \
+  X(abs, ALL, x < 0 ? -WRAPPING(x) : WRAPPING(x), (x > 0) - (x < 0))                               \
   X(sign, ALL, (x > 0) - (x < 0), 0)                                                               \
   X(floor, ALL, floor(x), 0)                                                                       \
   X(ceil, ALL, ceil(x), 0)                                                                         \
@@ -28,7 +28,7 @@
   X(cos, FLOAT, cos(x), -sin(x))                                                                   \
   X(tanh, FLOAT, NN_TANH(x), 1 - y * y)                                                            \
   X(sigmoid, FLOAT, NN_SIGMOID(x), (1 - y) * y)                                                    \
-  X(relu, ALL, x > 0 ? x : 0, x > 0)                                                               \
+  X(relu, ALL, x <= 0 ? 0 : x, x > 0)                                                              \
   X(clamp, ALL, x < arg[0] ? arg[0] : (x > arg[1] ? arg[1] : x), x >= arg[0] && x <= arg[1])
 
 UNARY_TABLE(DEFINE_UNARY)
@@ -173,11 +173,11 @@ nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi) {
 
 /* ======== binary ops and comparisons: name, dtypes, formula in a and b ======== */
 #define BINARY_TABLE(X)                                                                            \
-  X(add, ALL, a + b)                                                                               \
-  X(sub, ALL, a - b)                                                                               \
-  X(mul, ALL, a *b)                                                                                \
+  X(add, ALL, WRAPPING(a) + WRAPPING(b))                                                           \
+  X(sub, ALL, WRAPPING(a) - WRAPPING(b))                                                           \
+  X(mul, ALL, WRAPPING(a) * WRAPPING(b))                                                           \
   X(div, FLOAT, a / b)                                                                             \
-  X(pow, ALL, pow(a, b))                                                                           \
+  X(pow, ALL, POWER(a, b))                                                                         \
   X(maximum, ALL, (a > b || a != a) ? a : b)                                                       \
   X(minimum, ALL, (a < b || a != a) ? a : b)
 #define COMPARE_TABLE(X)                                                                           \
@@ -314,6 +314,22 @@ static nn_tensor *minimum_partial(const nn_ctx *c, int k, nn_tensor *g) {
 BINARY_TABLE(DEFINE_ARITH)
 COMPARE_TABLE(DEFINE_COMPARE)
 
+static void find_negative(char **p, const int64_t *s, int64_t n, void *ctx) {
+  bool *found = ctx;
+  for (int64_t i = 0; i < n && !*found; i++) *found = *(const int64_t *)(p[0] + i * s[0]) < 0;
+}
+
+/* An i64 power of an integer is refused when an exponent is negative (as in PyTorch). */
+static int check_integer_power(const nn_tensor *b) {
+  bool found = false;
+  nn_iter it;
+  if (b->dtype != NN_I64 || nn_iter_init(&it, 1, &b) < 0) return 0;
+  nn_iter_run(&it, find_negative, &found);
+  return found ? nn_errc("integers to negative integer powers are not allowed (convert to a "
+                         "float dtype first)")
+               : 0;
+}
+
 static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *attr,
                                  nn_tensor *out) {
   (void)attr;
@@ -328,6 +344,7 @@ static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn
   if (nn_broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &ndim, shape) < 0) return NULL;
   if (out && check_out(op, out, out_dt, ndim, shape) < 0) return NULL;
   nn_tensor *ac = nn_to(a, dt), *bc = nn_to(b, dt), *r = NULL;
+  if (op == &nn_op_pow && bc && check_integer_power(bc) < 0) nn_release(bc), bc = NULL;
   if (ac && bc) r = out ? nn_retain(out) : nn_empty(out_dt, ndim, shape);
   if (r && run_rows(k->f[dt], 3, (nn_tensor *[]){r, ac, bc}, NULL) < 0) {
     nn_release(r);

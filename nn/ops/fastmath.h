@@ -35,6 +35,7 @@ static inline float nn_expf_hilo(float hi, float lo) {
   const float round_magic = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
   float xc = hi > -104.0f ? hi : -104.0f; /* also turns a NaN into a number, for k */
   xc = xc < 89.0f ? xc : 89.0f;
+  lo = lo == lo ? lo : 0.0f; /* (a NaN lo comes with a NaN hi, which is returned) */
   float kf = ((xc + lo) * log2e + round_magic) - round_magic;
   float r = ((xc - kf * ln2_hi) - kf * ln2_lo) + lo;
   float q = 1.381454844e-03f;

@@ -645,6 +645,8 @@ static nn_tensor *batch_norm_eval(nn_tensor *x, nn_tensor *w, nn_tensor *b, nn_t
 nn_tensor *nn_batch_norm(nn_tensor *x, nn_tensor *weight, nn_tensor *bias, nn_tensor *running_mean,
                          nn_tensor *running_var, bool training, double momentum, double eps) {
   if (check_float("input", x) < 0) return NULL;
+  if (x->ndim > 2) /* (N, C, *): every channel over N and the trailing dims */
+    return nn_batch_norm_nc(x, weight, bias, running_mean, running_var, training, momentum, eps);
   if (x->ndim != 2)
     return nn_err("input must be 2-D (batch, channels), not of shape %s", nn_shape_str(x));
   if (check_running("running_mean", running_mean, x) < 0 ||

@@ -18,6 +18,23 @@
 /* The generic formulas compare unsigned values with zero (abs, sign, relu on u8). */
 #pragma GCC diagnostic ignored "-Wtype-limits"
 
+/* Integer arithmetic wraps on overflow (as PyTorch's) instead of being undefined: i64 values
+   take part as uint64_t, whose arithmetic is modular; the others as they are (u8 promotes
+   to int, which cannot overflow in one operation). */
+#define WRAPPING(x) _Generic((x), int64_t : (uint64_t)(x), default : (x))
+/* a^b for integers by squaring, wrapping; b >= 0 (negative powers are refused before) */
+static inline int64_t nn_ipow(int64_t a, int64_t b) {
+  uint64_t r = 1, x = (uint64_t)a;
+  for (; b > 0; b >>= 1, x *= x)
+    if (b & 1) r *= x;
+  return (int64_t)r;
+}
+#define POWER(a, b)                                                                                \
+  _Generic((a), int64_t                                                                            \
+           : nn_ipow((int64_t)(a), (int64_t)(b)), uint8_t                                          \
+           : nn_ipow((int64_t)(a), (int64_t)(b)), default                                          \
+           : pow(a, b))
+
 /* Element i of operand k, in a dense row (q0.. are the row's base pointers) or a strided one. */
 #define DENSE(k, T)   (((T *)q##k)[i])
 #define STRIDED(k, T) (*(T *)(q##k + i * s[k]))
@@ -61,7 +78,8 @@ typedef struct unary_kern {
    and square roots): on x86-64 each also gets an AVX2 clone, which the loader picks when the
    CPU has it. Both give the same bits: the same operations per
    element, and no fused multiply-adds (ISO C mode keeps contraction off). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NN_NO_CLONES)
+/* (-DNN_NO_CLONES builds the default clone alone: the tests run it on CPUs with AVX2 too) */
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES

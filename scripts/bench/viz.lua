@@ -5,7 +5,8 @@
 -- hits both alike). Two figures: the whole nn.fit call (opening the window or the view, the
 -- final save: what a one-epoch run pays), and the epoch itself as nn.fit times it (what
 -- every epoch of a longer run pays). Prints the medians of the seconds and of the rounds'
--- on/off ratios.
+-- on/off ratios (and writes them to $VIZ_BENCH_OUT when set: run.py's terminal round, where
+-- the view is drawn in a tmux pane, with RELUA_VIZ=terminal).
 local nn = require "nn"
 local rounds = math.tointeger(tonumber(arg[1])) or 6
 nn.manual_seed(1)
@@ -39,7 +40,13 @@ for r = 1, rounds do
   ratios[r], ratios_epoch[r] = call.on / call.off, ep.on / ep.off
 end
 os.remove(path)
-print("call_seconds_on", median(on))
-print("call_seconds_off", median(off))
-print("ratio", median(ratios))
-print("ratio_epoch", median(ratios_epoch))
+local report = string.format("call_seconds_on %.6f\ncall_seconds_off %.6f\nratio %.6f\n"
+  .. "ratio_epoch %.6f\n", median(on), median(off), median(ratios), median(ratios_epoch))
+io.write(report)
+-- in a terminal (run.py's tmux round), the figures go to a file as well
+local out = os.getenv("VIZ_BENCH_OUT")
+if out then
+  local f = assert(io.open(out, "w"))
+  f:write(report)
+  f:close()
+end

@@ -165,7 +165,7 @@ end
 local function param_module(name, fname, pname, default, check)
   local cls = Module:extend(name)
   function cls:init(n, opts)
-    n = n or 1
+    n = options.whole(n or 1) or n
     if math.type(n) ~= "integer" or n < 1 then
       fail(name, "the number of parameters must be a positive integer, not %s", tostring(n))
     end
@@ -199,7 +199,7 @@ local RATIONAL_B = {0, 1.598424, 0, 0.069703}
 
 A.Rational = Module:extend("Rational")
 function A.Rational:init(m, n)
-  m, n = m or 5, n or 4
+  m, n = options.whole(m or 5) or m, options.whole(n or 4) or n
   for _, d in ipairs({{"numerator", m}, {"denominator", n}}) do
     if math.type(d[2]) ~= "integer" or d[2] < 0 then
       fail("Rational", "the %s degree must be a non-negative integer, not %s", d[1], tostring(d[2]))

@@ -13,9 +13,11 @@ local function fail(fname, fmt, ...)
 end
 
 local function check_count(fname, what, n)
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < 1 then
     fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
   end
+  return n
 end
 
 local function file_exists(path)
@@ -25,7 +27,7 @@ local function file_exists(path)
 end
 
 function data.idx(path)
-  return nn._load_idx(path)
+  return options.call_as("nn.data.idx", nn._load_idx, path)
 end
 
 -- nn.fit looks for its resume file with it (internal: not documented)
@@ -63,7 +65,8 @@ function data.fashion_mnist(split, opts)
   end
   local dirs = fmnist_dirs(opts)
   -- converted to f32 in [0, 1] while inflating: the u8 copy (47 MB) never exists whole
-  local images = nn._load_idx(fmnist_file(dirs, prefix .. "-images-idx3-ubyte"), "f32", 255)
+  local images = options.call_as("nn.data.fashion_mnist", nn._load_idx,
+    fmnist_file(dirs, prefix .. "-images-idx3-ubyte"), "f32", 255)
   local x = images:view(images:size(1), -1)
   local labels <close> = data.idx(fmnist_file(dirs, prefix .. "-labels-idx1-ubyte"))
   return x, labels:long() + 1
@@ -95,8 +98,14 @@ end
 -- A CSV file of numbers -> a 2-D tensor (rows x columns) and the header's names
 function data.csv(path, opts)
   opts = opts or {}
+  if type(path) ~= "string" then fail("csv", "the path must be a string, got %s", type(path)) end
   local f, err = io.open(path, "r")
   if not f then fail("csv", "%s", err) end
+  local _, _, code = f:read(0)
+  if code == 21 then -- EISDIR: opening a directory succeeds, reading it fails
+    f:close()
+    fail("csv", "%s is a directory, not a CSV file", path)
+  end
   local sep, header = opts.sep or ",", opts.header ~= false
   local rows, names, ncols, lineno = {}, nil, nil, 0
   for line in f:lines() do
@@ -123,8 +132,8 @@ end
 -- x (n*classes, 2) f32, y (n*classes) i64 in 1..classes
 function data.spirals(n, classes, opts)
   classes = classes or 3
-  check_count("spirals", "n", n)
-  check_count("spirals", "classes", classes)
+  n = check_count("spirals", "n", n)
+  classes = check_count("spirals", "classes", classes)
   local noise = (opts or {}).noise or 0.2
   local xs, ys = {}, {}
   for c = 1, classes do
@@ -138,8 +147,8 @@ end
 
 -- n random bit strings of length len: x (n, len) f32 of 0/1, y (n) i64: 1 even, 2 odd
 function data.parity(n, len)
-  check_count("parity", "n", n)
-  check_count("parity", "len", len)
+  n = check_count("parity", "n", n)
+  len = check_count("parity", "len", len)
   local x = nn.randint(0, 1, {n, len}):float()
   local s = x:sum(2)
   return x, (s - (s / 2):floor() * 2):long() + 1
@@ -148,8 +157,8 @@ end
 -- copy task: x (n, 2 len) i64 is len symbols in 1..vocab then len blanks (vocab + 1);
 -- y is len blanks then the symbols: the model must repeat what it saw
 function data.copy_task(n, len, opts)
-  check_count("copy_task", "n", n)
-  check_count("copy_task", "len", len)
+  n = check_count("copy_task", "n", n)
+  len = check_count("copy_task", "len", len)
   local vocab = (opts or {}).vocab or 8
   local symbols = nn.randint(1, vocab, {n, len})
   local blank = nn.full({n, len}, vocab + 1, "i64")
@@ -160,7 +169,8 @@ end
 -- [0,1) and a marker per step, two markers (one in each half); y (n, 1) is the sum of the two
 -- marked values. Predicting 1 always gives an MSE of 1/6.
 function data.adding(n, T)
-  check_count("adding", "n", n)
+  n = check_count("adding", "n", n)
+  T = options.whole(T) or T
   if math.type(T) ~= "integer" or T < 2 then
     fail("adding", "T must be an integer of at least 2, got %s", tostring(T))
   end
@@ -175,9 +185,9 @@ end
 -- selective copy (as in the Mamba paper): k symbols in 1..vocab at random places among len
 -- blanks (vocab + 1), then k recall markers (vocab + 2); y (n, k) is the symbols in order
 function data.selective_copy(n, len, k, opts)
-  check_count("selective_copy", "n", n)
-  check_count("selective_copy", "len", len)
-  check_count("selective_copy", "k", k)
+  n = check_count("selective_copy", "n", n)
+  len = check_count("selective_copy", "len", len)
+  k = check_count("selective_copy", "k", k)
   if k > len then fail("selective_copy", "k (%d) must be at most len (%d)", k, len) end
   local vocab = (opts or {}).vocab or 8
   local symbols = nn.randint(1, vocab, {n, k})
@@ -198,8 +208,9 @@ end
 -- diagonal RNN with transitions in [0,1] cannot do.
 function data.sum_mod(n, len, m)
   m = m or 3
-  check_count("sum_mod", "n", n)
-  check_count("sum_mod", "len", len)
+  n = check_count("sum_mod", "n", n)
+  len = check_count("sum_mod", "len", len)
+  m = options.whole(m) or m
   if math.type(m) ~= "integer" or m < 2 then
     fail("sum_mod", "m must be an integer of at least 2, got %s", tostring(m))
   end
@@ -281,12 +292,12 @@ function Loader:__tostring()
 end
 
 function data.loader(list, opts)
-  if math.type(opts) == "integer" then opts = {batch = opts} end -- loader({x, y}, 64)
+  if options.whole(opts) then opts = {batch = options.whole(opts)} end -- loader({x, y}, 64)
   options.check("nn.data.loader", opts, LOADER_OPTIONS)
   opts = opts or {}
   local n = check_tensors(list)
   local batch = opts.batch or 32
-  check_count("loader", "batch", batch)
+  batch = check_count("loader", "batch", batch)
   if batch < 1 then fail("loader", "batch must be at least 1, got %d", batch) end
   local drop_last = opts.drop_last and true or false
   local last = drop_last and n - n % batch or n

@@ -3,9 +3,12 @@
 -- nn.fit(model, {x, y}, opts) trains for opts.epochs over shuffled mini-batches, by backprop
 -- with an optimizer (Adam by default) or by a learning rule (opts.rule), reports progress,
 -- measures validation loss and accuracy after each epoch, and can save a checkpoint after
--- each epoch and resume from one. Ctrl-C raises "interrupted!" inside a step: nn.fit stops
--- there and returns the history so far (history.interrupted = true), the weights as they
--- are; the checkpoint of the last completed epoch is intact (files are written atomically).
+-- each epoch and resume from one. Ctrl-C is deferred to the end of the current batch: nn.fit
+-- stops there, writes a checkpoint of that point (the position in the epoch and both random
+-- states, so that resume goes on with the same batches) and returns the history so far
+-- (history.interrupted = true); a second Ctrl-C interrupts at once. A kill at any moment
+-- leaves the previous checkpoint loadable (files are written atomically, then renamed). A
+-- loss that is not finite stops training with an error; the last checkpoint is kept.
 local nn = require "nn"
 local data = require "nn.data"
 local serialize = require "nn.serialize"
@@ -70,6 +73,8 @@ local function setup(model, opts)
     epochs = opts.epochs or 1, batch = opts.batch or 128, loss = opts.loss or nn.cross_entropy,
     rule = opts.rule, shuffle = opts.shuffle ~= false, progress = opts.progress ~= false,
   }
+  run.epochs = options.whole(run.epochs) or run.epochs
+  run.batch = options.whole(run.batch) or run.batch
   if math.type(run.epochs) ~= "integer" or run.epochs < 0 then
     fail("epochs must be a non-negative integer, got %s", tostring(opts.epochs))
   end
@@ -164,20 +169,41 @@ local function backprop_step(model, run, xb, yb)
   return loss:item()
 end
 
--- hooks: the functions to call after each step
-local function train_epoch(model, run, x, y, epoch, hooks)
+-- hooks: the functions to call after each step. at: where an interrupted epoch stopped
+-- ({step, total, rng_epoch}), to go on from there. Returns the mean loss, or nil and the
+-- place it stopped at when a (deferred) Ctrl-C came.
+local function train_epoch(model, run, x, y, epoch, hooks, at)
   model:train()
   local n, d = x:size(1), run.dist -- d: distributed (nn/dist_fit.lua), each rank its shard
   local steps = d and d.steps(n, run.batch) or data.num_batches(n, run.batch, false)
   local label = string.format("epoch %d/%d", epoch, run.epochs)
   local bar <close> = progress_bar(run, label, steps)
   local total, step, seen = 0, 0, 0
-  local batches = d and d.loader(x, y, run)
-    or data.loader({x, y}, {batch = run.batch, shuffle = run.shuffle})
-  for xb, yb in batches do
+  -- the shuffle is drawn from the generator as the epoch starts: resuming draws it again
+  local rng_epoch, rng_now = at and at.rng_epoch or nn.get_rng_state(), nn.get_rng_state()
+  if at then nn.set_rng_state(at.rng_epoch) end
+  local loader
+  if d then
+    loader = d.loader(x, y, run) -- draws the shuffle at its first batch
+    if at then for _ = 1, at.step do loader() end end
+  else
+    loader = data.loader({x, y}, {batch = run.batch, shuffle = run.shuffle})
+    loader:begin()
+    if at then loader.start = 1 + at.step * run.batch end
+  end
+  if at then
+    nn.set_rng_state(rng_now)
+    step, total, seen = at.step, at.total, at.seen or at.step * run.batch
+  end
+  for xb, yb in loader do
     local loss = run.rule and run.rule:step(xb, yb) or backprop_step(model, run, xb, yb)
     if type(loss) ~= "number" then loss = loss:item() end
     step = step + 1
+    if loss ~= loss or loss == math.huge or loss == -math.huge then
+      fail("the loss is %s at epoch %d, step %d (training diverged: try a lower learning rate)%s",
+        tostring(loss), epoch, step, run.checkpoint and string.format("; the checkpoint %s "
+          .. "of the last complete epoch is kept", run.checkpoint) or "")
+    end
     total, seen = total + loss * xb:size(1), seen + xb:size(1)
     bar.step(step, loss, xb:size(1))
     if run.sched then run.sched:step() end
@@ -185,6 +211,10 @@ local function train_epoch(model, run, x, y, epoch, hooks)
       local info = {epoch = epoch, step = step, steps = steps, loss = loss, model = model,
         lr = run.optim and run.optim.lr}
       for _, h in ipairs(hooks) do h(info) end
+    end
+    if step < steps and nn._interrupt_requested() then
+      return nil, bar, label, {epoch = epoch, step = step, total = total, seen = seen,
+        rng_epoch = rng_epoch}
     end
   end
   return d and d.train_loss(total, seen) or total / n, bar, label
@@ -227,8 +257,14 @@ local function add_optim_state(tensors, meta, opt)
   end
 end
 
-local function save_checkpoint(path, model, run, epoch, history)
+-- partial: where an interrupted epoch stopped (the checkpoint then holds epoch - 1 complete)
+local function save_checkpoint(path, model, run, epoch, history, partial)
   local tensors, meta = {}, {format = FORMAT, epoch = epoch}
+  if partial then
+    meta.epoch = partial.epoch - 1
+    meta["partial.step"], meta["partial.total"] = partial.step, partial.total
+    tensors.rng_epoch = partial.rng_epoch
+  end
   for name, t in pairs(model:state_dict()) do tensors["model." .. name] = t end
   if run.optim then add_optim_state(tensors, meta, run.optim) end
   if run.sched then meta["sched.t"] = run.sched.t end
@@ -259,16 +295,34 @@ local function optim_state(tensors, meta)
   return sd
 end
 
+-- the checkpoint's metadata checked: the epoch done and, for an interrupted epoch, where
+local function checkpoint_position(path, tensors, meta)
+  local epoch = math.tointeger(tonumber(meta.epoch))
+  if not epoch or epoch < 0 then
+    fail("%s: the checkpoint's epoch is %s, not a count of epochs", path, tostring(meta.epoch))
+  end
+  if meta["partial.step"] == nil then return epoch end
+  local step, total = math.tointeger(tonumber(meta["partial.step"])), tonumber(meta["partial.total"])
+  if not step or step < 1 or not total or not nn.is_tensor(tensors.rng_epoch) then
+    fail("%s: the checkpoint of an interrupted epoch lacks its position (partial.step %s)", path,
+      tostring(meta["partial.step"]))
+  end
+  return epoch, {step = step, total = total, rng_epoch = tensors.rng_epoch}
+end
+
 local function load_checkpoint(path, model, run, history)
-  local tensors, meta = nn.load(path)
+  local ok, tensors, meta = pcall(nn.load, path)
+  if not ok then fail("cannot resume from %s: %s", path, tostring(tensors):gsub("^nn%.load: ", "")) end
   meta = meta or {}
   if meta.format ~= FORMAT then fail("%s is not a checkpoint of nn.fit", path) end
+  local done, partial = checkpoint_position(path, tensors, meta)
   local sd = {}
   for k, v in pairs(tensors) do
     local name = k:match("^model%.(.+)$")
     if name then sd[name] = v end
   end
-  model:load_state_dict(sd)
+  local loaded, err = pcall(model.load_state_dict, model, sd)
+  if not loaded then fail("%s does not fit this model: %s", path, tostring(err)) end
   if run.optim then run.optim:load_state_dict(optim_state(tensors, meta)) end
   if run.sched and meta["sched.t"] then
     run.sched:load_state_dict({t = tonumber(meta["sched.t"])})
@@ -281,7 +335,33 @@ local function load_checkpoint(path, model, run, history)
       history[name] = type(list) == "table" and list or {}
     end
   end
-  return math.tointeger(tonumber(meta.epoch)) or 0
+  return done, partial
+end
+
+-- checkpoint and resume checked before the first epoch, not after it
+local function check_files(opts)
+  local path = opts.checkpoint
+  if path ~= nil then
+    if type(path) ~= "string" then fail("checkpoint must be a path, got a %s", type(path)) end
+    local probe = path .. ".tmp.0" -- a name nn.save's clean-up of temporaries never takes
+    local f, err = io.open(probe, "w")
+    if not f then fail("checkpoint %s cannot be written: %s", path, err) end
+    f:close()
+    os.remove(probe)
+    f = io.open(path, "r")
+    if f then
+      local _, _, code = f:read(0)
+      f:close()
+      if code == 21 then fail("checkpoint %s is a directory", path) end
+    end
+  end
+  local resume = opts.resume
+  if resume == nil then return false end
+  if type(resume) ~= "string" then fail("resume must be a path, got a %s", type(resume)) end
+  if data._file_exists(resume) then return true end
+  -- the usual pair, checkpoint = resume = path: the first run has nothing to resume yet
+  if resume == path then return false end
+  fail("resume: %s does not exist (to start afresh, leave resume out)", resume)
 end
 
 -- ---- the loop ----
@@ -297,9 +377,10 @@ local function collect_hooks(sources)
   return hooks
 end
 
-local function run_epoch(model, run, x, y, val, epoch, hooks, history)
+local function run_epoch(model, run, x, y, val, epoch, hooks, history, at)
   local t0 = nn.time()
-  local train_loss, bar, label = train_epoch(model, run, x, y, epoch, hooks.step)
+  local train_loss, bar, label, stopped = train_epoch(model, run, x, y, epoch, hooks.step, at)
+  if stopped then return nil, stopped end
   local info = {epoch = epoch, train_loss = train_loss, model = model, history = history}
   if val and run.dist then
     info.val_loss, info.val_acc = run.dist.evaluate(evaluate, model, run, val[1], val[2])
@@ -325,11 +406,15 @@ function F.fit(model, d, opts)
   run.dist = dist
   run.sched = make_schedule(run, opts, x:size(1))
   local history = {train_loss = {}, val_loss = {}, val_acc = {}, seconds = {}}
-  local first = 1
-  if opts.resume and data._file_exists(opts.resume) then
-    first = load_checkpoint(opts.resume, model, run, history) + 1
+  local first, at = 1, nil
+  run.checkpoint = opts.checkpoint
+  if check_files(opts) then
+    local done
+    done, at = load_checkpoint(opts.resume, model, run, history)
+    first = done + 1
     if run.progress then
-      print(string.format("nn.fit: resuming from %s after epoch %d", opts.resume, first - 1))
+      print(string.format("nn.fit: resuming from %s after epoch %d%s", opts.resume, done,
+        at and string.format(" and %d batches of epoch %d", at.step, first) or ""))
     end
   end
   local view = viz_hooks(model, opts, {x, y})
@@ -338,23 +423,42 @@ function F.fit(model, d, opts)
     if view and view.close then view.close() end
   end})
   local hooks = collect_hooks({opts, view})
-  local epoch = first
+  local epoch, stopped, between = first, nil, false
   local function train()
     for e = first, run.epochs do
       epoch = e
-      local info = run_epoch(model, run, x, y, val, e, hooks, history)
-      if opts.checkpoint then save_checkpoint(opts.checkpoint, model, run, e, history) end
+      local info
+      info, stopped = run_epoch(model, run, x, y, val, e, hooks, history, e == first and at or nil)
+      if opts.checkpoint then save_checkpoint(opts.checkpoint, model, run, e, history, stopped) end
+      if stopped then return end
       for _, h in ipairs(hooks.epoch) do h(info) end
+      if e < run.epochs and nn._interrupt_requested() then -- came in the last batch, or after
+        between = true
+        return
+      end
     end
   end
+  -- the first Ctrl-C stops after the current batch; a second one raises at once
+  local deferred = nn._defer_interrupt(true)
+  local _ <close> = setmetatable({}, {__close = function() nn._defer_interrupt(deferred) end})
   -- Ctrl-C is caught (the history is kept); any other error goes on with its traceback
   local interrupt = {}
   local ok, err = xpcall(train, function(e)
-    if type(e) == "string" and e:match("interrupted!$") then return interrupt end
+    if type(e) == "string" and e:match("interrupted!?$") then return interrupt end
     return debug.traceback(e, 2)
   end)
   if not ok and err ~= interrupt then error(err, 0) end
-  if not ok then
+  if stopped then
+    history.interrupted = true
+    print(string.format("\nnn.fit: interrupted in epoch %d after %d batches%s; returning the "
+      .. "history of %d complete epoch(s)", epoch, stopped.step, opts.checkpoint and
+      (", saved to " .. opts.checkpoint .. " (resume goes on from there)") or "",
+      #history.train_loss))
+  elseif between then
+    history.interrupted = true
+    print(string.format("nn.fit: interrupted after epoch %d%s", epoch, opts.checkpoint and
+      (", saved to " .. opts.checkpoint) or ""))
+  elseif not ok then
     history.interrupted = true
     io.stdout:write("\n")
     print(string.format("nn.fit: interrupted in epoch %d; returning the history of %d "

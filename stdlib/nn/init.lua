@@ -15,9 +15,11 @@ nn.document = help.document
 -- modules, layers and training (Lua); each file registers its own docs
 local Module = require "nn.module"
 nn.Module = Module
-for _, file in ipairs({"nn.layers", "nn.loss", "nn.scan_layers", "nn.recurrent", "nn.activations"}) do
+for _, file in ipairs({"nn.layers", "nn.loss", "nn.scan_layers", "nn.recurrent", "nn.activations",
+    "nn.cnn"}) do
   for name, cls in pairs(require(file)) do nn[name] = cls end
 end
+for name, f in pairs(require "nn.conv") do nn[name] = f end
 nn.init = require "nn.initializers"
 nn.optim = require "nn.optim"
 nn.data = require "nn.data"

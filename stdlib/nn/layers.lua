@@ -15,9 +15,11 @@ local function fail(fname, fmt, ...)
 end
 
 local function check_size(fname, what, n)
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < 0 then
     fail(fname, "%s must be a non-negative integer, got %s", what, tostring(n))
   end
+  return n
 end
 
 local function shape_str(t)
@@ -29,8 +31,8 @@ end
 L.Linear = Module:extend("Linear")
 
 function L.Linear:init(nin, nout, opts)
-  check_size("Linear", "in", nin)
-  check_size("Linear", "out", nout)
+  nin = check_size("Linear", "in", nin)
+  nout = check_size("Linear", "out", nout)
   opts = options.check("nn.Linear", opts, {"bias"})
   self.in_features, self.out_features = nin, nout
   -- a = sqrt(5) is PyTorch's choice: uniform in +-1/sqrt(in), like the bias
@@ -61,6 +63,7 @@ end
 -- ---- containers and reshaping ----
 
 L.Sequential = Module:extend("Sequential")
+L.Sequential.any_input = true -- its first layer checks
 
 -- nn.Sequential(a, b, c) or nn.Sequential{a, b, c}
 function L.Sequential:init(...)
@@ -93,6 +96,7 @@ function L.ModuleList:forward()
 end
 
 L.Identity = Module:extend("Identity")
+L.Identity.any_input = true
 function L.Identity:forward(x) return x end
 
 L.Flatten = Module:extend("Flatten")
@@ -125,7 +129,7 @@ function L.Dropout:extra_repr() return "p=" .. self.p end
 L.LayerNorm = Module:extend("LayerNorm")
 
 function L.LayerNorm:init(n, opts)
-  check_size("LayerNorm", "n", n)
+  n = check_size("LayerNorm", "n", n)
   opts = options.check("nn.LayerNorm", opts, {"eps", "elementwise_affine"})
   self.normalized_size, self.eps = n, opts.eps or 1e-5
   if opts.elementwise_affine ~= false then
@@ -144,10 +148,18 @@ end
 
 L.BatchNorm1d = Module:extend("BatchNorm1d")
 
+-- opts.momentum = false: running statistics as cumulative averages (PyTorch's momentum=None).
+-- BatchNorm2d (stdlib/nn/cnn.lua) extends this class with its own input check.
 function L.BatchNorm1d:init(n, opts)
-  check_size("BatchNorm1d", "n", n)
-  opts = options.check("nn.BatchNorm1d", opts, {"eps", "momentum", "affine"})
-  self.num_features, self.eps, self.momentum = n, opts.eps or 1e-5, opts.momentum or 0.1
+  local name = self.__name
+  n = check_size(name, "n", n)
+  opts = options.check("nn." .. name, opts, {"eps", "momentum", "affine"})
+  local momentum = opts.momentum
+  if momentum == nil then momentum = 0.1 end
+  if momentum ~= false and (type(momentum) ~= "number" or momentum < 0 or momentum > 1) then
+    fail(name, "momentum must be a number in [0, 1] or false, got %s", tostring(momentum))
+  end
+  self.num_features, self.eps, self.momentum = n, opts.eps or 1e-5, momentum
   if opts.affine ~= false then
     self.weight = self:parameter(nn.ones(n))
     self.bias = self:parameter(nn.zeros(n))
@@ -157,24 +169,33 @@ function L.BatchNorm1d:init(n, opts)
   self.num_batches_tracked = self:buffer(nn.full({}, 0, "i64"))
 end
 
+-- x (N, C, ...) with C = num_features, normalized per channel over every other dim
+function L.BatchNorm1d:normalize(x)
+  if x:size(2) ~= self.num_features then
+    fail(self.__name, "input has %d channels, expected %d (input shape %s)", x:size(2),
+      self.num_features, shape_str(x))
+  end
+  local momentum = self.momentum
+  if self.training then
+    local nbt = self.num_batches_tracked
+    nbt:fill_(nbt:item() + 1)
+    if momentum == false then momentum = 1 / nbt:item() end
+  end
+  return nn.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+    self.training, momentum or 0, self.eps)
+end
+
 -- (N, C) or (N, C, L) as PyTorch's; (N, C, L) is normalized per channel over N and L
 function L.BatchNorm1d:forward(x)
   if x:dim() ~= 2 and x:dim() ~= 3 then
     fail("BatchNorm1d", "input must be (N, C) or (N, C, L), got shape %s", shape_str(x))
   end
-  if self.training then
-    local nbt = self.num_batches_tracked
-    nbt:fill_(nbt:item() + 1)
-  end
-  local rows = x:dim() == 3 and x:transpose(2, 3):reshape(-1, x:size(2)) or x
-  local y = nn.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias,
-    self.training, self.momentum, self.eps)
-  if x:dim() == 2 then return y end
-  return y:view(x:size(1), x:size(3), x:size(2)):transpose(2, 3)
+  return self:normalize(x)
 end
 
 function L.BatchNorm1d:extra_repr()
-  return string.format("%d, eps=%g, momentum=%g", self.num_features, self.eps, self.momentum)
+  return string.format("%d, eps=%g, momentum=%s", self.num_features, self.eps,
+    tostring(self.momentum))
 end
 
 L.Embedding = Module:extend("Embedding")
@@ -182,13 +203,14 @@ L.Embedding = Module:extend("Embedding")
 -- opts.padding_idx (1-based, negative from the end): that row starts at zeros and never
 -- gets a gradient, as PyTorch's
 function L.Embedding:init(n, d, opts)
-  check_size("Embedding", "n", n)
-  check_size("Embedding", "d", d)
+  n = check_size("Embedding", "n", n)
+  d = check_size("Embedding", "d", d)
   opts = options.check("nn.Embedding", opts, {"padding_idx"})
   self.num_embeddings, self.embedding_dim = n, d
   local w = init.normal_(nn.empty(n, d))
   local pad = opts.padding_idx
   if pad ~= nil then
+    pad = options.whole(pad) or pad
     if math.type(pad) ~= "integer" or pad == 0 or pad > n or pad < -n then
       fail("Embedding", "padding_idx must be an index in 1..%d (or -%d..-1), got %s", n, n,
         tostring(pad))
@@ -266,7 +288,7 @@ local docs = {
     "Normalizes the last dim (size n) to zero mean and unit variance, then scales and shifts."},
   {"BatchNorm1d", L.BatchNorm1d, "nn.BatchNorm1d(n [, {eps=1e-5, momentum=0.1, affine=true}])",
     "Normalizes each of n features (channels) of (N, C) or (N, C, L) input over the batch; "
-      .. "keeps running mean and variance for eval."},
+      .. "keeps running mean and variance for eval (momentum=false: cumulative averages)."},
   {"Embedding", L.Embedding, "nn.Embedding(n, d [, {padding_idx}])",
     "A table of n vectors of size d (normal init), looked up by 1-based i64 indices; the row "
       .. "padding_idx starts at zeros and gets no gradient."},

@@ -49,11 +49,25 @@ end
 
 -- m.forward(x) for m:forward(x) runs forward with x as self: a class's forward is wrapped
 -- (when the class defines it) so that the mistake is named instead of failing inside.
+-- The layers of the stdlib (files next to this one) take a tensor first, unless their class
+-- says any_input (Sequential, Identity): m(5) is named instead of failing inside forward.
+local stdlib_dir = debug.getinfo(1, "S").source:match("^@(.*[/\\])[^/\\]*$")
+
+local function from_stdlib(f)
+  local src = debug.getinfo(f, "S").source
+  return stdlib_dir ~= nil and src:sub(2, #stdlib_dir + 1) == stdlib_dir
+end
+
 local function checked_forward(cls, f)
+  local tensor_first = from_stdlib(f)
   return function(self, ...)
     if not is_module(self) then
       fail(cls.__name .. ".forward", "called with a %s as self (use m:forward(x) or m(x), "
         .. "with a colon)", nn.is_tensor(self) and "tensor" or type(self))
+    end
+    if tensor_first and not nn.is_tensor((...)) and not self.any_input then
+      fail("nn." .. self.__name, "expected a tensor as input, got %s", select("#", ...) == 0
+        and "nothing" or type((...)) .. " (" .. tostring((...)) .. ")")
     end
     return f(self, ...)
   end
@@ -182,8 +196,24 @@ function Module:buffer(t)
   return t
 end
 
+-- whether target is m or one of its descendants
+local function contains(m, target, seen)
+  if m == target then return true end
+  if seen[m] then return false end
+  seen[m] = true
+  for _, c in ipairs(m._children) do
+    local child = rawget(m, c.key)
+    if is_module(child) and contains(child, target, seen) then return true end
+  end
+  return false
+end
+
 function Module:add_module(name, m, key)
   if not is_module(m) then fail("add_module", "%s is a %s, not a module", name, type(m)) end
+  if contains(m, self, {}) then
+    fail("nn." .. self.__name, "cannot add %s as child '%s': the module would contain itself",
+      m == self and "the module itself" or ("a " .. m.__name .. " that contains it"), name)
+  end
   key = key == nil and name or key
   for _, c in ipairs(self._children) do
     if c.key == key then
@@ -430,6 +460,20 @@ function Container:__newindex(k, v)
 end
 function Container:forward()
   fail("nn.ModuleList", "a table of modules has no forward: call its entries")
+end
+
+-- m.train() for m:train(): every method names the mistake instead of failing inside
+for k, f in pairs(Module) do
+  if type(f) == "function" and k:sub(1, 2) ~= "__" and k ~= "extend" and k ~= "init"
+      and k ~= "forward" and k ~= "is_module" and k:sub(1, 1) ~= "_" then
+    Module[k] = function(self, ...)
+      if not is_module(self) then
+        fail("nn.Module:" .. k, "called with a %s as self (use m:%s(...), with a colon)",
+          nn.is_tensor(self) and "tensor" or type(self), k)
+      end
+      return f(self, ...)
+    end
+  end
 end
 
 nn.document("Modules", {

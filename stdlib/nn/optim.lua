@@ -31,7 +31,45 @@ local function param_list(fname, params)
     if not nn.is_tensor(p) then fail(fname, "parameter %d is a %s, not a tensor", i, type(p)) end
     if not is_float(p) then fail(fname, "parameter %d is %s, expected f32 or f64", i, p:dtype()) end
   end
+  local seen = {}
+  for i, p in ipairs(params) do
+    if seen[p] then
+      fail(fname, "parameter %d is parameter %d again (it would be updated twice)", i, seen[p])
+    end
+    seen[p] = i
+  end
   return table.move(params, 1, #params, 1, {})
+end
+
+-- the hyperparameters' ranges, as torch.optim checks them (alpha also at most 1: beyond, the
+-- running average of squares turns negative); checked at creation and at every step, since
+-- they are fields anyone may set
+local RANGES = {
+  lr = {0, math.huge}, eps = {0, math.huge}, weight_decay = {0, math.huge},
+  momentum = {0, math.huge}, dampening = {0, math.huge}, alpha = {0, 1},
+}
+
+local function check_hyperparameters(opt)
+  for k, range in pairs(RANGES) do
+    local v = opt[k]
+    if opt.defaults[k] ~= nil and (type(v) ~= "number" or not (v >= range[1] and v <= range[2])) then
+      fail(opt.name, "%s must be a number in [%g, %g], got %s", k, range[1], range[2], tostring(v))
+    end
+  end
+  local betas = opt.betas
+  if opt.defaults.betas ~= nil then
+    if type(betas) ~= "table" or #betas ~= 2 then fail(opt.name, "betas must be a pair {beta1, beta2}") end
+    for i = 1, 2 do
+      local b = betas[i]
+      if type(b) ~= "number" or not (b >= 0 and b < 1) then
+        fail(opt.name, "betas[%d] must be a number in [0, 1), got %s", i, tostring(b))
+      end
+    end
+  end
+  if opt.nesterov and (opt.momentum <= 0 or opt.dampening ~= 0) then
+    fail(opt.name, "nesterov needs a momentum above 0 and dampening 0 (momentum %g, dampening %g)",
+      opt.momentum, opt.dampening)
+  end
 end
 
 local function zeros_like(p)
@@ -61,9 +99,7 @@ function Optimizer:new(params, opts)
   local opt = setmetatable({params = param_list(self.name, params), state = {}}, self)
   for k, v in pairs(self.defaults) do opt[k] = v end
   for k, v in pairs(opts) do opt[k] = v end
-  if type(opt.lr) ~= "number" or opt.lr < 0 then
-    fail(self.name, "lr must be a non-negative number, got %s", tostring(opt.lr))
-  end
+  check_hyperparameters(opt)
   return opt
 end
 
@@ -72,6 +108,7 @@ end
 function Optimizer:step(closure)
   local loss
   if closure then loss = closure() end
+  check_hyperparameters(self)
   local k = self:kernel_opts()
   for i, p in ipairs(self.params) do
     local g = p.grad
@@ -165,14 +202,16 @@ optim.SGD = class("SGD",
   Optimizer.hyperparameters,
   function(st, p, g, k)
     if k.momentum ~= 0 and not st.momentum_buffer then st.momentum_buffer = zeros_like(p) end
-    nn._sgd_step(p, g, k.momentum ~= 0 and st.momentum_buffer or nil, k, st.step)
+    options.call_as("nn.optim.SGD:step", nn._sgd_step, p, g,
+      k.momentum ~= 0 and st.momentum_buffer or nil, k, st.step)
   end)
 
 local function adam_update(st, p, g, k)
   st.exp_avg = st.exp_avg or zeros_like(p)
   st.exp_avg_sq = st.exp_avg_sq or zeros_like(p)
   if k.amsgrad then st.max_exp_avg_sq = st.max_exp_avg_sq or zeros_like(p) end
-  nn._adam_step(p, g, st.exp_avg, st.exp_avg_sq, k, st.step, k.amsgrad and st.max_exp_avg_sq or nil)
+  options.call_as(k.decoupled and "nn.optim.AdamW:step" or "nn.optim.Adam:step", nn._adam_step, p,
+    g, st.exp_avg, st.exp_avg_sq, k, st.step, k.amsgrad and st.max_exp_avg_sq or nil)
 end
 
 local function adam_opts(decoupled)
@@ -205,7 +244,8 @@ optim.RMSprop = class("RMSprop",
     st.square_avg = st.square_avg or zeros_like(p)
     if k.centered then st.grad_avg = st.grad_avg or zeros_like(p) end
     if k.momentum > 0 then st.momentum_buffer = st.momentum_buffer or zeros_like(p) end
-    nn._rmsprop_step(p, g, st.square_avg, k.centered and st.grad_avg or nil,
+    options.call_as("nn.optim.RMSprop:step", nn._rmsprop_step, p, g, st.square_avg,
+      k.centered and st.grad_avg or nil,
       k.momentum > 0 and st.momentum_buffer or nil, k)
   end)
 
@@ -236,7 +276,7 @@ function Schedule:load_state_dict(sd)
 end
 
 local function check_steps(fname, opts, key)
-  local n = opts[key]
+  local n = options.whole(opts[key]) or opts[key]
   if math.type(n) ~= "integer" or n < 1 then
     fail("schedule." .. fname, "%s must be a positive integer, got %s", key, tostring(n))
   end
@@ -256,7 +296,7 @@ local function schedule(fname, opt, opts, lr_at)
 end
 
 local function check_warmup(fname, opts, total)
-  local warmup = opts.warmup or 0
+  local warmup = options.whole(opts.warmup or 0) or opts.warmup
   if math.type(warmup) ~= "integer" or warmup < 0 or warmup >= total then
     fail("schedule." .. fname, "warmup must be an integer in [0, total), got %s", tostring(warmup))
   end

@@ -32,6 +32,26 @@ function M.nearest(key, known)
   return nil
 end
 
+-- call_as(fname, f, ...): f(...), its error (from an internal C function such as nn._load_idx)
+-- named as the user's function fname
+local function finish(fname, ok, ...)
+  if ok then return ... end
+  local err = ...
+  if type(err) == "string" then err = err:gsub("^nn%._[%w_]+:", fname .. ":", 1) end
+  error(err, 0)
+end
+
+function M.call_as(fname, f, ...)
+  return finish(fname, pcall(f, ...))
+end
+
+-- v as an integer when it is a whole number (784 / 2 is 392.0 in Lua 5.4: sizes computed by
+-- division are floats), else nil
+function M.whole(v)
+  if type(v) == "number" then return math.tointeger(v) end
+  return nil
+end
+
 function M.check(fname, opts, known)
   if opts == nil then return {} end
   if type(opts) ~= "table" then

@@ -27,10 +27,10 @@ local modes = {
 
 -- the parameters of every layer, in PyTorch's order and init
 local function setup(self, fname, mode, nin, hidden, opts)
-  check_size(fname, "in", nin)
-  check_size(fname, "hidden", hidden)
+  nin = check_size(fname, "in", nin)
+  hidden = check_size(fname, "hidden", hidden)
   local layers = opts.layers or 1
-  check_size(fname, "layers", layers)
+  layers = check_size(fname, "layers", layers)
   self.mode, self.input_size, self.hidden_size, self.num_layers = mode, nin, hidden, layers
   self.bias = opts.bias ~= false
   local G, bound = modes[mode].gates, 1 / math.sqrt(hidden)

@@ -32,8 +32,8 @@ end
 
 -- MinGRU and MinLSTM: one Linear gives every gate of every step (parts blocks of rows)
 local function init_min(self, name, nin, hidden, parts)
-  check_size(name, "in", nin)
-  check_size(name, "hidden", hidden)
+  nin = check_size(name, "in", nin)
+  hidden = check_size(name, "hidden", hidden)
   self.input_size, self.hidden_size = nin, hidden
   self.linear = nn.Linear(nin, parts * hidden)
 end
@@ -108,10 +108,10 @@ S.LRU = Module:extend("LRU")
 local TWO_PI = 2 * math.pi
 
 function S.LRU:init(nin, state, nout, opts)
-  check_size("LRU", "in", nin)
-  check_size("LRU", "state", state)
+  nin = check_size("LRU", "in", nin)
+  state = check_size("LRU", "state", state)
   nout = nout or nin
-  check_size("LRU", "out", nout)
+  nout = check_size("LRU", "out", nout)
   opts = options.check("nn.LRU", opts, {"r_min", "r_max", "max_phase"})
   local r_min, r_max = opts.r_min or 0, opts.r_max or 1
   local max_phase = opts.max_phase or TWO_PI
@@ -196,8 +196,8 @@ S.DiagonalRNN = Module:extend("DiagonalRNN")
 local ranges = {["[0,1]"] = true, ["[-1,1]"] = true}
 
 function S.DiagonalRNN:init(nin, hidden, opts)
-  check_size("DiagonalRNN", "in", nin)
-  check_size("DiagonalRNN", "hidden", hidden)
+  nin = check_size("DiagonalRNN", "in", nin)
+  hidden = check_size("DiagonalRNN", "hidden", hidden)
   opts = options.check("nn.DiagonalRNN", opts, {"range", "forget_floor", "input_gate", "out"})
   local range = opts.range or "[0,1]"
   if not ranges[range] then
@@ -218,7 +218,7 @@ function S.DiagonalRNN:init(nin, hidden, opts)
   -- the transitions start long-lived: their biases uniform in [1, 4] (sigmoid 0.73..0.98)
   nn.no_grad(function() self.linear.bias:narrow(1, 1, hidden):copy_(nn.rand(hidden) * 3 + 1) end)
   if opts.out then
-    check_size("DiagonalRNN", "out", opts.out)
+    opts.out = check_size("DiagonalRNN", "out", opts.out)
     self.readout = nn.Linear(hidden, opts.out)
   end
 end

@@ -15,9 +15,11 @@ end
 local shape_str = C.shape_str
 
 function C.check_size(fname, what, n)
+  n = require("nn.options").whole(n) or n
   if math.type(n) ~= "integer" or n < 1 then
     fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
   end
+  return n
 end
 
 -- x must be (batch, time, nin) with time >= 1

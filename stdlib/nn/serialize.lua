@@ -85,7 +85,7 @@ function S.save(path, obj, meta)
     fail("expected a module or a table of tensors, got %s", type(obj))
   end
   local names, tensors = entries(obj)
-  nn._save_tensors(path, names, tensors, metadata(meta))
+  require("nn.options").call_as("nn.save", nn._save_tensors, path, names, tensors, metadata(meta))
 end
 
 nn.document("Files", {

@@ -10,9 +10,14 @@
 --
 -- A unit is active on an input where its activation is > 0, dead on a set of inputs where
 -- it is active on none; sparsity counts exact zeros. The units of an activation are every
--- dim after the batch dim.
+-- dim after the batch dim, except for the feature maps of conv layers ((N, C, H, W) and
+-- more dims): there a unit is a channel (a filter), active where any position is > 0, so a
+-- filter that never fires on the data is one dead unit. Activation patterns (regions) use
+-- every element.
 local nn = require "nn"
 local Module = require "nn.module"
+local options = require "nn.options"
+local Regions = require "nn.regions"
 
 local M = nn.stats
 
@@ -55,10 +60,10 @@ local function probing(fname, model, opts, body)
   end
   local records, handles = {}, {}
   for i, p in ipairs(mods) do
-    handles[i] = p.module:register_forward_hook(function(_, _, out)
+    handles[i] = p.module:register_forward_hook(function(_, inp, out)
       p.calls = p.calls + 1
       local name = p.calls == 1 and p.name or p.name .. ":" .. p.calls
-      records[#records + 1] = {name = name, output = out}
+      records[#records + 1] = {name = name, output = out, input = inp}
     end)
   end
   local function run(x)
@@ -193,6 +198,7 @@ local function batch_size(fname, opts, per_point)
   if batch == nil then
     return math.max(256, math.min(65536, (1 << 22) // math.max(1, per_point)))
   end
+  batch = options.whole(batch) or batch
   if math.type(batch) ~= "integer" or batch < 1 then
     fail(fname, "batch must be a positive integer, got %s", tostring(batch))
   end
@@ -227,9 +233,10 @@ local function check_lim(fname, lim, what)
   return lim[1], lim[2]
 end
 
--- The grid's points for rows i .. i+rows-1 as (rows*res, 2) (xlim/ylim) or
--- (rows*res, shape of x0...) (plane): row i has v = vs[i], column j has u = us[j].
-local function grid_maker(fname, opts, res, dtype)
+-- The window: {ulo, uhi, vlo, vhi} and to_input(u, v), which maps N x 1 tensors of window
+-- coordinates to the model's N points: (x, y) = (u, v) for xlim/ylim; x0 + u (x1 - x0) +
+-- v (x2 - x0) for plane = {x0, x1, x2}, shaped as x0.
+local function window(fname, opts, dtype)
   if opts.plane then
     local p = opts.plane
     if type(p) ~= "table" or not (nn.is_tensor(p[1]) and nn.is_tensor(p[2])
@@ -249,23 +256,74 @@ local function grid_maker(fname, opts, res, dtype)
     local x0 = p[1]:to(dtype):reshape(1, -1)
     local e1 = p[2]:to(dtype):reshape(1, -1) - x0
     local e2 = p[3]:to(dtype):reshape(1, -1) - x0
-    local us = nn.linspace(ulo, uhi, res):to(dtype)
-    local vs = nn.linspace(vlo, vhi, res):to(dtype)
-    return function(i, rows)
-      local u = us:view(1, res):expand(rows, res):reshape(rows * res, 1)
-      local v = vs:narrow(1, i, rows):view(rows, 1):expand(rows, res):reshape(rows * res, 1)
-      local pts = x0 + u * e1 + v * e2
-      return pts:view(rows * res, table.unpack(shape))
+    return {ulo, uhi, vlo, vhi}, function(u, v)
+      local pts = x0 + u:to(dtype) * e1 + v:to(dtype) * e2
+      return pts:view(u:size(1), table.unpack(shape))
     end, x0:numel()
   end
   local xlo, xhi = check_lim(fname, opts.xlim, "xlim")
   local ylo, yhi = check_lim(fname, opts.ylim, "ylim")
-  local xs, ys = nn.linspace(xlo, xhi, res):to(dtype), nn.linspace(ylo, yhi, res):to(dtype)
+  return {xlo, xhi, ylo, yhi}, function(u, v) return nn.cat({u, v}, 2):to(dtype) end, 2
+end
+
+-- The grid's points for rows i .. i+rows-1 as (rows*res, 2) (xlim/ylim) or
+-- (rows*res, shape of x0...) (plane): row i has v = vs[i], column j has u = us[j].
+local function grid_maker(fname, opts, res, dtype)
+  local lims, to_input, per_point = window(fname, opts, dtype)
+  local us, vs = nn.linspace(lims[1], lims[2], res):to(dtype), nn.linspace(lims[3], lims[4], res):to(dtype)
   return function(i, rows)
-    local x = xs:view(1, res):expand(rows, res)
-    local y = ys:narrow(1, i, rows):view(rows, 1):expand(rows, res)
-    return nn.stack({x, y}, 3):reshape(rows * res, 2)
-  end, 2
+    local u = us:view(1, res):expand(rows, res):reshape(rows * res, 1)
+    local v = vs:narrow(1, i, rows):view(rows, 1):expand(rows, res):reshape(rows * res, 1)
+    return to_input(u, v)
+  end, per_point
+end
+
+-- body() with the model's float parameters and buffers replaced by f64 copies, then the
+-- very tensors it had (an optimizer's references stay valid).
+local function in_f64(model, body)
+  local saved = {}
+  for _, m in ipairs(model:modules()) do
+    for _, list in ipairs({rawget(m, "_params") or {}, rawget(m, "_buffers") or {}}) do
+      for _, name in ipairs(list) do
+        local t = rawget(m, name)
+        if nn.is_tensor(t) and (t:dtype() == "f32" or t:dtype() == "f64") then
+          saved[#saved + 1] = {m, name, t}
+          rawset(m, name, t:detach():double())
+        end
+      end
+    end
+  end
+  local res = table.pack(pcall(body))
+  for _, e in ipairs(saved) do rawset(e[1], e[2], e[3]) end
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+-- The exact count (nn/regions.lua) on the window of opts: the model's probed pre-activations
+-- at window points, computed in f64 (the same weights, rounded less), one forward per
+-- probed layer.
+local function exact_regions(model, opts)
+  local lims, to_input = window("regions", opts, "f64")
+  local function pre(uv)
+    local n, records = uv:size(1), nil
+    in_eval(model, function()
+      nn.no_grad(probing, "regions", model, opts, function(run)
+        local _
+        _, records = run(to_input(uv:narrow(2, 1, 1), uv:narrow(2, 2, 1)))
+      end)
+    end)
+    local layers = {}
+    for i, r in ipairs(records) do
+      if not nn.is_tensor(r.input) or r.input:numel() ~= r.output:numel() then
+        fail("regions", "exact = true reads each probed module's input: %s gave none", r.name)
+      end
+      layers[i] = r.input:double():reshape(n, -1)
+    end
+    return layers
+  end
+  return in_f64(model, function()
+    return Regions.count(pre, lims, 1e-7, 1e-9, function(fmt, ...) fail("regions", fmt, ...) end)
+  end)
 end
 
 function M.regions(model, opts)
@@ -275,11 +333,12 @@ function M.regions(model, opts)
   if not opts.plane and not (opts.xlim and opts.ylim) then
     fail("regions", "give either xlim and ylim, or plane = {x0, x1, x2}")
   end
-  local res = opts.res or 256
+  local res = options.whole(opts.res or 256) or opts.res
   if math.type(res) ~= "integer" or res < 2 then
     fail("regions", "res must be an integer >= 2, got %s", tostring(res))
   end
-  local make, per_point = grid_maker("regions", opts, res, model_dtype(model))
+  local dtype = model_dtype(model)
+  local make, per_point = grid_maker("regions", opts, res, dtype)
   local ids = nn.empty({res, res}, "i64")
   -- the sweep goes over rows of res points: opts.batch counts points
   local rows = math.max(1, batch_size("regions", opts, per_point) // res)
@@ -289,6 +348,7 @@ function M.regions(model, opts)
       ids:narrow(1, i, count):copy_(M.pattern_ids(outputs_of(records)):view(count, res))
     end)
   local count, labels = M.distinct(ids:view(res * res))
+  if opts.exact then count = exact_regions(model, opts) end
   return count, ids, labels:view(res, res)
 end
 
@@ -374,13 +434,15 @@ local function as_points(pts, like, n)
 end
 
 local function check_n(fname, n, least)
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < least then
     fail(fname, "n must be an integer >= %d, got %s", least, tostring(n))
   end
+  return n
 end
 
 function M.line(a, b, n)
-  check_n("line", n, 2)
+  n = check_n("line", n, 2)
   local pa, pb = flat_pair("line", a, b)
   local t = nn.linspace(0, 1, n):double():view(n, 1)
   return as_points(pa + t * (pb - pa), a, n)
@@ -389,7 +451,7 @@ end
 local function dot(u, v) return (u * v):sum():item() end
 
 function M.circle(a, b, c, n)
-  check_n("circle", n, 3)
+  n = check_n("circle", n, 3)
   local pa, pb = flat_pair("circle", a, b)
   local _, pc = flat_pair("circle", a, c)
   -- the center is a + s u + t w, as far from a as from b and c: a 2 x 2 linear system
@@ -427,17 +489,21 @@ nn.document("Analyses", {
   {"stats.dead_units", M.dead_units,
     "nn.stats.dead_units(model, x [, opts]) -> {name = dead}, {name = units}",
     "Per layer, the units never > 0 on x (a batch, or a list of batches: a window), and the "
-      .. "number of units."},
+      .. "number of units; a conv layer's units are its channels (a dead filter)."},
   {"stats.dead_rate", M.dead_rate, "nn.stats.dead_rate(model, x [, opts]) -> {name = rate}, all",
     "Per layer, the fraction of units inactive on the whole batch x (the dynamic dead rate), "
       .. "and the fraction over all layers."},
   {"stats.regions", M.regions,
-    "nn.stats.regions(model, {xlim, ylim, res=256} | {plane = {x0, x1, x2}, res, extent=0.5}) "
-      .. "-> count, ids, labels",
+    "nn.stats.regions(model, {xlim, ylim, res=256} | {plane = {x0, x1, x2}, res, extent=0.5}"
+      .. " [, exact=false]) -> count, ids, labels",
     "Linear regions on a res x res grid: ids[i][j] is the pattern id (i64) at x = xs[j], "
       .. "y = ys[i] (linspace over xlim, ylim), or at x0 + us[j] (x1 - x0) + vs[i] (x2 - x0) "
       .. "(linspace over ulim, vlim, default [-extent, 1 + extent]); count is the number of "
-      .. "distinct patterns, labels numbers them 1..count in order of first appearance."},
+      .. "distinct patterns, labels numbers them 1..count in order of first appearance. The "
+      .. "grid misses regions smaller than its cells: exact = true counts them all instead, "
+      .. "cutting the window's convex cells by each unit's line, layer by layer, in f64 (a "
+      .. "piecewise-linear model only: ReLU-like units between affine layers; others are "
+      .. "refused); ids and labels stay the grid's."},
   {"stats.pattern_changes", M.pattern_changes,
     "nn.stats.pattern_changes(model, path [, {closed}]) -> count, ids, flips",
     "How often the activation pattern changes between consecutive points of path (N x d): "

@@ -4,6 +4,7 @@
 -- gradient are skipped. The work is one fused C call over the list of gradients
 -- (nn._clip_grad_norm, nn._clip_grad_value in nn/lua/lextra.c), no per-element Lua.
 local nn = require "nn"
+local call_as = require("nn.options").call_as
 
 local utils = {}
 
@@ -43,14 +44,14 @@ function utils.clip_grad_norm_(params, max_norm, norm_type)
   if norm_type <= 0 then fail("clip_grad_norm_", "norm_type must be positive, got %g", norm_type) end
   local grads = grads_of("clip_grad_norm_", params)
   if #grads == 0 then return 0 end
-  return nn._clip_grad_norm(grads, max_norm, norm_type)
+  return call_as("nn.utils.clip_grad_norm_", nn._clip_grad_norm, grads, max_norm, norm_type)
 end
 
 function utils.clip_grad_value_(params, clip_value)
   check_number("clip_grad_value_", "clip_value", clip_value)
   if clip_value < 0 then fail("clip_grad_value_", "clip_value must not be negative, got %g", clip_value) end
   local grads = grads_of("clip_grad_value_", params)
-  if #grads > 0 then nn._clip_grad_value(grads, clip_value) end
+  if #grads > 0 then call_as("nn.utils.clip_grad_value_", nn._clip_grad_value, grads, clip_value) end
 end
 
 nn.document("Utilities", {

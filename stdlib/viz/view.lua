@@ -44,6 +44,7 @@ local check_options = require("nn.options").check
 
 local function check_every(fname, every, allow_false)
   if every == nil or (allow_false and every == false) then return every end
+  if type(every) == "number" and math.tointeger(every) then every = math.tointeger(every) end
   if math.type(every) ~= "integer" or every < 1 then
     fail(fname, "every must be a positive integer%s, got %s", allow_false and " or false" or "",
       tostring(every))
@@ -64,9 +65,22 @@ end
 local Watcher = {}
 Watcher.__index = Watcher
 
+-- How the user reaches the module named name (named_modules' names count from 0, as
+-- PyTorch's state dicts do; Lua indexes from 1): "2.1" is model[3][2], "layers.0" is
+-- model.layers[1], "fc1" stays fc1 (a name the user gave).
+local function user_path(name)
+  if not name:find("%d") then return name end
+  local out = "model"
+  for part in name:gmatch("[^.]+") do
+    local k = math.tointeger(tonumber(part))
+    out = out .. (k and string.format("[%d]", k + 1) or "." .. part)
+  end
+  return out
+end
+
 -- The modules to probe ({name =, label =, module =}), chosen as nn.stats chooses them: its
--- rectifier classes, or opts.probe(name, m). A bare index ("3", "layers.2") is labeled with
--- the class too ("ReLU 3"), so that the panel's rows say what they are.
+-- rectifier classes, or opts.probe(name, m). A row is labeled as the user indexes the model,
+-- and with the class when the path is made of indexes: "model[2] ReLU".
 local function probed_modules(model, probe)
   local list, seen = {}, {}
   for name, m in model:named_modules() do
@@ -77,8 +91,8 @@ local function probed_modules(model, probe)
       local label = name
       if name == "" then
         label = m.__name
-      elseif name:match("^[%d.]+$") then
-        label = m.__name .. " " .. name
+      elseif name:find("%d") then
+        label = user_path(name) .. " " .. m.__name
       end
       list[#list + 1] = {name = name, label = label, module = m, calls = 0}
     end
@@ -98,7 +112,7 @@ function Watcher:_add(name, h)
   end
   a.zeros = a.zeros + stats.count_zeros(h)
   a.total = a.total + n
-  if a.mask and a.mask:numel() == stats.units(h) then
+  if a.mask and a.mask:numel() == stats.active_units(h) then -- channels of a feature map
     stats.active(h, a.mask)
   else -- the first batch, or the layer changed its width (variable-length inputs)
     a.mask = stats.active(h)
@@ -182,7 +196,7 @@ end
 
 local REGION_OPTIONS = {"xlim", "ylim", "res", "plane", "ulim", "vlim", "extent", "probe", "batch"}
 local PARTITION_OPTIONS = {points = true, labels = true, title = true, every = true,
-  classes = true}
+  classes = true, exact = true}
 for _, k in ipairs(REGION_OPTIONS) do PARTITION_OPTIONS[k] = true end
 
 -- The class predicted from each row of a model's output: argmax, or 1 + (out > 0) for a
@@ -210,6 +224,13 @@ local function measure(model, o, want_classes)
   local ok, count, ids = pcall(stats.regions, model, ropts)
   hook.remove()
   if not ok then error(count, 0) end
+  -- the number shown is the exact count where the model is piecewise linear (the grid, for
+  -- the picture, misses regions smaller than its cells); exact = false shows the grid's
+  if o.exact ~= false then
+    local eopts = setmetatable({res = 2, exact = true}, {__index = ropts})
+    local exact_ok, exact = pcall(stats.regions, model, eopts)
+    if exact_ok then count = exact end
+  end
   local res = ropts.res
   local classes
   if usable and #parts > 0 then
@@ -273,6 +294,7 @@ local function draw_partition(v, model, o)
   else
     img.xlim, img.ylim, img.points = o.xlim, o.ylim, o.points
   end
+  img.regions = count
   v:partition_image(ids, img)
   return count
 end
@@ -314,7 +336,7 @@ end
 local FIT_OPTIONS = {path = true, every = true, partition_every = true, res = true, xlim = true,
   ylim = true, points = true, labels = true, headless = true, width = true, height = true,
   title = true, save_every = true, max_points = true, plane = true,
-  extent = true, view = true}
+  extent = true, view = true, backend = true, rows = true}
 
 local now = nn.time or os.clock
 
@@ -410,10 +432,13 @@ function viz.fit_hooks(model, opts, data)
   local path = cfg.path or opts.viz_path or "relua-fit.png"
   if type(path) ~= "string" then fail(fname, "path must be a string, got %s", type(path)) end
   local part = partition_setup(fname, model, cfg, data)
+  local own = cfg.view == nil -- a view opened here is closed here
   local v = cfg.view or renamed(fname, viz.open, {title = cfg.title or "nn.fit",
-    width = cfg.width or 1100, height = cfg.height or 640, headless = cfg.headless})
+    width = cfg.width or 1100, height = cfg.height or 640, headless = cfg.headless,
+    backend = cfg.backend, rows = cfg.rows, keys = true})
   viz.last_view = v
-  if v.headless and opts.progress ~= false then
+  local offscreen = v.backend == "offscreen"
+  if offscreen and opts.progress ~= false then
     print(string.format("nn.fit: no display: the live view is saved to %s every %g s", path,
       save_every))
   end
@@ -455,7 +480,7 @@ function viz.fit_hooks(model, opts, data)
     every = every or math.max(1, info.steps // 25)
     if watcher and step % every == 0 then watcher:column(step) end
     if angles and (step == 1 or angles.due()) then angles.show(step) end
-    if v.headless then -- drawn only to be saved
+    if offscreen then -- drawn only to be saved
       if now() - last_save >= save_every then
         if part and now() >= next_partition then show_partition() end
         v:save(path)
@@ -468,8 +493,8 @@ function viz.fit_hooks(model, opts, data)
       if part.every then due = step % part.every == 0 else due = now() >= next_partition end
       if due then show_partition() end
     end
-    -- the window's events and redraws: v:update costs tens of microseconds even when it
-    -- draws nothing, so a fast loop calls it 60 times a second, not every step
+    -- the window's (or the terminal's) events and redraws: v:update costs tens of
+    -- microseconds even when it draws nothing, so a fast loop calls it 60 times a second
     local t = now()
     if t >= next_update then
       next_update = t + 1 / 60
@@ -484,6 +509,7 @@ function viz.fit_hooks(model, opts, data)
     if info.epoch == first_epoch then -- after train's: the legend lists the series in order
       v:smoothing(0, "val") -- a point an epoch, each over the whole set: nothing to smooth
       v:smoothing(0, "val accuracy")
+      v:right_axis("val accuracy", "accuracy") -- in [0, 1], beside a loss of any scale
     end
     if info.val_loss then v:plot("val", step, info.val_loss) end
     if info.val_acc then v:plot("val accuracy", step, info.val_acc) end
@@ -495,7 +521,14 @@ function viz.fit_hooks(model, opts, data)
     if watcher and watcher.pending > 0 then watcher:column(step) end
     if angles then angles.show(step) end
     if part then show_partition() end
-    if v.headless then v:save(path) else v:linger(0) end -- the last state, drawn now
+    -- the last state, drawn now; the terminal is left as it was, the view below the log
+    if offscreen then
+      v:save(path)
+    elseif own and v.backend == "terminal" then
+      v:close()
+    else
+      v:linger(0)
+    end
   end
 
   return hooks
@@ -520,24 +553,26 @@ document({
     "Removes the hooks of v:watch; the columns drawn stay."},
   {"partition", View.partition,
     "v:partition(model, {xlim, ylim, res=128 | plane = {x0, x1, x2}, points, labels, title, "
-      .. "every}) -> count [, handle]",
+      .. "every, exact=true}) -> count [, handle]",
     "Draws the model's linear regions on a res x res grid (nn.stats.regions: no grad, eval "
-      .. "mode, modes restored) with the region count, the decision boundary (argmax of the "
+      .. "mode, modes restored) with the region count (exact where the model is piecewise "
+      .. "linear: {exact = true}; exact = false counts the grid's), the decision boundary (argmax of the "
       .. "output on the same sweep) and the labeled points; with plane, the plane through "
       .. "three inputs (points are inputs, projected onto it). every = N redraws it after "
       .. "every N training forwards, until handle.remove()."},
   {"fit_hooks", viz.fit_hooks,
     "viz.fit_hooks(model, opts [, {x, y}]) -> {on_step, on_epoch, close, view}",
-    "The live view of nn.fit(model, {x, y}, {viz = true | {...}}) (nn.fit calls it): the train "
+    "The live view of nn.fit(model, {x, y}, {viz = true | {...}}) (nn.fit calls it), in a "
+      .. "window, the terminal or offscreen as viz.open chooses (backend, rows to say): the train "
       .. "loss per step and the val loss and accuracy per epoch; the sparsity of every "
       .. "rectifier (v:watch), a column every `every` steps (steps per epoch / 25) with the dead "
       .. "units of those steps; the partition, for a 2-D input (first Linear with in = 2) with "
       .. "the training points (or points, labels; xlim, ylim, res=128), or for plane = {x0, x1, "
       .. "x2} (extent, labels of the three), redrawn every partition_every steps or, unless "
       .. "told, within 5% of the run. Key p pauses training, q closes the window and training "
-      .. "goes on. With opts.rule (a learning rule with rule:angles), a panel of its own shows "
+      .. "goes on (in the terminal too, when standard input is one). With opts.rule (a learning rule with rule:angles), a panel of its own shows "
       .. "the angle of the rule's update to the true gradient per layer, over training (on the "
-      .. "first 256 training rows, within 5% of the run). With no display (or headless = true) the view is saved to path (opts.viz_path, "
+      .. "first 256 training rows, within 5% of the run). Offscreen (no display and no terminal, or headless = true) the view is saved to path (opts.viz_path, "
       .. "relua-fit.png) every save_every (5) seconds and at the end. Also: title, width, "
       .. "height, view (draw into this one). viz.last_view keeps the view."},
 })

@@ -1,5 +1,7 @@
 /* tests/c/main.c: the helpers of test.h, and the runner: every registered C test, or those
    whose names contain argv[1]. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,16 +76,34 @@ void test_register(const char *name, test_fn fn) {
   if (ntests < MAX_TESTS) tests[ntests].name = name, tests[ntests++].fn = fn;
 }
 
+static char skip_reason[256]; /* set by test_skip() during the current test */
+
+void test_skip(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(skip_reason, sizeof skip_reason, fmt, ap);
+  va_end(ap);
+}
+
 int main(int argc, char **argv) {
-  int passed = 0, failed = 0;
+  int passed = 0, failed = 0, skipped = 0;
   for (int k = 0; k < ntests; k++) {
     if (argc > 1 && !strstr(tests[k].name, argv[1])) continue;
     int failures = 0;
+    skip_reason[0] = '\0';
     tests[k].fn(&failures);
-    printf("%s %s\n", failures ? "not ok" : "ok", tests[k].name);
-    failures ? failed++ : passed++;
+    if (failures) {
+      printf("not ok %s\n", tests[k].name);
+      failed++;
+    } else if (skip_reason[0]) {
+      printf("ok %s # SKIP %s\n", tests[k].name, skip_reason);
+      skipped++;
+    } else {
+      printf("ok %s\n", tests[k].name);
+      passed++;
+    }
   }
-  printf("# c: %d passed, %d failed\n", passed, failed);
+  printf("# c: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
   nn_alloc_trim();
   return failed ? 1 : 0;
 }

@@ -13,6 +13,9 @@
 
 typedef void (*test_fn)(int *failures);
 void test_register(const char *name, test_fn fn);
+/* Marks the running test as skipped, with the reason (printf-style); call it, then return.
+   The runner prints "ok name # SKIP reason" and counts it as skipped, not passed. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define TEST(name)                                                                                 \
   static void test_##name(int *failures);                                                          \

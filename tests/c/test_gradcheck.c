@@ -53,6 +53,7 @@ static const grad_case cases[] = {
     {"sigmoid", 1, {2}, {S2(3, 4)}, -3, 3, NOATTR, NULL},
     {"relu", 1, {2}, {S2(3, 4)}, 0.1, 2, NOATTR, NULL},
     {"clamp", 1, {2}, {S2(3, 4)}, -0.4, 0.4, {.f = {-0.5, 0.5}}, NULL},
+    {"clamp", 1, {2}, {S2(3, 4)}, -2, 1, {.f = {-1.5, 0.2}}, NULL},
     {"add", 2, {2, 1}, {S2(3, 4), S1(4)}, -2, 2, NOATTR, NULL},
     {"sub", 2, {2, 2}, {S2(3, 1), S2(1, 4)}, -2, 2, NOATTR, NULL},
     {"mul", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
@@ -62,20 +63,95 @@ static const grad_case cases[] = {
     {"minimum", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"where", 3, {2, 2, 1}, {S2(3, 4), S2(3, 4), S1(4)}, -2, 2, NOATTR, "011"},
     {"leaky_relu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {0.1}}, NULL},
+    {"leaky_relu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {0.3}}, NULL},
     {"elu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {1.5}}, NULL},
+    {"elu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {0.5}}, NULL},
     {"gelu", 1, {2}, {S2(3, 4)}, -3, 3, NOATTR, NULL},
     {"gelu_tanh", 1, {2}, {S2(3, 4)}, -3, 3, NOATTR, NULL},
     {"silu", 1, {2}, {S2(3, 4)}, -3, 3, {.f = {1.5}}, NULL},
+    {"silu", 1, {2}, {S2(3, 4)}, -3, 3, {.f = {0.5}}, NULL},
     {"mish", 1, {2}, {S2(3, 4)}, -3, 3, NOATTR, NULL},
     {"softplus", 1, {2}, {S2(3, 4)}, -3, 3, {.f = {2, 4}}, NULL},
+    {"softplus", 1, {2}, {S2(3, 4)}, -3, 3, {.f = {0.5, 1}}, NULL},
     {"hardtanh", 1, {2}, {S2(3, 4)}, -0.9, 0.9, {.f = {-1, 1}}, NULL},
+    {"hardtanh", 1, {2}, {S2(3, 4)}, -2, 2.5, {.f = {-0.5, 2}}, NULL},
     {"relu2", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"smelu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {1}}, NULL},
+    {"smelu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {0.5}}, NULL},
     {"snake", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {1.5}}, NULL},
+    {"snake", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {0.7}}, NULL},
     {"shifted_relu", 1, {2}, {S2(3, 4)}, 0.6, 2, {.f = {0.5}}, NULL},
     {"shifted_relu", 1, {2}, {S2(3, 4)}, -2, 0.4, {.f = {0.5}}, NULL},
+    {"shifted_relu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {-0.3}}, NULL},
     {"fatrelu", 1, {2}, {S2(3, 4)}, 0.6, 2, {.f = {0.5}}, NULL},
     {"fatrelu", 1, {2}, {S2(3, 4)}, -2, 0.4, {.f = {0.5}}, NULL},
+    {"fatrelu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {1.2}}, NULL},
+    /* convolutions: attr conv2d {stride h, w, padding h, w, dilation h, w, groups}, conv1d
+       {stride, padding, dilation, groups} */
+    {"conv2d",
+     3,
+     {4, 4, 1},
+     {S4(2, 3, 5, 5), S4(4, 3, 3, 3), S1(4)},
+     -2,
+     2,
+     {.i = {1, 1, 0, 0, 1, 1, 1}, .ni = 7},
+     NULL},
+    {"conv2d",
+     3,
+     {4, 4, 1},
+     {S4(2, 3, 6, 5), S4(4, 3, 3, 2), S1(4)},
+     -2,
+     2,
+     {.i = {2, 2, 1, 1, 1, 1, 1}, .ni = 7},
+     NULL},
+    {"conv2d",
+     3,
+     {4, 4, 1},
+     {S4(1, 2, 6, 6), S4(3, 2, 3, 3), S1(3)},
+     -2,
+     2,
+     {.i = {1, 1, 2, 2, 2, 2, 1}, .ni = 7},
+     NULL},
+    {"conv2d",
+     3,
+     {4, 4, 1},
+     {S4(2, 4, 5, 5), S4(6, 2, 3, 3), S1(6)},
+     -2,
+     2,
+     {.i = {2, 1, 1, 0, 1, 1, 2}, .ni = 7},
+     NULL},
+    {"conv2d_nobias",
+     2,
+     {4, 4},
+     {S4(2, 2, 4, 4), S4(3, 2, 2, 2)},
+     -2,
+     2,
+     {.i = {1, 1, 1, 1, 1, 1, 1}, .ni = 7},
+     NULL},
+    {"conv1d",
+     3,
+     {3, 3, 1},
+     {S3(2, 3, 7), S3(4, 3, 3), S1(4)},
+     -2,
+     2,
+     {.i = {2, 1, 1, 1}, .ni = 4},
+     NULL},
+    {"conv1d",
+     3,
+     {3, 3, 1},
+     {S3(2, 3, 8), S3(6, 1, 3), S1(6)},
+     -2,
+     2,
+     {.i = {1, 2, 2, 3}, .ni = 4},
+     NULL},
+    {"conv1d_nobias",
+     2,
+     {3, 3},
+     {S3(2, 2, 6), S3(3, 2, 2)},
+     -2,
+     2,
+     {.i = {1, 0, 1, 1}, .ni = 4},
+     NULL},
     {"linear", 3, {2, 2, 1}, {S2(3, 4), S2(5, 4), S1(5)}, -2, 2, NOATTR, NULL},
     {"linear_nobias", 2, {2, 2}, {S2(3, 4), S2(5, 4)}, -2, 2, NOATTR, NULL},
     {"linear_fa", 4, {2, 2, 1, 2}, {S2(3, 4), S2(5, 4), S1(5), S2(5, 4)}, -2, 2, NOATTR, NULL},
@@ -97,9 +173,13 @@ static const grad_case cases[] = {
      NOATTR,
      NULL},
     {"softmax", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1}}, NULL},
+    {"softmax", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {0}}, NULL},
     {"log_softmax", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {0}}, NULL},
+    {"log_softmax", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1}}, NULL},
     {"layer_norm", 3, {2, 1, 1}, {S2(3, 4), S1(4), S1(4)}, -2, 2, {.f = {1e-5}}, NULL},
+    {"layer_norm", 3, {2, 1, 1}, {S2(3, 4), S1(4), S1(4)}, -2, 2, {.f = {0.1}}, NULL},
     {"batch_norm", 3, {2, 1, 1}, {S2(5, 3), S1(3), S1(3)}, -2, 2, {.f = {1e-5}}, NULL},
+    {"batch_norm", 3, {2, 1, 1}, {S2(5, 3), S1(3), S1(3)}, -2, 2, {.f = {0.5}}, NULL},
     {"embedding", 2, {2, 2}, {S2(2, 3), S2(4, 3)}, -2, 2, NOATTR, "01"},
     {"cross_entropy", 2, {2, 1}, {S2(4, 3), S1(4)}, -2, 2, {.i = {1, -100}, .f = {0.1}}, "10"},
     {"nll_loss", 2, {2, 1}, {S2(4, 3), S1(4)}, -2, 2, {.i = {2, -100}}, "10"},
@@ -113,6 +193,7 @@ static const grad_case cases[] = {
      "10c"},
     {"nll_loss", 3, {2, 1, 1}, {S2(4, 3), S1(4), S1(3)}, -2, 2, {.i = {0, -100}}, "10c"},
     {"bce_with_logits", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
+    {"cross_entropy", 2, {2, 1}, {S2(4, 3), S1(4)}, -2, 2, {.i = {2, -100}}, "10"},
     /* linear scans: a, b (batch, time, features), h0; complex ones planar (2, ...) */
     {"linear_scan", 3, {3, 3, 2}, {S3(2, 4, 3), S3(2, 4, 3), S2(2, 3)}, -1.2, 1.2, NOATTR, NULL},
     {"linear_scan_complex",
@@ -133,11 +214,17 @@ static const grad_case cases[] = {
     {"cat", 3, {2, 2, 2}, {S2(2, 3), S2(4, 3), S2(1, 3)}, -2, 2, {.i = {0}}, NULL},
     {"cat", 2, {2, 2}, {S2(3, 2), S2(3, 4)}, -2, 2, {.i = {1}}, NULL},
     {"stack", 3, {2, 2, 2}, {S2(3, 4), S2(3, 4), S2(3, 4)}, -2, 2, {.i = {1}}, NULL},
+    {"stack", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, {.i = {2}}, NULL},
     {"gather", 2, {2, 2}, {S2(3, 4), S2(2, 5)}, -2, 2, {.i = {1}}, "1i"},
+    {"gather", 2, {2, 2}, {S2(3, 4), S2(5, 3)}, -2, 2, {.i = {0}}, "1i"},
     {"scatter_add", 3, {2, 2, 2}, {S2(3, 4), S2(2, 3), S2(2, 4)}, -2, 2, {.i = {0}}, "1i1"},
+    {"scatter_add", 3, {2, 2, 2}, {S2(3, 4), S2(3, 2), S2(3, 4)}, -2, 2, {.i = {1}}, "1i1"},
     {"index_select", 2, {2, 1}, {S2(3, 4), S1(5)}, -2, 2, {.i = {0}}, "1i"},
+    {"index_select", 2, {2, 1}, {S2(3, 4), S1(6)}, -2, 2, {.i = {1}}, "1i"},
     {"index_add", 3, {2, 1, 2}, {S2(3, 4), S1(5), S2(3, 5)}, -2, 2, {.i = {1}}, "1i1"},
+    {"index_add", 3, {2, 1, 2}, {S2(3, 4), S1(5), S2(5, 4)}, -2, 2, {.i = {0}}, "1i1"},
     {"masked_fill", 2, {2, 2}, {S2(1, 4), S2(3, 4)}, -2, 2, {.f = {0.5}}, "10"},
+    {"masked_fill", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, {.f = {-2}}, "10"},
     /* products: PyTorch's ranks, 1-D operands and broadcast batches */
     {"matmul", 2, {2, 2}, {S2(3, 4), S2(4, 5)}, -2, 2, NOATTR, NULL},
     {"matmul", 2, {3, 2}, {S3(2, 3, 4), S2(4, 5)}, -2, 2, NOATTR, NULL},
@@ -151,16 +238,25 @@ static const grad_case cases[] = {
     {"outer", 2, {1, 1}, {S1(3), S1(4)}, -2, 2, NOATTR, NULL},
     /* differentiable views and conversions */
     {"view", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {2, 6}, .ni = 2}, NULL},
+    {"view", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {12}, .ni = 1}, NULL},
     {"reshape", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {4, 6}, .ni = 2}, NULL},
+    {"reshape", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {2, 12}, .ni = 2}, NULL},
     {"flatten", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {1, 2}, .ni = 2}, NULL},
+    {"flatten", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {0, 1}, .ni = 2}, NULL},
     {"squeeze", 1, {3}, {S3(3, 1, 4)}, -2, 2, {.i = {-1}, .ni = 1}, NULL},
     {"squeeze", 1, {3}, {S3(1, 3, 1)}, -2, 2, {.i = {2}, .ni = 1}, NULL},
     {"unsqueeze", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1}, .ni = 1}, NULL},
+    {"unsqueeze", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {2}, .ni = 1}, NULL},
     {"transpose", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {0, 2}, .ni = 2}, NULL},
+    {"transpose", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {1, 2}, .ni = 2}, NULL},
     {"permute", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {2, 0, 1}, .ni = 3}, NULL},
+    {"permute", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {1, 2, 0}, .ni = 3}, NULL},
     {"narrow", 1, {2}, {S2(5, 4)}, -2, 2, {.i = {0, 1, 3}, .ni = 3}, NULL},
+    {"narrow", 1, {2}, {S2(5, 4)}, -2, 2, {.i = {1, 2, 2}, .ni = 3}, NULL},
     {"select", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {1, 2}, .ni = 2}, NULL},
+    {"select", 1, {3}, {S3(2, 3, 4)}, -2, 2, {.i = {0, 1}, .ni = 2}, NULL},
     {"expand", 1, {2}, {S2(3, 1)}, -2, 2, {.i = {2, 3, 4}, .ni = 3}, NULL},
+    {"expand", 1, {2}, {S2(3, 1)}, -2, 2, {.i = {3, 5}, .ni = 2}, NULL},
     {"contiguous", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"to", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {NN_F64}, .ni = 1}, NULL},
     {"clone", 1, {2}, {S2(3, 4)}, -2, 2, NOATTR, NULL},
@@ -176,15 +272,33 @@ static const grad_case cases[] = {
     {"tril", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {0}, .ni = 1}, NULL},
     {"tril", 1, {3}, {S3(2, 3, 3)}, -2, 2, {.i = {-1}, .ni = 1}, NULL},
     {"triu", 1, {2}, {S2(4, 3)}, -2, 2, {.i = {1}, .ni = 1}, NULL},
+    {"triu", 1, {2}, {S2(4, 3)}, -2, 2, {.i = {-1}, .ni = 1}, NULL},
     {"flip", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1}, .ni = 1}, NULL},
+    {"flip", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {0}, .ni = 1}, NULL},
     {"roll", 1, {2}, {S2(5, 3)}, -2, 2, {.i = {0, -7}, .ni = 2}, NULL},
+    {"roll", 1, {2}, {S2(5, 3)}, -2, 2, {.i = {1, 2}, .ni = 2}, NULL},
     {"repeat_interleave", 2, {2, 1}, {S2(3, 4), S1(3)}, -2, 2, {.i = {0}, .ni = 1}, "1i"},
+    {"repeat_interleave", 2, {2, 1}, {S2(3, 4), S1(4)}, -2, 2, {.i = {1}, .ni = 1}, "1i"},
     {"dot", 2, {1, 1}, {S1(5), S1(5)}, -2, 2, NOATTR, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1, 0}, .f = {2}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {-1, 0}, .f = {3}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, 0.1, 2, {.i = {0, 1}, .f = {1}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1, 0}, .f = {INFINITY}, .ni = 2}, NULL},
     {"norm", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {-1, 0}, .f = {-INFINITY}, .ni = 2}, NULL},
+    /* pooling: x (N, C, H, W) or (C, H, W); attr {kh, kw, sh, sw, ph, pw, ceil_mode,
+       count_include_pad}, adaptive {OH, OW} */
+    {"max_pool2d", 1, {4}, {S4(2, 2, 4, 6)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, NULL},
+    {"max_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, NULL},
+    {"max_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {3, 3, 1, 2, 1, 1, 0, 0}, .ni = 8}, NULL},
+    {"max_pool2d", 1, {3}, {S3(2, 5, 6)}, -2, 2, {.i = {3, 2, 2, 2, 1, 0, 1, 0}, .ni = 8}, NULL},
+    {"avg_pool2d", 1, {4}, {S4(2, 2, 4, 6)}, -2, 2, {.i = {2, 2, 2, 2, 0, 0, 0, 1}, .ni = 8}, NULL},
+    {"avg_pool2d", 1, {4}, {S4(1, 2, 5, 5)}, -2, 2, {.i = {3, 3, 2, 2, 1, 1, 0, 1}, .ni = 8}, NULL},
+    {"avg_pool2d", 1, {4}, {S4(2, 1, 5, 6)}, -2, 2, {.i = {2, 3, 2, 1, 1, 1, 1, 0}, .ni = 8}, NULL},
+    {"adaptive_avg_pool2d", 1, {4}, {S4(2, 2, 5, 7)}, -2, 2, {.i = {3, 4}, .ni = 2}, NULL},
+    {"adaptive_avg_pool2d", 1, {3}, {S3(2, 4, 3)}, -2, 2, {.i = {1, 1}, .ni = 2}, NULL},
+    /* batch norm of (N, C, *): x, weight, bias; f[0] eps */
+    {"batch_norm_nc", 3, {4, 1, 1}, {S4(3, 2, 2, 3), S1(2), S1(2)}, -2, 2, {.f = {1e-5}}, NULL},
+    {"batch_norm_nc", 3, {3, 1, 1}, {S3(4, 3, 2), S1(3), S1(3)}, -2, 2, {.f = {0.1}}, NULL},
     /* fused recurrences, several outputs: x (B, T, I), h0 (, c0), W_ih, W_hh, b_ih, b_hh */
     {"rnn_tanh",
      6,
@@ -353,6 +467,138 @@ TEST(gradcheck_every_op) {
       if (strcmp(cases[j].op, op->name) == 0) check_op(op, &cases[j], failures), checked++;
     if (!checked) {
       fprintf(stderr, "  %s is differentiable but has no gradient check case\n", op->name);
+      ++*failures;
+    }
+  }
+}
+
+/* ---- the f32 derivative code ----
+   Each case again with its float inputs in f32: the f32 VJP and JVP against central finite
+   differences of the f64 op on the same values (the f32 inputs widened), within a tolerance
+   for f32 rounding. */
+
+static bool close_f32(double analytic, double numeric, double scale) {
+  return fabs(analytic - numeric) <= 2e-3 * (scale + fabs(numeric));
+}
+
+/* The largest |value| of a tensor: the scale of f32 rounding in sums over it. */
+static double max_abs(nn_tensor *t) {
+  double m = 0;
+  for (int64_t i = 0; i < nn_numel(t); i++) m = fmax(m, fabs(test_get(t, i)));
+  return m;
+}
+
+static bool is_float_input(const grad_case *c, int k, nn_tensor *t) {
+  (void)c, (void)k;
+  return t->dtype == NN_F64;
+}
+
+static void check_op_f32(const nn_op *op, const grad_case *c, int *failures) {
+  nn_tensor *in[8] = {0}, *in32[8] = {0}, *y0[NN_MAXOUT] = {0}, *w[NN_MAXOUT] = {0};
+  nn_tensor *w32[NN_MAXOUT] = {0};
+  int nout = nn_op_nout(op);
+  for (int k = 0; k < c->nin; k++) {
+    nn_tensor *t = make_input(c, k);
+    if (is_float_input(c, k, t)) { /* the f32 values, and the same values in f64 */
+      in32[k] = nn_to(t, NN_F32);
+      in[k] = nn_to(in32[k], NN_F64);
+      nn_release(t);
+    } else {
+      in[k] = t, in32[k] = nn_retain(t);
+    }
+  }
+  REQUIRE(call(op, c, in32, y0) == 0);
+  for (int k = 0; k < nout; k++) {
+    nn_tensor *r = random_tensor(y0[k]->ndim, y0[k]->shape, -1, 1);
+    w32[k] = nn_to(r, y0[k]->dtype == NN_F64 ? NN_F64 : NN_F32);
+    w[k] = nn_to(w32[k], NN_F64);
+    nn_release(r);
+  }
+  const double eps = 1e-6;
+  for (int k = 0; k < c->nin; k++) {
+    if (in32[k]->dtype != NN_F32 || (c->differentiable && c->differentiable[k] == 'c')) continue;
+    bool exact = !op->vjp_rule || (op->vjp_exact >> k & 1u);
+    in32[k]->requires_grad = true;
+    nn_tensor *y[NN_MAXOUT] = {0}, *yt[NN_MAXOUT] = {0};
+    REQUIRE(call(op, c, in32, y) == 0);
+    nn_tensor *s = projection(op, y, w32);
+    CHECK(nn_backward(s, NULL, false) == 0);
+    nn_release(s);
+    test_release_all(nout, y);
+    nn_tensor *g = in32[k]->grad;
+    in32[k]->requires_grad = false, in32[k]->grad = NULL;
+    CHECK(!g || g->dtype == NN_F32);
+    nn_tensor *v64 = random_tensor(in32[k]->ndim, in32[k]->shape, -1, 1);
+    nn_tensor *v = nn_to(v64, NN_F32);
+    nn_release(v64);
+    in32[k]->tangent = nn_retain(v);
+    nn_fwd_enter();
+    CHECK(call(op, c, in32, yt) == 0);
+    nn_fwd_leave();
+    nn_release(in32[k]->tangent);
+    in32[k]->tangent = NULL;
+    double jvp = tangent_dot(op, yt, w32), dot = 0, gscale = g ? max_abs(g) : 0, dscale = 0;
+    for (int64_t i = 0; i < nn_numel(in[k]); i++) {
+      double *x = (double *)nn_data(in[k]) + i, keep = *x;
+      *x = keep + eps;
+      double up = weighted(op, c, in, w);
+      *x = keep - eps;
+      double down = weighted(op, c, in, w);
+      *x = keep;
+      double numeric = (up - down) / (2 * eps), analytic = g ? test_get(g, i) : 0;
+      dot += numeric * test_get(v, i);
+      dscale += fabs(numeric * test_get(v, i));
+      if (exact && !close_f32(analytic, numeric, gscale)) {
+        fprintf(stderr, "  f32 %s: input %d %s element %lld: backward %g, finite differences %g\n",
+                op->name, k + 1, nn_shape_str(in[k]), (long long)i + 1, analytic, numeric);
+        ++*failures;
+        break;
+      }
+    }
+    if (!close_f32(jvp, dot, dscale)) {
+      fprintf(stderr, "  f32 %s: input %d %s: jvp %g, finite differences %g\n", op->name, k + 1,
+              nn_shape_str(in[k]), jvp, dot);
+      ++*failures;
+    }
+    nn_release(g), nn_release(v);
+    test_release_all(nout, yt);
+  }
+  test_release_all(nout, y0), test_release_all(nout, w), test_release_all(nout, w32);
+  for (int k = 0; k < c->nin; k++) nn_release(in[k]), nn_release(in32[k]);
+}
+
+TEST(gradcheck_every_op_f32) {
+  for (int k = 0; k < nn_nops; k++) {
+    const nn_op *op = nn_ops[k];
+    if (!nn_op_differentiable(op) || (op->vjp_rule && !op->vjp_exact)) continue;
+    for (size_t j = 0; j < sizeof cases / sizeof *cases; j++)
+      if (strcmp(cases[j].op, op->name) == 0) check_op_f32(op, &cases[j], failures);
+  }
+}
+
+/* An op that takes attributes is checked with two different sets of them at least. */
+static bool has_attr(const nn_attr *a) {
+  if (a->ni) return true;
+  for (int i = 0; i < NN_ATTR_INTS; i++)
+    if (a->i[i]) return true;
+  for (int i = 0; i < 4; i++)
+    if (a->f[i] != 0) return true;
+  return false;
+}
+
+TEST(gradcheck_two_attribute_sets) {
+  for (size_t j = 0; j < sizeof cases / sizeof *cases; j++) {
+    /* to's attribute is the dtype: its other value is the f32 run's input */
+    if (!has_attr(&cases[j].attr) || strcmp(cases[j].op, "to") == 0) continue;
+    bool first = true, other = false;
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+      if (strcmp(cases[k].op, cases[j].op) != 0) continue;
+      if (k < j) first = false;
+      if (memcmp(&cases[k].attr, &cases[j].attr, sizeof cases[j].attr) != 0) other = true;
+    }
+    if (first && !other) {
+      fprintf(stderr, "  %s has attributes but one set of them in the gradient checks\n",
+              cases[j].op);
       ++*failures;
     }
   }

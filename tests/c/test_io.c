@@ -692,7 +692,7 @@ TEST(io_fashion_mnist) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s", dir, files[0].file);
   if (access(path, R_OK) != 0) {
-    printf("# io_fashion_mnist: skipped (%s not found)\n", dir);
+    test_skip("%s not found (make deps installs dataset-fashion-mnist)", dir);
     return;
   }
   for (int i = 0; i < 4; i++) {
@@ -752,7 +752,7 @@ static int write_for_python(void) {
 TEST(io_python_interop) {
   const char *script = interop_script();
   if (!script || access("/usr/bin/python3", X_OK) != 0) {
-    printf("# io_python_interop: skipped (needs /usr/bin/python3 and tests/data/io_interop.py)\n");
+    test_skip("needs /usr/bin/python3 and tests/data/io_interop.py");
     return;
   }
   REQUIRE(write_for_python() == 0);
@@ -760,7 +760,7 @@ TEST(io_python_interop) {
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s", script, scratch);
   int status = system(cmd); /* checks relua's files, then writes its own */
   if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-    printf("# io_python_interop: skipped (python3 lacks numpy or torch)\n");
+    test_skip("python3 lacks numpy or torch (make deps installs them)");
     return;
   }
   REQUIRE(status == 0);

@@ -153,3 +153,19 @@ TEST(stream_copy) {
     }
   CHECK(bad == 0);
 }
+
+/* Ctrl-C: an op that sees the flag fails with "interrupted" and clears it; a sum over 2^60
+   elements of an expanded view returns at once when the flag is already up. */
+TEST(interrupt_stops_ops) {
+  nn_tensor *one = nn_full(NN_F32, 1, (int64_t[]){1}, 1);
+  nn_tensor *e = nn_expand(one, 2, (int64_t[]){1LL << 30, 1LL << 30});
+  REQUIRE(e);
+  nn_interrupt();
+  nn_tensor *s = nn_sum(e, -1, false);
+  CHECK(!s && strcmp(nn_errmsg(), "interrupted") == 0 && !nn_interrupted());
+  nn_tensor *t = nn_sum(one, -1, false); /* the next op runs as usual */
+  CHECK(t && test_get(t, 0) == 1);
+  nn_interrupt();
+  CHECK(nn_call_into(&nn_op_add, one, (nn_tensor *[]){one, one}, NULL) < 0 && !nn_interrupted());
+  RELEASE(one, e, s, t);
+}

@@ -106,6 +106,81 @@ describe("nn.fit", function()
     os.remove(path)
   end)
 
+  -- A training script run in a child process: 4 epochs of 4 shuffled batches, a checkpoint
+  -- after each epoch; it kills itself with SIGKILL at step kill_at (counted from the start
+  -- of this run), and writes the final parameters and losses to out when it gets there.
+  local child = [[
+    local path, out, kill_at, resume = arg[1], arg[2], tonumber(arg[3]), arg[4] == "resume"
+    nn.manual_seed(11)
+    local corners = nn.randint(0, 1, {64, 2}):float()
+    local y = ((corners:select(2, 1) - corners:select(2, 2)):abs() + 1):long()
+    local x = corners * 2 - 1 + nn.randn(64, 2) * 0.1
+    nn.manual_seed(2)
+    local model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    local steps = 0
+    local h = nn.fit(model, {x, y}, {epochs = 4, batch = 16, shuffle = true, progress = false,
+      optim = nn.optim.Adam(model, {lr = 0.01}), checkpoint = path,
+      resume = resume and path or nil,
+      on_step = function()
+        steps = steps + 1
+        if steps == kill_at then os.execute("kill -9 $PPID") end -- the shell's parent: us
+      end})
+    local t = {train_loss = nn.tensor(h.train_loss, "f64")}
+    for name, p in model:named_parameters() do t[name] = p end
+    nn.save(out, t)
+  ]]
+
+  it("resumes a run killed mid-epoch, with shuffling, bit for bit", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local script = dir .. "/train.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(child)
+    f:close()
+    local relua = io.popen("readlink /proc/$PPID/exe"):read("l") -- the relua running busted
+    local function run(ckpt, out, kill_at, mode)
+      return os.execute(string.format("%s %s %s %s %d %s 2>/dev/null", relua, script, ckpt, out,
+        kill_at or 0, mode or ""))
+    end
+    local function values(file)
+      local t = nn.load(file)
+      local out = {}
+      for name, v in pairs(t) do out[name] = v:double():view(-1):totable() end
+      return out
+    end
+    assert(run(dir .. "/straight.ckpt", dir .. "/straight.out"), "the uninterrupted run failed")
+    local want = values(dir .. "/straight.out")
+    assert.equal(4, #want.train_loss)
+    for _, kill_at in ipairs{3, 6, 8, 15} do
+      local ckpt, out = dir .. "/k" .. kill_at .. ".ckpt", dir .. "/k" .. kill_at .. ".out"
+      local ok, how, code = run(ckpt, out, kill_at)
+      assert.is_falsy(ok, "the run killed at step " .. kill_at .. " finished")
+      assert.truthy(how == "signal" and code == 9 or how == "exit" and code == 128 + 9, how .. " " .. code)
+      assert.is_nil(io.open(out), "no result from a killed run")
+      -- the checkpoint of the last completed epoch is there, and intact
+      local done = (kill_at - 1) // 4
+      local have = io.open(ckpt)
+      if done == 0 then
+        assert.is_nil(have, "a checkpoint before the first epoch ended")
+      else
+        have:close()
+        local _, meta = nn.load(ckpt)
+        assert.equal(tostring(done), meta.epoch)
+      end
+      assert(run(ckpt, out, nil, done > 0 and "resume" or nil), "the resumed run failed")
+      local got = values(out)
+      for name, v in pairs(want) do
+        assert.truthy(got[name], name)
+        for i = 1, #v do
+          assert(got[name][i] == v[i], string.format("killed at step %d: %s[%d] is %.17g, "
+            .. "uninterrupted %.17g", kill_at, name, i, got[name][i], v[i]))
+        end
+      end
+    end
+    os.execute("rm -rf " .. dir)
+  end)
+
   it("rejects bad data", function()
     local model = xor_model()
     th.fails(function() nn.fit(model, {nn.zeros(4, 2)}) end, "nn.fit: data must be a table {x, y}")

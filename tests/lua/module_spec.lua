@@ -215,9 +215,41 @@ describe("layers", function()
     th.same(nn.Softmax(1)(x), nn.softmax(x, 1):totable())
     th.same(nn.GELU("tanh")(x), nn.gelu(x, "tanh"):totable())
     th.same(nn.Hardtanh(-0.5, 0.5)(x), nn.hardtanh(x, -0.5, 0.5):totable())
-    for _, name in ipairs({"ELU", "SiLU", "Mish", "Softplus", "Sigmoid", "Tanh", "LogSoftmax"}) do
-      assert.equal("{3,4}", th.shape(nn[name]()(x)))
+    -- the others against their formulas, element by element in plain Lua
+    local function map(f)
+      local out = {}
+      for i, row in ipairs(x:totable()) do
+        out[i] = {}
+        for j, v in ipairs(row) do out[i][j] = f(v) end
+      end
+      return out
     end
+    local function sigmoid(v) return 1 / (1 + math.exp(-v)) end
+    local function softplus(v, beta) return math.log(1 + math.exp(beta * v)) / beta end
+    th.same(nn.ELU()(x), map(function(v) return v > 0 and v or math.exp(v) - 1 end), 1e-5)
+    th.same(nn.ELU(0.5)(x), map(function(v) return v > 0 and v or 0.5 * (math.exp(v) - 1) end), 1e-5)
+    th.same(nn.SiLU()(x), map(function(v) return v * sigmoid(v) end), 1e-5)
+    th.same(nn.Mish()(x), map(function(v) return v * math.tanh(softplus(v, 1)) end), 1e-5)
+    th.same(nn.Softplus()(x), map(function(v) return softplus(v, 1) end), 1e-5)
+    th.same(nn.Softplus(2)(x), map(function(v) return softplus(v, 2) end), 1e-5)
+    th.same(nn.Sigmoid()(x), map(sigmoid), 1e-5)
+    th.same(nn.Tanh()(x), map(math.tanh), 1e-5)
+    local rows, want = x:totable(), {}
+    for i, row in ipairs(rows) do -- log_softmax over the last dimension by default
+      local m, z = math.max(table.unpack(row)), 0
+      for _, v in ipairs(row) do z = z + math.exp(v - m) end
+      want[i] = {}
+      for j, v in ipairs(row) do want[i][j] = v - m - math.log(z) end
+    end
+    th.same(nn.LogSoftmax()(x), want, 1e-5)
+    want = {}
+    for i = 1, 3 do want[i] = {} end
+    for j = 1, 4 do -- and over dim 1, down the columns
+      local z = 0
+      for i = 1, 3 do z = z + math.exp(rows[i][j]) end
+      for i = 1, 3 do want[i][j] = rows[i][j] - math.log(z) end
+    end
+    th.same(nn.LogSoftmax(1)(x), want, 1e-5)
   end)
 
   it("Flatten, Identity, Dropout, LayerNorm, BatchNorm1d, Embedding", function()

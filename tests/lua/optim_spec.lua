@@ -39,6 +39,32 @@ local function adam_ref(p, grads, o)
   return p
 end
 
+-- RMSprop by the book (PyTorch's algorithm), in plain Lua
+local function rmsprop_ref(p, grads, o)
+  p = {table.unpack(p)}
+  local v, gavg, buf = {}, {}, {}
+  for _, g in ipairs(grads) do
+    for i = 1, #p do
+      local gi = g[i] + (o.wd or 0) * p[i]
+      v[i] = o.alpha * (v[i] or 0) + (1 - o.alpha) * gi * gi
+      local avg
+      if o.centered then
+        gavg[i] = o.alpha * (gavg[i] or 0) + (1 - o.alpha) * gi
+        avg = math.sqrt(v[i] - gavg[i] * gavg[i]) + o.eps
+      else
+        avg = math.sqrt(v[i]) + o.eps
+      end
+      if (o.momentum or 0) > 0 then
+        buf[i] = o.momentum * (buf[i] or 0) + gi / avg
+        p[i] = p[i] - o.lr * buf[i]
+      else
+        p[i] = p[i] - o.lr * gi / avg
+      end
+    end
+  end
+  return p
+end
+
 local grads = {{0.5, -1, 2}, {0.1, 0.3, -0.2}, {-1, 1, 0.05}}
 local p0 = {1, -2, 0.5}
 
@@ -81,10 +107,16 @@ describe("nn.optim", function()
       want[i] = p0[i] - 0.01 * g / (math.sqrt(0.01 * g * g) + 1e-8)
     end
     th.same(nn.tensor(got), want, 1e-5)
-    -- centered with momentum: runs and moves against the gradient
+    -- centered with momentum, over three steps, against the formula
     got = run(function(ps) return nn.optim.RMSprop(ps, {lr = 0.01, momentum = 0.9,
       centered = true}) end, p0, grads)
-    assert.equal(3, #got)
+    th.same(nn.tensor(got), rmsprop_ref(p0, grads,
+      {lr = 0.01, alpha = 0.99, eps = 1e-8, momentum = 0.9, centered = true}), 1e-5)
+    -- and the plain one over three steps with another alpha and weight decay
+    got = run(function(ps) return nn.optim.RMSprop(ps, {lr = 0.02, alpha = 0.9,
+      weight_decay = 0.1}) end, p0, grads)
+    th.same(nn.tensor(got), rmsprop_ref(p0, grads,
+      {lr = 0.02, alpha = 0.9, eps = 1e-8, wd = 0.1}), 1e-5)
   end)
 
   it("skips parameters without gradients; lr is a plain field", function()

@@ -48,6 +48,90 @@ function Twice:init()
 end
 function Twice:forward(x) return self.act(self.fc2(self.act(self.fc1(x)))) end
 
+-- a reproducible uniform generator in [0, 1) (a 48-bit LCG)
+local function lcg(seed)
+  local x = seed
+  return function()
+    x = (x * 25214903917 + 11) % (1 << 48)
+    return x / (1 << 48)
+  end
+end
+
+-- n lines in general position through points of [-1, 1]^2, at random angles
+local function random_lines(rng, n)
+  local w, b = {}, {}
+  for j = 1, n do
+    local t, px, py = math.pi * rng(), 2 * rng() - 1, 2 * rng() - 1
+    w[j] = {math.cos(t), math.sin(t)}
+    b[j] = -(w[j][1] * px + w[j][2] * py)
+  end
+  return w, b
+end
+
+-- the lines that cross the open square (lo, hi)^2 plus their crossings inside it
+local function crossings_in(w, b, lo, hi)
+  local count = 0
+  for i = 1, #b do
+    local s = {}
+    for _, c in ipairs{{lo, lo}, {hi, lo}, {lo, hi}, {hi, hi}} do
+      s[#s + 1] = w[i][1] * c[1] + w[i][2] * c[2] + b[i]
+    end
+    if math.min(table.unpack(s)) < 0 and math.max(table.unpack(s)) > 0 then count = count + 1 end
+    for j = i + 1, #b do
+      local det = w[i][1] * w[j][2] - w[i][2] * w[j][1]
+      local x = (-b[i] * w[j][2] + b[j] * w[i][2]) / det
+      local y = (-w[i][1] * b[j] + w[j][1] * b[i]) / det
+      if x > lo and x < hi and y > lo and y < hi then count = count + 1 end
+    end
+  end
+  return count
+end
+
+-- Regions of a 2 -> n1 -> n2 ReLU net on [lo, hi]^2 by brute force: every boundary lies on
+-- a first-layer line or on a second-layer unit's line under one of the 2^n1 first-layer
+-- patterns; every region is a convex polygon with a vertex where two such lines (or a line
+-- and the window's edge) meet, and an angle of at least 60 degrees at one of its vertices.
+-- So the distinct activation patterns at points 64 directions around every such meeting
+-- point are the regions.
+local function brute_force_regions(m, lo, hi)
+  local W1, b1 = m[1].weight:totable(), m[1].bias:totable()
+  local W2, b2 = m[3].weight:totable(), m[3].bias:totable()
+  local lines = {}
+  for k = 1, #b1 do lines[#lines + 1] = {W1[k][1], W1[k][2], b1[k]} end
+  for s = 0, (1 << #b1) - 1 do
+    for j = 1, #b2 do
+      local l = {0, 0, b2[j]}
+      for k = 1, #b1 do
+        if s & (1 << (k - 1)) ~= 0 then
+          l[1], l[2], l[3] = l[1] + W2[j][k] * W1[k][1], l[2] + W2[j][k] * W1[k][2],
+            l[3] + W2[j][k] * b1[k]
+        end
+      end
+      lines[#lines + 1] = l
+    end
+  end
+  for _, e in ipairs{{1, 0, -lo}, {1, 0, -hi}, {0, 1, -lo}, {0, 1, -hi}} do lines[#lines + 1] = e end
+  local pts, r = {}, 1e-7 * (hi - lo)
+  for i = 1, #lines do
+    for j = i + 1, #lines do
+      local p, q = lines[i], lines[j]
+      local det = p[1] * q[2] - p[2] * q[1]
+      if math.abs(det) > 1e-12 then
+        local x = (-p[3] * q[2] + q[3] * p[2]) / det
+        local y = (-p[1] * q[3] + q[1] * p[3]) / det
+        if x >= lo and x <= hi and y >= lo and y <= hi then
+          for a = 0, 63 do
+            local u, v = x + r * math.cos(a * math.pi / 32 + 0.01), y + r * math.sin(a * math.pi / 32 + 0.01)
+            if u > lo and u < hi and v > lo and v < hi then pts[#pts + 1] = {u, v} end
+          end
+        end
+      end
+    end
+  end
+  local acts = nn.stats.activations(m, nn.tensor(pts, "f64"))
+  return (nn.stats.distinct(nn.stats.pattern_ids({acts["1"], acts["3"]})))
+end
+
 describe("nn.stats", function()
   it("measures the sparsity of tensors", function()
     assert.equal(0.5, nn.stats.sparsity(nn.tensor{0, 1, 0, 2}))
@@ -135,7 +219,61 @@ describe("nn.stats", function()
     -- the default window: u, v in [-0.5, 1.5] around the triangle
     local c3, ids3 = nn.stats.regions(m, {plane = plane.plane, res = 64})
     assert.equal("{64,64}", th.shape(ids3))
-    assert.truthy(c3 >= 1 and c3 <= 16)
+    -- lines in general position cut a convex window into 1 + (lines crossing it) +
+    -- (crossings inside it) regions (Euler's formula): the exact count on the plane, and the
+    -- grid's, which may miss small ones, never more
+    local want = 1 + crossings_in(w, b, -0.5, 1.5)
+    local exact = nn.stats.regions(m, {plane = plane.plane, res = 8, exact = true})
+    assert.equal(want, exact)
+    assert.truthy(c3 <= want and c3 >= want - 2, c3 .. " grid regions, " .. want .. " exact")
+  end)
+
+  it("counts regions exactly: random lines give 1 + n + n(n-1)/2, where the grid misses", function()
+    local rng = lcg(2026)
+    for _, n in ipairs{1, 2, 10, 12, 25} do
+      local w, b = random_lines(rng, n)
+      local m = lines_net(w, b)
+      local e = 1.1 * max_intersection(w, b) + 1
+      local want = 1 + n + n * (n - 1) // 2
+      assert.equal(want, (nn.stats.regions(m, {xlim = {-e, e}, ylim = {-e, e}, res = 4,
+        exact = true})))
+      -- and on the same plane given by three points
+      local plane = {nn.tensor{-e, -e}, nn.tensor{e, -e}, nn.tensor{-e, e}}
+      assert.equal(want, (nn.stats.regions(m, {plane = plane, ulim = {0, 1}, vlim = {0, 1},
+        res = 4, exact = true})))
+    end
+    -- a window that holds only some of the crossings
+    local w, b = random_lines(rng, 9)
+    assert.equal(1 + crossings_in(w, b, -0.3, 0.4), (nn.stats.regions(lines_net(w, b),
+      {xlim = {-0.3, 0.4}, ylim = {-0.3, 0.4}, res = 4, exact = true})))
+  end)
+
+  it("counts a 2-layer net's regions exactly, as a brute-force search finds them", function()
+    local rng = lcg(99)
+    for trial = 1, 3 do
+      local n1, n2 = 4, 3 + trial
+      local m = nn.Sequential(nn.Linear(2, n1), nn.ReLU(), nn.Linear(n1, n2), nn.ReLU(),
+        nn.Linear(n2, 1)):double()
+      for _, p in ipairs(m:parameters()) do
+        local v = {}
+        for i = 1, p:numel() do v[i] = rng() * 2 - 1 end
+        set(p, nn.tensor(v, "f64"):view(table.unpack(p:shape())))
+      end
+      local lo, hi = -2, 2
+      local want = brute_force_regions(m, lo, hi)
+      assert.truthy(want > 1 + n1 + n1 * (n1 - 1) // 2, "the second layer adds regions")
+      local exact = nn.stats.regions(m, {xlim = {lo, hi}, ylim = {lo, hi}, res = 4, exact = true})
+      assert.equal(want, exact)
+      -- the same net in f32 on a grid: never more (small regions fall between its points)
+      local grid = nn.stats.regions(m:float(), {xlim = {lo, hi}, ylim = {lo, hi}, res = 256})
+      assert.truthy(grid <= want)
+    end
+  end)
+
+  it("refuses an exact count of a model that is not piecewise linear", function()
+    local m = nn.Sequential(nn.Linear(2, 6), nn.GELU(), nn.Linear(6, 6), nn.GELU())
+    th.fails(function() nn.stats.regions(m, {xlim = {-3, 3}, ylim = {-3, 3}, res = 4,
+      exact = true}) end, "nn.stats.regions", "piecewise-linear", "layer 2")
   end)
 
   it("counts the pattern changes along a line crossing k hyperplanes", function()

@@ -70,13 +70,26 @@ describe("viz glue", function()
   teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
 
   describe("v:watch", function()
+    it("names rows of nested models by the user's indexes", function()
+      local v = viz.open{headless = true}
+      local inner = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+      local model = nn.Sequential(nn.Linear(2, 3), inner, nn.ReLU())
+      v:watch(model)
+      model(nn.randn(4, 2))
+      local t = texts(v)
+      assert.equal("ReLU", model[2][2].__name)
+      assert.truthy(t["model[2][2] ReLU"] and t["model[3] ReLU"])
+    end)
+
     it("measures the activations of each training forward", function()
       local v = viz.open{headless = true}
       local model = known_model()
       local w = v:watch(model)
       model(X)
       local t = texts(v)
-      assert.truthy(t["ReLU 1"] and t["ReLU 3"], "rows named by class and index")
+      assert.truthy(t["model[2] ReLU"] and t["model[4] ReLU"],
+        "rows named as the model is indexed (model[2] is the first ReLU), and by class")
+      assert.equal(model[2], model:modules()[3])
       assert.truthy(t["50%  1 dead"], "layer 1: 6 of 12 zeros, unit 3 dead")
       assert.truthy(t["25%  0 dead"], "layer 2: 2 of 8 zeros")
       assert.truthy(t["fraction of zeros, step 1"])
@@ -155,6 +168,23 @@ describe("viz glue", function()
       end
     end)
 
+    it("prints the exact count where the grid misses small regions", function()
+      -- three lines through nearly one point: the middle triangle is far smaller than a cell
+      local model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+      nn.no_grad(function()
+        model[1].weight:copy_(nn.tensor{{1, 0}, {0, 1}, {1, 1}})
+        model[1].bias:copy_(nn.tensor{0, 0, -0.002})
+      end)
+      local v = viz.open{headless = true}
+      local opts = {xlim = {-2, 2}, ylim = {-2, 2}, res = 32}
+      assert.equal(6, (nn.stats.regions(model, opts)), "the grid sees 6")
+      assert.equal(7, v:partition(model, opts))
+      assert.truthy(texts(v)["7 regions"])
+      opts.exact = false
+      assert.equal(6, v:partition(model, opts))
+      assert.truthy(texts(v)["6 regions"])
+    end)
+
     it("draws the decision boundary, the points and a title, and restores the mode", function()
       local model = lines_model(3)
       model:train()
@@ -183,7 +213,8 @@ describe("viz glue", function()
       local a, b, c = nn.randn(5), nn.randn(5), nn.randn(5)
       local v = viz.open{headless = true}
       local count = v:partition(model, {plane = {a, b, c}, res = 64})
-      assert.equal((nn.stats.regions(model, {plane = {a, b, c}, res = 64})), count)
+      assert.equal((nn.stats.regions(model, {plane = {a, b, c}, res = 64, exact = true})), count)
+      assert.truthy((nn.stats.regions(model, {plane = {a, b, c}, res = 64})) <= count)
       assert.truthy(texts(v)[count .. " regions"])
       -- points are inputs, projected onto the plane: a -> (0, 0), b -> (1, 0), c -> (0, 1)
       local drawn
@@ -249,8 +280,9 @@ describe("viz glue", function()
       assert.truthy(t["ReLU partition, step 8"], "4 steps an epoch, partition at the end")
       assert.truthy(find_text(v, "^%d+ regions?$"))
       assert.truthy(find_text(v, "^train  ") and find_text(v, "^val  ")
-        and find_text(v, "^val accuracy  "))
-      assert.truthy(t["ReLU 1"])
+        and find_text(v, "^val accuracy %(right%)  "), "accuracy on an axis of its own")
+      assert.truthy(t["accuracy"], "the right axis's label")
+      assert.truthy(t["model[2] ReLU"])
       assert.is_false(hooked(model), "the hooks go when training ends")
     end)
 
@@ -269,7 +301,7 @@ describe("viz glue", function()
       local h = nn.fit(model, {x, y}, {epochs = 2, batch = 8, progress = false,
         viz = {path = dir .. "/seq.png", headless = true}})
       assert.equal(2, #h.train_loss)
-      assert.truthy(texts(viz.last_view)["ReLU 1"], "the sparsity is there")
+      assert.truthy(texts(viz.last_view)["model[2] ReLU"], "the sparsity is there")
       assert.is_nil(texts(viz.last_view)["ReLU partition"])
     end)
 
@@ -280,6 +312,7 @@ describe("viz glue", function()
       local state = {looks = 0, waits = 0, plots = 0}
       local fake = setmetatable({}, {__index = function(_, k)
         if k == "headless" then return false end
+        if k == "backend" then return "window" end
         if k == "paused" then
           state.looks = state.looks + 1
           return state.looks <= paused

@@ -77,7 +77,7 @@ describe("viz", function()
     assert.equal(320, v.width)
     assert.equal(200, v.height)
     assert.equal("t", v.title)
-    assert.equal("viz.View 320x200 (headless)", tostring(v))
+    assert.equal("viz.View 320x200 (offscreen)", tostring(v))
     assert.is_true(v:update())
     assert.equal("boolean", type(viz.available()))
     local counts, w, h = histogram(v, "empty.png")
@@ -167,6 +167,39 @@ describe("viz", function()
     end)
   end)
 
+  it("gives a series a y axis of its own on the right", function()
+    local v = viz.open{headless = true, width = 700, height = 400}
+    for i = 1, 100 do v:plot("train", i, 3 * math.exp(-i / 20)) end
+    for i = 10, 100, 10 do v:plot("val accuracy", i, 0.5 + 0.45 * (1 - math.exp(-i / 30))) end
+    v:right_axis("val accuracy", "accuracy")
+    local t = texts(v)
+    assert.truthy(t["accuracy"] and t["loss"])
+    assert.truthy(t["val accuracy (right)  0.917"] and t["train  0.0219"])
+    -- the right ticks: accuracy's own range (0.65 .. 0.90), right of the plot, 0.90 on top
+    assert.truthy(t["0.65"] and t["0.90"] and t["2.5"])
+    assert.truthy(t["0.90"].y < t["0.65"].y)
+    assert.truthy(t["0.65"].x > t["100"].x and t["2.5"].x < t["20"].x)
+    th.fails(function() v:right_axis(3) end, "v:right_axis: the series name must be a string")
+  end)
+
+  it("says which class each marker of the partition is", function()
+    local v = viz.open{headless = true, width = 500, height = 500}
+    local ids, pts, labels = {}, {}, {}
+    for i = 1, 8 do ids[i] = {} for j = 1, 8 do ids[i][j] = i + j end end
+    for i = 1, 30 do pts[i], labels[i] = {(i % 10) / 10, (i // 10) / 3}, 1 + i % 3 end
+    v:partition_image(ids, {xlim = {0, 1}, ylim = {0, 1}, points = pts, labels = labels})
+    local t = texts(v)
+    assert.truthy(t["class"], "a legend")
+    for _, k in ipairs({"1", "2", "3"}) do
+      assert.truthy(t[k] and t[k].y == t["class"].y and t[k].x > t["class"].x, "class " .. k)
+    end
+    assert.truthy(t["class"].y > t["0.0"].y, "below the plot")
+    assert.truthy(t["1"].x < t["2"].x and t["2"].x < t["3"].x)
+    -- no labels, no legend
+    v:partition_image(ids, {xlim = {0, 1}, ylim = {0, 1}, points = pts})
+    assert.is_nil(texts(v)["class"])
+  end)
+
   describe("sparsity panel", function()
     it("draws layers x time with fractions and dead counts", function()
       local v = viz.open{headless = true, width = 640, height = 300}
@@ -182,6 +215,25 @@ describe("viz", function()
         return r + g + b
       end
       assert.truthy(brightness("95%  12 dead") > brightness("10%  3 dead") + 150)
+    end)
+
+    it("spans its colors over the fractions shown, so that small changes show", function()
+      local v = viz.open{headless = true, width = 640, height = 300}
+      -- fc1 moves from 50% to 55% zeros over training, fc2 stays at 56%
+      for s = 1, 50 do v:sparsity({"fc1", "fc2"}, {0.50 + 0.001 * s, 0.56}, nil, s) end
+      local t = texts(v)
+      -- the scale: 10 points around the middle of 50.1% .. 56% (53.05%), labeled on the bar
+      assert.truthy(t["48.0%"] and t["58.1%"], "the bar's labels")
+      assert.is_nil(t["0.5"])
+      local _, _, _, get = histogram(v, "sparsity_scale.png")
+      local function brightness(x, y)
+        local r, g, b = get(x, y)
+        return r + g + b
+      end
+      local y1, y2 = t["fc1"].y + 6, t["fc2"].y + 6
+      local left, right = t["fc1"].x + 60, t["55%"].x - 40
+      assert.truthy(brightness(right, y1) > brightness(left, y1) + 100, "fc1's change shows")
+      assert.truthy(brightness(left, y2) > brightness(left, y1) + 100, "fc2 vs fc1 shows")
     end)
 
     it("adds layers as they come, and steps by one by default", function()
@@ -241,6 +293,11 @@ describe("viz", function()
       assert.equal(3, #big_colors(histogram(v, "regions2.png"), 2000))
       v:partition_image({{1, 2}, {3, 4}})
       assert.truthy(texts(v)["4 regions"])
+      -- a count given (an exact one, which the grid may not show in full) is printed
+      v:partition_image({{1, 2}, {3, 4}}, {regions = 5})
+      assert.truthy(texts(v)["5 regions"])
+      th.fails(function() v:partition_image({{1}}, {regions = 0}) end,
+        "v:partition_image", "opts.regions must be a positive integer")
     end)
 
     it("keeps a region's color when the id stays", function()

@@ -147,6 +147,20 @@ def test_ctrl_c_interrupts_running_code():
     with_repl(body)
 
 
+def test_ctrl_c_stops_a_long_c_loop():
+    def body(r):
+        r.run("kept = 42")
+        r.expect(PROMPT)
+        for _ in range(2):  # 2^60 elements: hours of summing, unless the kernel polls Ctrl-C
+            r.run('print("summing") s = nn.ones(1):expand(2^60):sum()')
+            r.expect(r"^summing$")
+            r.send(CTRL_C)
+            r.expect(r"interrupted")
+            r.expect(PROMPT)
+        r.eval("kept + 1", r"^43$")
+    with_repl(body)
+
+
 def test_ctrl_c_at_prompt():
     def body(r):
         r.send("abc")

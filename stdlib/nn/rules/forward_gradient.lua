@@ -32,6 +32,7 @@ function FG:init(model, opts)
     fail("estimator must be \"jvp\" or \"lr\", got %s", tostring(opts.estimator))
   end
   self.K = opts.K or (self.estimator == "jvp" and 1 or 16)
+  self.K = require("nn.options").whole(self.K) or self.K
   if math.type(self.K) ~= "integer" or self.K < 1 or (self.estimator == "lr" and self.K % 2 ~= 0) then
     fail("K must be a positive integer (even for \"lr\": antithetic pairs), got %s",
       tostring(opts.K))

@@ -92,6 +92,7 @@ end
 -- stream the rest of the program draws from.
 function R.seeded(name, seed, fn)
   if seed == nil then return fn() end
+  seed = require("nn.options").whole(seed) or seed
   if math.type(seed) ~= "integer" then R.fail(name, "seed must be an integer, got %s", tostring(seed)) end
   local state = nn.get_rng_state()
   nn.manual_seed(seed)

@@ -69,6 +69,7 @@ function PC:init(model, opts)
     fail("loss must be nn.cross_entropy or nn.mse_loss (the kernel needs its gradient)")
   end
   self.iters = opts.iters or 20
+  self.iters = require("nn.options").whole(self.iters) or self.iters
   if math.type(self.iters) ~= "integer" or self.iters < 0 then
     fail("iters must be a non-negative integer, got %s", tostring(opts.iters))
   end
