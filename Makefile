@@ -1,5 +1,6 @@
 # relua: one Makefile, everything built under build/.
-#   make            build build/relua, build/nn.so (and build/viz.so once viz/ exists)
+#   make            build build/relua, build/nn.so, build/viz.so (and build/dist.so, nn.dist's
+#                   MPI half, when Open MPI is installed)
 #   make run        install missing deps, build, run scripts/demo.lua
 #   make test       install missing deps, build, run every test suite
 #   make bench      relua vs PyTorch, ratios
@@ -7,7 +8,7 @@
 #   make memcheck   valgrind memcheck on the C unit tests: no invalid access, no definite leak
 #   make fuzz       FUZZ=NAME [FUZZ_TIME=600]: libFuzzer on one parser (clang), see tests/fuzz
 #   make deps       apt-get the Debian packages relua needs (sudo when not root)
-#   make install    PREFIX=/usr/local DESTDIR=: relua, nn.so and viz.so where lua5.4 finds
+#   make install    PREFIX=/usr/local DESTDIR=: relua, nn.so, viz.so (dist.so) where lua5.4 finds
 #                   them, the stdlib, the man page; make uninstall takes them away
 
 BUILD   ?= build
