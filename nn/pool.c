@@ -7,7 +7,8 @@
 ** polling for a short while before they sleep: a worker polls for SPIN_NS after its last
 ** piece (big ops tend to come in runs), the caller polls until every piece is done. Polling
 ** yields the core (sched_yield) between looks, so OpenBLAS's threads on the same cores lose
-** nothing to it.
+** nothing to it. A job is cut into a few pieces per thread, claimed one at a time: on a
+** loaded machine a worker that is not running leaves its pieces to the others.
 */
 #include <pthread.h>
 #include <sched.h>
@@ -18,16 +19,24 @@
 
 #include "nn/pool.h"
 
-enum { MAX_THREADS = 8 };
+enum { MAX_THREADS = 8, PIECES_PER_THREAD = 4 };
 static const int64_t SPIN_NS = 200 * 1000;
 
+/* The job's pieces are claimed one at a time from `claim`: its high 32 bits are the job's
+   generation, its low 32 bits the next piece. A piece is claimed by a compare-and-swap that
+   expects the value read before the job's fields, so a worker that wakes after its job
+   ended claims nothing: every piece of a job is claimed before the caller publishes the
+   next one, which it marks PUBLISHING while it writes the fields. The caller works on
+   pieces too,
+   and waits only for pieces already claimed: a worker that the scheduler keeps off the core (a
+   loaded machine) delays nobody. */
 static struct {
   pthread_mutex_t lock; /* guards sleeping workers: see wait_for_job */
   pthread_cond_t work;
   int nthreads; /* 0 until started */
-  atomic_uint generation;
-  atomic_int pending; /* pieces not finished yet */
-  int64_t n;
+  atomic_uint_fast64_t claim;
+  atomic_int done; /* pieces finished */
+  int64_t n, npieces;
   void (*fn)(int64_t, int64_t, void *);
   void *ctx;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
@@ -38,9 +47,30 @@ static int64_t now_ns(void) {
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static void piece(int k, int64_t *lo, int64_t *hi) {
-  *lo = pool.n * k / pool.nthreads;
-  *hi = pool.n * (k + 1) / pool.nthreads;
+/* The piece number of a job whose fields the caller is still writing. */
+static const int64_t PUBLISHING = 0xffffffff;
+
+static unsigned generation(uint64_t claim) {
+  return (unsigned)(claim >> 32);
+}
+
+/* Runs pieces of the job of generation gen until none is left. */
+static void work_on(unsigned gen) {
+  for (;;) {
+    uint64_t c = atomic_load(&pool.claim);
+    if (generation(c) != gen) return;
+    int64_t k = (int64_t)(c & 0xffffffffu), np = pool.npieces, n = pool.n;
+    void (*fn)(int64_t, int64_t, void *) = pool.fn;
+    void *ctx = pool.ctx;
+    if (k == PUBLISHING) { /* the fields are being written */
+      sched_yield();
+      continue;
+    }
+    if (k >= np) return;
+    if (!atomic_compare_exchange_weak(&pool.claim, &c, c + 1)) continue;
+    fn(n * k / np, n * (k + 1) / np, ctx);
+    atomic_fetch_add(&pool.done, 1);
+  }
 }
 
 /* The next generation after seen: polled for SPIN_NS, then slept for. The generation is
@@ -48,22 +78,19 @@ static void piece(int k, int64_t *lo, int64_t *hi) {
 static unsigned wait_for_job(unsigned seen) {
   unsigned g;
   for (int64_t deadline = now_ns() + SPIN_NS; now_ns() < deadline; sched_yield())
-    if ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) != seen) return g;
+    if ((g = generation(atomic_load(&pool.claim))) != seen) return g;
   pthread_mutex_lock(&pool.lock);
-  while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen)
+  while ((g = generation(atomic_load(&pool.claim))) == seen)
     pthread_cond_wait(&pool.work, &pool.lock);
   pthread_mutex_unlock(&pool.lock);
   return g;
 }
 
 static void *worker(void *arg) {
-  int k = (int)(intptr_t)arg;
+  (void)arg;
   for (unsigned seen = 0;;) {
     seen = wait_for_job(seen);
-    int64_t lo, hi;
-    piece(k, &lo, &hi);
-    pool.fn(lo, hi, pool.ctx);
-    atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+    work_on(seen);
   }
   return NULL;
 }
@@ -80,7 +107,7 @@ static void start(void) {
   pool.nthreads = 1;
   for (int k = 1; k < want; k++) {
     pthread_t t;
-    if (pthread_create(&t, NULL, worker, (void *)(intptr_t)k) != 0) break;
+    if (pthread_create(&t, NULL, worker, NULL) != 0) break;
     pthread_detach(t);
     pool.nthreads++;
   }
@@ -97,14 +124,15 @@ void nn_parallel(int64_t n, int64_t grain, void (*fn)(int64_t, int64_t, void *),
     fn(0, n, ctx);
     return;
   }
-  pool.n = n, pool.fn = fn, pool.ctx = ctx;
-  atomic_store_explicit(&pool.pending, threads - 1, memory_order_relaxed);
+  int64_t np = n / grain < PIECES_PER_THREAD * threads ? n / grain : PIECES_PER_THREAD * threads;
+  unsigned gen = generation(atomic_load(&pool.claim)) + 1;
+  atomic_store(&pool.claim, (uint64_t)gen << 32 | (uint64_t)PUBLISHING);
+  pool.n = n, pool.npieces = np, pool.fn = fn, pool.ctx = ctx;
+  atomic_store(&pool.done, 0);
   pthread_mutex_lock(&pool.lock);
-  atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+  atomic_store(&pool.claim, (uint64_t)gen << 32);
   pthread_cond_broadcast(&pool.work);
   pthread_mutex_unlock(&pool.lock);
-  int64_t lo, hi;
-  piece(0, &lo, &hi);
-  fn(lo, hi, ctx);
-  while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) sched_yield();
+  work_on(gen);
+  while (atomic_load(&pool.done) < np) sched_yield();
 }

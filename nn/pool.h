@@ -8,8 +8,10 @@
 
 #include <stdint.h>
 
-/* Calls fn(lo, hi, ctx) over [0, n) in contiguous pieces, one per thread, when n is at least
-   `grain` per thread; otherwise fn(0, n, ctx) on the calling thread. Returns when all is done. */
+/* Calls fn(lo, hi, ctx) over [0, n) in contiguous pieces (a few per thread, of at least
+   `grain` each, claimed by whichever thread is free), when n is at least
+   `grain` per thread; otherwise fn(0, n, ctx) on the calling thread. Returns when all is
+   done. */
 void nn_parallel(int64_t n, int64_t grain, void (*fn)(int64_t lo, int64_t hi, void *ctx),
                  void *ctx);
 int nn_pool_threads(void); /* threads that share the work, the caller included */

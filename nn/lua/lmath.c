@@ -21,8 +21,14 @@ static void push_result(lua_State *L, nn_tensor *t) {
   lnn_push_mt(L, t, lua_upvalueindex(2));
 }
 
+/* The bytes of x's elements, or 0 for NULL (a number operand). */
+static size_t nbytes(const nn_tensor *x) {
+  return x ? (size_t)nn_numel(x) * nn_dtype_size(x->dtype) : 0;
+}
+
 static int l_unary(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
+  lnn_gc_before(L, nbytes(x));
   push_result(L, nn_call(upvalue_op(L), &x, NULL));
   return 1;
 }
@@ -59,6 +65,8 @@ static nn_tensor *with_scalar(lua_State *L, const nn_op *op, nn_tensor *ta, nn_t
 static int l_binary(lua_State *L) {
   nn_tensor *ta = lnn_test(L, 1), *tb = lnn_test(L, 2);
   const nn_op *op = upvalue_op(L);
+  size_t na = nbytes(ta), nb = nbytes(tb);
+  lnn_gc_before(L, na > nb ? na : nb);
   if (ta && tb)
     push_result(L, nn_call(op, (nn_tensor *[]){ta, tb}, NULL));
   else

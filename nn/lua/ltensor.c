@@ -38,6 +38,12 @@ static size_t gc_threshold = (size_t)8 << 20; /* collect when live C memory pass
    collector for every large tensor. */
 enum { GC_STEP = 16 << 10 };
 static size_t gc_unreported; /* header bytes not yet reported */
+/* Results of at least LARGE_BLOCK bytes are larger than a core's L2 and share the L3 with
+   everything else: each dead one that waits for the collector is one more buffer that the
+   next result cannot reuse while it is still in the caches. lnn_gc_before runs a young
+   collection before such an op when large results have been boxed since the last one. */
+enum { LARGE_BLOCK = 1 << 20 };
+static size_t large_debt; /* bytes of large results boxed since the last collection */
 
 /* ---- boxes ---- */
 
@@ -86,6 +92,23 @@ void lnn_gc_check(lua_State *L) {
     live_after_full = nn_alloc_live();
   }
   gc_threshold = nn_alloc_live() + slack;
+  large_debt = 0;
+}
+
+/* Before an op whose result takes nbytes: when that is a large block and more than one such
+   block of large results has been boxed since the last collection, a young collection frees
+   the dead ones first (`y = a + b` in a loop: the y before last), so that the result lands
+   in a buffer that is still in the caches, nearly as when the last reference drops at once.
+   A young collection costs about a microsecond here, a large op a hundred or more. Not
+   after every large result: an object that survives two young collections turns old and,
+   dead, waits for a full collection; collecting before each op of `(a * b + c):relu()`
+   made every y old (measured: collecting after each large result was 0.60 of the old time
+   on `y = a + b` but 0.93-1.05 on that expression, after every second one 0.70 and 0.86). */
+void lnn_gc_before(lua_State *L, size_t nbytes) {
+  if (nbytes < LARGE_BLOCK || large_debt <= nbytes || !lua_gc(L, LUA_GCISRUNNING)) return;
+  large_debt = 0;
+  lua_gc(L, LUA_GCSTEP, 0);
+  if (nn_alloc_live() > gc_threshold) lnn_gc_check(L);
 }
 
 static void report_headers(lua_State *L) {
@@ -107,6 +130,7 @@ void lnn_push_mt(lua_State *L, nn_tensor *t, int mt_upvalue) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &MT_KEY);
   lua_setmetatable(L, -2);
   gc_unreported += sizeof *t + sizeof *t->storage;
+  if (t->storage->nbytes >= LARGE_BLOCK) large_debt += t->storage->nbytes;
   if (gc_unreported >= GC_STEP) report_headers(L);
   if (nn_alloc_live() > gc_threshold) lnn_gc_check(L);
 }

@@ -26,6 +26,13 @@ local x, y = nn.rand(1000000), nn.rand(1000000)
 print("add_1e6", best(20, function(n) for _ = 1, n do local c = x + y end end))
 print("tanh_1e6", best(20, function(n) for _ = 1, n do local c = x:tanh() end end))
 
+-- a softmax and a log-softmax over 128 x 10^4 f32 logits, along the rows
+local logits = nn.randn(128, 10000)
+print("softmax_128x1e4",
+  best(10, function(n) for _ = 1, n do local c = nn.softmax(logits, 2) end end))
+print("log_softmax_128x1e4",
+  best(10, function(n) for _ = 1, n do local c = nn.log_softmax(logits, 2) end end))
+
 local m1, m2 = nn.rand(1024, 1024), nn.rand(1024, 1024)
 print("matmul_1024", best(5, function(n) for _ = 1, n do local c = m1:matmul(m2) end end))
 

@@ -1,119 +1,197 @@
-"""scripts/bench/run.py BUILD: every benchmark pair scripts/bench/NAME.lua / NAME.py, run in
-one session, interleaved (relua, PyTorch 1 thread, PyTorch 2 threads, again), printing the
-median ratio relua/PyTorch for each figure. PyTorch runs at its best: OMP_WAIT_POLICY=PASSIVE
-(its OpenMP threads and OpenBLAS's otherwise spin against each other on two cores) and the
-faster of 1 and 2 threads, per round. Peak RSS comes from the kernel (wait4) for every run.
-Ratios below 1 mean relua is faster or smaller."""
-import glob, os, statistics, subprocess, sys, time
+"""scripts/bench/run.py BUILD: relua against PyTorch, in one session, interleaved.
+
+Every benchmark is registered in BENCHMARKS below, one line each. A name with a pair of
+scripts, scripts/bench/NAME.lua and NAME.py, is compared round by round: each round runs
+relua, PyTorch tuned with 1 thread and with 2, and PyTorch untuned, one after the other (A B A
+B: the machine's drift hits all alike). Each script prints "figure value" lines, every figure
+the best of repeated batches inside the run. A figure below is the best over the rounds; a
+ratio is the median over the rounds of that round's relua / PyTorch.
+
+PyTorch tuned is PyTorch at its best, as a performance-minded user runs it on this CPU:
+OMP_WAIT_POLICY=PASSIVE (its OpenMP threads and OpenBLAS's otherwise spin against each other
+on two cores), glibc's malloc told to keep its buffers (MALLOC_MMAP_THRESHOLD_,
+MALLOC_TRIM_THRESHOLD_), and the faster of 1 and 2 threads, per figure and round. PyTorch
+untuned is PyTorch as it ships (the environment as given). relua runs as it ships.
+
+Peak RSS is each program's own: scripts/bench/peak.c forks and execs it and reads wait4's
+ru_maxrss (a child forked from this Python would count Python's pages too).
+
+BENCH=name runs only the benchmarks whose name contains it; BENCH_ROUNDS=n sets the rounds
+(default 3). Ratios below 1 mean relua is faster or smaller."""
+import os, statistics, subprocess, sys, tempfile, time
+
+# The benchmarks, one line each. A name with scripts/bench/NAME.lua and NAME.py is a pair;
+# any other name is a function of this file (relua only, or a special comparison).
+BENCHMARKS = [
+    "startup",
+    "ops",
+    "temps",
+    "mlp",
+    "conv",
+    "cnn",
+    "act",
+    "rnn",
+    "mingru",
+    "rules",
+    "viz",
+    "ff_epoch",
+]
+
+# Extra environment for both sides of a pair, to keep `make bench` in minutes: PyTorch's
+# sequential MinGRU loop takes minutes a run at T = 4096 on this machine.
+PAIR_ENV = {
+    "mingru": {"MINGRU_LOOP_MAX_T": "512"},
+}
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 RELUA = os.path.join(BUILD, "relua")
+PEAK = os.path.join(BUILD, "bench_peak")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 ONLY = os.environ.get("BENCH", "")  # run only benchmarks whose name contains this
+TUNING = {"OMP_WAIT_POLICY": "PASSIVE", "MALLOC_MMAP_THRESHOLD_": "33554432",
+          "MALLOC_TRIM_THRESHOLD_": "268435456"}
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def build_tools():
+    """The peak-RSS launcher and the direct sgemm, built afresh by each run."""
+    subprocess.check_call(["cc", "-O2", "-o", PEAK, "scripts/bench/peak.c"])
+    subprocess.check_call(["cc", "-O2", "-o", os.path.join(BUILD, "bench_sgemm"),
+                           "scripts/bench/sgemm.c", "-lopenblas"])
 
 
 def run_rss(cmd, env=None):
-    """Like run, with the child's peak RSS in MB (from wait4)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    if status != 0:
-        sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), err.decode()))
+    """Runs cmd under the launcher: its "name value" lines, wall seconds, own peak RSS in MB."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        t0 = time.perf_counter()
+        p = subprocess.run([PEAK, peak.name] + cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), p.stderr.decode()))
+        rss = int(peak.read()) / 1024.0
     figures = {}
-    for line in out.decode().splitlines():
+    for line in p.stdout.decode().splitlines():
         parts = line.split()
         if len(parts) == 2:
             try:
                 figures[parts[0]] = float(parts[1])
             except ValueError:
                 pass
-    return figures, wall, usage.ru_maxrss / 1024.0
+    return figures, wall, rss
 
 
-def torch_env(threads):
+def torch_env(threads, extra=None):
+    """PyTorch tuned with threads threads, or untuned (threads None)."""
     env = dict(os.environ)
-    env.update(OMP_WAIT_POLICY="PASSIVE", OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
-               MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="268435456")
+    for k in list(TUNING) + list(THREAD_VARS):
+        env.pop(k, None)
+    if threads:
+        env.update(TUNING)
+        env.update({k: str(threads) for k in THREAD_VARS})
+    env.update(extra or {})
     return env
 
 
-def direct_sgemm():
-    """OpenBLAS sgemm called directly from C (scripts/bench/sgemm.c), seconds per 1024^3 call."""
-    exe = os.path.join(BUILD, "bench_sgemm")
-    if not sgemm_rounds:  # built afresh by each run
-        subprocess.check_call(["cc", "-O2", "-o", exe, "scripts/bench/sgemm.c", "-lopenblas"])
-    return run_rss([exe])[0]["sgemm_1024"]
+def load():
+    return os.getloadavg()[0]
 
 
-def compare(name):
-    """Interleaved rounds of relua and PyTorch on one benchmark pair; returns result rows.
-    For ops, each round also runs sgemm directly from C: relua's matmul against that ceiling
-    is then a ratio within one round, as the others are."""
-    ratios, mine, theirs = {}, {}, {}
-    for _ in range(ROUNDS):
-        r, _, r_rss = run_rss([RELUA, "scripts/bench/%s.lua" % name])
-        if name == "ops":
-            sgemm_rounds.append((r["matmul_1024"], direct_sgemm()))
-        best = {}
-        t_rss = None
-        for threads in (1, 2):
-            t, _, rss = run_rss(["/usr/bin/python3", "scripts/bench/%s.py" % name],
-                                torch_env(threads))
-            for k, v in t.items():
-                best[k] = min(best.get(k, v), v)
-            t_rss = rss if t_rss is None else min(t_rss, rss)
-        r["peak_rss_MB"], best["peak_rss_MB"] = r_rss, t_rss
-        for k in r:
-            if k in best and best[k] > 0:
-                ratios.setdefault(k, []).append(r[k] / best[k])
-                mine.setdefault(k, []).append(r[k])
-                theirs.setdefault(k, []).append(best[k])
-    return [(name + "." + k, statistics.median(mine[k]), statistics.median(theirs[k]),
-             statistics.median(ratios[k])) for k in ratios]
+class Figures:
+    """Per figure, one value per round for each side: relua, tuned, untuned."""
+
+    def __init__(self):
+        self.rows = {}  # name -> {"relua": [...], "tuned": [...], "untuned": [...]}
+        self.order = []
+
+    def add(self, name, side, value):
+        if name not in self.rows:
+            self.rows[name] = {"relua": [], "tuned": [], "untuned": []}
+            self.order.append(name)
+        self.rows[name][side].append(value)
+
+    def results(self, loadavg):
+        out = []
+        for name in self.order:
+            r = self.rows[name]
+            n = min(len(r["relua"]), len(r["tuned"]))
+            if n == 0:
+                continue
+            rounds = [a / b for a, b in zip(r["relua"], r["tuned"]) if b > 0]
+            untuned = [a / b for a, b in zip(r["relua"], r["untuned"]) if b > 0]
+            out.append(dict(name=name, relua=min(r["relua"]), tuned=min(r["tuned"]),
+                            untuned=min(r["untuned"]) if r["untuned"] else None,
+                            ratio=statistics.median(rounds) if rounds else None,
+                            ratio_untuned=statistics.median(untuned) if untuned else None,
+                            rounds=rounds, load=loadavg))
+        return out
 
 
 sgemm_rounds = []  # (relua matmul, direct sgemm) seconds, one pair per round of ops
 
 
+def pair(name):
+    """Interleaved rounds of relua and PyTorch on one benchmark pair. For ops, each round also
+    runs sgemm directly from C: relua's matmul against that ceiling is then a ratio within
+    one round, as the others are."""
+    figs, extra = Figures(), PAIR_ENV.get(name, {})
+    renv = dict(os.environ, **extra)
+    for _ in range(ROUNDS):
+        r, _, r_rss = run_rss([RELUA, "scripts/bench/%s.lua" % name], renv)
+        if name == "ops":
+            sgemm_rounds.append((r["matmul_1024"],
+                                 run_rss([os.path.join(BUILD, "bench_sgemm")])[0]["sgemm_1024"]))
+        tuned, t_rss = {}, None
+        for threads in (1, 2):
+            t, _, rss = run_rss(["/usr/bin/python3", "scripts/bench/%s.py" % name],
+                                torch_env(threads, extra))
+            for k, v in t.items():
+                tuned[k] = min(tuned.get(k, v), v)
+            t_rss = rss if t_rss is None else min(t_rss, rss)
+        u, _, u_rss = run_rss(["/usr/bin/python3", "scripts/bench/%s.py" % name],
+                              torch_env(None, extra))
+        r["peak_rss_MB"], tuned["peak_rss_MB"], u["peak_rss_MB"] = r_rss, t_rss, u_rss
+        for k in r:
+            if k in tuned:
+                figs.add(name + "." + k, "relua", r[k])
+                figs.add(name + "." + k, "tuned", tuned[k])
+                if k in u:
+                    figs.add(name + "." + k, "untuned", u[k])
+    return figs
+
+
 def startup():
     """relua -e '' against python3 -c 'import torch': wall time and peak RSS."""
-    rows = []
-    times = {"relua": [], "torch": []}
-    rss = {"relua": [], "torch": []}
+    figs = Figures()
     for _ in range(max(ROUNDS, 5)):
-        for who, cmd in (("relua", [RELUA, "-e", ""]),
-                         ("torch", ["/usr/bin/python3", "-c", "import torch"])):
-            _, wall, mb = run_rss(cmd, torch_env(2))
-            times[who].append(wall)
-            rss[who].append(mb)
-    t_r, t_t = statistics.median(times["relua"]), statistics.median(times["torch"])
-    m_r, m_t = statistics.median(rss["relua"]), statistics.median(rss["torch"])
-    rows.append(("startup.seconds", t_r, t_t, t_r / t_t))
-    rows.append(("startup.peak_rss_MB", m_r, m_t, m_r / m_t))
-    return rows
+        _, wall, mb = run_rss([RELUA, "-e", ""])
+        figs.add("startup.seconds", "relua", wall)
+        figs.add("startup.peak_rss_MB", "relua", mb)
+        for side, threads in (("tuned", 2), ("untuned", None)):
+            _, wall, mb = run_rss(["/usr/bin/python3", "-c", "import torch"], torch_env(threads))
+            figs.add("startup.seconds", side, wall)
+            figs.add("startup.peak_rss_MB", side, mb)
+    return figs
 
 
 def sgemm_ceiling():
     """The 1024x1024 matmul against OpenBLAS sgemm called directly from C, round by round."""
     if not sgemm_rounds:
-        return
+        return None
     shares = [direct / mine for mine, direct in sgemm_rounds]
-    mine = statistics.median(m for m, _ in sgemm_rounds)
-    direct = statistics.median(d for _, d in sgemm_rounds)
-    print("matmul 1024x1024 reaches %.0f%% of direct sgemm (median of rounds; %.2f ms vs %.2f ms;"
-          " rounds %s)" % (100 * statistics.median(shares), mine * 1e3, direct * 1e3,
-                           " ".join("%.0f%%" % (100 * x) for x in shares)))
+    mine = min(m for m, _ in sgemm_rounds)
+    direct = min(d for _, d in sgemm_rounds)
+    return ("matmul 1024x1024 reaches %.0f%% of direct sgemm (median of rounds; best %.2f ms vs"
+            " %.2f ms; rounds %s)" % (100 * statistics.median(shares), mine * 1e3, direct * 1e3,
+                                      " ".join("%.0f%%" % (100 * x) for x in shares)))
 
 
 def flat_memory():
     """A 10-epoch run of the MLP against a 1-epoch run: peak RSS must stay flat."""
     one = run_rss([RELUA, "scripts/bench/mlp.lua", "1"])[2]
     ten = run_rss([RELUA, "scripts/bench/mlp.lua", "10"])[2]
-    print("mlp peak RSS: 10 epochs %.0f MB, 1 epoch %.0f MB (ratio %.3f)" % (ten, one, ten / one))
+    return "mlp peak RSS: 10 epochs %.0f MB, 1 epoch %.0f MB (ratio %.3f; goal within 10%%)" % (
+        ten, one, ten / one)
 
 
 def in_tmux(cmd, env):
@@ -136,7 +214,7 @@ def in_tmux(cmd, env):
         return figures
 
 
-def viz_overhead():
+def viz():
     """The Fashion-MNIST epoch by nn.fit with the live view on against off (relua only):
     scripts/bench/viz.lua alternates them in one process; the median over ROUNDS runs of
     its median ratio. Headless, in a terminal (a tmux pane, RELUA_VIZ=terminal) when tmux is
@@ -146,6 +224,7 @@ def viz_overhead():
         displays.append(("terminal", None))
     if os.environ.get("DISPLAY"):
         displays.append(("window", os.environ["DISPLAY"]))
+    lines = []
     for label, display in displays:
         env = dict(os.environ)
         env.pop("DISPLAY", None)
@@ -160,16 +239,36 @@ def viz_overhead():
             runs = [run_rss(cmd, env)[0] for _ in range(ROUNDS)]
         for key, what in (("ratio_epoch", "epoch"), ("ratio", "whole nn.fit call")):
             ratios = [r[key] for r in runs]
-            print("viz: fmnist %s with the view on / off (%s): %.3f (goal <= 1.05; runs %s)" %
-                  (what, label, statistics.median(ratios), " ".join("%.3f" % x for x in ratios)))
+            lines.append("viz: fmnist %s with the view on / off (%s): %.3f (goal <= 1.05; runs %s)"
+                         % (what, label, statistics.median(ratios),
+                            " ".join("%.3f" % x for x in ratios)))
+    return "\n".join(lines)
 
 
 def ff_epoch():
     """A forward-forward epoch against a backprop epoch of the same 784-500-500 MLP, relua
     only (scripts/bench/ff_epoch.lua alternates them in one process); the goal is <= 2."""
     r = run_rss([RELUA, "scripts/bench/ff_epoch.lua"])[0]
-    print("forward_forward: epoch %.2f s, backprop epoch %.2f s, ratio %.2f (goal <= 2)" %
-          (r["ff_epoch_seconds"], r["bp_epoch_seconds"], r["ratio"]))
+    return "forward_forward: epoch %.2f s, backprop epoch %.2f s, ratio %.2f (goal <= 2)" % (
+        r["ff_epoch_seconds"], r["bp_epoch_seconds"], r["ratio"])
+
+
+def fmt(name, v):
+    """A figure with its unit: MB, a plain number for ratios and counts, else seconds."""
+    if v is None:
+        return ""
+    if name.endswith("_MB"):
+        return "%.1f MB" % v
+    if "ratio" in name or "_over_" in name:
+        return "%.3f" % v
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if v >= scale:
+            return "%.3g %s" % (v / scale, unit)
+    return "%.3g ns" % (v / 1e-9)
+
+
+def ratio(x):
+    return "" if x is None else "%.3f" % x
 
 
 # The CNN's multiply-adds per training batch of 128 (cnn.lua), as 2 flops each: conv1 forward and
@@ -185,7 +284,7 @@ def cnn_batch_flops(b=128):
 def cnn_floor(rows):
     """The CNN batch against the floor that sgemm sets: its flops at the rate OpenBLAS sgemm
     reaches when called directly from C (scripts/bench/sgemm.c, measured now)."""
-    got = {name: (mine, theirs) for name, mine, theirs, _ in rows}
+    got = {r["name"]: (r["relua"], r["tuned"]) for r in rows}
     if "cnn.batch_seconds" not in got:
         return
     rate = 2 * 1024 ** 3 / min(direct_sgemm() for _ in range(3))
@@ -199,25 +298,52 @@ def cnn_floor(rows):
 
 
 def main():
-    names = sorted(os.path.basename(p)[:-4] for p in glob.glob("scripts/bench/*.lua"))
-    names = [n for n in names if os.path.exists("scripts/bench/%s.py" % n) and ONLY in n]
-    rows = []
-    if ONLY in "startup":
-        rows += startup()
-    for n in names:
-        rows += compare(n)
-    print("%-32s %12s %12s %8s" % ("figure", "relua", "pytorch", "ratio"))
-    for name, mine, theirs, ratio in rows:
-        print("%-32s %12.4g %12.4g %8.3f" % (name, mine, theirs, ratio))
-    sgemm_ceiling()
+    build_tools()
+    rows, notes = [], []
+    t_start = time.time()
+    for name in BENCHMARKS:
+        if ONLY not in name:
+            continue
+        l0, t0 = load(), time.time()
+        if os.path.exists("scripts/bench/%s.lua" % name) and \
+                os.path.exists("scripts/bench/%s.py" % name):
+            result = pair(name)
+        else:
+            result = globals()[name]()
+        loadavg = "%.1f-%.1f" % (l0, load())
+        took = time.time() - t0
+        if isinstance(result, Figures):
+            rows += result.results(loadavg)
+        elif result:
+            notes.append(result)
+        if name == "mlp":
+            notes.append(flat_memory())
+        print("bench: %s done in %.0f s (load %s)" % (name, took, loadavg), file=sys.stderr)
     if ONLY in "cnn":
         cnn_floor(rows)
-    if ONLY in "mlp":
-        flat_memory()
-    if ONLY in "viz":
-        viz_overhead()
-    if ONLY in "ff_epoch":
-        ff_epoch()
+    ceiling = sgemm_ceiling()
+    if ceiling:
+        notes.append(ceiling)
+
+    print("%-36s %10s %10s %10s %7s %7s  %s" % ("figure", "relua", "torch", "untuned", "ratio",
+                                               "untuned", "rounds (load)"))
+    for r in rows:
+        print("%-36s %10s %10s %10s %7s %7s  %s (%s)" % (
+            r["name"], fmt(r["name"], r["relua"]), fmt(r["name"], r["tuned"]),
+            fmt(r["name"], r["untuned"]), ratio(r["ratio"]), ratio(r["ratio_untuned"]),
+            " ".join("%.3f" % x for x in r["rounds"]), r["load"]))
+    for n in notes:
+        print(n)
+
+    print("\nFor the README (figures: best of %d rounds; ratios: median of the rounds'"
+          " relua/PyTorch; load: 1-minute average before-after):\n" % ROUNDS)
+    print("| figure | relua | PyTorch tuned | ratio | PyTorch untuned | ratio | load |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+            r["name"], fmt(r["name"], r["relua"]), fmt(r["name"], r["tuned"]), ratio(r["ratio"]),
+            fmt(r["name"], r["untuned"]), ratio(r["ratio_untuned"]), r["load"]))
+    print("\nbench: %.0f s in all" % (time.time() - t_start), file=sys.stderr)
 
 
 if __name__ == "__main__":
