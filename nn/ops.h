@@ -35,6 +35,7 @@ NN_COMPARE_OPS(NN_DECLARE_BINARY)
 
 extern const nn_op nn_op_clamp, nn_op_where;
 nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi); /* -inf/inf for no bound */
+nn_attr nn_clamp_bounds(nn_dtype dt, double lo, double hi);
 nn_tensor *nn_where(nn_tensor *mask, nn_tensor *a, nn_tensor *b);
 /* In place (x op= y): nn_call_into(&nn_op_add, x, (nn_tensor *[]){x, y}, NULL). The result
    keeps x's dtype and shape; y must broadcast to it. */

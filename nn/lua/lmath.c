@@ -93,24 +93,24 @@ static int l_binary_(lua_State *L) {
 
 /* ---- clamp and where ---- */
 
-static nn_attr clamp_bounds(lua_State *L) {
+static nn_attr clamp_bounds(lua_State *L, const nn_tensor *x) {
   if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
     lnn_errorf(L, "needs a lower bound, an upper bound or both");
-  nn_attr a = {.f = {lnn_optnumber(L, 2, -INFINITY), lnn_optnumber(L, 3, INFINITY)}};
-  if (a.f[0] > a.f[1]) lnn_errorf(L, "lower bound %g is above upper bound %g", a.f[0], a.f[1]);
-  return a;
+  double lo = lnn_optnumber(L, 2, -INFINITY), hi = lnn_optnumber(L, 3, INFINITY);
+  if (lo > hi) lnn_errorf(L, "lower bound %g is above upper bound %g", lo, hi);
+  return nn_clamp_bounds(x->dtype, lo, hi);
 }
 
 static int l_clamp(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
-  nn_attr a = clamp_bounds(L);
+  nn_attr a = clamp_bounds(L, x);
   lnn_push(L, nn_call(&nn_op_clamp, &x, &a));
   return 1;
 }
 
 static int l_clamp_(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
-  nn_attr a = clamp_bounds(L);
+  nn_attr a = clamp_bounds(L, x);
   if (nn_call_into(&nn_op_clamp, x, &x, &a) < 0) return lnn_error(L, NULL);
   lua_settop(L, 1);
   return 1;

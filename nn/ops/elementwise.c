@@ -165,9 +165,20 @@ nn_tensor *nn_unary_jvp(const nn_ctx *c, nn_tensor *const *tin) {
   }
 NN_UNARY_OPS(UNARY_FN)
 
+/* clamp's attributes; on integer tensors the bounds saturate to the dtype's range, so that no
+   result is cast out of it */
+nn_attr nn_clamp_bounds(nn_dtype dt, double lo, double hi) {
+  if (dt == NN_U8 || dt == NN_I64) {
+    double tmin = dt == NN_U8 ? 0 : -0x1p63, tmax = dt == NN_U8 ? 255 : 0x1p63 - 1024;
+    lo = lo < tmin ? tmin : (lo > tmax ? tmax : lo);
+    hi = hi < tmin ? tmin : (hi > tmax ? tmax : hi);
+  }
+  return (nn_attr){.f = {lo, hi}};
+}
+
 nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi) {
   if (lo > hi) return nn_err("clamp: lower bound %g is above upper bound %g", lo, hi);
-  nn_attr a = {.f = {lo, hi}};
+  nn_attr a = nn_clamp_bounds(x->dtype, lo, hi);
   return nn_call(&nn_op_clamp, &x, &a);
 }
 

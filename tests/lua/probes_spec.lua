@@ -333,3 +333,13 @@ describe("indices and counts near 2^63", function()
     assert.equal(2, #nn.zeros(2, 3):chunk(math.maxinteger, 1)) -- pieces of 1 row, as PyTorch
   end)
 end)
+
+describe("clamp of integer tensors", function()
+  it("saturates bounds outside the dtype's range instead of casting them", function()
+    local x = nn.tensor({0, 5, 200}, "u8")
+    assert.same({0, 5, 100}, x:clamp(-100, 100):totable())
+    assert.same({0, 0, 0}, x:clamp(-100, -50):totable())
+    assert.same({255, 255, 255}, x:clamp(300, 400):totable())
+    assert.same({-3, 7}, nn.tensor({-3, 7}, "i64"):clamp(-1e300, 1e300):totable())
+  end)
+end)
