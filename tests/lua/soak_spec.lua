@@ -9,6 +9,12 @@ local function rss() -- bytes resident, from /proc/self/statm (pages)
 end
 
 describe("soak", function()
+  if os.getenv("RELUA_ASAN") then
+    -- ASan holds freed blocks in its quarantine and never returns them, so RSS measures the
+    -- quarantine there, not relua; the normal build runs this test
+    pending("RSS is not relua's under ASan (freed memory waits in ASan's quarantine)")
+    return
+  end
   it("keeps RSS flat over 10^6 small ops with autograd", function()
     local w = nn.randn(8, 8):requires_grad_(true)
     local b = nn.zeros(8):requires_grad_(true)
