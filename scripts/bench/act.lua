@@ -3,19 +3,10 @@
 -- runs the same in PyTorch (composed from its ops where it has no such function); `make
 -- bench` (scripts/bench/run) prints the ratios.
 local nn = require "nn"
-local clock = nn.time
 
 local BUDGET = tonumber(os.getenv("ACT_BUDGET") or "0.4")
-local function best(n, f)
-  local t, start, batches = math.huge, clock(), 0
-  repeat
-    local t0 = clock()
-    f(n)
-    t = math.min(t, (clock() - t0) / n)
-    batches = batches + 1
-  until batches >= 3 and clock() - start >= BUDGET
-  return t
-end
+local time_best = dofile((arg[0]:match("^(.*)/") or ".") .. "/best.lua")
+local function best(n, f) return time_best(n, f, BUDGET) end
 
 local N = 1000000
 local x = nn.randn(N):requires_grad_()

@@ -1,18 +1,14 @@
 # scripts/bench/act.py: the workloads of act.lua in PyTorch, as "name seconds" lines.
 import os, time
+from best import best as time_best
 import torch
 import torch.nn.functional as F
 
 BUDGET = float(os.environ.get("ACT_BUDGET", "0.4"))
 
 def best(n, f):
-    t, start, batches = float("inf"), time.perf_counter(), 0
-    while batches < 3 or time.perf_counter() - start < BUDGET:
-        t0 = time.perf_counter()
-        f(n)
-        t = min(t, (time.perf_counter() - t0) / n)
-        batches += 1
-    return t
+    return time_best(n, f, BUDGET)
+
 
 N = 1000000
 x = torch.randn(N, requires_grad=True)

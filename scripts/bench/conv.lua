@@ -3,19 +3,10 @@
 -- 28x28, as "name seconds" lines (the best of timed batches). conv.py runs the same in
 -- PyTorch (oneDNN); `BENCH=conv bash scripts/bench/run build` prints the ratios.
 local nn = require "nn"
-local clock = nn.time
 
 local BUDGET = tonumber(os.getenv("CONV_BUDGET") or "1.0")
-local function best(n, f)
-  local t, start, batches = math.huge, clock(), 0
-  repeat
-    local t0 = clock()
-    for _ = 1, n do f() end
-    t = math.min(t, (clock() - t0) / n)
-    batches = batches + 1
-  until batches >= 3 and clock() - start >= BUDGET
-  return t
-end
+local time_best = dofile((arg[0]:match("^(.*)/") or ".") .. "/best.lua")
+local function best(n, f) return time_best(n, function(k) for _ = 1, k do f() end end, BUDGET) end
 
 -- name, batch, cin, cout, size, kernel, padding (the same list as conv.py)
 local SHAPES = {{"conv_32_64_14", 128, 32, 64, 14, 3, 1}, {"conv_1_32_28", 128, 1, 32, 28, 3, 1}}

@@ -1,21 +1,14 @@
 # scripts/bench/conv.py: the workloads of conv.lua in PyTorch (oneDNN): Conv2d forward and
 # forward+backward, as "name seconds" lines (the best of timed batches, as conv.lua).
 import os, time
+from best import best as time_best
 import torch
 
 BUDGET = float(os.environ.get("CONV_BUDGET", "1.0"))
 
 
 def best(n, f):
-    t, start, batches = float("inf"), time.perf_counter(), 0
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            f()
-        t = min(t, (time.perf_counter() - t0) / n)
-        batches += 1
-        if batches >= 3 and time.perf_counter() - start >= BUDGET:
-            return t
+    return time_best(n, lambda k: [f() for _ in range(k)], BUDGET)
 
 
 # name, batch, cin, cout, size, kernel, padding (the same list as conv.lua)

@@ -1,22 +1,10 @@
 -- scripts/bench/ops.lua: the tensor core's costs, as "name seconds" lines (the best of
 -- repeated batches). The same workloads are in ops.py for PyTorch; scripts/bench/run compares.
 local nn = require "nn"
-local clock = nn.time
 
--- The best time per call of f over repeated batches of n calls, for BUDGET seconds (and at
--- least 3 batches). Noise only ever slows a batch down, so the best estimates the
--- undisturbed cost; ops.py gives PyTorch the same time to find it.
 local BUDGET = 1.5
-local function best(n, f)
-  local t, start, batches = math.huge, clock(), 0
-  repeat
-    local t0 = clock()
-    f(n)
-    t = math.min(t, (clock() - t0) / n)
-    batches = batches + 1
-  until batches >= 3 and clock() - start >= BUDGET
-  return t
-end
+local time_best = dofile((arg[0]:match("^(.*)/") or ".") .. "/best.lua")
+local function best(n, f) return time_best(n, f, BUDGET) end
 
 local a, b = nn.rand(1), nn.rand(1)
 print("add_1elem", best(20000, function(n) for _ = 1, n do local c = a + b end end))

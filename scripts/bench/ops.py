@@ -1,5 +1,6 @@
 # scripts/bench/ops.py: the workloads of ops.lua in PyTorch, as "name seconds" lines.
 import time
+from best import best as time_best
 import torch
 
 # As in ops.lua: the best time per call over batches of n calls, for BUDGET seconds (at
@@ -7,13 +8,8 @@ import torch
 BUDGET = 1.5
 
 def best(n, f):
-    t, start, batches = float("inf"), time.perf_counter(), 0
-    while batches < 3 or time.perf_counter() - start < BUDGET:
-        t0 = time.perf_counter()
-        f(n)
-        t = min(t, (time.perf_counter() - t0) / n)
-        batches += 1
-    return t
+    return time_best(n, f, BUDGET)
+
 
 def loop(body):
     def run(n):

@@ -3,19 +3,10 @@
 -- loops of 200 on 10^6 f32 elements. Prints "name seconds" lines, the best time per
 -- iteration over repeated loops for BUDGET seconds (as ops.lua); temps.py is PyTorch's.
 local nn = require "nn"
-local clock = nn.time
 
 local BUDGET = 1.5
-local function best(n, f)
-  local t, start, batches = math.huge, clock(), 0
-  repeat
-    local t0 = clock()
-    f(n)
-    t = math.min(t, (clock() - t0) / n)
-    batches = batches + 1
-  until batches >= 3 and clock() - start >= BUDGET
-  return t
-end
+local time_best = dofile((arg[0]:match("^(.*)/") or ".") .. "/best.lua")
+local function best(n, f) return time_best(n, f, BUDGET) end
 
 local N = 1000000
 local a, b, c = nn.rand(N), nn.rand(N), nn.rand(N)

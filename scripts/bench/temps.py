@@ -1,18 +1,13 @@
 # scripts/bench/temps.py: the workloads of temps.lua in PyTorch, as "name seconds" lines.
 import time
+from best import best as time_best
 import torch
 
 BUDGET = 1.5  # as in temps.lua: the best time per iteration over loops for BUDGET seconds
 
 
 def best(n, f):
-    t, start, batches = float("inf"), time.perf_counter(), 0
-    while batches < 3 or time.perf_counter() - start < BUDGET:
-        t0 = time.perf_counter()
-        f(n)
-        t = min(t, (time.perf_counter() - t0) / n)
-        batches += 1
-    return t
+    return time_best(n, f, BUDGET)
 
 
 N = 1000000

@@ -12,9 +12,7 @@ local Linear = require("nn.layers").Linear
 local A = {}
 local SQRT_2PI = math.sqrt(2 * math.pi)
 
-local function fail(fname, fmt, ...)
-  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
-end
+local fail = options.fail
 
 -- p (a number, or a tensor of 1 or C values) shaped to broadcast over x's channel dim 2
 local function per_channel(fname, x, p)

@@ -12,13 +12,9 @@ local options = require "nn.options"
 
 local L = {}
 
-local function fail(fname, fmt, ...)
-  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
-end
+local fail = options.fail
 
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
+local shape_str = options.shape_str
 
 -- an integer or a pair {rows, cols}, as a pair; lo is the least value allowed
 local function pair(fname, what, v, lo)

@@ -10,9 +10,7 @@ local options = require "nn.options"
 
 local L = {}
 
-local function fail(fname, fmt, ...)
-  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
-end
+local fail = options.fail
 
 local function check_size(fname, what, n)
   n = options.whole(n) or n
@@ -22,9 +20,7 @@ local function check_size(fname, what, n)
   return n
 end
 
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
+local shape_str = options.shape_str
 
 -- ---- Linear ----
 

@@ -77,4 +77,14 @@ function M.check(fname, opts, known)
   return opts
 end
 
+-- the errors of nn.NAME: "nn.NAME: message", with no position (the message names the call)
+function M.fail(fname, fmt, ...)
+  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
+end
+
+-- a tensor's shape as relua prints it: {2,3}
+function M.shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+
 return M

@@ -4,18 +4,13 @@ local nn = require "nn"
 
 local C = {}
 
-function C.fail(fname, fmt, ...)
-  error("nn." .. fname .. ": " .. string.format(fmt, ...), 0)
-end
-local fail = C.fail
+local options = require "nn.options"
 
-function C.shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
-local shape_str = C.shape_str
+C.fail, C.shape_str = options.fail, options.shape_str
+local fail, shape_str = C.fail, C.shape_str
 
 function C.check_size(fname, what, n)
-  n = require("nn.options").whole(n) or n
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < 1 then
     fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
   end
