@@ -257,7 +257,7 @@ def fmt(name, v):
     """A figure with its unit: MB, a plain number for ratios and counts, else seconds."""
     if v is None:
         return ""
-    if name.endswith("_MB"):
+    if name.endswith("_MB") or "_MB_" in name:
         return "%.1f MB" % v
     if "ratio" in name or "_over_" in name:
         return "%.3f" % v
