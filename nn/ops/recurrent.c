@@ -19,6 +19,7 @@
 #include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
 #include "nn/ops/recurrent.h"
+#include "nn/ops/recurrent_gemm.h"
 
 typedef struct cell {
   int kind;
@@ -175,17 +176,25 @@ static void run_forward(const seq *s, fwd_bufs *f) {
             .sh = T * H,
             .sc = T * H,
             .sm = T * H};
+  /* W_hh^T packed once for every step (f32 on AVX2 or AVX-512), else BLAS each step */
+  nn_rgemm pk;
+  bool packed =
+      s->dt == NN_F32 && nn_rgemm_pack(&pk, (const float *)nn_data(s->whh), H, true, H, GH);
   for (int64_t t = 0; t < T; t++) {
     c.hprev = prev_of(s, s->h0, f->y, t, &c.shprev);
     if (s->kind == LSTM) c.cprev = prev_of(s, s->c0, f->c, t, &c.scprev);
-    blas_gemm(s->dt, false, true, (int)B, (int)GH, (int)H, c.hprev, (int)c.shprev, nn_data(s->whh),
-              (int)H, 0, nn_data(f->hp));
+    if (packed)
+      nn_rgemm_run(&pk, B, (const float *)c.hprev, c.shprev, false, (float *)nn_data(f->hp), GH);
+    else
+      blas_gemm(s->dt, false, true, (int)B, (int)GH, (int)H, c.hprev, (int)c.shprev,
+                nn_data(s->whh), (int)H, 0, nn_data(f->hp));
     c.xp = at_t(f->xp, s, t, GH);
     c.h = at_t(f->y, s, t, H);
     if (f->c) c.c = at_t(f->c, s, t, H);
     if (f->m) c.m = at_t(f->m, s, t, H);
     K->forward(&c);
   }
+  if (packed) nn_rgemm_free(&pk);
 }
 
 /* the last step of a (B, T, H) tensor, as a new (B, H) tensor */
@@ -257,6 +266,9 @@ static void run_backward(const seq *s, const nn_ctx *ctx, bwd_bufs *b) {
             .sdxp = T * GH,
             .sdhp = T * GH};
   if (b->dc) c.dc = nn_data(b->dc);
+  nn_rgemm pk; /* W_hh packed once, as in the forward */
+  bool packed =
+      s->dt == NN_F32 && nn_rgemm_pack(&pk, (const float *)nn_data(s->whh), H, false, GH, H);
   for (int64_t t = T - 1; t >= 0; t--) {
     c.hprev = prev_of(s, s->h0, y, t, &c.shprev);
     if (s->kind == LSTM) {
@@ -271,9 +283,14 @@ static void run_backward(const seq *s, const nn_ctx *ctx, bwd_bufs *b) {
     c.dhp = b->dhp ? at_t(b->dhp, s, t, GH) : c.dxp;
     K->backward(&c);
     /* dh_{t-1} = (GRU's direct part) + dhp_t W_hh */
-    blas_gemm(s->dt, false, false, (int)B, (int)H, (int)GH, c.dhp, (int)(T * GH), nn_data(s->whh),
-              (int)H, s->kind == GRU ? 1 : 0, nn_data(b->dh));
+    if (packed)
+      nn_rgemm_run(&pk, B, (const float *)c.dhp, T * GH, s->kind == GRU, (float *)nn_data(b->dh),
+                   H);
+    else
+      blas_gemm(s->dt, false, false, (int)B, (int)H, (int)GH, c.dhp, (int)(T * GH), nn_data(s->whh),
+                (int)H, s->kind == GRU ? 1 : 0, nn_data(b->dh));
   }
+  if (packed) nn_rgemm_free(&pk);
 }
 
 /* h_{t-1} for every step: (B, T, H), h0 then y shifted by one step */
