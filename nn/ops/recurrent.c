@@ -391,7 +391,8 @@ static int parameter_grads(const seq *s, const nn_ctx *ctx, bwd_bufs *b, const b
     nn_release(p);
   }
   if (need[w + 2]) gin[w + 2] = column_sums(s, b->dxp);
-  if (need[w + 3]) gin[w + 3] = column_sums(s, dhp);
+  if (need[w + 3]) /* the same sums as b_ih's where dhp is dxp (all but GRU) */
+    gin[w + 3] = dhp == b->dxp && gin[w + 2] ? nn_clone(gin[w + 2]) : column_sums(s, dhp);
   if (need[1]) gin[1] = nn_retain(b->dh);
   if (s->kind == LSTM && need[2]) gin[2] = nn_retain(b->dc);
   for (int k = 0; k < w + 4; k++)

@@ -18,8 +18,7 @@
 */
 #ifndef CELL_CLONES /* the gate passes: AVX-512 and AVX2 clones too (see VECTOR_CLONES) */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NN_NO_CLONES)
-#define CELL_CLONES                                                                                \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define CELL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CELL_CLONES
 #endif
@@ -144,8 +143,8 @@ CELL_CLONES static void CAT(backward_step, SFX)(const cell *s) {
 }
 
 /* s[j] = the sum of column j of the rows x cols dense matrix g, accumulated in double */
-static void CAT(column_sums, SFX)(const void *gp, int64_t rows, int64_t cols, double *acc,
-                                  void *sp) {
+CELL_CLONES static void CAT(column_sums, SFX)(const void *gp, int64_t rows, int64_t cols,
+                                              double *acc, void *sp) {
   const REAL *g = gp;
   REAL *out = sp;
   for (int64_t j = 0; j < cols; j++) acc[j] = 0;

@@ -98,14 +98,14 @@ bool nn_rgemm_pack(nn_rgemm *g, const float *b, int64_t ldb, bool trans, int64_t
   size_t bytes = (size_t)(np * nr * K) * sizeof(float);
   float *p = nn_alloc(bytes);
   if (!p) return false;
-  for (int64_t j = 0; j < np; j++)
-    for (int64_t kk = 0; kk < K; kk++) {
-      float *row = p + (j * K + kk) * nr;
-      for (int64_t v = 0; v < nr; v++) {
-        int64_t n = j * nr + v;
-        row[v] = n >= N ? 0 : trans ? b[n * ldb + kk] : b[kk * ldb + n];
-      }
-    }
+  memset(p, 0, bytes);
+  for (int64_t n = 0; n < N; n++) { /* column n of B to column n % nr of panel n / nr */
+    float *col = p + (n / nr) * K * nr + n % nr;
+    if (trans)
+      for (int64_t kk = 0; kk < K; kk++) col[kk * nr] = b[n * ldb + kk];
+    else
+      for (int64_t kk = 0; kk < K; kk++) col[kk * nr] = b[kk * ldb + n];
+  }
   *g = (nn_rgemm){.p = p, .K = K, .N = N, .npanel = np, .nr = nr, .bytes = bytes};
   return true;
 }
