@@ -10,6 +10,10 @@
 ** W_hn h + b_hn) for the VJP, which is BPTT in one call: the loop back over time with one
 ** GEMM per step, then one GEMM each for dx, dW_ih and dW_hh over all steps. The JVP is the
 ** composition of differentiable ops (recurrent_ref.c).
+**
+** In f32 the per-step GEMMs use W_hh packed once per call (recurrent_gemm.c), and the loops
+** over time run on pieces of 8 batch rows on the pool's threads: each row of the batch is
+** its own sequence, so a piece runs all T steps without waiting for the others.
 */
 #include <string.h>
 
