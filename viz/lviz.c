@@ -149,7 +149,9 @@ static int viz_open(lua_State *L) {
       viz_error(L, fn, "rows must be an integer in [4, 1000], got %s", viz_describe(L, -1));
     rows = (int)lua_tointeger(L, -1);
   }
-  lua_getfield(L, 1, "keys");
+  int kt = lua_getfield(L, 1, "keys");
+  if (kt != LUA_TNIL && kt != LUA_TBOOLEAN)
+    viz_error(L, fn, "keys must be true or false, got %s", viz_describe(L, -1));
   bool keys = lua_toboolean(L, -1);
   viz_view *v = lua_newuserdatauv(L, sizeof *v, 0);
   memset(v, 0, sizeof *v);

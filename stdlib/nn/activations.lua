@@ -222,6 +222,14 @@ local gated_names = {GLU = "glu", ReGLU = "reglu", GEGLU = "geglu", SwiGLU = "sw
 for cls_name, fname in pairs(gated_names) do
   local cls = Module:extend(cls_name)
   function cls:init(nin, hidden, opts)
+    for _, v in ipairs({{"in", nin}, {"hidden", hidden}}) do
+      local n = options.whole(v[2])
+      if not n or n < 1 then
+        fail(cls_name, "%s must be a positive integer, got %s", v[1], tostring(v[2]))
+      end
+    end
+    nin, hidden = options.whole(nin), options.whole(hidden)
+    options.check("nn." .. cls_name, opts, {"bias"})
     self.proj = Linear(nin, 2 * hidden, opts)
     self.hidden = hidden
   end

@@ -21,7 +21,9 @@ end
 -- when some have it)
 local function prepare(inputs)
   if nn.is_tensor(inputs) then inputs = {inputs} end
-  if type(inputs) ~= "table" then fail("inputs must be a tensor or a list") end
+  if type(inputs) ~= "table" then
+    fail("inputs must be a tensor or a list, got %s (%s)", type(inputs), tostring(inputs))
+  end
   local marked = false
   for _, x in ipairs(inputs) do
     if nn.is_tensor(x) and is_float(x) and x.requires_grad then marked = true end

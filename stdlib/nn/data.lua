@@ -96,9 +96,17 @@ local function parse_row(path, lineno, cells, ncols)
 end
 
 -- A CSV file of numbers -> a 2-D tensor (rows x columns) and the header's names
+local DTYPES = {f32 = true, f64 = true, i64 = true, u8 = true}
+
 function data.csv(path, opts)
-  opts = opts or {}
+  opts = options.check("nn.data.csv", opts, {"sep", "header", "dtype"})
   if type(path) ~= "string" then fail("csv", "the path must be a string, got %s", type(path)) end
+  if opts.sep ~= nil and (type(opts.sep) ~= "string" or opts.sep == "") then
+    fail("csv", "sep must be a non-empty string, got %s (%s)", type(opts.sep), tostring(opts.sep))
+  end
+  if opts.dtype ~= nil and not DTYPES[opts.dtype] then
+    fail("csv", "unknown dtype '%s' (expected f32, f64, i64 or u8)", tostring(opts.dtype))
+  end
   local f, err = io.open(path, "r")
   if not f then fail("csv", "%s", err) end
   local _, _, code = f:read(0)
@@ -223,7 +231,8 @@ end
 
 local function check_tensors(list)
   if type(list) ~= "table" or #list == 0 then
-    fail("loader", "expected a list of tensors {x, y}")
+    fail("loader", "expected a list of tensors {x, y}, got %s", type(list) == "table"
+      and "an empty table" or type(list) .. " (" .. tostring(list) .. ")")
   end
   local n
   for i, t in ipairs(list) do
@@ -299,6 +308,14 @@ function data.loader(list, opts)
   local batch = opts.batch or 32
   batch = check_count("loader", "batch", batch)
   if batch < 1 then fail("loader", "batch must be at least 1, got %d", batch) end
+  for _, k in ipairs({"shuffle", "drop_last"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
+      fail("loader", "%s must be true or false, got %s (%s)", k, type(opts[k]), tostring(opts[k]))
+    end
+  end
+  if opts.seed ~= nil and math.type(options.whole(opts.seed)) ~= "integer" then
+    fail("loader", "seed must be an integer, got %s", tostring(opts.seed))
+  end
   local drop_last = opts.drop_last and true or false
   local last = drop_last and n - n % batch or n
   return setmetatable({list = list, n = n, batch = batch, shuffle = opts.shuffle, seed = opts.seed,
@@ -307,6 +324,11 @@ end
 
 -- the number of batches loader will yield
 function data.num_batches(n, batch, drop_last)
+  n = options.whole(n) or n
+  if math.type(n) ~= "integer" or n < 0 then
+    fail("num_batches", "n must be a non-negative integer, got %s", tostring(n))
+  end
+  batch = check_count("num_batches", "batch", batch)
   return drop_last and n // batch or (n + batch - 1) // batch
 end
 

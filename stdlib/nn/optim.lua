@@ -25,11 +25,17 @@ local function param_list(fname, params)
   elseif nn.is_tensor(params) then
     params = {params}
   end
-  if type(params) ~= "table" then fail(fname, "expected a module or a list of tensors") end
+  if type(params) ~= "table" then
+    fail(fname, "expected a module or a list of tensors, got %s (%s)", type(params), tostring(params))
+  end
   if #params == 0 then fail(fname, "the list of parameters is empty") end
   for i, p in ipairs(params) do
     if not nn.is_tensor(p) then fail(fname, "parameter %d is a %s, not a tensor", i, type(p)) end
     if not is_float(p) then fail(fname, "parameter %d is %s, expected f32 or f64", i, p:dtype()) end
+    if not p.is_leaf then
+      fail(fname, "parameter %d is not a leaf (it has grad_fn %s): an optimizer updates leaves, "
+        .. "such as a module's parameters or x:detach():requires_grad_()", i, tostring(p.grad_fn))
+    end
   end
   local seen = {}
   for i, p in ipairs(params) do
@@ -58,7 +64,10 @@ local function check_hyperparameters(opt)
   end
   local betas = opt.betas
   if opt.defaults.betas ~= nil then
-    if type(betas) ~= "table" or #betas ~= 2 then fail(opt.name, "betas must be a pair {beta1, beta2}") end
+    if type(betas) ~= "table" or #betas ~= 2 then
+      fail(opt.name, "betas must be a pair {beta1, beta2}, got %s", type(betas) == "table"
+        and #betas .. " values" or tostring(betas))
+    end
     for i = 1, 2 do
       local b = betas[i]
       if type(b) ~= "number" or not (b >= 0 and b < 1) then
@@ -106,6 +115,11 @@ end
 -- Updates every parameter that has a gradient. With a closure (which recomputes the loss and
 -- its gradients), returns the closure's loss.
 function Optimizer:step(closure)
+  local mt = getmetatable(closure)
+  if closure ~= nil and type(closure) ~= "function" and not (mt and mt.__call) then
+    fail(self.name .. ":step", "closure must be a function, got %s (%s)", type(closure),
+      tostring(closure))
+  end
   local loss
   if closure then loss = closure() end
   check_hyperparameters(self)
@@ -175,7 +189,7 @@ end
 function Optimizer:load_state_dict(sd)
   local fname = self.name .. ":load_state_dict"
   if type(sd) ~= "table" or type(sd.state) ~= "table" then
-    fail(fname, "expected a table {state = ..., param_groups = ...}")
+    fail(fname, "expected a table {state = ..., param_groups = ...}, got %s", type(sd))
   end
   local group = sd.param_groups and sd.param_groups[1] or {}
   if group.params and #group.params ~= #self.params then
@@ -218,7 +232,8 @@ local function adam_opts(decoupled)
   return function(self)
     local betas = self.betas
     if type(betas) ~= "table" or #betas ~= 2 then
-      fail(self.name, "betas must be a pair {beta1, beta2}")
+      fail(self.name, "betas must be a pair {beta1, beta2}, got %s", type(betas) == "table"
+        and #betas .. " values" or tostring(betas))
     end
     return {lr = self.lr, beta1 = betas[1], beta2 = betas[2], eps = self.eps,
       weight_decay = self.weight_decay, decoupled = decoupled, maximize = self.maximize,
@@ -288,7 +303,8 @@ local SCHEDULE_OPTIONS = {linear = {"total", "warmup"}, cosine = {"total", "warm
 
 local function schedule(fname, opt, opts, lr_at)
   if type(opt) ~= "table" or type(opt.lr) ~= "number" then
-    fail("schedule." .. fname, "the first argument must be an optimizer")
+    fail("schedule." .. fname, "the first argument must be an optimizer, got %s (%s)", type(opt),
+      tostring(opt))
   end
   local s = setmetatable({opt = opt, opts = opts, base_lr = opt.lr, t = 0, lr_at = lr_at}, Schedule)
   opt.lr = s:lr_at(0)
@@ -298,7 +314,8 @@ end
 local function check_warmup(fname, opts, total)
   local warmup = options.whole(opts.warmup or 0) or opts.warmup
   if math.type(warmup) ~= "integer" or warmup < 0 or warmup >= total then
-    fail("schedule." .. fname, "warmup must be an integer in [0, total), got %s", tostring(warmup))
+    fail("schedule." .. fname, "warmup must be an integer in [0, total = %s), got %s",
+      tostring(total), tostring(warmup))
   end
   return warmup
 end

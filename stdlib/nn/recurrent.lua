@@ -95,7 +95,7 @@ end
 -- RNN and GRU: y, h_n from x and an optional h0
 local function forward_h(name)
   return function(self, x, h0)
-    check_input(name, x, self.input_size)
+    check_input(name, x, self.input_size, self.weight_ih_l0)
     local y, h = run(self, x, check_state(self, name, "h0", h0, x:size(1)))
     return y, h
   end
@@ -127,12 +127,15 @@ end
 
 -- state: nil or {h0, c0}; returns y, {h_n, c_n} (the state, ready to pass back in)
 function R.LSTM:forward(x, state)
-  check_input("LSTM", x, self.input_size)
+  check_input("LSTM", x, self.input_size, self.weight_ih_l0)
   local h0, c0
   if state ~= nil then
     if type(state) ~= "table" or nn.is_tensor(state) then
       fail("LSTM", "the state must be a table {h0, c0}, got %s",
         nn.is_tensor(state) and "a tensor " .. shape_str(state) or type(state))
+    end
+    if (state[1] == nil) ~= (state[2] == nil) then
+      fail("LSTM", "the state must hold both h0 and c0, got only %s", state[1] and "h0" or "c0")
     end
     h0 = check_state(self, "LSTM", "h0", state[1], x:size(1))
     c0 = check_state(self, "LSTM", "c0", state[2], x:size(1))

@@ -63,7 +63,7 @@ local function mingru_coefs(p, n)
 end
 
 function S.MinGRU:forward(x, h0)
-  check_input("MinGRU", x, self.input_size)
+  check_input("MinGRU", x, self.input_size, self.linear.weight)
   check_state("MinGRU", "initial state", h0, {x:size(1), self.hidden_size})
   local h = nn.mingru_scan(self.linear(x), h0)
   return h, h:select(2, x:size(2))
@@ -90,7 +90,7 @@ local function minlstm_coefs(p, n)
 end
 
 function S.MinLSTM:forward(x, h0)
-  check_input("MinLSTM", x, self.input_size)
+  check_input("MinLSTM", x, self.input_size, self.linear.weight)
   check_state("MinLSTM", "initial state", h0, {x:size(1), self.hidden_size})
   local a, b = minlstm_coefs(self.linear(x), self.hidden_size)
   local h = nn.linear_scan(a, b, h0)
@@ -146,7 +146,7 @@ end
 
 -- every state h (2, batch, time, state), planar complex, and the final one (2, batch, state)
 function S.LRU:states(x, h0)
-  check_input("LRU", x, self.input_size)
+  check_input("LRU", x, self.input_size, self.nu_log)
   local nb, nt, n = x:size(1), x:size(2), self.state_size
   check_state("LRU", "initial state", h0, {2, nb, n})
   local a = self:lambda():view(2, 1, 1, n):expand(2, nb, nt, n)
@@ -236,7 +236,7 @@ function S.DiagonalRNN:coefs(p)
 end
 
 function S.DiagonalRNN:forward(x, h0)
-  check_input("DiagonalRNN", x, self.input_size)
+  check_input("DiagonalRNN", x, self.input_size, self.linear.weight)
   check_state("DiagonalRNN", "initial state", h0, {x:size(1), self.hidden_size})
   local a, b = self:coefs(self.linear(x))
   local h = nn.linear_scan(a, b, h0)

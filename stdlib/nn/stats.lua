@@ -228,7 +228,13 @@ end
 
 local function check_lim(fname, lim, what)
   if type(lim) ~= "table" or type(lim[1]) ~= "number" or type(lim[2]) ~= "number" then
-    fail(fname, "%s must be {lo, hi}, got %s", what, tostring(lim))
+    local got = tostring(lim)
+    if type(lim) == "table" then -- {1}, not table: 0x...
+      local parts = {}
+      for i = 1, #lim do parts[i] = tostring(lim[i]) end
+      got = "{" .. table.concat(parts, ", ") .. "}"
+    end
+    fail(fname, "%s must be {lo, hi}, got %s", what, got)
   end
   return lim[1], lim[2]
 end

@@ -54,11 +54,17 @@ function FF:init(model, opts)
     "optim", "threshold", "goodness", "classes", "label_value", "first_scored", "collaborative"})
   self.layers = layers_of(model)
   self.threshold = opts.threshold or 2
+  if type(self.threshold) ~= "number" then
+    fail("threshold must be a number, got %s (%s)", type(self.threshold), tostring(self.threshold))
+  end
   self.goodness = opts.goodness or "mean"
   if self.goodness ~= "mean" and self.goodness ~= "sum" then
     fail("goodness must be \"mean\" or \"sum\", got %s", tostring(self.goodness))
   end
-  self.classes = opts.classes or 10
+  self.classes = options.whole(opts.classes or 10) or opts.classes
+  if math.type(self.classes) ~= "integer" or self.classes < 2 then
+    fail("classes must be an integer of at least 2, got %s", tostring(self.classes))
+  end
   if self.classes > self.layers[1].in_features then
     fail("%d classes do not fit in the %d inputs of the first layer", self.classes,
       self.layers[1].in_features)
