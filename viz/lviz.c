@@ -142,6 +142,10 @@ static int viz_open(lua_State *L) {
       viz_error(L, fn, "title must be a string, got %s", viz_describe(L, -1));
     title = lua_tostring(L, -1);
   }
+  int ht = lua_getfield(L, 1, "headless");
+  if (ht != LUA_TNIL && ht != LUA_TBOOLEAN)
+    viz_error(L, fn, "headless must be true or false, got %s", viz_describe(L, -1));
+  lua_pop(L, 1);
   viz_backend backend = viz_choose_backend(L, 1, fn);
   int rows = 0;
   if (lua_getfield(L, 1, "rows") != LUA_TNIL) {

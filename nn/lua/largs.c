@@ -148,6 +148,12 @@ void lnn_check_keys(lua_State *L, int t, const char *const *known) {
   }
 }
 
+bool lnn_optboolean(lua_State *L, int arg, bool def) {
+  if (lua_isnoneornil(L, arg)) return def;
+  if (!lua_isboolean(L, arg)) lnn_argerror(L, arg, "a boolean");
+  return lua_toboolean(L, arg);
+}
+
 bool lnn_is_callable(lua_State *L, int arg) {
   if (lua_isfunction(L, arg)) return true;
   bool call = luaL_getmetafield(L, arg, "__call") != LUA_TNIL;

@@ -232,16 +232,10 @@ static int l_layer_norm(lua_State *L) {
   return 1;
 }
 
-static bool opt_boolean(lua_State *L, int arg, bool def) {
-  if (lua_isnoneornil(L, arg)) return def;
-  if (!lua_isboolean(L, arg)) lnn_argerror(L, arg, "a boolean");
-  return lua_toboolean(L, arg);
-}
-
 static int l_batch_norm(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1), *mean = lnn_opt(L, 2), *var = lnn_opt(L, 3);
   nn_tensor *w = lnn_opt(L, 4), *b = lnn_opt(L, 5);
-  bool training = opt_boolean(L, 6, false);
+  bool training = lnn_optboolean(L, 6, false);
   double momentum = lnn_optnumber(L, 7, 0.1), eps = lnn_optnumber(L, 8, 1e-5);
   lnn_push(L, nn_batch_norm(x, w, b, mean, var, training, momentum, eps));
   return 1;
@@ -250,7 +244,7 @@ static int l_batch_norm(lua_State *L) {
 static int l_dropout(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   double p = lnn_optnumber(L, 2, 0.5);
-  lnn_push(L, nn_dropout(x, p, opt_boolean(L, 3, true)));
+  lnn_push(L, nn_dropout(x, p, lnn_optboolean(L, 3, true)));
   return 1;
 }
 
@@ -310,6 +304,8 @@ static loss_opts read_loss_opts(lua_State *L, int arg, const char *const *known)
     lua_Integer k = type == LUA_TNUMBER ? lua_tointegerx(L, -1, &ok) : 0;
     if (!ok)
       lnn_errorf(L, "option ignore_index must be an integer class, got %s", luaL_typename(L, -1));
+    if (k == LUA_MININTEGER) /* k - 1 would overflow */
+      lnn_errorf(L, "option ignore_index %lld is out of range", (long long)k);
     o.ignore_index = k - 1;
   }
   lua_pop(L, 1);

@@ -139,7 +139,9 @@ local st_fn, reinmax_fn = discrete("straight_through", false), discrete("reinmax
 
 local function check_logits(fname, logits, tau, least)
   if not nn.is_tensor(logits) or logits:dim() ~= 2 then
-    fail(fname, "logits must be a 2-D tensor (batch, categories)")
+    fail(fname, "logits must be a 2-D tensor (batch, categories), got %s",
+      nn.is_tensor(logits) and "shape " .. options.shape_str(logits)
+        or type(logits) .. " (" .. tostring(logits) .. ")")
   end
   if type(tau) ~= "number" or not (tau > 0) or (least and tau < least) then
     fail(fname, "tau must be %s, not %s", least and ">= " .. least or "positive", tostring(tau))

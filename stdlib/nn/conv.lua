@@ -144,6 +144,9 @@ local function module(name, spatial)
     -- PyTorch's reset_parameters: kaiming_uniform_ with a = sqrt(5), i.e. uniform in
     -- +-1/sqrt(fan_in), fan_in = in/groups * kernel taps; the bias in the same bounds
     self.weight = self:parameter(init.kaiming_uniform_(nn.empty(shape), {a = math.sqrt(5)}))
+    if opts.bias ~= nil and type(opts.bias) ~= "boolean" then
+      fail(fname, "bias must be true or false, got %s (%s)", type(opts.bias), tostring(opts.bias))
+    end
     if opts.bias ~= false then
       local bound = 1 / math.sqrt(cin // groups * kh * kw)
       self.bias = self:parameter(init.uniform_(nn.empty(cout), -bound, bound))

@@ -104,6 +104,9 @@ function data.csv(path, opts)
   if opts.sep ~= nil and (type(opts.sep) ~= "string" or opts.sep == "") then
     fail("csv", "sep must be a non-empty string, got %s (%s)", type(opts.sep), tostring(opts.sep))
   end
+  if opts.header ~= nil and type(opts.header) ~= "boolean" then
+    fail("csv", "header must be true or false, got %s (%s)", type(opts.header), tostring(opts.header))
+  end
   if opts.dtype ~= nil and not DTYPES[opts.dtype] then
     fail("csv", "unknown dtype '%s' (expected f32, f64, i64 or u8)", tostring(opts.dtype))
   end
@@ -142,7 +145,11 @@ function data.spirals(n, classes, opts)
   classes = classes or 3
   n = check_count("spirals", "n", n)
   classes = check_count("spirals", "classes", classes)
-  local noise = (opts or {}).noise or 0.2
+  opts = options.check("nn.data.spirals", opts, {"noise"})
+  local noise = opts.noise or 0.2
+  if type(noise) ~= "number" or not (noise >= 0) then
+    fail("spirals", "noise must be a number >= 0, got %s", tostring(noise))
+  end
   local xs, ys = {}, {}
   for c = 1, classes do
     local r = nn.linspace(0, 1, n)
@@ -167,7 +174,8 @@ end
 function data.copy_task(n, len, opts)
   n = check_count("copy_task", "n", n)
   len = check_count("copy_task", "len", len)
-  local vocab = (opts or {}).vocab or 8
+  opts = options.check("nn.data.copy_task", opts, {"vocab"})
+  local vocab = check_count("copy_task", "vocab", opts.vocab or 8)
   local symbols = nn.randint(1, vocab, {n, len})
   local blank = nn.full({n, len}, vocab + 1, "i64")
   return nn.cat({symbols, blank}, 2), nn.cat({blank, symbols}, 2)
@@ -197,7 +205,8 @@ function data.selective_copy(n, len, k, opts)
   len = check_count("selective_copy", "len", len)
   k = check_count("selective_copy", "k", k)
   if k > len then fail("selective_copy", "k (%d) must be at most len (%d)", k, len) end
-  local vocab = (opts or {}).vocab or 8
+  opts = options.check("nn.data.selective_copy", opts, {"vocab"})
+  local vocab = check_count("selective_copy", "vocab", opts.vocab or 8)
   local symbols = nn.randint(1, vocab, {n, k})
   local x = nn.full({n, len + k}, vocab + 1, "i64")
   x:narrow(2, len + 1, k):fill_(vocab + 2)

@@ -72,6 +72,21 @@ local function check_types(opts)
   if opts.rule ~= nil and not (type(opts.rule) == "table" and callable(opts.rule.step)) then
     fail("rule must be a learning rule (nn.rules.*), got a %s", type(opts.rule))
   end
+  if opts.lr ~= nil and (type(opts.lr) ~= "number" or not (opts.lr >= 0)) then
+    fail("lr must be a number >= 0, got %s (%s)", type(opts.lr), tostring(opts.lr))
+  end
+  if opts.warmup ~= nil and opts.schedule == nil then
+    fail("warmup (%s) is the warmup of a schedule: give schedule = \"linear\" or \"cosine\" too",
+      tostring(opts.warmup))
+  end
+  if opts.viz ~= nil and type(opts.viz) ~= "boolean" and type(opts.viz) ~= "table" then
+    fail("viz must be true, false or a table of options, got %s (%s)", type(opts.viz),
+      tostring(opts.viz))
+  end
+  if opts.viz_path ~= nil and type(opts.viz_path) ~= "string" then
+    fail("viz_path must be a path (a string), got %s (%s)", type(opts.viz_path),
+      tostring(opts.viz_path))
+  end
   if opts.lr ~= nil and opts.optim ~= nil then
     fail("lr is for the default optimizer; set it in the optimizer you pass (optim)")
   end

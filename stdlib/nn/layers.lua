@@ -30,6 +30,9 @@ function L.Linear:init(nin, nout, opts)
   nin = check_size("Linear", "in", nin)
   nout = check_size("Linear", "out", nout)
   opts = options.check("nn.Linear", opts, {"bias"})
+  if opts.bias ~= nil and type(opts.bias) ~= "boolean" then
+    fail("Linear", "bias must be true or false, got %s (%s)", type(opts.bias), tostring(opts.bias))
+  end
   self.in_features, self.out_features = nin, nout
   -- a = sqrt(5) is PyTorch's choice: uniform in +-1/sqrt(in), like the bias
   self.weight = self:parameter(init.kaiming_uniform_(nn.empty(nout, nin), {a = math.sqrt(5)}))
@@ -261,6 +264,12 @@ local function activation(name, spec)
   local fname = spec[1]
   function cls:init(...)
     self.args = table.pack(...)
+    for i = 2, #spec do -- the parameters are numbers (gelu's approximate a name)
+      local v, want = self.args[i - 1], spec[i] == "approximate" and "string" or "number"
+      if v ~= nil and type(v) ~= want then
+        fail(name, "%s must be a %s, got %s (%s)", spec[i], want, type(v), tostring(v))
+      end
+    end
   end
   function cls:forward(x)
     return nn[fname](x, table.unpack(self.args, 1, self.args.n))

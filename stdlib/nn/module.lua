@@ -211,6 +211,9 @@ local function contains(m, target, seen)
 end
 
 function Module:add_module(name, m, key)
+  if type(name) ~= "string" then
+    fail("add_module", "the name must be a string, got %s (%s)", type(name), tostring(name))
+  end
   if not is_module(m) then fail("add_module", "%s is a %s, not a module", name, type(m)) end
   if contains(m, self, {}) then
     fail("nn." .. self.__name, "cannot add %s as child '%s': the module would contain itself",
@@ -377,6 +380,9 @@ end
 function Module:load_state_dict(sd, strict)
   if type(sd) ~= "table" then fail("load_state_dict", "expected a table, got %s", type(sd)) end
   if strict == nil then strict = true end
+  if type(strict) ~= "boolean" then
+    fail("load_state_dict", "strict must be true or false, got %s (%s)", type(strict), tostring(strict))
+  end
   local own = named_tensors(self, true, false)
   local missing, unexpected, bad = compare_state(own, sd)
   local problems = {}

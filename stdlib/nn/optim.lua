@@ -62,6 +62,11 @@ local function check_hyperparameters(opt)
       fail(opt.name, "%s must be a number in [%g, %g], got %s", k, range[1], range[2], tostring(v))
     end
   end
+  for _, k in ipairs({"nesterov", "amsgrad", "maximize", "centered"}) do
+    if opt.defaults[k] ~= nil and type(opt[k]) ~= "boolean" then
+      fail(opt.name, "%s must be true or false, got %s (%s)", k, type(opt[k]), tostring(opt[k]))
+    end
+  end
   local betas = opt.betas
   if opt.defaults.betas ~= nil then
     if type(betas) ~= "table" or #betas ~= 2 then
@@ -191,6 +196,11 @@ function Optimizer:load_state_dict(sd)
   if type(sd) ~= "table" or type(sd.state) ~= "table" then
     fail(fname, "expected a table {state = ..., param_groups = ...}, got %s", type(sd))
   end
+  if sd.param_groups ~= nil and (type(sd.param_groups) ~= "table"
+      or (sd.param_groups[1] ~= nil and type(sd.param_groups[1]) ~= "table")) then
+    fail(fname, "param_groups must be a list of tables, got %s (%s)", type(sd.param_groups),
+      tostring(sd.param_groups))
+  end
   local group = sd.param_groups and sd.param_groups[1] or {}
   if group.params and #group.params ~= #self.params then
     fail(fname, "the saved state has %d parameters, this optimizer %d", #group.params,
@@ -286,6 +296,10 @@ function Schedule:state_dict()
 end
 
 function Schedule:load_state_dict(sd)
+  if type(sd) ~= "table" or math.type(options.whole(sd.t)) ~= "integer" then
+    fail("schedule:load_state_dict", "expected a table {t = step, base_lr = lr} from "
+      .. "sched:state_dict(), got %s (%s)", type(sd), tostring(sd))
+  end
   self.t, self.base_lr = sd.t, sd.base_lr or self.base_lr
   self.opt.lr = self:lr_at(self.t)
 end
@@ -346,6 +360,10 @@ end
 function optim.schedule.cosine(opt, opts)
   opts = opts or {}
   local min_lr = opts.min_lr or 0
+  if type(min_lr) ~= "number" or not (min_lr >= 0) then
+    fail("schedule.cosine", "min_lr must be a number >= 0, got %s (%s)", type(min_lr),
+      tostring(min_lr))
+  end
   return warmed_up("cosine", opt, opts, function(self, t, total, warmup)
     local progress = math.min(1, (t - warmup) / (total - warmup))
     return min_lr + (self.base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
@@ -358,6 +376,9 @@ function optim.schedule.step(opt, opts)
   options.check("nn.optim.schedule.step", opts, SCHEDULE_OPTIONS.step)
   local step_size = check_steps("step", opts, "step_size")
   local gamma = opts.gamma or 0.1
+  if type(gamma) ~= "number" or not (gamma >= 0) then
+    fail("schedule.step", "gamma must be a number >= 0, got %s (%s)", type(gamma), tostring(gamma))
+  end
   return schedule("step", opt, opts, function(self, t)
     return self.base_lr * gamma ^ (t // step_size)
   end)

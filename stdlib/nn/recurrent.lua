@@ -32,6 +32,9 @@ local function setup(self, fname, mode, nin, hidden, opts)
   local layers = opts.layers or 1
   layers = check_size(fname, "layers", layers)
   self.mode, self.input_size, self.hidden_size, self.num_layers = mode, nin, hidden, layers
+  if opts.bias ~= nil and type(opts.bias) ~= "boolean" then
+    fail(fname, "bias must be true or false, got %s (%s)", type(opts.bias), tostring(opts.bias))
+  end
   self.bias = opts.bias ~= false
   local G, bound = modes[mode].gates, 1 / math.sqrt(hidden)
   local function param(...)
@@ -49,8 +52,13 @@ end
 
 -- a state of shape (layers, batch, hidden), or nil
 local function check_state(self, fname, what, h, batch)
-  return check.check_state(fname, what, h, {self.num_layers, batch, self.hidden_size},
+  h = check.check_state(fname, what, h, {self.num_layers, batch, self.hidden_size},
     "layers, batch, hidden")
+  local w = self.weight_ih_l0
+  if h and h:dtype() ~= w:dtype() then
+    fail(fname, "%s is %s but the parameters are %s", what, h:dtype(), w:dtype())
+  end
+  return h
 end
 
 -- Runs the stack: returns the output and the final states (layers, batch, hidden).

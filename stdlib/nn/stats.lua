@@ -340,8 +340,9 @@ function M.regions(model, opts)
     fail("regions", "give either xlim and ylim, or plane = {x0, x1, x2}")
   end
   local res = options.whole(opts.res or 256) or opts.res
-  if math.type(res) ~= "integer" or res < 2 then
-    fail("regions", "res must be an integer >= 2, got %s", tostring(res))
+  -- at most 8192: a grid of 67 million points; beyond, the sweep would take hours, not an error
+  if math.type(res) ~= "integer" or res < 2 or res > 8192 then
+    fail("regions", "res must be an integer in [2, 8192], got %s", tostring(res))
   end
   local dtype = model_dtype(model)
   local make, per_point = grid_maker("regions", opts, res, dtype)

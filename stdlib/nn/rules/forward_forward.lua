@@ -115,6 +115,14 @@ end
 function FF:gradients(x, y)
   self:check_input(x)
   local n, C = x:size(1), self.classes
+  if not nn.is_tensor(y) or y:dtype() ~= "i64" or y:dim() ~= 1 or y:size(1) ~= n then
+    fail("y must be %d class labels (an i64 tensor of shape {%d}), got %s", n, n,
+      nn.is_tensor(y) and y:dtype() .. " " .. shape_str(y) or type(y))
+  end
+  local lo, hi = y:min():item(), y:max():item()
+  if lo < 1 or hi > C then
+    fail("label %d is out of range for %d classes", lo < 1 and lo or hi, C)
+  end
   local s = y + nn.randint(1, C - 1, {n})
   local wrong = s - s:gt(C):to("i64") * C
   local h = nn.cat({self:overlay(x, y), self:overlay(x, wrong)}, 1):contiguous()
