@@ -262,6 +262,10 @@ local function window(fname, opts, dtype)
     local x0 = p[1]:to(dtype):reshape(1, -1)
     local e1 = p[2]:to(dtype):reshape(1, -1) - x0
     local e2 = p[3]:to(dtype):reshape(1, -1) - x0
+    local uu, ww, uw = (e1 * e1):sum():item(), (e2 * e2):sum():item(), (e1 * e2):sum():item()
+    if not (uu * ww - uw * uw > 1e-12 * uu * ww) then
+      fail(fname, "the plane's three points are on one line (or equal): they span no plane")
+    end
     return {ulo, uhi, vlo, vhi}, function(u, v)
       local pts = x0 + u:to(dtype) * e1 + v:to(dtype) * e2
       return pts:view(u:size(1), table.unpack(shape))
@@ -343,6 +347,9 @@ function M.regions(model, opts)
   -- at most 8192: a grid of 67 million points; beyond, the sweep would take hours, not an error
   if math.type(res) ~= "integer" or res < 2 or res > 8192 then
     fail("regions", "res must be an integer in [2, 8192], got %s", tostring(res))
+  end
+  if opts.exact ~= nil and type(opts.exact) ~= "boolean" then
+    fail("regions", "exact must be true or false, got %s (%s)", type(opts.exact), tostring(opts.exact))
   end
   local dtype = model_dtype(model)
   local make, per_point = grid_maker("regions", opts, res, dtype)
