@@ -13,7 +13,7 @@
 --     file:line standing in for the user's function). A traceback after the message (nn.fit
 --     adds one to an error from inside training) is allowed; the message before it is judged.
 local dir, limit = arg[1], tonumber(arg[2])
-local cases = dofile("tests/misuse/cases.lua")
+local cases = dofile("tests/misuse/cases.lua") -- run from the top of the tree
 local verbose = os.getenv("MISUSE_VERBOSE")
 
 local function slurp(path)
