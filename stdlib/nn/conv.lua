@@ -26,7 +26,9 @@ local function pair(fname, what, v, def, spatial)
   if v == nil then return def, def end
   local n, a, b = spatial == 2 and 2 or 1, nil, nil
   v = options.whole(v) or v -- 4 / 2 is 2.0: a whole number is an integer
-  if type(v) == "table" then v = {options.whole(v[1]) or v[1], options.whole(v[n]) or v[n], n = #v} end
+  if type(v) == "table" then
+    v = {options.whole(v[1]) or v[1], options.whole(v[n]) or v[n], n = #v}
+  end
   if math.type(v) == "integer" then
     a, b = v, v
   elseif type(v) == "table" and v.n == n and math.type(v[1]) == "integer"

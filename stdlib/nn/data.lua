@@ -105,7 +105,8 @@ function data.csv(path, opts)
     fail("csv", "sep must be a non-empty string, got %s (%s)", type(opts.sep), tostring(opts.sep))
   end
   if opts.header ~= nil and type(opts.header) ~= "boolean" then
-    fail("csv", "header must be true or false, got %s (%s)", type(opts.header), tostring(opts.header))
+    fail("csv", "header must be true or false, got %s (%s)", type(opts.header),
+      tostring(opts.header))
   end
   if opts.dtype ~= nil and not DTYPES[opts.dtype] then
     fail("csv", "unknown dtype '%s' (expected f32, f64, i64 or u8)", tostring(opts.dtype))

@@ -61,7 +61,9 @@ end
 function init.uniform_(t, a, b)
   a, b = a or 0, b or 1
   check_numbers("uniform_", a, b)
-  if not (a <= b) then fail("uniform_", "the range [%s, %s] is empty (a > b)", tostring(a), tostring(b)) end
+  if not (a <= b) then
+    fail("uniform_", "the range [%s, %s] is empty (a > b)", tostring(a), tostring(b))
+  end
   return fill("uniform_", t, "uniform_", a, b)
 end
 

@@ -381,7 +381,8 @@ function Module:load_state_dict(sd, strict)
   if type(sd) ~= "table" then fail("load_state_dict", "expected a table, got %s", type(sd)) end
   if strict == nil then strict = true end
   if type(strict) ~= "boolean" then
-    fail("load_state_dict", "strict must be true or false, got %s (%s)", type(strict), tostring(strict))
+    fail("load_state_dict", "strict must be true or false, got %s (%s)", type(strict),
+      tostring(strict))
   end
   local own = named_tensors(self, true, false)
   local missing, unexpected, bad = compare_state(own, sd)

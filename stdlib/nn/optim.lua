@@ -26,7 +26,8 @@ local function param_list(fname, params)
     params = {params}
   end
   if type(params) ~= "table" then
-    fail(fname, "expected a module or a list of tensors, got %s (%s)", type(params), tostring(params))
+    fail(fname, "expected a module or a list of tensors, got %s (%s)", type(params),
+      tostring(params))
   end
   if #params == 0 then fail(fname, "the list of parameters is empty") end
   for i, p in ipairs(params) do

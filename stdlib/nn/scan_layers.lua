@@ -116,9 +116,13 @@ function S.LRU:init(nin, state, nout, opts)
   local r_min, r_max = opts.r_min or 0, opts.r_max or 1
   local max_phase = opts.max_phase or TWO_PI
   for k, v in pairs({r_min = r_min, r_max = r_max, max_phase = max_phase}) do
-    if type(v) ~= "number" then fail("LRU", "%s must be a number, got %s (%s)", k, type(v), tostring(v)) end
+    if type(v) ~= "number" then
+      fail("LRU", "%s must be a number, got %s (%s)", k, type(v), tostring(v))
+    end
   end
-  if not (max_phase > 0) then fail("LRU", "max_phase must be positive, got %s", tostring(max_phase)) end
+  if not (max_phase > 0) then
+    fail("LRU", "max_phase must be positive, got %s", tostring(max_phase))
+  end
   if not (r_min >= 0 and r_min < r_max and r_max <= 1) then
     fail("LRU", "need 0 <= r_min < r_max <= 1, got r_min=%s, r_max=%s", tostring(r_min),
       tostring(r_max))

@@ -349,7 +349,8 @@ function M.regions(model, opts)
     fail("regions", "res must be an integer in [2, 8192], got %s", tostring(res))
   end
   if opts.exact ~= nil and type(opts.exact) ~= "boolean" then
-    fail("regions", "exact must be true or false, got %s (%s)", type(opts.exact), tostring(opts.exact))
+    fail("regions", "exact must be true or false, got %s (%s)", type(opts.exact),
+      tostring(opts.exact))
   end
   local dtype = model_dtype(model)
   local make, per_point = grid_maker("regions", opts, res, dtype)

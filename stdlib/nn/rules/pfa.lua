@@ -32,7 +32,8 @@ function PFA:init(model, opts)
   end
   local decay = opts.feedback_decay or 0
   if type(decay) ~= "number" or not (decay >= 0) then
-    R.fail(self.name, "feedback_decay must be a number >= 0, got %s (%s)", type(decay), tostring(decay))
+    R.fail(self.name, "feedback_decay must be a number >= 0, got %s (%s)", type(decay),
+      tostring(decay))
   end
   self.expansion, self.feedback_decay = k, decay
   self.feedback_params = {}
