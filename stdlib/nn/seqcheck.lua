@@ -39,8 +39,9 @@ function C.check_input(fname, x, nin, like)
   if x:size(2) == 0 then fail(fname, "the sequence has length 0 (input shape %s)", shape_str(x)) end
 end
 
--- a state h, when given, must have the shape want (a list); dims names them in the message
-function C.check_state(fname, what, h, want, dims)
+-- a state h, when given, must have the shape want (a list); dims names them in the message;
+-- like (the input), when given, its dtype
+function C.check_state(fname, what, h, want, dims, like)
   if h == nil then return nil end
   if not nn.is_tensor(h) then fail(fname, "%s must be a tensor, got %s", what, type(h)) end
   local ok = h:dim() == #want
@@ -48,6 +49,9 @@ function C.check_state(fname, what, h, want, dims)
   if not ok then
     fail(fname, "%s has shape %s, expected {%s}%s", what, shape_str(h), table.concat(want, ","),
       dims and " (" .. dims .. ")" or "")
+  end
+  if like and h:dtype() ~= like:dtype() then
+    fail(fname, "%s is %s but the input is %s", what, h:dtype(), like:dtype())
   end
   return h
 end

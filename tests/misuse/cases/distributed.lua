@@ -34,4 +34,18 @@ return {
     "nn.fit", {"/nonexistent/x"}},
   {"nn.dist.DataParallel(nn.dist.DataParallel(nn.Linear(2, 2)))",
     "nn.dist.DataParallel", {"DataParallel"}},
+  {"nn.dist.allreduce(nn.zeros(3):expand(2, 3), 'max')", "nn.dist.allreduce", {"expand"}},
+  {"nn.dist.broadcast(nn.zeros(1, 3):expand(2, 3), 1)", "nn.dist.broadcast", {"expand"}},
+  {"nn.dist.allreduce(nn.tensor(1), 'bogus')", "nn.dist.allreduce", {"bogus"}},
+  {"nn.dist.broadcast(nn.zeros(2), math.maxinteger)", "nn.dist.broadcast", {"9223372036854775807"}},
+  {"nn.dist.broadcast(nn.zeros(2), 0/0)", "nn.dist.broadcast", {"nan"}},
+  {"nn.dist.allgather({nn.zeros(2)})", "nn.dist.allgather", {"table"}},
+  {"nn.dist.DataParallel(nn.Linear(2, 2), 5)", "nn.dist.DataParallel", {"5"}},
+  {"nn.dist.DataParallel({})", "nn.dist.DataParallel", {"table"}},
+  {"local m = nn.dist.DataParallel(nn.Linear(2, 2)); m(nn.zeros(1, 3))", "nn.Linear", {"{1,3}"}},
+  {"nn.dist.init({timeout = 'a'})", "nn.dist.init", {"a"}},
+  {"local d = {nn.zeros(4, 2), nn.tensor({1, 2, 1, 2}, 'i64')}; " ..
+  "nn.fit(nn.Linear(2, 2), d, {distributed = true, batch = 0})",
+    "nn.fit", {"batch", "0"}},
+  {"nn.dist.allreduce(nn.zeros(2, 'u8'), 'avg')", "nn.dist.allreduce", {"avg"}},
 }

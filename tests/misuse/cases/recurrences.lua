@@ -55,4 +55,11 @@ return {
   {"nn.rnn_tanh(nn.zeros(2, 5, 3), nil, nn.zeros(4, 7), nn.zeros(4, 4))", "nn.rnn_tanh", {"{4,7}"}},
   {"nn.LSTM(3, 4, {layers = 2})(nn.zeros(2, 5, 3), {nn.zeros(1, 2, 4), nn.zeros(1, 2, 4)})",
     "nn.LSTM", {"{1,2,4}", "{2,2,4}"}},
+  {"nn.linear_scan(nn.zeros(2, 5, 3), nn.zeros(2, 5, 3), nn.zeros(2, 3, 'f64'))",
+    "nn.linear_scan", {"f64"}},
+  {"nn.linear_scan(nn.zeros(2, 5, 3):expand(2, 5, 3), nn.zeros(1, 5, 3):expand(2, 5, 3), nn.zeros(2, 3)):sum():backward()",
+    "backward", {"grad"}},
+  {"nn.MinGRU(3, 4)(nn.zeros(2, 5, 3), nn.zeros(2, 4, 'f64'))", "nn.MinGRU", {"f64"}},
+  {"nn.LRU(3, 4, 2)(nn.zeros(2, 5, 3), nn.zeros(2, 5))", "nn.LRU", {"{2,5}"}},
+  {"nn.RNN(3, 4, {nonlinearity = 5})", "nn.RNN", {"5"}},
 }

@@ -60,4 +60,15 @@ return {
     "partition", {"points", "5"}},
   {"local v = viz.open{backend = 'offscreen'}; v:plot('loss', nn.zeros(3), nn.zeros(2))",
     "plot", {"3", "2"}},
+  {"viz.open{backend = 'offscreen', width = math.maxinteger}", "viz.open", {"9223372036854775807"}},
+  {"viz.open{backend = 'offscreen', width = 100000, height = 100000}", "viz.open", {"100000"}},
+  {"viz.open{backend = 'offscreen', rows = 2.5}", "viz.open", {"2.5"}},
+  {"viz.open{backend = 'window', title = {}}", "viz.open", {"title"}},
+  {"local v = viz.open{backend = 'offscreen'}; v:plot('loss', 1, 0/0); v:save(5)", "save", {"5"}},
+  {"local v = viz.open{backend = 'offscreen'}; v:plot('loss', nn.zeros(2, 'u8'), {1, 2, 3})",
+    "plot", {"2", "3"}},
+  {"local v = viz.open{backend = 'offscreen'}; " ..
+  "v:watch(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), {every = 2.5})",
+    "watch", {"2.5"}},
+  {"local v = viz.open{backend = 'offscreen'}; v:save('/tmp')", "save", {"/tmp"}},
 }
