@@ -84,8 +84,8 @@ TWIN(softplus_z, return (x > 0 ? x : 0) + NN_LOG1P(NN_EXP(x > 0 ? -x : x));)
         ? 0                                                                                        \
         : (x >= AS_X(arg[0]) ? x : (x + AS_X(arg[0])) * (x + AS_X(arg[0])) / (4 * AS_X(arg[0]))),  \
     x <= -AS_X(arg[0]) ? 0 : (x >= AS_X(arg[0]) ? 1 : (x + AS_X(arg[0])) / (2 * AS_X(arg[0]))))    \
-  X(snake, FLOAT, x + sin(AS_X(arg[0]) * x) * sin(AS_X(arg[0]) * x) / AS_X(arg[0]),                \
-    1 + sin(2 * AS_X(arg[0]) * x))
+  X(snake, FLOAT, x + NN_SIN(AS_X(arg[0]) * x) * NN_SIN(AS_X(arg[0]) * x) / AS_X(arg[0]),          \
+    1 + 2 * NN_SIN(AS_X(arg[0]) * x) * NN_COS(AS_X(arg[0]) * x))
 
 /* shifted ReLU max(0, x - b), FATReLU (x where x >= T, else 0) */
 #define THRESHOLD_TABLE(X)                                                                         \
