@@ -222,7 +222,7 @@ static inline void nn_sincosf(float x, float *sp, float *cp) {
   c = c * r2 - 1.388731625493765e-3f;
   c = c * r2 + 4.166664568298827e-2f;
   c = (1.0f - 0.5f * r2) + r2 * r2 * c;
-  int32_t q = (int32_t)(int64_t)kd & 3;
+  int32_t q = (int32_t)(float)kd & 3; /* kd is a whole number: exact through f32 */
   float sv = q & 1 ? c : s, cv = q & 1 ? s : c;
   sv = q & 2 ? -sv : sv;
   cv = (q + 1) & 2 ? -cv : cv;
