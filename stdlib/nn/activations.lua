@@ -1,9 +1,11 @@
 -- stdlib/nn/activations.lua: activations with learnable parameters, gated layers and the
 -- discrete-sample gradients, and their modules.
 --
--- Each function is composed from differentiable C ops (exact gradients for x and for the
--- parameters, in both modes, by autograd); the modules own their parameters, one per
--- channel (dim 2 of the input, or the last dim of a 2-D input) or one shared.
+-- The learnable and gated ones check their arguments here and run as one fused C op each
+-- (nn/ops/act_param.c, act_rational.c, act_gated.c: exact gradients for x and for the
+-- parameters, in both modes); the discrete-sample ones are nn.Functions of C ops. The
+-- modules own their parameters, one per channel (dim 2 of the input, or the last dim of a
+-- 2-D input) or one shared.
 local nn = require "nn"
 local Module = require "nn.module"
 local options = require "nn.options"
