@@ -156,7 +156,7 @@ nn_tensor *nn_eye(int64_t n, nn_dtype dt);
 #define NN_ACTIVATION_OPS(X)                                                                       \
   X(leaky_relu) X(elu) X(gelu) X(gelu_tanh) X(silu) X(mish) X(softplus) X(hardtanh) X(relu2)      \
   X(smelu) X(snake) X(shifted_relu) X(fatrelu) X(helu) X(regelu2) X(resilu2) X(prelu)        \
-  X(swish_beta) X(snake_a) X(sau) X(rational) X(gated)
+  X(swish_beta) X(snake_a) X(sau) X(rational) X(gated) X(relu_scaled)
 /* clang-format on */
 #define NN_DECLARE_OP(name) extern const nn_op nn_op_##name;
 NN_ACTIVATION_OPS(NN_DECLARE_OP)
@@ -174,6 +174,7 @@ nn_tensor *nn_snake(nn_tensor *x, double a);           /* x + sin^2(a x) / a */
 nn_tensor *nn_shifted_relu(nn_tensor *x, double b);    /* max(0, x - b) */
 nn_tensor *nn_fatrelu(nn_tensor *x, double threshold); /* x where x >= threshold, else 0 */
 nn_tensor *nn_helu(nn_tensor *x, double alpha);        /* relu; backward g * 1[x > -alpha] */
+nn_tensor *nn_relu_scaled(nn_tensor *x, double s);     /* max(x, 0) s, s > 0 */
 /* exact GELU / SiLU forward; backward a 4-level step derivative read from a 2-bit code per
    element (4 a byte), the only thing kept for it (Approx-BP) */
 nn_tensor *nn_regelu2(nn_tensor *x);

@@ -44,6 +44,12 @@ static int l_gated(lua_State *L) {
   return push_or_error(L, nn_gated(x, d, (nn_gate)g), fname);
 }
 
+/* nn._relu_scaled(fname, x, s): max(x, 0) s */
+static int l_relu_scaled(lua_State *L) {
+  const char *fname = luaL_checkstring(L, 1);
+  return push_or_error(L, nn_relu_scaled(lnn_check(L, 2), lnn_checknumber(L, 3)), fname);
+}
+
 static const lnn_reg act_fns[] = {
     {"_act_param", l_act_param, "nn._act_param(fname, op, x, p1 [, p2]) -> tensor",
      "The C entry of nn.prelu, nn.swish_beta, nn.snake_a and nn.sau (op names the one, fname "
@@ -53,6 +59,8 @@ static const lnn_reg act_fns[] = {
     {"_gated", l_gated, "nn._gated(fname, x, dim, gate) -> tensor",
      "The C entry of nn.glu, nn.reglu, nn.geglu, nn.swiglu, nn.bilinear (gate 0 to 4); use "
      "those instead."},
+    {"_relu_scaled", l_relu_scaled, "nn._relu_scaled(fname, x, s) -> tensor",
+     "max(x, 0) s in one pass: the C entry of nn.relu_attention; use it instead."},
     {NULL, NULL, NULL, NULL}};
 
 void lnn_open_act(lua_State *L) {

@@ -37,8 +37,12 @@ static nn_tensor *param_jvp(const nn_ctx *c, nn_tensor *const *tin);
 
 static const double INV_SQRT_2PI = 0.39894228040143267794;
 
-/* sigmoid'(z) = e / (1 + e)^2 with e = e^-|z| (1 - sigmoid(z) loses its bits for large z) */
-#define SIGD(z) (NN_EXP(-fabs(z)) / ((1 + NN_EXP(-fabs(z))) * (1 + NN_EXP(-fabs(z)))))
+/* sigmoid(z) and sigmoid'(z) = e / (1 + e)^2 from one e = e^-|z| and one 1 / (1 + e) (the
+   compiler computes each once per element; 1 - sigmoid(z) would lose its bits for large z) */
+#define SIGE(z) NN_EXP(-fabs(z))
+#define SIGR(z) (1 / (1 + SIGE(z)))
+#define SIG(z)  ((z) >= 0 ? SIGR(z) : SIGE(z) * SIGR(z))
+#define SIGD(z) (SIGE(z) * SIGR(z) * SIGR(z))
 /* the standard normal density; in f32 from the e^(-z^2/2) that Phi computes too */
 #define NORMPDF(z)                                                                                 \
   _Generic((z), float                                                                              \
@@ -51,8 +55,7 @@ static const double INV_SQRT_2PI = 0.39894228040143267794;
 /* name, parameters, y = f(x, a, b), dy/dx, dy/da, dy/db; T is the type of x (f32 or f64) */
 #define PARAM_TABLE(X)                                                                             \
   X(prelu, 1, x > 0 ? x : a * x, x > 0 ? 1 : a, x > 0 ? 0 : x, 0)                                  \
-  X(swish_beta, 1, x *NN_SIGMOID(a *x), NN_SIGMOID(a *x) + a * x * SIGD(a * x),                    \
-    x * x * SIGD(a * x), 0)                                                                        \
+  X(swish_beta, 1, x *SIG(a *x), SIG(a *x) + a * x * SIGD(a * x), x * x * SIGD(a * x), 0)          \
   X(snake_a, 1, x + SIN_AX * SIN_AX / a, 1 + 2 * SIN_AX * COS_AX,                                  \
     (2 * x * COS_AX - SIN_AX / a) * SIN_AX / a, 0)                                                 \
   X(sau, 2, a *x + (1 - a) * (x * NN_NORMCDF(x / b) + b * NORMPDF(x / b)),                         \

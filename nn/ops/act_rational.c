@@ -29,8 +29,8 @@ typedef struct rat_job {
 /* p[i] = sum_j c[j] x[i]^j by Horner's rule (c[0..nc-1]; nc may be 0) and, when dp is not
    NULL, dp[i] = its derivative. With shift, the sum starts at x^1 (c[0] multiplies x). */
 #define HORNER(T)                                                                                  \
-  static void horner_##T(T *p, T *dp, const T *x, int64_t m, const double *c, int nc,              \
-                         bool shift) {                                                             \
+  static inline __attribute__((always_inline)) void horner_##T(                                    \
+      T *p, T *dp, const T *x, int64_t m, const double *c, int nc, bool shift) {                   \
     for (int64_t i = 0; i < m; i++) p[i] = nc ? (T)c[nc - 1] : 0;                                  \
     if (dp)                                                                                        \
       for (int64_t i = 0; i < m; i++) dp[i] = 0;                                                   \
@@ -48,8 +48,8 @@ typedef struct rat_job {
 
 /* lanes[k][i mod LANES] += w[i] x[i]^(k + first) for k < nc */
 #define POWER_SUMS(T)                                                                              \
-  static void power_sums_##T(double *lanes, const T *w, const T *x, int64_t m, int nc,             \
-                             bool first) {                                                         \
+  static inline __attribute__((always_inline)) void power_sums_##T(                                \
+      double *lanes, const T *w, const T *x, int64_t m, int nc, bool first) {                      \
     T pw[BLOCK];                                                                                   \
     for (int64_t i = 0; i < m; i++) pw[i] = first ? x[i] : 1;                                      \
     for (int k = 0; k < nc; k++, lanes += LANES) {                                                 \

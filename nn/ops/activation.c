@@ -87,10 +87,12 @@ TWIN(softplus_z, return (x > 0 ? x : 0) + NN_LOG1P(NN_EXP(x > 0 ? -x : x));)
   X(snake, FLOAT, x + NN_SIN(AS_X(arg[0]) * x) * NN_SIN(AS_X(arg[0]) * x) / AS_X(arg[0]),          \
     1 + 2 * NN_SIN(AS_X(arg[0]) * x) * NN_COS(AS_X(arg[0]) * x))
 
-/* shifted ReLU max(0, x - b), FATReLU (x where x >= T, else 0) */
+/* shifted ReLU max(0, x - b), FATReLU (x where x >= T, else 0), relu(x) s (ReLU attention's
+   relu(scores) / L in one pass) */
 #define THRESHOLD_TABLE(X)                                                                         \
   X(shifted_relu, FLOAT, x <= AS_X(arg[0]) ? 0 : x - AS_X(arg[0]), x > AS_X(arg[0]))               \
-  X(fatrelu, FLOAT, x < AS_X(arg[0]) ? 0 : x, x >= AS_X(arg[0]))
+  X(fatrelu, FLOAT, x < AS_X(arg[0]) ? 0 : x, x >= AS_X(arg[0]))                                   \
+  X(relu_scaled, FLOAT, x <= 0 ? 0 : x * AS_X(arg[0]), x > 0 ? AS_X(arg[0]) : 0)
 
 ACTIVATION_TABLE(DEFINE_UNARY)
 THRESHOLD_TABLE(DEFINE_UNARY)
@@ -157,4 +159,8 @@ nn_tensor *nn_fatrelu(nn_tensor *x, double threshold) {
 nn_tensor *nn_helu(nn_tensor *x, double alpha) {
   if (!(alpha > 0)) return nn_err("alpha must be positive, not %g", alpha);
   return activate(&nn_op_helu, x, alpha, 0);
+}
+nn_tensor *nn_relu_scaled(nn_tensor *x, double s) {
+  if (!(s > 0)) return nn_err("the scale must be positive, not %g", s);
+  return activate(&nn_op_relu_scaled, x, s, 0);
 }

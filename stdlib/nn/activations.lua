@@ -79,7 +79,7 @@ end
 -- ReLU attention weights: relu(s) / L along dim (default the last), L its length
 function A.relu_attention(s, dim)
   dim = dim or -1
-  return nn.relu(s) / s:size(dim < 0 and s:dim() + 1 + dim or dim)
+  return nn._relu_scaled("relu_attention", s, 1 / s:size(dim < 0 and s:dim() + 1 + dim or dim))
 end
 
 -- ---- gated: the dim (2h wide) splits into a (first h) and b (last h); one fused C op

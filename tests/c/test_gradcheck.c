@@ -76,6 +76,8 @@ const grad_case gc_cases[] = {
     {"fatrelu", 1, {2}, {S2(3, 4)}, 0.6, 2, {.f = {0.5}}, NULL},
     {"fatrelu", 1, {2}, {S2(3, 4)}, -2, 0.4, {.f = {0.5}}, NULL},
     {"fatrelu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {1.2}}, NULL},
+    {"relu_scaled", 1, {2}, {S2(3, 4)}, 0.1, 2, {.f = {0.25}}, NULL},
+    {"relu_scaled", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {3}}, NULL},
     /* learnable parameters: shared (one value) or per channel (dim 2), gradients reduced */
     {"prelu", 2, {2, 1}, {S2(3, 4), S1(1)}, -2, 2, NOATTR, NULL},
     {"prelu", 2, {3, 1}, {S3(2, 3, 4), S1(3)}, -2, 2, NOATTR, NULL},
