@@ -74,6 +74,10 @@ double lnn_checkscalar(lua_State *L, int arg);
 /* Field k of the options table at t, checked; def when nil. */
 double lnn_optfield_number(lua_State *L, int t, const char *k, double def);
 bool lnn_optfield_boolean(lua_State *L, int t, const char *k, bool def);
+bool lnn_optboolean(lua_State *L, int arg, bool def); /* nil: def; else it must be a boolean */
+/* "unknown option 'key' (known: a, b)" unless every key of the table at t is in known (a
+   NULL-terminated list) */
+void lnn_check_keys(lua_State *L, int t, const char *const *known);
 /* Whether arg is a function or has a __call metamethod (the stack is left as it was). */
 bool lnn_is_callable(lua_State *L, int arg);
 

@@ -137,7 +137,9 @@ local st_fn, reinmax_fn = discrete("straight_through", false), discrete("reinmax
 
 local function check_logits(fname, logits, tau, least)
   if not nn.is_tensor(logits) or logits:dim() ~= 2 then
-    fail(fname, "logits must be a 2-D tensor (batch, categories)")
+    fail(fname, "logits must be a 2-D tensor (batch, categories), got %s",
+      nn.is_tensor(logits) and "shape " .. options.shape_str(logits)
+        or type(logits) .. " (" .. tostring(logits) .. ")")
   end
   if type(tau) ~= "number" or not (tau > 0) or (least and tau < least) then
     fail(fname, "tau must be %s, not %s", least and ">= " .. least or "positive", tostring(tau))
@@ -220,6 +222,14 @@ local gated_names = {GLU = "glu", ReGLU = "reglu", GEGLU = "geglu", SwiGLU = "sw
 for cls_name, fname in pairs(gated_names) do
   local cls = Module:extend(cls_name)
   function cls:init(nin, hidden, opts)
+    for _, v in ipairs({{"in", nin}, {"hidden", hidden}}) do
+      local n = options.whole(v[2])
+      if not n or n < 1 then
+        fail(cls_name, "%s must be a positive integer, got %s", v[1], tostring(v[2]))
+      end
+    end
+    nin, hidden = options.whole(nin), options.whole(hidden)
+    options.check("nn." .. cls_name, opts, {"bias"})
     self.proj = Linear(nin, 2 * hidden, opts)
     self.hidden = hidden
   end

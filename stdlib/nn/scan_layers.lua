@@ -63,7 +63,7 @@ local function mingru_coefs(p, n)
 end
 
 function S.MinGRU:forward(x, h0)
-  check_input("MinGRU", x, self.input_size)
+  check_input("MinGRU", x, self.input_size, self.linear.weight)
   check_state("MinGRU", "initial state", h0, {x:size(1), self.hidden_size})
   local h = nn.mingru_scan(self.linear(x), h0)
   return h, h:select(2, x:size(2))
@@ -90,7 +90,7 @@ local function minlstm_coefs(p, n)
 end
 
 function S.MinLSTM:forward(x, h0)
-  check_input("MinLSTM", x, self.input_size)
+  check_input("MinLSTM", x, self.input_size, self.linear.weight)
   check_state("MinLSTM", "initial state", h0, {x:size(1), self.hidden_size})
   local a, b = minlstm_coefs(self.linear(x), self.hidden_size)
   local h = nn.linear_scan(a, b, h0)
@@ -115,6 +115,10 @@ function S.LRU:init(nin, state, nout, opts)
   opts = options.check("nn.LRU", opts, {"r_min", "r_max", "max_phase"})
   local r_min, r_max = opts.r_min or 0, opts.r_max or 1
   local max_phase = opts.max_phase or TWO_PI
+  for k, v in pairs({r_min = r_min, r_max = r_max, max_phase = max_phase}) do
+    if type(v) ~= "number" then fail("LRU", "%s must be a number, got %s (%s)", k, type(v), tostring(v)) end
+  end
+  if not (max_phase > 0) then fail("LRU", "max_phase must be positive, got %s", tostring(max_phase)) end
   if not (r_min >= 0 and r_min < r_max and r_max <= 1) then
     fail("LRU", "need 0 <= r_min < r_max <= 1, got r_min=%s, r_max=%s", tostring(r_min),
       tostring(r_max))
@@ -146,7 +150,7 @@ end
 
 -- every state h (2, batch, time, state), planar complex, and the final one (2, batch, state)
 function S.LRU:states(x, h0)
-  check_input("LRU", x, self.input_size)
+  check_input("LRU", x, self.input_size, self.nu_log)
   local nb, nt, n = x:size(1), x:size(2), self.state_size
   check_state("LRU", "initial state", h0, {2, nb, n})
   local a = self:lambda():view(2, 1, 1, n):expand(2, nb, nt, n)
@@ -236,7 +240,7 @@ function S.DiagonalRNN:coefs(p)
 end
 
 function S.DiagonalRNN:forward(x, h0)
-  check_input("DiagonalRNN", x, self.input_size)
+  check_input("DiagonalRNN", x, self.input_size, self.linear.weight)
   check_state("DiagonalRNN", "initial state", h0, {x:size(1), self.hidden_size})
   local a, b = self:coefs(self.linear(x))
   local h = nn.linear_scan(a, b, h0)

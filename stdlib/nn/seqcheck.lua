@@ -17,9 +17,18 @@ function C.check_size(fname, what, n)
   return n
 end
 
--- x must be (batch, time, nin) with time >= 1
-function C.check_input(fname, x, nin)
+-- x must be (batch, time, nin) with time >= 1, of a float dtype (like's, when given: a
+-- parameter of the layer)
+function C.check_input(fname, x, nin, like)
   if not nn.is_tensor(x) then fail(fname, "input must be a tensor, got %s", type(x)) end
+  local dt = x:dtype()
+  if dt ~= "f32" and dt ~= "f64" then
+    fail(fname, "input must be f32 or f64, got %s (input shape %s)", dt, shape_str(x))
+  end
+  if like and like:dtype() ~= dt then
+    fail(fname, "input is %s but the parameters are %s (convert one: x:to(\"%s\") or m:to(\"%s\"))",
+      dt, like:dtype(), like:dtype(), dt)
+  end
   if x:dim() ~= 3 then
     fail(fname, "input must be 3-D (batch, time, features), got shape %s", shape_str(x))
   end

@@ -1,0 +1,37 @@
+-- tests/misuse/cases/distributed.lua: the misuse cases of distributed:
+-- nn.dist without mpirun: a world of one.
+-- Each is {code, fname, values}: see tests/misuse/cases.lua.
+return {
+  {"nn.dist.allreduce(5)", "nn.dist.allreduce", {"number"}},
+  {"nn.dist.allreduce(nn.zeros(2), 'avg')", "nn.dist.allreduce", {"avg"}},
+  {"nn.dist.broadcast(nn.zeros(2), 2)", "nn.dist.broadcast", {"2"}},
+  {"nn.dist.broadcast(nn.zeros(2), 0)", "nn.dist.broadcast", {"0"}},
+  {"nn.dist.broadcast(nn.zeros(2), 'one')", "nn.dist.broadcast", {"one"}},
+  {"nn.dist.allgather('x')", "nn.dist.allgather", {"string"}},
+  {"nn.dist.init({timeout = -1})", "nn.dist.init", {"-1"}},
+  {"nn.dist.init({timout = 5})", "nn.dist.init", {"timout"}},
+  {"nn.dist.DataParallel(5)", "nn.dist.DataParallel", {"number"}},
+  {"nn.dist.DataParallel(nn.Linear(2, 2), {bucket_mb = 0})", "nn.dist.DataParallel", {"0"}},
+  {"nn.dist.allreduce(nn.zeros(1, 3):expand(2, 3))", "nn.dist.allreduce", {"expand"}},
+  {"nn.fit(nn.Linear(2, 2), {nn.zeros(4, 2), nn.tensor({1, 2, 1, 2}, 'i64')}, {distributed = 'yes'})",
+    "nn.fit", {"distributed"}},
+  {"nn.dist.allreduce(nn.zeros(2), 5)", "nn.dist.allreduce", {"5"}},
+  {"nn.dist.broadcast(5, 1)", "nn.dist.broadcast", {"number"}},
+  {"nn.dist.broadcast(nn.zeros(2), 1.5)", "nn.dist.broadcast", {"1.5"}},
+  {"nn.dist.allreduce(nn.zeros(2, 'i64'), 'mean')", "nn.dist.allreduce", {"i64"}},
+  {"nn.dist.DataParallel(nn.Linear(2, 2), {bucket_mb = 'a'})", "nn.dist.DataParallel", {"a"}},
+  {"nn.dist.DataParallel(nn.Linear(2, 2), {bogus = 1})", "nn.dist.DataParallel", {"bogus"}},
+  {"nn.dist.init(5)", "nn.dist.init", {"5"}},
+  {"nn.dist.allreduce()", "nn.dist.allreduce", {"nil"}},
+  {"local m = nn.dist.DataParallel(nn.Linear(2, 2)); m(5)", "nn.Linear", {"5"}},
+  {"nn.dist.broadcast(nn.zeros(2), {})", "nn.dist.broadcast", {"table"}},
+  {"nn.dist.allreduce(nn.zeros(2, 'u8'), 'mean')", "nn.dist.allreduce", {"u8"}},
+  {"nn.dist.allgather(5)", "nn.dist.allgather", {"number"}},
+  {"nn.dist.DataParallel(nn.Linear(2, 2), {overlap = 'yes'})", "nn.dist.DataParallel", {"overlap"}},
+  {"nn.dist.DataParallel(nn.Linear(2, 2), {bucket_mb = 0/0})", "nn.dist.DataParallel", {"nan"}},
+  {"local d = {nn.zeros(4, 2), nn.tensor({1, 2, 1, 2}, 'i64')}; " ..
+  "nn.fit(nn.Linear(2, 2), d, {distributed = true, checkpoint = '/nonexistent/x'})",
+    "nn.fit", {"/nonexistent/x"}},
+  {"nn.dist.DataParallel(nn.dist.DataParallel(nn.Linear(2, 2)))",
+    "nn.dist.DataParallel", {"DataParallel"}},
+}
