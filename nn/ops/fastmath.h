@@ -222,7 +222,8 @@ static inline void nn_sincosf(float x, float *sp, float *cp) {
   c = c * r2 - 1.388731625493765e-3f;
   c = c * r2 + 4.166664568298827e-2f;
   c = (1.0f - 0.5f * r2) + r2 * r2 * c;
-  int32_t q = (int32_t)(float)kd & 3; /* kd is a whole number: exact through f32 */
+  double kq = kd - 4.0 * floor(kd * 0.25); /* k mod 4, in range for the conversion */
+  int32_t q = (int32_t)(float)(kq == kq ? kq : 0.0);
   float sv = q & 1 ? c : s, cv = q & 1 ? s : c;
   sv = q & 2 ? -sv : sv;
   cv = (q + 1) & 2 ? -cv : cv;
