@@ -120,12 +120,10 @@ static int gated_setup(gated_job *j, nn_tensor *x, const nn_attr *a, int64_t *ha
   int64_t g = a->i[1];
   if (g < 0 || g >= NN_NGATES) return nn_errc("gated: no gate number %lld", (long long)g);
   if (d < 0 || d >= x->ndim)
-    return nn_errc("%s: dim %d is out of range for shape %s", gates[g].name, d + 1,
-                   nn_shape_str(x));
+    return nn_errc("dim %d is out of range for shape %s", d + 1, nn_shape_str(x));
   if (x->shape[d] % 2)
-    return nn_errc("%s: the input's dim %d has odd width %lld (input shape %s); it must split "
-                   "in two",
-                   gates[g].name, d + 1, (long long)x->shape[d], nn_shape_str(x));
+    return nn_errc("the input's dim %d has odd width %lld (input shape %s); it must split in two",
+                   d + 1, (long long)x->shape[d], nn_shape_str(x));
   int64_t inner = 1;
   for (int k = d + 1; k < x->ndim; k++) inner *= x->shape[k];
   *j = (gated_job){.gt = &gates[g], .f64 = x->dtype == NN_F64};

@@ -242,11 +242,11 @@ static int layout(const nn_op *op, nn_tensor *const *in, param_job *j) {
   int64_t n = nn_numel(x), np = nn_numel(in[1]);
   for (int q = 0; q < k->np; q++) {
     if (!nn_dtype_is_float(in[1 + q]->dtype) && in[1 + q]->dtype != NN_I64)
-      return nn_errc("%s: parameter %d must be a float tensor, not %s", op->name, q + 1,
+      return nn_errc("parameter %d must be a float tensor, not %s", q + 1,
                      nn_dtype_name(in[1 + q]->dtype));
     if (nn_numel(in[1 + q]) != np)
-      return nn_errc("%s: its parameters have %lld and %lld values; give them the same count",
-                     op->name, (long long)np, (long long)nn_numel(in[1 + q]));
+      return nn_errc("its parameters have %lld and %lld values; give them the same count",
+                     (long long)np, (long long)nn_numel(in[1 + q]));
   }
   int cd = x->ndim >= 2 ? 1 : 0;
   int64_t C = x->ndim ? x->shape[cd] : 1, S = 1;
@@ -254,8 +254,8 @@ static int layout(const nn_op *op, nn_tensor *const *in, param_job *j) {
   if (np == 1)
     C = 1, S = n > 0 ? n : 1;
   else if (np != C)
-    return nn_errc("%s: %lld parameters for %lld channels (dim %d of the input, shape %s)",
-                   op->name, (long long)np, (long long)C, cd + 1, nn_shape_str(x));
+    return nn_errc("%lld parameters for %lld channels (dim %d of the input, shape %s)",
+                   (long long)np, (long long)C, cd + 1, nn_shape_str(x));
   *j = (param_job){.k = k, .n = n, .C = C, .S = S};
   j->f64 = x->dtype == NN_F64;
   j->es = j->f64 ? sizeof(double) : sizeof(float);
@@ -345,7 +345,7 @@ static int param_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tens
       if (need[1 + q] && !(gin[1 + q] = param_grad(&j, q, c->in[1 + q]))) rc = -1;
     if (rc == 0 && need[0]) gin[0] = nn_retain(gx);
   }
-  if (!j.acc) nn_err("%s: out of memory", op->name);
+  if (!j.acc) nn_err("out of memory");
   free(j.acc);
   nn_release(gx);
   release_all(4, held);

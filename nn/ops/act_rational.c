@@ -125,8 +125,8 @@ static int rat_setup(rat_job *j, nn_tensor *const *in) {
   for (int q = 0; q < 2; q++) {
     nn_tensor *c = in[1 + q];
     if (c->ndim > 1 || nn_numel(c) > MAXCOEF || (q == 0 && nn_numel(c) < 1))
-      return nn_errc("rational: the %s coefficients must be a 1-D tensor of %s%d values at "
-                     "most, not shape %s",
+      return nn_errc("the %s coefficients must be a 1-D tensor of %s%d values at most, not "
+                     "shape %s",
                      q ? "denominator" : "numerator", q ? "" : "1 to ", MAXCOEF, nn_shape_str(c));
     double *dst = q ? j->b : j->a;
     for (int k = 0; k < n[q]; k++) {
@@ -185,7 +185,7 @@ static int rat_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor
   if (rat_setup(&j, c->in) < 0) return -1;
   j.kind = 1;
   j.acc = calloc((size_t)(j.npieces * (j.na + j.nb) * LANES), sizeof *j.acc);
-  if (!j.acc) return nn_errc("rational: out of memory");
+  if (!j.acc) return nn_errc("out of memory");
   nn_tensor *gx = rat_run(&j, c->in[0], gout);
   int rc = gx ? 0 : -1;
   for (int q = 0; q < 2 && rc == 0; q++)

@@ -43,15 +43,15 @@ end
 -- each a fused C op (nn/ops/act_param.c): one pass forward, one backward that also reduces
 -- the parameters' gradients
 function A.prelu(x, a)
-  return nn._act_param("prelu", "prelu", x, per_channel("prelu", x, a))
+  return nn._act_param("nn.prelu", "prelu", x, per_channel("prelu", x, a))
 end
 
 function A.swish_beta(x, beta)
-  return nn._act_param("swish_beta", "swish_beta", x, per_channel("swish_beta", x, beta))
+  return nn._act_param("nn.swish_beta", "swish_beta", x, per_channel("swish_beta", x, beta))
 end
 
 function A.snake_a(x, a)
-  return nn._act_param("snake_a", "snake_a", x, per_channel("snake_a", x, a))
+  return nn._act_param("nn.snake_a", "snake_a", x, per_channel("snake_a", x, a))
 end
 
 -- alpha x + (1 - alpha) [x Phi(x / sigma) + sigma phi(x / sigma)]
@@ -63,7 +63,7 @@ function A.sau(x, alpha, sigma)
     local n = math.max(alpha:numel(), sigma:numel())
     if alpha:numel() == 1 then alpha = alpha:reshape(1):expand(n) else sigma = sigma:reshape(1):expand(n) end
   end
-  return nn._act_param("sau", "sau", x, alpha, sigma)
+  return nn._act_param("nn.sau", "sau", x, alpha, sigma)
 end
 
 -- P(x) / (1 + |sum_k b_k x^k|), a = {a_0..a_m}, b = {b_1..b_n} (1-D tensors)
@@ -73,13 +73,13 @@ function A.rational(x, a, b)
       fail("rational", "the %s coefficients must be a 1-D tensor", c[1])
     end
   end
-  return nn._rational("rational", x, a, b)
+  return nn._rational("nn.rational", x, a, b)
 end
 
 -- ReLU attention weights: relu(s) / L along dim (default the last), L its length
 function A.relu_attention(s, dim)
   dim = dim or -1
-  return nn._relu_scaled("relu_attention", s, 1 / s:size(dim < 0 and s:dim() + 1 + dim or dim))
+  return nn._relu_scaled("nn.relu_attention", s, 1 / s:size(dim < 0 and s:dim() + 1 + dim or dim))
 end
 
 -- ---- gated: the dim (2h wide) splits into a (first h) and b (last h); one fused C op
@@ -88,13 +88,19 @@ local gates = {glu = 0, reglu = 1, geglu = 2, swiglu = 3, bilinear = 4}
 for name, g in pairs(gates) do
   A[name] = function(x, dim)
     dim = dim or -1
+    if not nn.is_tensor(x) then fail(name, "the input must be a tensor, not %s", type(x)) end
+    if type(dim) ~= "number" then fail(name, "dim must be a number, not %s", type(dim)) end
     local d = dim < 0 and x:dim() + 1 + dim or dim
+    if math.type(d) ~= "integer" or d < 1 or d > x:dim() then
+      fail(name, "dim %s is out of range for input shape {%s}", tostring(dim),
+        table.concat(x:shape(), ","))
+    end
     local w = x:size(d)
     if w % 2 ~= 0 then
       fail(name, "the input's dim %d has odd width %d (input shape {%s}); it must split in two",
         d, w, table.concat(x:shape(), ","))
     end
-    return nn._gated(name, x, d, g) -- glu: a * sigmoid(b), as PyTorch's F.glu; else g(a) * b
+    return nn._gated("nn." .. name, x, d, g) -- glu: a * sigmoid(b), as PyTorch's F.glu; else g(a) * b
   end
 end
 
