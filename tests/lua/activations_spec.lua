@@ -117,6 +117,13 @@ describe("learnable activations", function()
     assert.has_error(function() nn.sau(nn.ones(2), 0.1, 0) end, "nn.sau: sigma must be positive, not 0")
     assert.has_error(function() nn.swiglu(nn.ones(2, 5)) end,
       "nn.swiglu: the input's dim 2 has odd width 5 (input shape {2,5}); it must split in two")
+    assert.has_error(function() nn.glu(nn.ones(3, 4), 3) end,
+      "nn.glu: dim 3 is out of range for input shape {3,4}")
+    assert.has_error(function() nn.rational(nn.ones(3), nn.zeros(40), nn.zeros(2)) end,
+      "nn.rational: the numerator coefficients must be a 1-D tensor of 1 to 32 values at most, "
+        .. "not shape {40}")
+    assert.has_error(function() nn.sau(nn.ones(2, 3), nn.ones(3), nn.ones(2)) end,
+      "nn.sau: 2 parameters for 3 channels (input shape {2,3})")
     assert.has_error(function() nn.fatrelu(nn.ones(2), -1) end,
       "nn.fatrelu: the threshold must be positive, not -1")
     assert.has_error(function() nn.helu(nn.ones(2), 0) end, "nn.helu: alpha must be positive, not 0")
