@@ -161,5 +161,6 @@ void lnn_open_rules(lua_State *L);     /* lrules.c: kernels of nn.rules */
 void lnn_open_ops(lua_State *L);       /* lops.c: sort, cumsum, flip, chunk, ... */
 void lnn_open_extra(lua_State *L);     /* lextra.c: arange, *_like, all, any, clipping */
 void lnn_open_pool(lua_State *L);      /* lpool.c: pooling */
+void lnn_open_act(lua_State *L);       /* lact.c: learnable and gated activations */
 
 #endif

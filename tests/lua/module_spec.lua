@@ -170,7 +170,6 @@ describe("state dicts", function()
     sd = nn.load(path)
     assert.equal("a b", sorted_keys(sd))
     os.remove(path)
-    -- since issue 16 a number is saved too (a training state holds them); a function is not
     th.fails(function() nn.save(path, {a = print}) end, "nn.save: a is a function")
   end)
 
