@@ -1,13 +1,12 @@
 /*
 ** nn/ops/recurrent_gemm.c: the packed per-step f32 GEMM of the recurrent ops (see
 ** recurrent_gemm.h). One kernel source (recurrent_gemm_kern.h) built for AVX-512 (tiles of
-** 8 rows by 32 columns) and for AVX2+FMA (4 by 16); the CPU picks one on first use.
+** 8 rows by 32 columns) and for AVX2+FMA (4 by 16); the CPU picks one when B is packed.
 */
 #include <string.h>
 
 #include "nn/alloc.h"
 #include "nn/ops/recurrent_gemm.h"
-#include "nn/pool.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NN_NO_CLONES)
 #define RGEMM_X86 1
@@ -68,10 +67,11 @@
 
 typedef void panels_fn(const nn_rgemm *, int64_t, int64_t, int64_t, const float *, int64_t, bool,
                        float *, int64_t);
-typedef struct kernel {
+struct nn_rgemm_kernel {
   panels_fn *panels;
   int nr;
-} kernel;
+};
+typedef struct nn_rgemm_kernel kernel;
 
 /* the kernel for this CPU, or NULL */
 static const kernel *pick(void) {
@@ -82,11 +82,6 @@ static const kernel *pick(void) {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2;
 #endif
   return NULL;
-}
-
-static const kernel *kernel_of(int nr) {
-  const kernel *k = pick();
-  return k && k->nr == nr ? k : NULL;
 }
 
 bool nn_rgemm_pack(nn_rgemm *g, const float *b, int64_t ldb, bool trans, int64_t K, int64_t N) {
@@ -106,7 +101,7 @@ bool nn_rgemm_pack(nn_rgemm *g, const float *b, int64_t ldb, bool trans, int64_t
     else
       for (int64_t kk = 0; kk < K; kk++) col[kk * nr] = b[kk * ldb + n];
   }
-  *g = (nn_rgemm){.p = p, .K = K, .N = N, .npanel = np, .nr = nr, .bytes = bytes};
+  *g = (nn_rgemm){.p = p, .K = K, .N = N, .npanel = np, .nr = nr, .bytes = bytes, .kern = k};
   return true;
 }
 
@@ -115,23 +110,7 @@ void nn_rgemm_free(nn_rgemm *g) {
   memset(g, 0, sizeof *g);
 }
 
-typedef struct job {
-  const nn_rgemm *g;
-  const kernel *k;
-  int64_t M, lda, ldc;
-  const float *a;
-  float *c;
-  bool acc;
-} job;
-
-static void piece(int64_t lo, int64_t hi, void *ctx) {
-  const job *j = ctx;
-  j->k->panels(j->g, lo, hi, j->M, j->a, j->lda, j->acc, j->c, j->ldc);
-}
-
 void nn_rgemm_run(const nn_rgemm *g, int64_t M, const float *a, int64_t lda, bool acc, float *c,
                   int64_t ldc) {
-  job j = {
-      .g = g, .k = kernel_of(g->nr), .M = M, .lda = lda, .ldc = ldc, .a = a, .c = c, .acc = acc};
-  piece(0, g->npanel, &j);
+  g->kern->panels(g, 0, g->npanel, M, a, lda, acc, c, ldc);
 }

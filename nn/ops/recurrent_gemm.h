@@ -18,6 +18,7 @@ typedef struct nn_rgemm {
   int64_t K, N, npanel;
   int nr;
   size_t bytes;
+  const struct nn_rgemm_kernel *kern; /* the instruction set's kernel */
 } nn_rgemm;
 
 /* Packs the K x N matrix B, B[k][n] = b[n ldb + k] when trans, else b[k ldb + n]. False
@@ -26,7 +27,7 @@ bool nn_rgemm_pack(nn_rgemm *g, const float *b, int64_t ldb, bool trans, int64_t
 void nn_rgemm_free(nn_rgemm *g);
 
 /* C = A B, or C += A B when acc; A is M x K with row stride lda, C M x N with row stride ldc.
-   Splits the panels over the core's threads when the product is large enough. */
+   On the calling thread (recurrent.c splits the batch over threads); no allocation. */
 void nn_rgemm_run(const nn_rgemm *g, int64_t M, const float *a, int64_t lda, bool acc, float *c,
                   int64_t ldc);
 
