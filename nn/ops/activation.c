@@ -84,7 +84,7 @@ TWIN(softplus_z, return (x > 0 ? x : 0) + NN_LOG1P(NN_EXP(x > 0 ? -x : x));)
 /* name, dtypes, y = f(x), dy/dx */
 #define ACTIVATION_TABLE(X)                                                                        \
   X(leaky_relu, FLOAT, x > 0 ? x : AS_X(arg[0]) * x, x > 0 ? 1 : AS_X(arg[0]))                     \
-  X(elu, FLOAT, x > 0 ? x : AS_X(arg[0]) * NN_EXPM1(x), x > 0 ? 1 : y + AS_X(arg[0]))              \
+  X(elu, FLOAT, x > 0 ? x : AS_X(arg[0]) * NN_EXPM1_NONPOS(x), x > 0 ? 1 : y + AS_X(arg[0]))       \
   X(gelu, FLOAT, GELU(x), GELU_DF(x))                                                              \
   X(gelu_tanh, FLOAT, x *NN_SIGMOID(CALL(gelu_tanh_2u, x, 0)), CALL(gelu_tanh_df, x, 0))           \
   X(silu, FLOAT, NN_SIGMOID(AS_X(arg[0]) * x) * x, CALL(silu_df, x, arg[0]))                       \

@@ -126,12 +126,11 @@ static inline float nn_log1pf(float x) {
 /* e^x - 1 = 2^k (e^r - 1) + (2^k - 1), with k and r as in nn_expf: e^r - 1 from its Taylor
    series to r^8 (the remainder below 0.01 ulp), free of the cancellation of e^x - 1 near 0.
    Beyond k = 24 the - 1 no longer shows and e^x is the answer; below x = -17.4, -1. */
-static inline float nn_expm1f(float x) {
+/* 2^k (e^r - 1) + (2^k - 1) for xc in [-18, 18] */
+static inline float nn_expm1f_core(float xc) {
   const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f;
   const float ln2_lo = (float)(0.69314718055994531 - 0.693359375);
   const float round_magic = 12582912.0f;
-  float xc = x > -18.0f ? x : -18.0f;
-  xc = xc < 18.0f ? xc : 18.0f;
   float kf = (xc * log2e + round_magic) - round_magic;
   float r = (xc - kf * ln2_hi) - kf * ln2_lo;
   float p = 1.0f / 40320;
@@ -143,10 +142,22 @@ static inline float nn_expm1f(float x) {
   p = p * r + 0.5f;
   p = p * r * r + r; /* e^r - 1 */
   float two_k = nn_bits_float((uint32_t)((int32_t)kf + 127) << 23);
-  float y = p * two_k + (two_k - 1.0f);
+  return p * two_k + (two_k - 1.0f);
+}
+/* the signed zeros, the far negative side and NaN, for x up to hi */
+static inline float nn_expm1f_clamped(float x, float hi) {
+  float xc = x > -18.0f ? x : -18.0f;
+  float y = nn_expm1f_core(xc < hi ? xc : hi);
   y = x < -17.4f ? -1.0f : y;
   y = x == 0 ? x : y; /* -0 stays -0 */
-  return x > 17.0f ? nn_expf(x) : (x == x ? y : x);
+  return x == x ? y : x;
+}
+static inline float nn_expm1f(float x) {
+  return x > 17.0f ? nn_expf(x) : nn_expm1f_clamped(x, 18.0f);
+}
+/* the same for x <= 0 (elu's negative side), without the e^x of large x: half the work */
+static inline float nn_expm1f_nonpos(float x) {
+  return nn_expm1f_clamped(x, 0.0f);
 }
 
 /* The standard normal tail Phi(-a) for a >= 0, given e = e^(-a^2 / 2): e t P(t) with
@@ -249,15 +260,16 @@ static inline double nn_sigmoid_f64(double x) {
 static inline double nn_normcdf_f64(double x) {
   return 0.5 * erfc(-x * 0.70710678118654752440);
 }
-#define NN_EXP(x)     _Generic((x), float : nn_expf, default : exp)(x)
-#define NN_LOG(x)     _Generic((x), float : nn_logf, default : log)(x)
-#define NN_SIGMOID(x) _Generic((x), float : nn_sigmoidf, default : nn_sigmoid_f64)(x)
-#define NN_TANH(x)    _Generic((x), float : nn_tanhf, default : tanh)(x)
-#define NN_LOG1P(x)   _Generic((x), float : nn_log1pf, default : log1p)(x)
-#define NN_EXPM1(x)   _Generic((x), float : nn_expm1f, default : expm1)(x)
-#define NN_ERF(x)     _Generic((x), float : nn_erff, default : erf)(x)
-#define NN_NORMCDF(x) _Generic((x), float : nn_normcdff, default : nn_normcdf_f64)(x)
-#define NN_SIN(x)     _Generic((x), float : nn_sinf, default : sin)(x)
-#define NN_COS(x)     _Generic((x), float : nn_cosf, default : cos)(x)
+#define NN_EXP(x)          _Generic((x), float : nn_expf, default : exp)(x)
+#define NN_LOG(x)          _Generic((x), float : nn_logf, default : log)(x)
+#define NN_SIGMOID(x)      _Generic((x), float : nn_sigmoidf, default : nn_sigmoid_f64)(x)
+#define NN_TANH(x)         _Generic((x), float : nn_tanhf, default : tanh)(x)
+#define NN_LOG1P(x)        _Generic((x), float : nn_log1pf, default : log1p)(x)
+#define NN_EXPM1(x)        _Generic((x), float : nn_expm1f, default : expm1)(x)
+#define NN_EXPM1_NONPOS(x) _Generic((x), float : nn_expm1f_nonpos, default : expm1)(x)
+#define NN_ERF(x)          _Generic((x), float : nn_erff, default : erf)(x)
+#define NN_NORMCDF(x)      _Generic((x), float : nn_normcdff, default : nn_normcdf_f64)(x)
+#define NN_SIN(x)          _Generic((x), float : nn_sinf, default : sin)(x)
+#define NN_COS(x)          _Generic((x), float : nn_cosf, default : cos)(x)
 
 #endif
