@@ -147,17 +147,19 @@ static MPI_Datatype mpi_type(int type) {
 
 /* Waits for req without holding a core for long: MPI_Wait busy-polls, which on a machine
    with more ranks (or other work) than cores takes the time the other ranks need to catch
-   up. It polls for spin_us (RELUA_DIST_SPIN_US, 2000 by default: an allreduce of a few MB
-   between ranks that arrive together costs no wake-up, which would delay every step of
-   the collective's algorithm, as only MPI_Test moves it on), then yields the core between
-   polls up to 20 ms, then sleeps between polls, 50 us growing to 1 ms. */
+   up. It polls for spin_us (RELUA_DIST_SPIN_US, 10000 by default: only MPI_Test moves a
+   collective on, step by step of its algorithm, and a rank that gives its core away in a
+   short wait gets it back a scheduler's time slice later, at every step: on a loaded
+   machine 2 ranks of the MLP bench took 75 ms a step so, against 17 spinning), then yields
+   the core between polls up to 20 ms, then sleeps between polls, 50 us growing to 1 ms:
+   a rank waiting for rank 1's checkpoint or validation does not burn a core. */
 static double spin_s = -1;
 
 static int wait_polite(MPI_Request *req) {
   if (spin_s < 0) {
     const char *env = getenv("RELUA_DIST_SPIN_US");
-    spin_s = env ? strtod(env, NULL) * 1e-6 : 2000e-6;
-    if (!(spin_s >= 0)) spin_s = 2000e-6;
+    spin_s = env ? strtod(env, NULL) * 1e-6 : 10e-3;
+    if (!(spin_s >= 0)) spin_s = 10e-3;
   }
   double t0 = now();
   long pause_ns = 50000;

@@ -86,6 +86,13 @@ end
 local ENV = "RELUA_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 "
   .. "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
 
+local function loadavg()
+  local f = io.open("/proc/loadavg")
+  local l = f and f:read("n")
+  if f then f:close() end
+  return l or 0
+end
+
 local function usable()
   if not os.execute("command -v mpirun >/dev/null 2>&1") then return false, "no mpirun" end
   if not pcall(require, "dist") then return false, "no dist.so (built with Open MPI)" end
@@ -99,11 +106,14 @@ local function driver(rounds)
     return
   end
   local relua, script = arg[-1] or "relua", arg[0]
-  -- a stuck rank ends the run (the collectives' own timeout, then timeout's)
-  local mpi = ENV .. "RELUA_DIST_TIMEOUT=60 timeout 300 mpirun --oversubscribe -np 2 " .. relua
-    .. " " .. script .. " worker"
+  -- a stuck rank ends the run (the collectives' own timeout, then timeout's); the ranks are
+  -- not bound to cores, as the 1-rank run is not: bound, a rank cannot leave a core that
+  -- other work took (on a loaded machine 17 ms a step bound against 6 free)
+  local mpi = ENV .. "RELUA_DIST_TIMEOUT=60 timeout 300 mpirun --oversubscribe --bind-to none "
+    .. "-np 2 " .. relua .. " " .. script .. " worker"
   local r = {one = {}, two = {}, speedup = {}, share = {}, ar = {}, waitms = {}, cpu = {},
     small_share = {}, small_wait = {}, small_ar = {}}
+  local load0 = loadavg()
   for k = 1, rounds do
     local a = run(ENV .. "timeout 300 " .. relua .. " " .. script .. " worker")
     local b = run(mpi)
@@ -135,6 +145,8 @@ local function driver(rounds)
   print("wait_share_small_buckets", median(r.small_share))
   print("overlap_small_buckets", overlap(median(r.small_wait), median(r.small_ar)))
   print("cpu_share", median(r.cpu))
+  io.stderr:write(string.format("dist bench: load average %.2f before, %.2f after\n", load0,
+    loadavg()))
   -- the model, from the single-rank compute and the overlap measured here
   local model = script:gsub("dist%.lua$", "dist_model.lua")
   local p = io.popen(string.format("%s%s %s %.1f %.3f", ENV, relua, model, one, ov))
