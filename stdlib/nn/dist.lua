@@ -277,8 +277,12 @@ function M.DataParallel(model, opts)
   end
   opts = options.check(fname, opts, {"bucket_mb", "overlap"})
   local mb = opts.bucket_mb or 1
-  if type(mb) ~= "number" or mb <= 0 then
+  if type(mb) ~= "number" or not (mb > 0) then
     fail(fname, "bucket_mb must be a number > 0, got %s", tostring(opts.bucket_mb))
+  end
+  if opts.overlap ~= nil and type(opts.overlap) ~= "boolean" then
+    fail(fname, "overlap must be true or false, got %s (%s)", type(opts.overlap),
+      tostring(opts.overlap))
   end
   if attached[model] then return model, attached[model] end
   M.init()
