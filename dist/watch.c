@@ -146,16 +146,35 @@ static void on_term(int sig) {
   raise(sig);
 }
 
+/* whether a rank of this host has ended (the test put_gone makes, without the message) */
+static int any_gone(void) {
+  for (int r = 0; peers && r < nranks; r++)
+    if (r != my_rank && strcmp(peers[r].host, peers[my_rank].host) == 0 && ended(peers[r].pid))
+      return 1;
+  return 0;
+}
+
+/* Every 200 ms, while a call waits: a rank of this host that has died ends this one now,
+   with the message, rather than when mpirun gets to it (under load its SIGTERM, and the
+   SIGKILL that follows, can come before this rank has had the core to say anything); a
+   call that has waited longer than the timeout ends it too. */
 static void *watch(void *arg) {
   (void)arg;
   for (;;) {
     struct timespec pause = {0, 200 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    if (!atomic_load_explicit(&in_call, memory_order_acquire) || !timed) continue;
-    long waited = seconds() - call_start;
-    if ((double)waited < watch_timeout()) continue;
+    if (!atomic_load_explicit(&in_call, memory_order_acquire)) continue;
     text t = {.n = 0};
     put_head(&t);
+    if (timed && any_gone()) { /* not at the exit: the others may be gone already */
+      put(&t, " was waiting in "), put(&t, what);
+      put_gone(&t);
+      put(&t, "; ending the job");
+      emit(&t);
+      _exit(3);
+    }
+    long waited = seconds() - call_start;
+    if (!timed || (double)waited < watch_timeout()) continue;
     put(&t, " waited "), put_int(&t, waited), put(&t, " s in "), put(&t, what);
     put(&t, " for the other ranks");
     if (!put_gone(&t))
