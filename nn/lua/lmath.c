@@ -28,7 +28,7 @@ static size_t nbytes(const nn_tensor *x) {
 
 static int l_unary(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
-  lnn_gc_before(L, nbytes(x));
+  lnn_gc_before(L, nbytes(x), x, NULL);
   push_result(L, nn_call(upvalue_op(L), &x, NULL));
   return 1;
 }
@@ -66,7 +66,7 @@ static int l_binary(lua_State *L) {
   nn_tensor *ta = lnn_test(L, 1), *tb = lnn_test(L, 2);
   const nn_op *op = upvalue_op(L);
   size_t na = nbytes(ta), nb = nbytes(tb);
-  lnn_gc_before(L, na > nb ? na : nb);
+  lnn_gc_before(L, na > nb ? na : nb, ta, tb);
   if (ta && tb)
     push_result(L, nn_call(op, (nn_tensor *[]){ta, tb}, NULL));
   else

@@ -112,8 +112,9 @@ void lnn_name_function(lua_State *L, int idx, const char *fname);
 
 /* ---- memory: tells the collector about C memory after an allocating call ---- */
 void lnn_gc_check(lua_State *L);
-/* Before an op that makes a result of nbytes: frees dead large results first (ltensor.c). */
-void lnn_gc_before(lua_State *L, size_t nbytes);
+/* Before an op on x (and y, or NULL) that makes a result of nbytes: frees dead large results
+   first (ltensor.c). */
+void lnn_gc_before(lua_State *L, size_t nbytes, const nn_tensor *x, const nn_tensor *y);
 
 /* ---- autograd (lautograd.c, lhooks.c) ---- */
 

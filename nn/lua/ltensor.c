@@ -14,6 +14,7 @@
 #include "nn/format.h"
 #include "nn/lua/lnn.h"
 #include "nn/ops.h"
+#include "nn/stream.h"
 
 typedef struct box {
   nn_tensor *t; /* NULL once closed */
@@ -41,9 +42,14 @@ static size_t gc_unreported; /* header bytes not yet reported */
 /* Results of at least LARGE_BLOCK bytes are larger than a core's L2 and share the L3 with
    everything else: each dead one that waits for the collector is one more buffer that the
    next result cannot reuse while it is still in the caches. lnn_gc_before runs a young
-   collection before such an op when large results have been boxed since the last one. */
-enum { LARGE_BLOCK = 1 << 20 };
-static size_t large_debt; /* bytes of large results boxed since the last collection */
+   collection before such an op once `period` large results have been boxed since the last
+   collection. The period adapts: see lnn_gc_before. */
+enum { LARGE_BLOCK = 1 << 20, PERIOD_MAX = 8, PROBE = 128, FRESH_WAIT = 3 };
+static int large_results;    /* large results boxed since the last collection */
+static uint64_t clock_at_gc; /* nn_alloc_clock() at the last collection */
+static size_t large_size;    /* bytes of the last such op's result, if it fits the caches */
+static int period = 1;       /* large results between collections before large ops */
+static int calm;             /* such collections since the period last changed */
 
 /* ---- boxes ---- */
 
@@ -80,35 +86,68 @@ nn_tensor *lnn_opt(lua_State *L, int idx) {
    full one left, so that tensors which died old are freed too. The next threshold leaves
    the slack for new garbage. In incremental mode the step is a small one and the full
    collection does the work, as before. */
-void lnn_gc_check(lua_State *L) {
+static void young_collection(lua_State *L) {
+  lua_gc(L, LUA_GCSTEP, 0);
+  large_results = 0;
+  clock_at_gc = nn_alloc_clock();
+}
+
+/* After a young collection: a full one if needed, then the next threshold, which leaves room
+   for the slack and for a period of large results (lnn_gc_before frees those; a collection
+   at the push of a result would see it alive). Large results freed by the full collection
+   died old: the period was shorter than their lives. */
+static void settle(lua_State *L) {
   static size_t live_after_full;
-  if (nn_alloc_live() <= gc_threshold) return;
   size_t heap = (size_t)lua_gc(L, LUA_GCCOUNT) << 10; /* KB */
   size_t slack =
       heap * GC_SLACK_PER_HEAP_BYTE > GC_SLACK ? heap * GC_SLACK_PER_HEAP_BYTE : GC_SLACK;
-  lua_gc(L, LUA_GCSTEP, 0);
-  if (nn_alloc_live() > live_after_full + 2 * slack) {
+  size_t live = nn_alloc_live();
+  if (live > live_after_full + 2 * slack) {
     lua_gc(L, LUA_GCCOLLECT, 0);
-    live_after_full = nn_alloc_live();
+    if (live - nn_alloc_live() >= LARGE_BLOCK && period < PERIOD_MAX) period++, calm = 0;
+    live = live_after_full = nn_alloc_live();
   }
-  gc_threshold = nn_alloc_live() + slack;
-  large_debt = 0;
+  gc_threshold = live + slack + (size_t)(period + 1) * large_size;
 }
 
-/* Before an op whose result takes nbytes: when that is a large block and more than one such
-   block of large results has been boxed since the last collection, a young collection frees
-   the dead ones first (`y = a + b` in a loop: the y before last), so that the result lands
-   in a buffer that is still in the caches, nearly as when the last reference drops at once.
-   A young collection costs about a microsecond here, a large op a hundred or more. Not
-   after every large result: an object that survives two young collections turns old and,
-   dead, waits for a full collection; collecting before each op of `(a * b + c):relu()`
-   made every y old (measured: collecting after each large result was 0.60 of the old time
-   on `y = a + b` but 0.93-1.05 on that expression, after every second one 0.70 and 0.86). */
-void lnn_gc_before(lua_State *L, size_t nbytes) {
-  if (nbytes < LARGE_BLOCK || large_debt <= nbytes || !lua_gc(L, LUA_GCISRUNNING)) return;
-  large_debt = 0;
-  lua_gc(L, LUA_GCSTEP, 0);
-  if (nn_alloc_live() > gc_threshold) lnn_gc_check(L);
+void lnn_gc_check(lua_State *L) {
+  if (nn_alloc_live() <= gc_threshold) return;
+  young_collection(L);
+  settle(L);
+}
+
+/* Whether x is a large result made since the last collection. */
+static bool fresh(const nn_tensor *x) {
+  return x && x->storage->nbytes >= LARGE_BLOCK &&
+         nn_alloc_stamp(x->storage->data, x->storage->nbytes) > clock_at_gc;
+}
+
+/* Before an op whose result takes nbytes (elementwise ops and products call this): a young
+   collection frees the dead large results first, so that the result lands in a buffer that
+   is still in the caches (the allocator hands out the one written last), nearly as when
+   the last reference drops at once, as in PyTorch. A young collection costs about a
+   microsecond here, a large op a hundred or more. When:
+   - Not while an operand is a fresh result: that is the middle of an expression (the add
+     and the relu of `y = (a * b + c):relu()`), where the fresh operand is alive and where
+     the collection would find one dead temporary at most. The start of the next one (the
+     multiply, on older tensors) finds all of them dead, and the last y.
+   - Not before `period` large results since the last collection. An object that two young
+     collections find alive turns old and, dead, waits for a full collection: the period
+     must be as long as a typical result lives. So it adapts: a full collection that frees
+     large results (they died old) lengthens it, and every PROBE collections without one it
+     is tried one shorter. Results stay young at 1 in both loops of scripts/bench/temps.lua.
+   Measured with cachegrind (32 MB last-level cache, LRU): `y = (a * b + c):relu()` on 10^6
+   f32 missed 185 000 lines an iteration (a collection every second large result, buffers
+   handed back oldest first), now 700: the loop cycles through four result buffers, as
+   PyTorch does. */
+void lnn_gc_before(lua_State *L, size_t nbytes, const nn_tensor *x, const nn_tensor *y) {
+  if (nbytes < LARGE_BLOCK) return;
+  large_size = nn_stream_worth(nbytes) ? 0 : nbytes; /* streamed: no caches to keep hot */
+  if (large_results < period || !lua_gc(L, LUA_GCISRUNNING)) return;
+  if ((fresh(x) || fresh(y)) && large_results < period + FRESH_WAIT) return;
+  young_collection(L);
+  if (++calm >= PROBE && period > 1) period--, calm = 0;
+  settle(L);
 }
 
 static void report_headers(lua_State *L) {
@@ -130,7 +169,7 @@ void lnn_push_mt(lua_State *L, nn_tensor *t, int mt_upvalue) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &MT_KEY);
   lua_setmetatable(L, -2);
   gc_unreported += sizeof *t + sizeof *t->storage;
-  if (t->storage->nbytes >= LARGE_BLOCK) large_debt += t->storage->nbytes;
+  if (t->storage->nbytes >= LARGE_BLOCK) large_results++;
   if (gc_unreported >= GC_STEP) report_headers(L);
   if (nn_alloc_live() > gc_threshold) lnn_gc_check(L);
 }
