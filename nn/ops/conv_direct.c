@@ -1,0 +1,438 @@
+/*
+** nn/ops/conv_direct.c: conv2d without im2col, for f32 at stride 1 in one group on CPUs with
+** AVX-512 (its kernels are compiled for AVX-512 and taken when the CPU has it).
+**
+** Each image's input is copied into zero-padded planes (hp x wp, borders zeroed once per
+** call). An output position is taken in "padded width", q = oy wp + ox with ox < wp (the
+** columns ox >= ow are computed and dropped), so that what kernel tap (c, ki, kj) reads at q
+** is the padded planes shifted by c ps + ki dh wp + kj dw: a contiguous run for every tap.
+** The product O[m][q] = sum_k A[k][m] planes[off[k] + q] then reads its B straight from the
+** planes, through a table of offsets in place of an im2col matrix, 16 positions a vector:
+**   forward: m = output channel, k = (input channel, tap), A = the weight;
+**   input gradient: the same on the output gradient padded by (k - 1) d - p, with k = (output
+**            channel, tap), the taps reversed, A = the weight read across;
+**   weight gradient: dW^T[r][o] += sum_q planes[off[r] + q] gt[q][o], gt the output gradient
+**            transposed to (position, channel), zero at the dropped columns.
+** The products' tiles keep 24 vectors of sums in registers. Threads take whole images,
+** each with its own buffers and its own dW^T, summed at the end.
+*/
+#include <stdatomic.h>
+#include <string.h>
+
+#include "nn/alloc.h"
+#include "nn/error.h"
+#include "nn/ops/conv.h"
+#include "nn/pool.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_DIRECT 1
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE static inline __attribute__((always_inline))
+#endif
+
+/* tiles: MR rows x up to NV vectors (forward and input gradient), WR rows x up to WV
+   vectors (weight gradient); VL floats a vector */
+enum { MR = 8, NV = 3, WR = 6, WV = 4, VL = 16, MAX_THREADS = 8 };
+
+/* One product: O (mrows x qv vectors, rows ldc apart) = A^T planes (+ bias). */
+typedef struct product {
+  int64_t mrows, k, qv; /* mrows a multiple of MR */
+  const float *a;       /* packed: block of MR rows b at a + b MR k, element (k, r) at k MR + r */
+  const int32_t *off;   /* k offsets into the planes */
+  const float *bias;    /* mrows values, or NULL */
+} product;
+
+typedef struct plan {
+  const geom *g;
+  int64_t wp, ps, q, qv;     /* forward: padded width, plane stride, positions, vectors */
+  int64_t gwp, gps, gq, gqv; /* input gradient: the same on the padded output gradient */
+  int64_t gph, gpw;          /* the output gradient's padding */
+  int64_t cop, rows, rows_w; /* output channels rounded to VL; cin kh kw, rounded to WR */
+  size_t in_fl, gy_fl, gt_fl, out_fl, dwt_fl, per_fl; /* floats per thread */
+  product fwd, bwd;
+  float *shared; /* packed weights, bias; offsets after them */
+  size_t shared_bytes;
+} plan;
+
+bool conv_direct_takes(const geom *g) {
+#ifdef HAVE_DIRECT
+  static int avx512 = -1;
+  if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+  if (!avx512 || g->sh != 1 || g->sw != 1 || g->groups != 1) return false;
+  if (g->ph > (g->kh - 1) * g->dh || g->pw > (g->kw - 1) * g->dw) return false;
+  if (g->rows_g < 8 || g->cout < 8) return false; /* measured: 9 (1 -> 32, 3x3) wins */
+  int64_t hp = g->h + 2 * g->ph, wp = g->w + 2 * g->pw;
+  int64_t big = (g->cin + g->cout + 2) * (hp + g->kh * g->dh) * (wp + g->kw * g->dw);
+  return big < (1LL << 30);
+#else
+  (void)g;
+  return false;
+#endif
+}
+
+#ifdef HAVE_DIRECT
+
+static int64_t round_up(int64_t a, int64_t b) {
+  return (a + b - 1) / b * b;
+}
+
+/* ======== the plan: sizes, packed weights, offsets ======== */
+
+static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
+  int64_t khw = g->kh * g->kw, hp = g->h + 2 * g->ph;
+  *p = (plan){.g = g, .wp = g->w + 2 * g->pw, .rows = g->rows_g};
+  p->ps = hp * p->wp, p->q = g->oh * p->wp, p->qv = (p->q + VL - 1) / VL;
+  p->gph = (g->kh - 1) * g->dh - g->ph, p->gpw = (g->kw - 1) * g->dw - g->pw;
+  p->gwp = g->ow + 2 * p->gpw, p->gps = (g->oh + 2 * p->gph) * p->gwp;
+  p->gq = g->h * p->gwp, p->gqv = (p->gq + VL - 1) / VL;
+  p->cop = round_up(g->cout, VL), p->rows_w = round_up(p->rows, WR);
+  int64_t reach = (g->kh - 1) * g->dh * p->wp + (g->kw - 1) * g->dw;
+  int64_t greach = (g->kh - 1) * g->dh * p->gwp + (g->kw - 1) * g->dw;
+  int64_t mo = round_up(g->cout, MR), mi = round_up(g->cin, MR);
+  p->in_fl = (size_t)round_up((g->cin - 1) * p->ps + reach + p->qv * VL, VL);
+  p->gy_fl = (size_t)round_up((g->cout - 1) * p->gps + greach + p->gqv * VL, VL);
+  p->gt_fl = (size_t)(p->q * p->cop);
+  p->out_fl = (size_t)(mo * p->qv > mi * p->gqv ? mo * p->qv : mi * p->gqv) * VL;
+  p->dwt_fl = (size_t)(p->rows_w * p->cop);
+  p->per_fl = p->in_fl + p->gy_fl + p->gt_fl + p->out_fl + p->dwt_fl + (size_t)p->cop * 2;
+  size_t nf = (size_t)(mo * p->rows + mi * g->cout * khw + mo);
+  p->shared_bytes = nf * sizeof(float) + (size_t)(p->rows + g->cout * khw) * sizeof(int32_t);
+  if (!(p->shared = nn_alloc(p->shared_bytes)))
+    return nn_errc("out of memory for the conv's packed weights (%zu bytes)", p->shared_bytes);
+  float *af = p->shared, *ab = af + mo * p->rows, *bias = ab + mi * g->cout * khw;
+  int32_t *of = (int32_t *)(bias + mo), *ob = of + p->rows;
+  for (int64_t o = 0; o < mo; o++) /* forward: (k = (c, tap), r = output channel) */
+    for (int64_t k = 0; k < p->rows; k++)
+      af[o / MR * MR * p->rows + k * MR + o % MR] = o < g->cout ? w[o * p->rows + k] : 0;
+  for (int64_t c = 0; c < mi; c++) /* input gradient: (k = (output channel, tap), r = c) */
+    for (int64_t k = 0; k < g->cout * khw; k++)
+      ab[c / MR * MR * g->cout * khw + k * MR + c % MR] =
+          c < g->cin ? w[(k / khw * g->cin + c) * khw + k % khw] : 0;
+  for (int64_t o = 0; o < mo; o++) bias[o] = b && o < g->cout ? b[o] : 0;
+  for (int64_t r = 0; r < p->rows; r++) {
+    int64_t c = r / khw, ki = r % khw / g->kw, kj = r % g->kw;
+    of[r] = (int32_t)(c * p->ps + ki * g->dh * p->wp + kj * g->dw);
+  }
+  for (int64_t r = 0; r < g->cout * khw; r++) {
+    int64_t o = r / khw, ki = g->kh - 1 - r % khw / g->kw, kj = g->kw - 1 - r % g->kw;
+    ob[r] = (int32_t)(o * p->gps + ki * g->dh * p->gwp + kj * g->dw);
+  }
+  p->fwd = (product){.mrows = mo, .k = p->rows, .qv = p->qv, .a = af, .off = of, .bias = bias};
+  p->bwd = (product){.mrows = mi, .k = g->cout * khw, .qv = p->gqv, .a = ab, .off = ob};
+  return 0;
+}
+
+/* ======== the kernels ======== */
+
+/* MR rows x nv vectors of O from column v0 on */
+AVX512 INLINE void tile(const product *pr, const float *a, const float *bias, const float *src,
+                        float *c, int64_t ldc, int nv) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; v++) acc[r][v] = bias ? _mm512_set1_ps(bias[r]) : _mm512_setzero_ps();
+  const int32_t *off = pr->off;
+  for (int64_t k = 0; k < pr->k; k++, a += MR) {
+    const float *s = src + off[k];
+    __m512 b[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_ps(s + v * VL);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+      __m512 ar = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 3
+      for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; v++) _mm512_storeu_ps(c + r * ldc + v * VL, acc[r][v]);
+}
+
+/* O = the product on the planes src, into c (rows qv VL apart) */
+AVX512 static void run_product(const product *pr, const float *src, float *c) {
+  int64_t ldc = pr->qv * VL;
+  for (int64_t m = 0; m < pr->mrows; m += MR) {
+    const float *a = pr->a + m * pr->k, *bias = pr->bias ? pr->bias + m : NULL;
+    for (int64_t v = 0; v < pr->qv; v += NV) {
+      int64_t left = pr->qv - v;
+      float *cm = c + m * ldc + v * VL;
+      if (left >= 3)
+        tile(pr, a, bias, src + v * VL, cm, ldc, 3);
+      else if (left == 2)
+        tile(pr, a, bias, src + v * VL, cm, ldc, 2);
+      else
+        tile(pr, a, bias, src + v * VL, cm, ldc, 1);
+    }
+  }
+}
+
+/* WR rows of dW^T (rows rp, each read at q) x nv vectors: d += sum_q rp[r][q] gt[q] */
+AVX512 INLINE void wtile(const float *const *rp, const float *gt, int64_t cop, int64_t q, float *d,
+                         int nv) {
+  __m512 acc[WR][WV];
+#pragma GCC unroll 6
+  for (int r = 0; r < WR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) acc[r][v] = _mm512_loadu_ps(d + r * cop + v * VL);
+  const float *r0 = rp[0], *r1 = rp[1], *r2 = rp[2], *r3 = rp[3], *r4 = rp[4], *r5 = rp[5];
+  for (int64_t j = 0; j < q; j++, gt += cop) {
+    __m512 b[WV];
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_ps(gt + v * VL);
+    const float *row[WR] = {r0, r1, r2, r3, r4, r5};
+#pragma GCC unroll 6
+    for (int r = 0; r < WR; r++) {
+      __m512 a = _mm512_set1_ps(row[r][j]);
+#pragma GCC unroll 4
+      for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < WR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) _mm512_storeu_ps(d + r * cop + v * VL, acc[r][v]);
+}
+
+/* dW^T (rows_w x cop) += the planes xp against gt */
+AVX512 static void run_wgrad(const plan *p, const float *xp, const float *gt, float *dwt) {
+  const int32_t *off = p->fwd.off;
+  for (int64_t r = 0; r < p->rows; r += WR) {
+    const float *rp[WR];
+    for (int j = 0; j < WR; j++) rp[j] = xp + off[r + j < p->rows ? r + j : p->rows - 1];
+    for (int64_t v = 0; v < p->cop / VL; v += WV) {
+      int64_t left = p->cop / VL - v;
+      float *d = dwt + r * p->cop + v * VL;
+      if (left >= 4)
+        wtile(rp, gt + v * VL, p->cop, p->q, d, 4);
+      else if (left == 3)
+        wtile(rp, gt + v * VL, p->cop, p->q, d, 3);
+      else if (left == 2)
+        wtile(rp, gt + v * VL, p->cop, p->q, d, 2);
+      else
+        wtile(rp, gt + v * VL, p->cop, p->q, d, 1);
+    }
+  }
+}
+/* ======== the moves of an image ======== */
+
+/* n floats from s to d, a vector at a time */
+AVX512 INLINE void copy_run(float *d, const float *s, int64_t n) {
+  for (; n >= VL; n -= VL, s += VL, d += VL) _mm512_storeu_ps(d, _mm512_loadu_ps(s));
+  __mmask16 m = (__mmask16)((1u << n) - 1);
+  if (n) _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
+}
+
+/* n planes of rows x cols from src into dst's padded planes (stride ps, width wp), at row
+   pr and column pc */
+AVX512 static void pad_in(const float *src, int64_t n, int64_t rows, int64_t cols, float *dst,
+                          int64_t ps, int64_t wp, int64_t pr, int64_t pc) {
+  for (int64_t c = 0; c < n; c++)
+    for (int64_t y = 0; y < rows; y++)
+      copy_run(dst + c * ps + (y + pr) * wp + pc, src + (c * rows + y) * cols, cols);
+}
+
+/* n planes of rows x cols into dst from the product's rows (ld apart, width wp) */
+AVX512 static void compact(const float *src, int64_t n, int64_t ld, int64_t wp, int64_t rows,
+                           int64_t cols, float *dst) {
+  for (int64_t c = 0; c < n; c++)
+    for (int64_t y = 0; y < rows; y++)
+      copy_run(dst + (c * rows + y) * cols, src + c * ld + y * wp, cols);
+}
+
+/* the 16 x 16 floats r transposed in place */
+AVX512 INLINE void transpose16(__m512 *r) {
+  __m512 t[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 2)
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+#define PD(f, a, b) _mm512_castpd_ps(f(_mm512_castps_pd(a), _mm512_castps_pd(b)))
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = PD(_mm512_unpacklo_pd, t[i], t[i + 2]),
+    r[i + 1] = PD(_mm512_unpackhi_pd, t[i], t[i + 2]);
+    r[i + 2] = PD(_mm512_unpacklo_pd, t[i + 1], t[i + 3]);
+    r[i + 3] = PD(_mm512_unpackhi_pd, t[i + 1], t[i + 3]);
+  }
+#undef PD
+/* r[4 g + k], lane L: column 4 L + k of rows 4 g .. 4 g + 3 */
+#pragma GCC unroll 16
+  for (int k = 0; k < 4; k++) {
+    __m512 v1 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88),
+           v2 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xdd);
+    __m512 w1 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88);
+    __m512 w2 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xdd);
+    t[k] = _mm512_shuffle_f32x4(v1, w1, 0x88), t[8 + k] = _mm512_shuffle_f32x4(v1, w1, 0xdd);
+    t[4 + k] = _mm512_shuffle_f32x4(v2, w2, 0x88), t[12 + k] = _mm512_shuffle_f32x4(v2, w2, 0xdd);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* gt[oy wp + ox][o] = gy[o][oy][ox] (the other entries stay 0), and sums[o] += its sum;
+   16 channels by 16 positions at a time */
+AVX512 static void transpose_out(const plan *p, const float *gy, float *gt, double *sums) {
+  const geom *g = p->g;
+  for (int64_t o0 = 0; o0 < g->cout; o0 += VL) {
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t p0 = 0; p0 < g->ohw; p0 += VL) {
+      int64_t np = g->ohw - p0 < VL ? g->ohw - p0 : VL;
+      __mmask16 m = (__mmask16)((1u << np) - 1);
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int j = 0; j < 16; j++)
+        r[j] = o0 + j < g->cout ? _mm512_maskz_loadu_ps(m, gy + (o0 + j) * g->ohw + p0)
+                                : _mm512_setzero_ps();
+      transpose16(r);
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; i++) {
+        if (i >= np) break;
+        int64_t pos = p0 + i, q = pos / g->ow * p->wp + pos % g->ow;
+        _mm512_storeu_ps(gt + q * p->cop + o0, r[i]);
+        sum = _mm512_add_ps(sum, r[i]);
+      }
+    }
+    if (!sums) continue;
+    float part[VL];
+    _mm512_storeu_ps(part, sum);
+    for (int j = 0; j < VL && o0 + j < g->cout; j++) sums[o0 + j] += part[j];
+  }
+}
+
+/* ======== the images, on the threads ======== */
+
+typedef struct job {
+  const plan *p;
+  const float *x, *gy;
+  float *y, *dx;
+  bool dw;
+  bool sums;
+  char *buf;          /* per thread: per_fl floats, then cout sums */
+  size_t buf_stride;  /* bytes */
+  atomic_int slot;    /* the next thread's buffers */
+  atomic_llong image; /* the next image not taken */
+  int used;
+} job;
+
+typedef struct bufs {
+  float *xp, *gp, *gt, *out, *dwt;
+  double *sums;
+} bufs;
+
+static bufs bufs_of(const job *j, int k) {
+  const plan *p = j->p;
+  float *f = (float *)(j->buf + (size_t)k * j->buf_stride);
+  bufs b = {.xp = f};
+  b.gp = b.xp + p->in_fl, b.gt = b.gp + p->gy_fl, b.out = b.gt + p->gt_fl;
+  b.dwt = b.out + p->out_fl, b.sums = (double *)(b.dwt + p->dwt_fl);
+  return b;
+}
+
+static void image_forward(const job *j, const bufs *b, int64_t i) {
+  const plan *p = j->p;
+  const geom *g = p->g;
+  pad_in(j->x + i * g->cin * g->h * g->w, g->cin, g->h, g->w, b->xp, p->ps, p->wp, g->ph, g->pw);
+  run_product(&p->fwd, b->xp, b->out);
+  compact(b->out, g->cout, p->qv * VL, p->wp, g->oh, g->ow, j->y + i * g->cout * g->ohw);
+}
+
+static void image_backward(const job *j, const bufs *b, int64_t i) {
+  const plan *p = j->p;
+  const geom *g = p->g;
+  const float *gy = j->gy + i * g->cout * g->ohw;
+  if (j->dw) {
+    pad_in(j->x + i * g->cin * g->h * g->w, g->cin, g->h, g->w, b->xp, p->ps, p->wp, g->ph, g->pw);
+    transpose_out(p, gy, b->gt, j->sums ? b->sums : NULL);
+    run_wgrad(p, b->xp, b->gt, b->dwt);
+  } else if (j->sums)
+    for (int64_t o = 0; o < g->cout; o++)
+      for (int64_t q = 0; q < g->ohw; q++) b->sums[o] += gy[o * g->ohw + q];
+  if (j->dx) {
+    pad_in(gy, g->cout, g->oh, g->ow, b->gp, p->gps, p->gwp, p->gph, p->gpw);
+    run_product(&p->bwd, b->gp, b->out);
+    compact(b->out, g->cin, p->gqv * VL, p->gwp, g->h, g->w, j->dx + i * g->cin * g->h * g->w);
+  }
+}
+
+static void piece(int64_t lo, int64_t hi, void *ctx) {
+  (void)lo, (void)hi;
+  job *j = ctx;
+  int k = atomic_fetch_add(&j->slot, 1);
+  bufs b = bufs_of(j, k);
+  memset(b.xp, 0, j->buf_stride);
+  for (int64_t i; (i = atomic_fetch_add(&j->image, 1)) < j->p->g->n;)
+    if (j->gy)
+      image_backward(j, &b, i);
+    else
+      image_forward(j, &b, i);
+}
+
+/* Runs the images on the threads; the buffers are freed by the caller. */
+static int run_job(job *j) {
+  int t = nn_pool_threads();
+  if (t > MAX_THREADS) t = MAX_THREADS;
+  if (t > j->p->g->n) t = (int)j->p->g->n;
+  if (t < 1) t = 1;
+  j->buf_stride = round_up((int64_t)(j->p->per_fl * sizeof(float)), 64);
+  size_t bytes = (size_t)t * j->buf_stride;
+  if (!(j->buf = nn_alloc(bytes)))
+    return nn_errc("out of memory for the conv's buffers (%zu bytes)", bytes);
+  j->used = t;
+  if (t == 1)
+    piece(0, 1, j);
+  else
+    nn_parallel(t, 1, piece, j);
+  return 0;
+}
+
+int conv_direct_forward(const geom *g, const float *x, const float *w, const float *b, float *y) {
+  plan p;
+  if (plan_open(&p, g, w, b) < 0) return -1;
+  job j = {.p = &p, .x = x, .y = y};
+  int rc = run_job(&j);
+  if (j.buf) nn_free(j.buf, (size_t)j.used * j.buf_stride);
+  nn_free(p.shared, p.shared_bytes);
+  return rc;
+}
+
+int conv_direct_backward(const geom *g, const float *x, const float *w, const float *gy, float *dx,
+                         float *dw, double *sums) {
+  plan p;
+  if (plan_open(&p, g, w, NULL) < 0) return -1;
+  job j = {.p = &p, .x = x, .gy = gy, .dx = dx, .dw = dw != NULL, .sums = sums != NULL};
+  int rc = run_job(&j);
+  if (rc == 0) {
+    int used = atomic_load(&j.slot); /* buffers that were zeroed and used */
+    if (dw)
+      for (int64_t o = 0; o < g->cout; o++)
+        for (int64_t r = 0; r < p.rows; r++) {
+          float s = 0;
+          for (int k = 0; k < used; k++) s += bufs_of(&j, k).dwt[r * p.cop + o];
+          dw[o * p.rows + r] = s;
+        }
+    if (sums)
+      for (int k = 0; k < used; k++)
+        for (int64_t o = 0; o < g->cout; o++) sums[o] += bufs_of(&j, k).sums[o];
+  }
+  if (j.buf) nn_free(j.buf, (size_t)j.used * j.buf_stride);
+  nn_free(p.shared, p.shared_bytes);
+  return rc;
+}
+
+#else
+
+int conv_direct_forward(const geom *g, const float *x, const float *w, const float *b, float *y) {
+  (void)g, (void)x, (void)w, (void)b, (void)y;
+  return nn_errc("conv: no direct path on this build");
+}
+
+int conv_direct_backward(const geom *g, const float *x, const float *w, const float *gy, float *dx,
+                         float *dw, double *sums) {
+  (void)g, (void)x, (void)w, (void)gy, (void)dx, (void)dw, (void)sums;
+  return nn_errc("conv: no direct path on this build");
+}
+
+#endif
