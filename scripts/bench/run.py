@@ -11,7 +11,16 @@ PyTorch tuned is PyTorch at its best, as a performance-minded user runs it on th
 OMP_WAIT_POLICY=PASSIVE (its OpenMP threads and OpenBLAS's otherwise spin against each other
 on two cores), glibc's malloc told to keep its buffers (MALLOC_MMAP_THRESHOLD_,
 MALLOC_TRIM_THRESHOLD_), and the faster of 1 and 2 threads, per figure and round. PyTorch
-untuned is PyTorch as it ships (the environment as given). relua runs as it ships.
+untuned is PyTorch as it ships (the environment as given, but for OpenBLAS's kernels, below).
+relua runs as it ships.
+
+OpenBLAS's kernels are the same on every side (PyTorch 1.13 here calls the same libopenblas
+through libblas.so.3): OpenBLAS's own choice for this CPU. An OPENBLAS_CORETYPE in the
+environment is dropped for every program run.py starts (this machine's environment sets
+Haswell, the AVX2 kernels, on a CPU whose AVX-512 kernels run sgemm twice as fast);
+BENCH_CORETYPE=name sets one for every side instead. Were OpenBLAS's own choice AVX2 kernels
+on a CPU with AVX-512, PyTorch at its best would also try OPENBLAS_CORETYPE=SkylakeX.
+The text table says which PyTorch setting won each figure's rounds.
 
 Peak RSS is each program's own: scripts/bench/peak.c forks and execs it and reads wait4's
 ru_maxrss (a child forked from this Python would count Python's pages too).
@@ -51,6 +60,21 @@ ONLY = os.environ.get("BENCH", "")  # run only benchmarks whose name contains th
 TUNING = {"OMP_WAIT_POLICY": "PASSIVE", "MALLOC_MMAP_THRESHOLD_": "33554432",
           "MALLOC_TRIM_THRESHOLD_": "268435456"}
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+CORETYPE = os.environ.get("BENCH_CORETYPE")  # OpenBLAS's kernels for every side, if set
+AVX512_CORES = ("SkylakeX", "Cooperlake", "SapphireRapids")
+
+
+def base_env():
+    """The environment of every program run.py starts: OpenBLAS picks its kernels itself,
+    or BENCH_CORETYPE picks them."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    if CORETYPE:
+        env["OPENBLAS_CORETYPE"] = CORETYPE
+    return env
+
+
+BASE_ENV = base_env()
 
 
 def build_tools():
@@ -60,12 +84,47 @@ def build_tools():
                            "scripts/bench/sgemm.c", "-lopenblas"])
 
 
+def openblas_core(env=None):
+    """The kernels OpenBLAS picks in env, as its OPENBLAS_VERBOSE=2 line names them."""
+    env = dict(env or BASE_ENV, OPENBLAS_VERBOSE="2")
+    p = subprocess.run([RELUA, "-e", ""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    for line in p.stderr.decode().splitlines():
+        if line.startswith("Core: "):
+            return line[len("Core: "):].strip()
+    return "unknown"
+
+
+def cpu_has_avx512():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx512f" in f.read()
+    except OSError:
+        return False
+
+
+def torch_cores():
+    """PyTorch at its best tries each of these OPENBLAS_CORETYPE values (None: BASE_ENV's)."""
+    global TORCH_CORES
+    if TORCH_CORES is None:
+        TORCH_CORES = find_torch_cores()
+    return TORCH_CORES
+
+
+TORCH_CORES = None
+
+
+def find_torch_cores():
+    if CORETYPE or openblas_core() in AVX512_CORES or not cpu_has_avx512():
+        return [None]
+    return [None, "SkylakeX"]
+
+
 def run_rss(cmd, env=None):
     """Runs cmd under the launcher: its "name value" lines, wall seconds, own peak RSS in MB."""
     with tempfile.NamedTemporaryFile("r") as peak:
         t0 = time.perf_counter()
         p = subprocess.run([PEAK, peak.name] + cmd, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=env)
+                           stderr=subprocess.PIPE, env=env or BASE_ENV)
         wall = time.perf_counter() - t0
         if p.returncode != 0:
             sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), p.stderr.decode()))
@@ -81,14 +140,17 @@ def run_rss(cmd, env=None):
     return figures, wall, rss
 
 
-def torch_env(threads, extra=None):
-    """PyTorch tuned with threads threads, or untuned (threads None)."""
-    env = dict(os.environ)
+def torch_env(threads, extra=None, core=None):
+    """PyTorch tuned with threads threads (and OPENBLAS_CORETYPE=core if given), or untuned
+    (threads None)."""
+    env = dict(BASE_ENV)
     for k in list(TUNING) + list(THREAD_VARS):
         env.pop(k, None)
     if threads:
         env.update(TUNING)
         env.update({k: str(threads) for k in THREAD_VARS})
+    if core:
+        env["OPENBLAS_CORETYPE"] = core
     env.update(extra or {})
     return env
 
@@ -101,14 +163,18 @@ class Figures:
     """Per figure, one value per round for each side: relua, tuned, untuned."""
 
     def __init__(self):
-        self.rows = {}  # name -> {"relua": [...], "tuned": [...], "untuned": [...]}
+        # name -> {"relua": [...], "tuned": [...], "untuned": [...], "won": [...]}, where won
+        # names the PyTorch setting behind each round's tuned figure
+        self.rows = {}
         self.order = []
 
-    def add(self, name, side, value):
+    def add(self, name, side, value, won=None):
         if name not in self.rows:
-            self.rows[name] = {"relua": [], "tuned": [], "untuned": []}
+            self.rows[name] = {"relua": [], "tuned": [], "untuned": [], "won": []}
             self.order.append(name)
         self.rows[name][side].append(value)
+        if won:
+            self.rows[name]["won"].append(won)
 
     def results(self, loadavg):
         out = []
@@ -123,8 +189,16 @@ class Figures:
                             untuned=min(r["untuned"]) if r["untuned"] else None,
                             ratio=statistics.median(rounds) if rounds else None,
                             ratio_untuned=statistics.median(untuned) if untuned else None,
-                            rounds=rounds, load=loadavg))
+                            rounds=rounds, load=loadavg, won=won_summary(r["won"])))
         return out
+
+
+def won_summary(won):
+    """"T2 x3" or "T1 x2, T2 x1": which PyTorch setting gave the tuned figure, over rounds."""
+    counts = {}
+    for w in won:
+        counts[w] = counts.get(w, 0) + 1
+    return ", ".join("%s x%d" % (w, n) for w, n in sorted(counts.items(), key=lambda x: -x[1]))
 
 
 sgemm_rounds = []  # (relua matmul, direct sgemm) seconds, one pair per round of ops
@@ -135,26 +209,28 @@ def pair(name):
     runs sgemm directly from C: relua's matmul against that ceiling is then a ratio within
     one round, as the others are."""
     figs, extra = Figures(), PAIR_ENV.get(name, {})
-    renv = dict(os.environ, **extra)
+    renv, cores = dict(BASE_ENV, **extra), torch_cores()
     for _ in range(ROUNDS):
         r, _, r_rss = run_rss([RELUA, "scripts/bench/%s.lua" % name], renv)
         if name == "ops":
             sgemm_rounds.append((r["matmul_1024"],
                                  run_rss([os.path.join(BUILD, "bench_sgemm")])[0]["sgemm_1024"]))
-        tuned, t_rss = {}, None
-        for threads in (1, 2):
-            t, _, rss = run_rss(["/usr/bin/python3", "scripts/bench/%s.py" % name],
-                                torch_env(threads, extra))
-            for k, v in t.items():
-                tuned[k] = min(tuned.get(k, v), v)
-            t_rss = rss if t_rss is None else min(t_rss, rss)
+        tuned, won, t_rss = {}, {}, None
+        for core in cores:
+            for threads in (1, 2):
+                t, _, rss = run_rss(["/usr/bin/python3", "scripts/bench/%s.py" % name],
+                                    torch_env(threads, extra, core))
+                for k, v in t.items():
+                    if v < tuned.get(k, float("inf")):
+                        tuned[k], won[k] = v, "T%d%s" % (threads, "/" + core if core else "")
+                t_rss = rss if t_rss is None else min(t_rss, rss)
         u, _, u_rss = run_rss(["/usr/bin/python3", "scripts/bench/%s.py" % name],
                               torch_env(None, extra))
         r["peak_rss_MB"], tuned["peak_rss_MB"], u["peak_rss_MB"] = r_rss, t_rss, u_rss
         for k in r:
             if k in tuned:
                 figs.add(name + "." + k, "relua", r[k])
-                figs.add(name + "." + k, "tuned", tuned[k])
+                figs.add(name + "." + k, "tuned", tuned[k], won.get(k))
                 if k in u:
                     figs.add(name + "." + k, "untuned", u[k])
     return figs
@@ -226,7 +302,7 @@ def viz():
         displays.append(("window", os.environ["DISPLAY"]))
     lines = []
     for label, display in displays:
-        env = dict(os.environ)
+        env = dict(BASE_ENV)
         env.pop("DISPLAY", None)
         env.pop("WAYLAND_DISPLAY", None)
         if display:
@@ -301,7 +377,12 @@ def cnn_floor(rows):
 
 def main():
     build_tools()
-    rows, notes = [], []
+    given = os.environ.get("OPENBLAS_CORETYPE")
+    rows, notes = [], ["OpenBLAS kernels on every side: %s (%s%s)" % (
+        openblas_core(), "BENCH_CORETYPE" if CORETYPE else "OpenBLAS's own choice",
+        "; the environment's OPENBLAS_CORETYPE=%s dropped" % given if given else "")]
+    if torch_cores() != [None]:
+        notes.append("PyTorch at its best also tried OPENBLAS_CORETYPE=SkylakeX")
     t_start = time.time()
     for name in BENCHMARKS:
         if ONLY not in name:
@@ -328,12 +409,12 @@ def main():
         notes.append(ceiling)
 
     print("%-36s %10s %10s %10s %7s %7s  %s" % ("figure", "relua", "torch", "untuned", "ratio",
-                                               "untuned", "rounds (load)"))
+                                               "untuned", "rounds (load) [torch's best]"))
     for r in rows:
-        print("%-36s %10s %10s %10s %7s %7s  %s (%s)" % (
+        print("%-36s %10s %10s %10s %7s %7s  %s (%s) [%s]" % (
             r["name"], fmt(r["name"], r["relua"]), fmt(r["name"], r["tuned"]),
             fmt(r["name"], r["untuned"]), ratio(r["ratio"]), ratio(r["ratio_untuned"]),
-            " ".join("%.3f" % x for x in r["rounds"]), r["load"]))
+            " ".join("%.3f" % x for x in r["rounds"]), r["load"], r["won"]))
     for n in notes:
         print(n)
 
