@@ -35,7 +35,7 @@
    vectors (weight gradient); VL floats a vector */
 enum { MR = 8, NV = 3, WR = 6, WV = 4, VL = 16, MAX_THREADS = 8 };
 
-/* One product: O (mrows x qv vectors, rows ldc apart) = A^T planes (+ bias). */
+/* One product: O (mrows x qv vectors) = A^T planes (+ bias). */
 typedef struct product {
   int64_t mrows, k, qv; /* mrows a multiple of MR */
   const float *a;       /* packed: block of MR rows b at a + b MR k, element (k, r) at k MR + r */
@@ -43,13 +43,23 @@ typedef struct product {
   const float *bias;    /* mrows values, or NULL */
 } product;
 
+/* The planes a product reads: n source planes of rows x cols (NCHW) copied in at row pr and
+   column pc of planes of width wp (stride ps) after lead floats. Padded width: one copy,
+   pc the padding; the product's rows are wp wide, then compacted. Same width (wp = cols =
+   the output's width): no columns of padding but one copy per kernel column j, read
+   shifted by j dw - sub, in which the columns that shift would read across a row's end are
+   zero; the product's rows are then the output's. */
+typedef struct side {
+  int64_t n, rows, cols, pr, pc, wp, ps, lead, copies, cs, sub; /* cs: floats a copy */
+  int64_t q, qv; /* the product's positions (rows of wp), in vectors */
+  bool same;
+} side;
+
 typedef struct plan {
   const geom *g;
-  int64_t wp, ps, q, qv;     /* forward: padded width, plane stride, positions, vectors */
-  int64_t gwp, gps, gq, gqv; /* input gradient: the same on the padded output gradient */
-  int64_t gph, gpw;          /* the output gradient's padding */
+  side in, gy;               /* forward (and weight gradient) on x; input gradient on gy */
   int64_t cop, rows, rows_w; /* output channels rounded to VL; cin kh kw, rounded to WR */
-  size_t in_fl, gy_fl, gt_fl, out_fl, dwt_fl, per_fl; /* floats per thread */
+  size_t gt_fl, out_fl, dwt_fl, per_fl; /* floats per thread */
   product fwd, bwd;
   float *shared; /* packed weights, bias; offsets after them */
   size_t shared_bytes;
@@ -79,23 +89,40 @@ static int64_t round_up(int64_t a, int64_t b) {
 
 /* ======== the plan: sizes, packed weights, offsets ======== */
 
+/* A side of n planes of rows x cols padded by pr, pc, for a product of out planes of
+   out_rows rows. The same width is taken when its copies (kw of each plane) cost no more
+   than the compaction they save (measured: on the 32 -> 64 layer, 3 x 32 copies against 64
+   planes to compact, the two break even; 1 -> 32 gains 20%). */
+static side side_of(const geom *g, int64_t n, int64_t rows, int64_t cols, int64_t pr, int64_t pc,
+                    int64_t out, int64_t out_rows) {
+  side d = {.n = n, .rows = rows, .cols = cols, .pr = pr, .copies = 1};
+  d.same = 2 * pc == (g->kw - 1) * g->dw && pc < cols && g->kw * n <= out;
+  d.pc = d.same ? 0 : pc, d.sub = d.same ? pc : 0, d.lead = d.same ? round_up(pc, VL) : 0;
+  d.copies = d.same ? g->kw : 1, d.wp = cols + 2 * d.pc, d.ps = (rows + 2 * pr) * d.wp;
+  d.q = out_rows * d.wp, d.qv = (d.q + VL - 1) / VL;
+  int64_t reach = (g->kh - 1) * g->dh * d.wp + (g->kw - 1) * g->dw - d.sub;
+  d.cs = round_up(d.lead + (n - 1) * d.ps + reach + d.qv * VL + VL, VL);
+  return d;
+}
+
+/* where tap (c, ki, kj) of a side starts reading */
+static int32_t side_off(const side *d, const geom *g, int64_t c, int64_t ki, int64_t kj) {
+  int64_t copy = d->same ? kj : 0;
+  return (int32_t)(copy * d->cs + d->lead + c * d->ps + ki * g->dh * d->wp + kj * g->dw - d->sub);
+}
+
 static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
-  int64_t khw = g->kh * g->kw, hp = g->h + 2 * g->ph;
-  *p = (plan){.g = g, .wp = g->w + 2 * g->pw, .rows = g->rows_g};
-  p->ps = hp * p->wp, p->q = g->oh * p->wp, p->qv = (p->q + VL - 1) / VL;
-  p->gph = (g->kh - 1) * g->dh - g->ph, p->gpw = (g->kw - 1) * g->dw - g->pw;
-  p->gwp = g->ow + 2 * p->gpw, p->gps = (g->oh + 2 * p->gph) * p->gwp;
-  p->gq = g->h * p->gwp, p->gqv = (p->gq + VL - 1) / VL;
+  int64_t khw = g->kh * g->kw, gph = (g->kh - 1) * g->dh - g->ph;
+  *p = (plan){.g = g, .rows = g->rows_g};
+  p->in = side_of(g, g->cin, g->h, g->w, g->ph, g->pw, g->cout, g->oh);
+  p->gy = side_of(g, g->cout, g->oh, g->ow, gph, (g->kw - 1) * g->dw - g->pw, g->cin, g->h);
   p->cop = round_up(g->cout, VL), p->rows_w = round_up(p->rows, WR);
-  int64_t reach = (g->kh - 1) * g->dh * p->wp + (g->kw - 1) * g->dw;
-  int64_t greach = (g->kh - 1) * g->dh * p->gwp + (g->kw - 1) * g->dw;
   int64_t mo = round_up(g->cout, MR), mi = round_up(g->cin, MR);
-  p->in_fl = (size_t)round_up((g->cin - 1) * p->ps + reach + p->qv * VL, VL);
-  p->gy_fl = (size_t)round_up((g->cout - 1) * p->gps + greach + p->gqv * VL, VL);
-  p->gt_fl = (size_t)(p->q * p->cop);
-  p->out_fl = (size_t)(mo * p->qv > mi * p->gqv ? mo * p->qv : mi * p->gqv) * VL;
+  p->gt_fl = (size_t)(p->in.q * p->cop);
+  p->out_fl = (size_t)(mo * p->in.qv > mi * p->gy.qv ? mo * p->in.qv : mi * p->gy.qv) * VL;
   p->dwt_fl = (size_t)(p->rows_w * p->cop);
-  p->per_fl = p->in_fl + p->gy_fl + p->gt_fl + p->out_fl + p->dwt_fl + (size_t)p->cop * 2;
+  p->per_fl = (size_t)(p->in.copies * p->in.cs + p->gy.copies * p->gy.cs) + p->gt_fl + p->out_fl +
+              p->dwt_fl + (size_t)p->cop * 2;
   size_t nf = (size_t)(mo * p->rows + mi * g->cout * khw + mo);
   p->shared_bytes = nf * sizeof(float) + (size_t)(p->rows + g->cout * khw) * sizeof(int32_t);
   if (!(p->shared = nn_alloc(p->shared_bytes)))
@@ -110,16 +137,12 @@ static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
       ab[c / MR * MR * g->cout * khw + k * MR + c % MR] =
           c < g->cin ? w[(k / khw * g->cin + c) * khw + k % khw] : 0;
   for (int64_t o = 0; o < mo; o++) bias[o] = b && o < g->cout ? b[o] : 0;
-  for (int64_t r = 0; r < p->rows; r++) {
-    int64_t c = r / khw, ki = r % khw / g->kw, kj = r % g->kw;
-    of[r] = (int32_t)(c * p->ps + ki * g->dh * p->wp + kj * g->dw);
-  }
-  for (int64_t r = 0; r < g->cout * khw; r++) {
-    int64_t o = r / khw, ki = g->kh - 1 - r % khw / g->kw, kj = g->kw - 1 - r % g->kw;
-    ob[r] = (int32_t)(o * p->gps + ki * g->dh * p->gwp + kj * g->dw);
-  }
-  p->fwd = (product){.mrows = mo, .k = p->rows, .qv = p->qv, .a = af, .off = of, .bias = bias};
-  p->bwd = (product){.mrows = mi, .k = g->cout * khw, .qv = p->gqv, .a = ab, .off = ob};
+  for (int64_t r = 0; r < p->rows; r++)
+    of[r] = side_off(&p->in, g, r / khw, r % khw / g->kw, r % g->kw);
+  for (int64_t r = 0; r < g->cout * khw; r++) /* the taps reversed */
+    ob[r] = side_off(&p->gy, g, r / khw, g->kh - 1 - r % khw / g->kw, g->kw - 1 - r % g->kw);
+  p->fwd = (product){.mrows = mo, .k = p->rows, .qv = p->in.qv, .a = af, .off = of, .bias = bias};
+  p->bwd = (product){.mrows = mi, .k = g->cout * khw, .qv = p->gy.qv, .a = ab, .off = ob};
   return 0;
 }
 
@@ -127,7 +150,7 @@ static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
 
 /* MR rows x nv vectors of O from column v0 on */
 AVX512 INLINE void tile(const product *pr, const float *a, const float *bias, const float *src,
-                        float *c, int64_t ldc, int nv) {
+                        float *c, int64_t ldc, int nv, int64_t mvalid, int64_t lim) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++)
@@ -147,25 +170,35 @@ AVX512 INLINE void tile(const product *pr, const float *a, const float *bias, co
     }
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < MR; r++) {
+    if (r >= mvalid) break;
 #pragma GCC unroll 3
-    for (int v = 0; v < nv; v++) _mm512_storeu_ps(c + r * ldc + v * VL, acc[r][v]);
+    for (int v = 0; v < nv; v++) {
+      int64_t left = lim - v * VL;
+      if (left >= VL)
+        _mm512_storeu_ps(c + r * ldc + v * VL, acc[r][v]);
+      else if (left > 0)
+        _mm512_mask_storeu_ps(c + r * ldc + v * VL, (__mmask16)((1u << left) - 1), acc[r][v]);
+    }
+  }
 }
 
-/* O = the product on the planes src, into c (rows qv VL apart) */
-AVX512 static void run_product(const product *pr, const float *src, float *c) {
-  int64_t ldc = pr->qv * VL;
+/* O = the product on the planes src, into c: rows ldc apart, lim floats each (the first
+   mvalid rows only) */
+AVX512 static void run_product(const product *pr, const float *src, float *c, int64_t ldc,
+                               int64_t lim, int64_t mvalid) {
   for (int64_t m = 0; m < pr->mrows; m += MR) {
     const float *a = pr->a + m * pr->k, *bias = pr->bias ? pr->bias + m : NULL;
+    int64_t mv = mvalid - m < MR ? mvalid - m : MR;
     for (int64_t v = 0; v < pr->qv; v += NV) {
-      int64_t left = pr->qv - v;
+      int64_t left = pr->qv - v, l = lim - v * VL;
       float *cm = c + m * ldc + v * VL;
       if (left >= 3)
-        tile(pr, a, bias, src + v * VL, cm, ldc, 3);
+        tile(pr, a, bias, src + v * VL, cm, ldc, 3, mv, l);
       else if (left == 2)
-        tile(pr, a, bias, src + v * VL, cm, ldc, 2);
+        tile(pr, a, bias, src + v * VL, cm, ldc, 2, mv, l);
       else
-        tile(pr, a, bias, src + v * VL, cm, ldc, 1);
+        tile(pr, a, bias, src + v * VL, cm, ldc, 1, mv, l);
     }
   }
 }
@@ -207,13 +240,13 @@ AVX512 static void run_wgrad(const plan *p, const float *xp, const float *gt, fl
       int64_t left = p->cop / VL - v;
       float *d = dwt + r * p->cop + v * VL;
       if (left >= 4)
-        wtile(rp, gt + v * VL, p->cop, p->q, d, 4);
+        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 4);
       else if (left == 3)
-        wtile(rp, gt + v * VL, p->cop, p->q, d, 3);
+        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 3);
       else if (left == 2)
-        wtile(rp, gt + v * VL, p->cop, p->q, d, 2);
+        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 2);
       else
-        wtile(rp, gt + v * VL, p->cop, p->q, d, 1);
+        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 1);
     }
   }
 }
@@ -226,13 +259,39 @@ AVX512 INLINE void copy_run(float *d, const float *s, int64_t n) {
   if (n) _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
 }
 
-/* n planes of rows x cols from src into dst's padded planes (stride ps, width wp), at row
-   pr and column pc */
-AVX512 static void pad_in(const float *src, int64_t n, int64_t rows, int64_t cols, float *dst,
-                          int64_t ps, int64_t wp, int64_t pr, int64_t pc) {
-  for (int64_t c = 0; c < n; c++)
-    for (int64_t y = 0; y < rows; y++)
-      copy_run(dst + c * ps + (y + pr) * wp + pc, src + (c * rows + y) * cols, cols);
+/* n floats from s to d with those before lo and from hi on zero */
+AVX512 INLINE void copy_cut(float *d, const float *s, int64_t n, int64_t lo, int64_t hi) {
+  for (int64_t i = 0; i < n; i += VL, s += VL, d += VL) {
+    int64_t a = lo - i > 0 ? lo - i : 0, b = hi - i < VL ? hi - i : VL, e = n - i < VL ? n - i : VL;
+    __mmask16 keep = b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
+    _mm512_mask_storeu_ps(d, (__mmask16)((1u << e) - 1), _mm512_maskz_loadu_ps(keep, s));
+  }
+}
+
+/* the side's planes (every copy) from src. The same width's planes are contiguous runs
+   as in src: each is copied in one run, then the cut columns zeroed. */
+AVX512 static void fill(const side *d, const geom *g, const float *src, float *dst) {
+  int64_t plane = d->rows * d->cols;
+  for (int64_t j = 0; j < d->copies; j++) {
+    int64_t shift = d->same ? j * g->dw - d->sub : 0;
+    int64_t lo = shift > 0 ? shift : 0, hi = shift < 0 ? d->cols + shift : d->cols;
+    float *base = dst + j * d->cs + d->lead + d->pr * d->wp + d->pc;
+    for (int64_t c = 0; c < d->n; c++) {
+      float *pd = base + c * d->ps;
+      const float *ps = src + c * plane;
+      if (!d->same) {
+        for (int64_t y = 0; y < d->rows; y++)
+          copy_cut(pd + y * d->wp, ps + y * d->cols, d->cols, 0, d->cols);
+        continue;
+      }
+      copy_cut(pd, ps, plane, 0, plane);
+      for (int64_t y = 0; y < d->rows; y++) {
+        float *row = pd + y * d->cols;
+        for (int64_t x = 0; x < lo; x++) row[x] = 0;
+        for (int64_t x = hi; x < d->cols; x++) row[x] = 0;
+      }
+    }
+  }
 }
 
 /* n planes of rows x cols into dst from the product's rows (ld apart, width wp) */
@@ -290,7 +349,7 @@ AVX512 static void transpose_out(const plan *p, const float *gy, float *gt, doub
 #pragma GCC unroll 16
       for (int i = 0; i < 16; i++) {
         if (i >= np) break;
-        int64_t pos = p0 + i, q = pos / g->ow * p->wp + pos % g->ow;
+        int64_t pos = p0 + i, q = pos / g->ow * p->in.wp + pos % g->ow;
         _mm512_storeu_ps(gt + q * p->cop + o0, r[i]);
         sum = _mm512_add_ps(sum, r[i]);
       }
@@ -326,17 +385,29 @@ static bufs bufs_of(const job *j, int k) {
   const plan *p = j->p;
   float *f = (float *)(j->buf + (size_t)k * j->buf_stride);
   bufs b = {.xp = f};
-  b.gp = b.xp + p->in_fl, b.gt = b.gp + p->gy_fl, b.out = b.gt + p->gt_fl;
+  b.gp = b.xp + p->in.copies * p->in.cs, b.gt = b.gp + p->gy.copies * p->gy.cs;
+  b.out = b.gt + p->gt_fl;
   b.dwt = b.out + p->out_fl, b.sums = (double *)(b.dwt + p->dwt_fl);
   return b;
+}
+
+/* the product of side d into the NCHW planes dst (m of them): in place for the same width,
+   else through out */
+static void product_out(const product *pr, const side *d, const float *planes, float *out,
+                        int64_t m, int64_t rows, int64_t cols, float *dst) {
+  if (d->same) {
+    run_product(pr, planes, dst, rows * cols, rows * cols, m);
+    return;
+  }
+  run_product(pr, planes, out, d->qv * VL, d->qv * VL, pr->mrows);
+  compact(out, m, d->qv * VL, d->wp, rows, cols, dst);
 }
 
 static void image_forward(const job *j, const bufs *b, int64_t i) {
   const plan *p = j->p;
   const geom *g = p->g;
-  pad_in(j->x + i * g->cin * g->h * g->w, g->cin, g->h, g->w, b->xp, p->ps, p->wp, g->ph, g->pw);
-  run_product(&p->fwd, b->xp, b->out);
-  compact(b->out, g->cout, p->qv * VL, p->wp, g->oh, g->ow, j->y + i * g->cout * g->ohw);
+  fill(&p->in, g, j->x + i * g->cin * g->h * g->w, b->xp);
+  product_out(&p->fwd, &p->in, b->xp, b->out, g->cout, g->oh, g->ow, j->y + i * g->cout * g->ohw);
 }
 
 static void image_backward(const job *j, const bufs *b, int64_t i) {
@@ -344,16 +415,16 @@ static void image_backward(const job *j, const bufs *b, int64_t i) {
   const geom *g = p->g;
   const float *gy = j->gy + i * g->cout * g->ohw;
   if (j->dw) {
-    pad_in(j->x + i * g->cin * g->h * g->w, g->cin, g->h, g->w, b->xp, p->ps, p->wp, g->ph, g->pw);
+    fill(&p->in, g, j->x + i * g->cin * g->h * g->w, b->xp);
     transpose_out(p, gy, b->gt, j->sums ? b->sums : NULL);
     run_wgrad(p, b->xp, b->gt, b->dwt);
   } else if (j->sums)
     for (int64_t o = 0; o < g->cout; o++)
       for (int64_t q = 0; q < g->ohw; q++) b->sums[o] += gy[o * g->ohw + q];
   if (j->dx) {
-    pad_in(gy, g->cout, g->oh, g->ow, b->gp, p->gps, p->gwp, p->gph, p->gpw);
-    run_product(&p->bwd, b->gp, b->out);
-    compact(b->out, g->cin, p->gqv * VL, p->gwp, g->h, g->w, j->dx + i * g->cin * g->h * g->w);
+    fill(&p->gy, g, gy, b->gp);
+    product_out(&p->bwd, &p->gy, b->gp, b->out, g->cin, g->h, g->w,
+                j->dx + i * g->cin * g->h * g->w);
   }
 }
 
