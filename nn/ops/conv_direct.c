@@ -33,7 +33,7 @@
 
 /* tiles: MR rows x up to NV vectors (forward and input gradient), WR rows x up to WV
    vectors (weight gradient); VL floats a vector */
-enum { MR = 8, NV = 3, WR = 6, WV = 4, VL = 16, MAX_THREADS = 8 };
+enum { MR = 8, NV = 3, WR = 6, WV = 4, PO = 4, VL = 16, MAX_THREADS = 8 };
 
 /* One product: O (mrows x qv vectors) = A^T planes (+ bias). */
 typedef struct product {
@@ -60,6 +60,7 @@ typedef struct plan {
   side in, gy;               /* forward (and weight gradient) on x; input gradient on gy */
   int64_t cop, rows, rows_w; /* output channels rounded to VL; cin kh kw, rounded to WR */
   size_t gt_fl, out_fl, dwt_fl, per_fl; /* floats per thread */
+  bool lanes;                           /* dW in VL partial sums, straight from gy (no transpose) */
   product fwd, bwd;
   float *shared; /* packed weights, bias; offsets after them */
   size_t shared_bytes;
@@ -120,7 +121,10 @@ static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
   int64_t mo = round_up(g->cout, MR), mi = round_up(g->cin, MR);
   p->gt_fl = (size_t)(p->in.q * p->cop);
   p->out_fl = (size_t)(mo * p->in.qv > mi * p->gy.qv ? mo * p->in.qv : mi * p->gy.qv) * VL;
-  p->dwt_fl = (size_t)(p->rows_w * p->cop);
+  /* partial sums in lanes when they fit in L1 (1 -> 32: 24 KB) and the planes are the
+     output's positions: measured, the transpose then costs more than the sums save */
+  p->lanes = p->in.same && g->cout % PO == 0 && g->cout * p->rows_w * VL <= 8192;
+  p->dwt_fl = (size_t)(p->lanes ? g->cout * p->rows_w * VL : p->rows_w * p->cop);
   p->per_fl = (size_t)(p->in.copies * p->in.cs + p->gy.copies * p->gy.cs) + p->gt_fl + p->out_fl +
               p->dwt_fl + (size_t)p->cop * 2;
   size_t nf = (size_t)(mo * p->rows + mi * g->cout * khw + mo);
@@ -250,6 +254,57 @@ AVX512 static void run_wgrad(const plan *p, const float *xp, const float *gt, fl
     }
   }
 }
+/* dW in lanes: PO channels of gy x WR rows rp, each (o, r) VL partial sums in d (rows of
+   ldd floats a channel) += gy[o][p] rp[r][p] over the n positions */
+AVX512 static void lanes_tile(const float *gy, int64_t n, const float *const *rp, float *d,
+                              int64_t ldd) {
+  __m512 acc[PO][WR];
+#pragma GCC unroll 4
+  for (int o = 0; o < PO; o++)
+#pragma GCC unroll 6
+    for (int r = 0; r < WR; r++) acc[o][r] = _mm512_setzero_ps();
+  for (int64_t q = 0; q < n; q += VL) {
+    __mmask16 m = n - q >= VL ? (__mmask16)0xffff : (__mmask16)((1u << (n - q)) - 1);
+    __m512 a[PO];
+#pragma GCC unroll 4
+    for (int o = 0; o < PO; o++) a[o] = _mm512_maskz_loadu_ps(m, gy + o * n + q);
+#pragma GCC unroll 6
+    for (int r = 0; r < WR; r++) {
+      __m512 b = _mm512_maskz_loadu_ps(m, rp[r] + q);
+#pragma GCC unroll 4
+      for (int o = 0; o < PO; o++) acc[o][r] = _mm512_fmadd_ps(a[o], b, acc[o][r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int o = 0; o < PO; o++)
+#pragma GCC unroll 6
+    for (int r = 0; r < WR; r++) {
+      float *t = d + o * ldd + r * VL;
+      _mm512_storeu_ps(t, _mm512_add_ps(_mm512_loadu_ps(t), acc[o][r]));
+    }
+}
+
+/* dW in lanes from one image's gy (NCHW) and planes xp; sums[o] += gy's sums */
+AVX512 static void run_lanes(const plan *p, const float *xp, const float *gy, float *d,
+                             double *sums) {
+  const geom *g = p->g;
+  int64_t n = g->ohw, ldd = p->rows_w * VL;
+  for (int64_t r = 0; r < p->rows; r += WR) {
+    const float *rp[WR];
+    for (int j = 0; j < WR; j++) rp[j] = xp + p->fwd.off[r + j < p->rows ? r + j : p->rows - 1];
+    for (int64_t o = 0; o < g->cout; o += PO)
+      lanes_tile(gy + o * n, n, rp, d + o * ldd + r * VL, ldd);
+  }
+  for (int64_t o = 0; sums && o < g->cout; o++) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t q = 0; q < n; q += VL) {
+      __mmask16 m = n - q >= VL ? (__mmask16)0xffff : (__mmask16)((1u << (n - q)) - 1);
+      acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, gy + o * n + q));
+    }
+    sums[o] += _mm512_reduce_add_ps(acc);
+  }
+}
+
 /* ======== the moves of an image ======== */
 
 /* n floats from s to d, a vector at a time */
@@ -416,8 +471,12 @@ static void image_backward(const job *j, const bufs *b, int64_t i) {
   const float *gy = j->gy + i * g->cout * g->ohw;
   if (j->dw) {
     fill(&p->in, g, j->x + i * g->cin * g->h * g->w, b->xp);
-    transpose_out(p, gy, b->gt, j->sums ? b->sums : NULL);
-    run_wgrad(p, b->xp, b->gt, b->dwt);
+    if (p->lanes)
+      run_lanes(p, b->xp, gy, b->dwt, j->sums ? b->sums : NULL);
+    else {
+      transpose_out(p, gy, b->gt, j->sums ? b->sums : NULL);
+      run_wgrad(p, b->xp, b->gt, b->dwt);
+    }
   } else if (j->sums)
     for (int64_t o = 0; o < g->cout; o++)
       for (int64_t q = 0; q < g->ohw; q++) b->sums[o] += gy[o * g->ohw + q];
@@ -469,6 +528,15 @@ int conv_direct_forward(const geom *g, const float *x, const float *w, const flo
   return rc;
 }
 
+/* a thread's part of dW[o][r] */
+static float dw_part(const plan *p, const float *dwt, int64_t o, int64_t r) {
+  if (!p->lanes) return dwt[r * p->cop + o];
+  const float *l = dwt + (o * p->rows_w + r) * VL;
+  float s = 0;
+  for (int k = 0; k < VL; k++) s += l[k];
+  return s;
+}
+
 int conv_direct_backward(const geom *g, const float *x, const float *w, const float *gy, float *dx,
                          float *dw, double *sums) {
   plan p;
@@ -481,7 +549,7 @@ int conv_direct_backward(const geom *g, const float *x, const float *w, const fl
       for (int64_t o = 0; o < g->cout; o++)
         for (int64_t r = 0; r < p.rows; r++) {
           float s = 0;
-          for (int k = 0; k < used; k++) s += bufs_of(&j, k).dwt[r * p.cop + o];
+          for (int k = 0; k < used; k++) s += dw_part(&p, bufs_of(&j, k).dwt, o, r);
           dw[o * p.rows + r] = s;
         }
     if (sums)
