@@ -49,18 +49,26 @@ typedef struct product {
    the output's width): no columns of padding but one copy per kernel column j, read
    shifted by j dw - sub, in which the columns that shift would read across a row's end are
    zero; the product's rows are then the output's. */
+/* a masked store of a vector of positions into an output plane (padded width) */
+typedef struct seg {
+  int32_t off; /* where lane 0 would go in the plane */
+  uint32_t mask;
+} seg;
+
 typedef struct side {
   int64_t n, rows, cols, pr, pc, wp, ps, lead, copies, cs, sub; /* cs: floats a copy */
   int64_t q, qv; /* the product's positions (rows of wp), in vectors */
   bool same;
+  const int32_t *first; /* padded width: vector v's stores are seg[first[v] .. first[v + 1]) */
+  const seg *seg;
 } side;
 
 typedef struct plan {
   const geom *g;
-  side in, gy;               /* forward (and weight gradient) on x; input gradient on gy */
-  int64_t cop, rows, rows_w; /* output channels rounded to VL; cin kh kw, rounded to WR */
-  size_t gt_fl, out_fl, dwt_fl, per_fl; /* floats per thread */
-  bool lanes;                           /* dW in VL partial sums, straight from gy (no transpose) */
+  side in, gy;                  /* forward (and weight gradient) on x; input gradient on gy */
+  int64_t cop, rows, rows_w;    /* output channels rounded to VL; cin kh kw, rounded to WR */
+  size_t gt_fl, dwt_fl, per_fl; /* floats per thread */
+  bool lanes;                   /* dW in VL partial sums, straight from gy (no transpose) */
   product fwd, bwd;
   float *shared; /* packed weights, bias; offsets after them */
   size_t shared_bytes;
@@ -112,6 +120,24 @@ static int32_t side_off(const side *d, const geom *g, int64_t c, int64_t ki, int
   return (int32_t)(copy * d->cs + d->lead + c * d->ps + ki * g->dh * d->wp + kj * g->dw - d->sub);
 }
 
+/* the stores of a padded-width side's product into output planes of width ow: for each
+   vector, one per output row it covers (lanes ox < ow only) */
+static void side_segs(side *d, int64_t ow, seg *sg, int32_t *first) {
+  d->seg = sg, d->first = first;
+  int32_t n = 0;
+  for (int64_t v = 0; v < d->qv; v++) {
+    first[v] = n;
+    for (int64_t lane = 0; !d->same && lane < VL && v * VL + lane < d->q;) {
+      int64_t q = v * VL + lane, oy = q / d->wp, ox = q % d->wp;
+      int64_t run = d->wp - ox < VL - lane ? d->wp - ox : VL - lane;
+      int64_t valid = ow - ox < 0 ? 0 : ow - ox < run ? ow - ox : run;
+      if (valid > 0) sg[n++] = (seg){(int32_t)(oy * ow + ox - lane), ((1u << valid) - 1) << lane};
+      lane += run;
+    }
+  }
+  first[d->qv] = n;
+}
+
 static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
   int64_t khw = g->kh * g->kw, gph = (g->kh - 1) * g->dh - g->ph;
   *p = (plan){.g = g, .rows = g->rows_g};
@@ -120,15 +146,16 @@ static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
   p->cop = round_up(g->cout, VL), p->rows_w = round_up(p->rows, WR);
   int64_t mo = round_up(g->cout, MR), mi = round_up(g->cin, MR);
   p->gt_fl = (size_t)(p->in.q * p->cop);
-  p->out_fl = (size_t)(mo * p->in.qv > mi * p->gy.qv ? mo * p->in.qv : mi * p->gy.qv) * VL;
   /* partial sums in lanes when they fit in L1 (1 -> 32: 24 KB) and the planes are the
      output's positions: measured, the transpose then costs more than the sums save */
   p->lanes = p->in.same && g->cout % PO == 0 && g->cout * p->rows_w * VL <= 8192;
   p->dwt_fl = (size_t)(p->lanes ? g->cout * p->rows_w * VL : p->rows_w * p->cop);
-  p->per_fl = (size_t)(p->in.copies * p->in.cs + p->gy.copies * p->gy.cs) + p->gt_fl + p->out_fl +
-              p->dwt_fl + (size_t)p->cop * 2;
+  p->per_fl = (size_t)(p->in.copies * p->in.cs + p->gy.copies * p->gy.cs) + p->gt_fl + p->dwt_fl +
+              (size_t)p->cop * 2;
   size_t nf = (size_t)(mo * p->rows + mi * g->cout * khw + mo);
-  p->shared_bytes = nf * sizeof(float) + (size_t)(p->rows + g->cout * khw) * sizeof(int32_t);
+  size_t nseg = (size_t)((p->in.qv + p->gy.qv) * (VL + 1) + 2);
+  p->shared_bytes = nf * sizeof(float) + (size_t)(p->rows + g->cout * khw) * sizeof(int32_t) +
+                    nseg * (sizeof(seg) + sizeof(int32_t));
   if (!(p->shared = nn_alloc(p->shared_bytes)))
     return nn_errc("out of memory for the conv's packed weights (%zu bytes)", p->shared_bytes);
   float *af = p->shared, *ab = af + mo * p->rows, *bias = ab + mi * g->cout * khw;
@@ -145,6 +172,11 @@ static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
     of[r] = side_off(&p->in, g, r / khw, r % khw / g->kw, r % g->kw);
   for (int64_t r = 0; r < g->cout * khw; r++) /* the taps reversed */
     ob[r] = side_off(&p->gy, g, r / khw, g->kh - 1 - r % khw / g->kw, g->kw - 1 - r % g->kw);
+  seg *sg = (seg *)(ob + g->cout * khw);
+  int32_t *first = (int32_t *)(sg + (p->in.qv + p->gy.qv) * VL);
+  side_segs(&p->in, g->ow, sg, first);
+  sg += p->in.qv * VL, first += p->in.qv + 1;
+  side_segs(&p->gy, g->w, sg, first);
   p->fwd = (product){.mrows = mo, .k = p->rows, .qv = p->in.qv, .a = af, .off = of, .bias = bias};
   p->bwd = (product){.mrows = mi, .k = g->cout * khw, .qv = p->gy.qv, .a = ab, .off = ob};
   return 0;
@@ -154,7 +186,8 @@ static int plan_open(plan *p, const geom *g, const float *w, const float *b) {
 
 /* MR rows x nv vectors of O from column v0 on */
 AVX512 INLINE void tile(const product *pr, const float *a, const float *bias, const float *src,
-                        float *c, int64_t ldc, int nv, int64_t mvalid, int64_t lim) {
+                        float *c, int64_t ldc, int nv, int64_t mvalid, int64_t lim, const side *d,
+                        int64_t v0) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++)
@@ -179,7 +212,10 @@ AVX512 INLINE void tile(const product *pr, const float *a, const float *bias, co
 #pragma GCC unroll 3
     for (int v = 0; v < nv; v++) {
       int64_t left = lim - v * VL;
-      if (left >= VL)
+      if (d) { /* padded width: c is the plane */
+        for (int32_t k = d->first[v0 + v]; k < d->first[v0 + v + 1]; k++)
+          _mm512_mask_storeu_ps(c + r * ldc + d->seg[k].off, (__mmask16)d->seg[k].mask, acc[r][v]);
+      } else if (left >= VL)
         _mm512_storeu_ps(c + r * ldc + v * VL, acc[r][v]);
       else if (left > 0)
         _mm512_mask_storeu_ps(c + r * ldc + v * VL, (__mmask16)((1u << left) - 1), acc[r][v]);
@@ -190,19 +226,19 @@ AVX512 INLINE void tile(const product *pr, const float *a, const float *bias, co
 /* O = the product on the planes src, into c: rows ldc apart, lim floats each (the first
    mvalid rows only) */
 AVX512 static void run_product(const product *pr, const float *src, float *c, int64_t ldc,
-                               int64_t lim, int64_t mvalid) {
+                               int64_t lim, int64_t mvalid, const side *d) {
   for (int64_t m = 0; m < pr->mrows; m += MR) {
     const float *a = pr->a + m * pr->k, *bias = pr->bias ? pr->bias + m : NULL;
     int64_t mv = mvalid - m < MR ? mvalid - m : MR;
     for (int64_t v = 0; v < pr->qv; v += NV) {
       int64_t left = pr->qv - v, l = lim - v * VL;
-      float *cm = c + m * ldc + v * VL;
+      float *cm = c + m * ldc + (d ? 0 : v * VL);
       if (left >= 3)
-        tile(pr, a, bias, src + v * VL, cm, ldc, 3, mv, l);
+        tile(pr, a, bias, src + v * VL, cm, ldc, 3, mv, l, d, v);
       else if (left == 2)
-        tile(pr, a, bias, src + v * VL, cm, ldc, 2, mv, l);
+        tile(pr, a, bias, src + v * VL, cm, ldc, 2, mv, l, d, v);
       else
-        tile(pr, a, bias, src + v * VL, cm, ldc, 1, mv, l);
+        tile(pr, a, bias, src + v * VL, cm, ldc, 1, mv, l, d, v);
     }
   }
 }
@@ -307,13 +343,6 @@ AVX512 static void run_lanes(const plan *p, const float *xp, const float *gy, fl
 
 /* ======== the moves of an image ======== */
 
-/* n floats from s to d, a vector at a time */
-AVX512 INLINE void copy_run(float *d, const float *s, int64_t n) {
-  for (; n >= VL; n -= VL, s += VL, d += VL) _mm512_storeu_ps(d, _mm512_loadu_ps(s));
-  __mmask16 m = (__mmask16)((1u << n) - 1);
-  if (n) _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
-}
-
 /* n floats from s to d with those before lo and from hi on zero */
 AVX512 INLINE void copy_cut(float *d, const float *s, int64_t n, int64_t lo, int64_t hi) {
   for (int64_t i = 0; i < n; i += VL, s += VL, d += VL) {
@@ -347,14 +376,6 @@ AVX512 static void fill(const side *d, const geom *g, const float *src, float *d
       }
     }
   }
-}
-
-/* n planes of rows x cols into dst from the product's rows (ld apart, width wp) */
-AVX512 static void compact(const float *src, int64_t n, int64_t ld, int64_t wp, int64_t rows,
-                           int64_t cols, float *dst) {
-  for (int64_t c = 0; c < n; c++)
-    for (int64_t y = 0; y < rows; y++)
-      copy_run(dst + (c * rows + y) * cols, src + c * ld + y * wp, cols);
 }
 
 /* the 16 x 16 floats r transposed in place */
@@ -432,7 +453,7 @@ typedef struct job {
 } job;
 
 typedef struct bufs {
-  float *xp, *gp, *gt, *out, *dwt;
+  float *xp, *gp, *gt, *dwt;
   double *sums;
 } bufs;
 
@@ -441,28 +462,22 @@ static bufs bufs_of(const job *j, int k) {
   float *f = (float *)(j->buf + (size_t)k * j->buf_stride);
   bufs b = {.xp = f};
   b.gp = b.xp + p->in.copies * p->in.cs, b.gt = b.gp + p->gy.copies * p->gy.cs;
-  b.out = b.gt + p->gt_fl;
-  b.dwt = b.out + p->out_fl, b.sums = (double *)(b.dwt + p->dwt_fl);
+  b.dwt = b.gt + p->gt_fl, b.sums = (double *)(b.dwt + p->dwt_fl);
   return b;
 }
 
 /* the product of side d into the NCHW planes dst (m of them): in place for the same width,
    else through out */
-static void product_out(const product *pr, const side *d, const float *planes, float *out,
-                        int64_t m, int64_t rows, int64_t cols, float *dst) {
-  if (d->same) {
-    run_product(pr, planes, dst, rows * cols, rows * cols, m);
-    return;
-  }
-  run_product(pr, planes, out, d->qv * VL, d->qv * VL, pr->mrows);
-  compact(out, m, d->qv * VL, d->wp, rows, cols, dst);
+static void product_out(const product *pr, const side *d, const float *planes, int64_t m,
+                        int64_t rows, int64_t cols, float *dst) {
+  run_product(pr, planes, dst, rows * cols, rows * cols, m, d->same ? NULL : d);
 }
 
 static void image_forward(const job *j, const bufs *b, int64_t i) {
   const plan *p = j->p;
   const geom *g = p->g;
   fill(&p->in, g, j->x + i * g->cin * g->h * g->w, b->xp);
-  product_out(&p->fwd, &p->in, b->xp, b->out, g->cout, g->oh, g->ow, j->y + i * g->cout * g->ohw);
+  product_out(&p->fwd, &p->in, b->xp, g->cout, g->oh, g->ow, j->y + i * g->cout * g->ohw);
 }
 
 static void image_backward(const job *j, const bufs *b, int64_t i) {
@@ -482,8 +497,7 @@ static void image_backward(const job *j, const bufs *b, int64_t i) {
       for (int64_t q = 0; q < g->ohw; q++) b->sums[o] += gy[o * g->ohw + q];
   if (j->dx) {
     fill(&p->gy, g, gy, b->gp);
-    product_out(&p->bwd, &p->gy, b->gp, b->out, g->cin, g->h, g->w,
-                j->dx + i * g->cin * g->h * g->w);
+    product_out(&p->bwd, &p->gy, b->gp, g->cin, g->h, g->w, j->dx + i * g->cin * g->h * g->w);
   }
 }
 
