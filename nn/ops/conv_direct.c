@@ -33,7 +33,9 @@
 
 /* tiles: MR rows x up to NV vectors (forward and input gradient), WR rows x up to WV
    vectors (weight gradient); VL floats a vector */
-enum { MR = 8, NV = 3, WR = 6, WV = 4, PO = 4, VL = 16, MAX_THREADS = 8 };
+/* CHUNKS: the batch's parts, taken by whichever thread is free, each with its own share of
+   dW (summed in order after: the same result every run, however the threads took them) */
+enum { MR = 8, NV = 3, WR = 6, WV = 4, PO = 4, VL = 16, MAX_THREADS = 8, CHUNKS = 8 };
 
 /* One product: O (mrows x qv vectors) = A^T planes (+ bias). */
 typedef struct product {
@@ -445,10 +447,13 @@ typedef struct job {
   float *y, *dx;
   bool dw;
   bool sums;
-  char *buf;          /* per thread: per_fl floats, then cout sums */
-  size_t buf_stride;  /* bytes */
-  atomic_int slot;    /* the next thread's buffers */
-  atomic_llong image; /* the next image not taken */
+  char *buf;           /* per thread: per_fl floats, then cout sums */
+  size_t buf_stride;   /* bytes */
+  char *part;          /* per chunk of images: its share of dW^T and of the sums */
+  size_t part_stride;  /* bytes */
+  int64_t per, chunks; /* images a chunk, chunks */
+  atomic_int slot;     /* the next thread's buffers */
+  atomic_llong chunk;  /* the next chunk not taken */
   int used;
 } job;
 
@@ -507,11 +512,19 @@ static void piece(int64_t lo, int64_t hi, void *ctx) {
   int k = atomic_fetch_add(&j->slot, 1);
   bufs b = bufs_of(j, k);
   memset(b.xp, 0, j->buf_stride);
-  for (int64_t i; (i = atomic_fetch_add(&j->image, 1)) < j->p->g->n;)
-    if (j->gy)
-      image_backward(j, &b, i);
-    else
-      image_forward(j, &b, i);
+  for (int64_t c; (c = atomic_fetch_add(&j->chunk, 1)) < j->chunks;) {
+    int64_t i0 = c * j->per, i1 = i0 + j->per < j->p->g->n ? i0 + j->per : j->p->g->n;
+    if (j->gy) { /* the chunk's own sums: added up in chunk order after, whoever ran it */
+      b.dwt = (float *)(j->part + (size_t)c * j->part_stride);
+      b.sums = (double *)(b.dwt + j->p->dwt_fl);
+      memset(b.dwt, 0, j->part_stride);
+    }
+    for (int64_t i = i0; i < i1; i++)
+      if (j->gy)
+        image_backward(j, &b, i);
+      else
+        image_forward(j, &b, i);
+  }
 }
 
 /* Runs the images on the threads; the buffers are freed by the caller. */
@@ -521,9 +534,16 @@ static int run_job(job *j) {
   if (t > j->p->g->n) t = (int)j->p->g->n;
   if (t < 1) t = 1;
   j->buf_stride = round_up((int64_t)(j->p->per_fl * sizeof(float)), 64);
-  size_t bytes = (size_t)t * j->buf_stride;
+  j->chunks = j->p->g->n < CHUNKS ? j->p->g->n : CHUNKS;
+  j->per = (j->p->g->n + j->chunks - 1) / j->chunks, j->chunks = (j->p->g->n + j->per - 1) / j->per;
+  j->part_stride =
+      j->gy ? (size_t)round_up(
+                  (int64_t)(j->p->dwt_fl * sizeof(float)) + j->p->cop * (int64_t)sizeof(double), 64)
+            : 0;
+  size_t bytes = (size_t)t * j->buf_stride + (size_t)j->chunks * j->part_stride;
   if (!(j->buf = nn_alloc(bytes)))
     return nn_errc("out of memory for the conv's buffers (%zu bytes)", bytes);
+  j->part = j->buf + (size_t)t * j->buf_stride;
   j->used = t;
   if (t == 1)
     piece(0, 1, j);
@@ -537,7 +557,7 @@ int conv_direct_forward(const geom *g, const float *x, const float *w, const flo
   if (plan_open(&p, g, w, b) < 0) return -1;
   job j = {.p = &p, .x = x, .y = y};
   int rc = run_job(&j);
-  if (j.buf) nn_free(j.buf, (size_t)j.used * j.buf_stride);
+  if (j.buf) nn_free(j.buf, (size_t)j.used * j.buf_stride + (size_t)j.chunks * j.part_stride);
   nn_free(p.shared, p.shared_bytes);
   return rc;
 }
@@ -558,19 +578,16 @@ int conv_direct_backward(const geom *g, const float *x, const float *w, const fl
   job j = {.p = &p, .x = x, .gy = gy, .dx = dx, .dw = dw != NULL, .sums = sums != NULL};
   int rc = run_job(&j);
   if (rc == 0) {
-    int used = atomic_load(&j.slot); /* buffers that were zeroed and used */
-    if (dw)
-      for (int64_t o = 0; o < g->cout; o++)
-        for (int64_t r = 0; r < p.rows; r++) {
-          float s = 0;
-          for (int k = 0; k < used; k++) s += dw_part(&p, bufs_of(&j, k).dwt, o, r);
-          dw[o * p.rows + r] = s;
-        }
-    if (sums)
-      for (int k = 0; k < used; k++)
-        for (int64_t o = 0; o < g->cout; o++) sums[o] += bufs_of(&j, k).sums[o];
+    for (int64_t c = 0; c < j.chunks; c++) { /* in chunk order: the same sums every run */
+      const float *part = (const float *)(j.part + (size_t)c * j.part_stride);
+      const double *psums = (const double *)(part + p.dwt_fl);
+      for (int64_t o = 0; dw && o < g->cout; o++)
+        for (int64_t r = 0; r < p.rows; r++)
+          dw[o * p.rows + r] = (c ? dw[o * p.rows + r] : 0) + dw_part(&p, part, o, r);
+      for (int64_t o = 0; sums && o < g->cout; o++) sums[o] += psums[o];
+    }
   }
-  if (j.buf) nn_free(j.buf, (size_t)j.used * j.buf_stride);
+  if (j.buf) nn_free(j.buf, (size_t)j.used * j.buf_stride + (size_t)j.chunks * j.part_stride);
   nn_free(p.shared, p.shared_bytes);
   return rc;
 }
