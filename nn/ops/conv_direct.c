@@ -33,9 +33,10 @@
 
 /* tiles: MR rows x up to NV vectors (forward and input gradient), WR rows x up to WV
    vectors (weight gradient); VL floats a vector */
-/* CHUNKS: the batch's parts, taken by whichever thread is free, each with its own share of
-   dW (summed in order after: the same result every run, however the threads took them) */
-enum { MR = 8, NV = 3, WR = 6, WV = 4, PO = 4, VL = 16, MAX_THREADS = 8, CHUNKS = 8 };
+/* CHUNKS: the batch's parts in the backward, taken by whichever thread is free, each with
+   its own share of dW (summed in order after: the same result every run, however the
+   threads took them) */
+enum { MR = 8, NV = 3, WR = 6, WV = 4, PO = 4, VL = 16, MAX_THREADS = 8, CHUNKS = 16 };
 
 /* One product: O (mrows x qv vectors) = A^T planes (+ bias). */
 typedef struct product {
@@ -534,7 +535,8 @@ static int run_job(job *j) {
   if (t > j->p->g->n) t = (int)j->p->g->n;
   if (t < 1) t = 1;
   j->buf_stride = round_up((int64_t)(j->p->per_fl * sizeof(float)), 64);
-  j->chunks = j->p->g->n < CHUNKS ? j->p->g->n : CHUNKS;
+  /* the forward sums nothing across images: one image a chunk, the finest share */
+  j->chunks = j->gy && j->p->g->n > CHUNKS ? CHUNKS : j->p->g->n;
   j->per = (j->p->g->n + j->chunks - 1) / j->chunks, j->chunks = (j->p->g->n + j->per - 1) / j->per;
   j->part_stride =
       j->gy ? (size_t)round_up(
