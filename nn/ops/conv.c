@@ -317,8 +317,11 @@ static nn_tensor *conv_forward(const nn_op *op, nn_tensor *const *in, const nn_a
   if (!y || nn_numel(y) == 0) return y;
   nn_tensor *x = dense(in[0]), *w = x ? dense(in[1]) : NULL, *bc = w ? dense(b) : NULL;
   scratch s;
-  bool ok = w && (!b || bc) && scratch_open(&s, &g, y->dtype) == 0;
-  if (ok) {
+  bool ok = w && (!b || bc), direct = ok && y->dtype == NN_F32 && conv_direct_takes(&g);
+  if (direct)
+    ok = conv_direct_forward(&g, (const float *)nn_data(x), (const float *)nn_data(w),
+                             bc ? (const float *)nn_data(bc) : NULL, (float *)nn_data(y)) == 0;
+  else if (ok && (ok = scratch_open(&s, &g, y->dtype) == 0)) {
     team t;
     run_images(&s, &(work){.x = x, .w = w, .b = bc, .y = y}, &t);
     scratch_close(&s);
@@ -450,6 +453,15 @@ static nn_tensor *bias_grad(const double *sums, int64_t n, nn_dtype dt) {
   return r;
 }
 
+static float *f32_or_null(nn_tensor *t) {
+  return t ? (float *)nn_data(t) : NULL;
+}
+
+static int direct_backward(const geom *g, grads *r) {
+  return conv_direct_backward(g, f32_or_null(r->x), f32_or_null(r->w), f32_or_null(r->gy),
+                              f32_or_null(r->dx), f32_or_null(r->dw), r->sums);
+}
+
 static int conv_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tensor **gin) {
   const conv_kern *kern = c->op->kern;
   geom g;
@@ -469,7 +481,9 @@ static int conv_vjp(const nn_ctx *c, nn_tensor *gout, const bool *need, nn_tenso
   double *sums = NULL;
   if (ok && nb && (ok = (r.sums = sums = nn_alloc(sb)))) memset(sums, 0, sb);
   scratch s;
-  if (ok && !empty && (ok = scratch_open(&s, &g, r.gy->dtype) == 0)) {
+  if (ok && !empty && r.gy->dtype == NN_F32 && conv_direct_takes(&g))
+    ok = direct_backward(&g, &r) == 0;
+  else if (ok && !empty && (ok = scratch_open(&s, &g, r.gy->dtype) == 0)) {
     team t;
     r.dwp = r.dw ? nn_data(r.dw) : NULL;
     if (s.team > 1) r.sums = NULL; /* summed after, over all images at once */

@@ -8,15 +8,9 @@
 
 #include <string.h>
 
+#include "nn/ops/conv.h"
 #include "nn/ops/pointwise.h"
 #include "nn/pool.h"
-
-/* a convolution's sizes: conv1d's with h = kh = oh = 1, sh = dh = 1, ph = 0 */
-typedef struct geom {
-  int64_t n, cin, h, w, cout, kh, kw, oh, ow;
-  int64_t sh, sw, ph, pw, dh, dw, groups;
-  int64_t cin_g, cout_g, rows_g, ohw; /* per group: channels, im2col rows; output positions */
-} geom;
 
 /* What a parallel piece works on: images i0..i0+nb of the batch and the chunk's matrix,
    whose element (row r, image i, position p) is at col[r rs + i is + p]. The chunk layout

@@ -123,6 +123,24 @@ const grad_case gc_cases[] = {
      2,
      {.i = {1, 2, 2, 1}, .ni = 4},
      NULL},
+    /* stride 1, one group, 8 output channels: the direct path (nn/ops/conv_direct.c) where
+       the CPU has AVX-512, which the f32 check then runs */
+    {"conv2d",
+     3,
+     {4, 4, 1},
+     {S4(2, 2, 5, 6), S4(8, 2, 3, 3), S1(8)},
+     -2,
+     2,
+     {.i = {1, 1, 1, 2, 1, 2, 1}, .ni = 7},
+     NULL},
+    {"conv1d",
+     3,
+     {3, 3, 1},
+     {S3(2, 3, 9), S3(9, 3, 3), S1(9)},
+     -2,
+     2,
+     {.i = {1, 1, 1, 1}, .ni = 4},
+     NULL},
     /* convolutions: attr conv2d {stride h, w, padding h, w, dilation h, w, groups}, conv1d
        {stride, padding, dilation, groups} */
     {"conv2d",
