@@ -51,6 +51,9 @@ int comm_broadcast(const char *fname, void *buf, int64_t n, int type, int root);
 int comm_allgather(const char *fname, const void *in, void *out, int64_t n, int type);
 int comm_barrier(const char *fname);
 
+/* The blocking sum of a float buffer, multiplied by scale: the last gradient bucket. */
+int comm_sum_now(const char *fname, void *buf, int64_t n, int type, double scale);
+
 /* Non-blocking sum of a float buffer: a handle >= 0 (or -1); comm_progress moves the
    pending ones on; comm_wait ends one and multiplies the result by scale. */
 int comm_iallreduce(const char *fname, void *buf, int64_t n, int type);

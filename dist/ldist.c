@@ -45,17 +45,31 @@ static void ensure_init(lua_State *L) {
 
 /* ---- contiguous copies ---- */
 
-/* Copies between t's elements and a contiguous buffer, row-major: out of t when to_buf. */
+/* Copies between t's elements and a contiguous buffer, row-major: out of t when to_buf. A
+   contiguous t is one memcpy; otherwise rows of the last dimension, one memcpy per row
+   when its elements are adjacent. */
 static void copy_strided(const nn_tensor *t, char *buf, int to_buf) {
   size_t es = nn_dtype_size(t->dtype);
   int64_t n = nn_numel(t), idx[NN_MAXDIM] = {0};
   char *base = nn_data(t);
-  for (int64_t i = 0; i < n; i++) {
+  if (n == 0) return;
+  if (nn_is_contiguous(t) || t->ndim == 0) {
+    memcpy(to_buf ? buf : base, to_buf ? base : buf, (size_t)n * es);
+    return;
+  }
+  int last = t->ndim - 1;
+  int64_t len = t->shape[last], step = t->stride[last] * (int64_t)es;
+  size_t row = (size_t)len * es;
+  for (int64_t i = 0; i < n; i += len, buf += row) {
     int64_t off = 0;
-    for (int d = 0; d < t->ndim; d++) off += idx[d] * t->stride[d];
+    for (int d = 0; d < last; d++) off += idx[d] * t->stride[d];
     char *el = base + off * (int64_t)es;
-    memcpy(to_buf ? buf + i * es : el, to_buf ? el : buf + i * es, es);
-    for (int d = t->ndim - 1; d >= 0 && ++idx[d] == t->shape[d]; d--) idx[d] = 0;
+    if (step == (int64_t)es)
+      memcpy(to_buf ? buf : el, to_buf ? el : buf, row);
+    else
+      for (int64_t j = 0; j < len; j++, el += step)
+        memcpy(to_buf ? buf + j * (int64_t)es : el, to_buf ? el : buf + j * (int64_t)es, es);
+    for (int d = last - 1; d >= 0 && ++idx[d] == t->shape[d]; d--) idx[d] = 0;
   }
 }
 
@@ -191,15 +205,53 @@ static int l_iallreduce(lua_State *L) {
   return 1;
 }
 
-/* pack(dst, src): src's elements into the contiguous dst of as many (same dtype); nothing
-   when they are the same memory (a .grad that is already its bucket's view) */
+/* dst = src * k on n contiguous floats of dtype type (f32 or f64); k = 1 copies */
+static void copy_scaled(char *dst, const char *src, int64_t n, nn_dtype type, double k) {
+  if (k == 1) {
+    memcpy(dst, src, (size_t)n * nn_dtype_size(type));
+  } else if (type == NN_F32) {
+    float *d = (float *)dst, kf = (float)k;
+    const float *x = (const float *)src;
+    for (int64_t i = 0; i < n; i++) d[i] = x[i] * kf;
+  } else {
+    double *d = (double *)dst;
+    const double *x = (const double *)src;
+    for (int64_t i = 0; i < n; i++) d[i] = x[i] * k;
+  }
+}
+
+/* pack(dst, src [, k = 1]): src's elements times k into the contiguous dst of as many (same
+   float dtype); only the scaling when they are the same memory (a .grad that is already
+   its bucket's view) */
 static int l_pack(lua_State *L) {
   const char *fname = "nn.dist.DataParallel";
   nn_tensor *dst = check_tensor(L, 1, fname), *src = check_tensor(L, 2, fname);
-  if (!nn_is_contiguous(dst) || dst->dtype != src->dtype || nn_numel(dst) != nn_numel(src))
+  double k = luaL_optnumber(L, 3, 1);
+  if (!nn_is_contiguous(dst) || dst->dtype != src->dtype || nn_numel(dst) != nn_numel(src) ||
+      !nn_dtype_is_float(dst->dtype))
     return dist_error(L, "%s: a gradient does not fit its bucket", fname);
-  if (nn_data(dst) == nn_data(src) && nn_is_contiguous(src)) return 0;
-  copy_strided(src, nn_data(dst), 1);
+  int64_t n = nn_numel(dst);
+  if (!nn_is_contiguous(src)) {
+    copy_strided(src, nn_data(dst), 1);
+    if (k != 1) copy_scaled(nn_data(dst), nn_data(dst), n, dst->dtype, k);
+  } else if (nn_data(dst) != nn_data(src) || k != 1) {
+    copy_scaled(nn_data(dst), nn_data(src), n, dst->dtype, k);
+  }
+  return 0;
+}
+
+/* sum_now(t [, k = 1]): the blocking sum over the ranks of a contiguous float tensor, in
+   place, times k (the last gradient bucket) */
+static int l_sum_now(lua_State *L) {
+  const char *fname = "nn.dist.DataParallel";
+  nn_tensor *t = check_tensor(L, 1, fname);
+  double k = luaL_optnumber(L, 2, 1);
+  ensure_init(L);
+  if (!nn_is_contiguous(t) || !nn_dtype_is_float(t->dtype))
+    return dist_error(L, "%s: buckets are contiguous f32 or f64 tensors", fname);
+  if (comm_sum_now("nn.dist.DataParallel (the allreduce of the last gradient bucket)", nn_data(t),
+                   nn_numel(t), (int)t->dtype, k) < 0)
+    return mpi_fail(L);
   return 0;
 }
 
@@ -236,21 +288,14 @@ static int l_active(lua_State *L) {
 }
 
 static const luaL_Reg functions[] = {
-    {"init", l_init},
-    {"rank", l_rank},
-    {"size", l_size},
-    {"allreduce", l_allreduce},
-    {"broadcast", l_broadcast},
-    {"barrier", l_barrier},
-    {"allgather", l_allgather},
-    {"iallreduce", l_iallreduce},
-    {"progress", l_progress},
-    {"wait", l_wait},
-    {"stats", l_stats},
-    {"set_timeout", l_set_timeout},
-    {"active", l_active},
-    {"pack", l_pack},
-    {NULL, NULL},
+    {"init", l_init},           {"rank", l_rank},
+    {"size", l_size},           {"allreduce", l_allreduce},
+    {"broadcast", l_broadcast}, {"barrier", l_barrier},
+    {"allgather", l_allgather}, {"iallreduce", l_iallreduce},
+    {"progress", l_progress},   {"wait", l_wait},
+    {"stats", l_stats},         {"set_timeout", l_set_timeout},
+    {"active", l_active},       {"pack", l_pack},
+    {"sum_now", l_sum_now},     {NULL, NULL},
 };
 
 int luaopen_dist(lua_State *L) {

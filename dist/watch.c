@@ -7,6 +7,7 @@
 ** which ranks of this host are gone.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -94,12 +95,30 @@ static void put_rank(text *t, int r) {
   put(t, "rank "), put_int(t, r + 1);
 }
 
+/* Whether process pid has ended: no such process, or a zombie that its parent (mpirun's
+   daemon) has not reaped yet (state Z or X in /proc/pid/stat). Signal-safe. */
+static int ended(int pid) {
+  if (kill(pid, 0) != 0) return errno == ESRCH;
+  text path = {.n = 0};
+  put(&path, "/proc/"), put_int(&path, pid), put(&path, "/stat");
+  path.buf[path.n] = 0;
+  int fd = open(path.buf, O_RDONLY);
+  if (fd < 0) return 1;
+  char st[512];
+  ssize_t n = read(fd, st, sizeof st - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  st[n] = 0;
+  char *paren = strrchr(st, ')');
+  return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 /* "; rank 2 (pid 123) is gone" for each rank of this host whose process has ended */
 static int put_gone(text *t) {
   int gone = 0;
   for (int r = 0; peers && r < nranks; r++) {
     if (r == my_rank || strcmp(peers[r].host, peers[my_rank].host) != 0) continue;
-    if (kill(peers[r].pid, 0) == 0 || errno != ESRCH) continue;
+    if (!ended(peers[r].pid)) continue;
     put(t, gone++ ? ", " : ": "), put_rank(t, r);
     put(t, " (pid "), put_int(t, peers[r].pid), put(t, ") has died");
   }
@@ -127,16 +146,35 @@ static void on_term(int sig) {
   raise(sig);
 }
 
+/* whether a rank of this host has ended (the test put_gone makes, without the message) */
+static int any_gone(void) {
+  for (int r = 0; peers && r < nranks; r++)
+    if (r != my_rank && strcmp(peers[r].host, peers[my_rank].host) == 0 && ended(peers[r].pid))
+      return 1;
+  return 0;
+}
+
+/* Every 200 ms, while a call waits: a rank of this host that has died ends this one now,
+   with the message, rather than when mpirun gets to it (under load its SIGTERM, and the
+   SIGKILL that follows, can come before this rank has had the core to say anything); a
+   call that has waited longer than the timeout ends it too. */
 static void *watch(void *arg) {
   (void)arg;
   for (;;) {
     struct timespec pause = {0, 200 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    if (!atomic_load_explicit(&in_call, memory_order_acquire) || !timed) continue;
-    long waited = seconds() - call_start;
-    if ((double)waited < watch_timeout()) continue;
+    if (!atomic_load_explicit(&in_call, memory_order_acquire)) continue;
     text t = {.n = 0};
     put_head(&t);
+    if (timed && any_gone()) { /* not at the exit: the others may be gone already */
+      put(&t, " was waiting in "), put(&t, what);
+      put_gone(&t);
+      put(&t, "; ending the job");
+      emit(&t);
+      _exit(3);
+    }
+    long waited = seconds() - call_start;
+    if (!timed || (double)waited < watch_timeout()) continue;
     put(&t, " waited "), put_int(&t, waited), put(&t, " s in "), put(&t, what);
     put(&t, " for the other ranks");
     if (!put_gone(&t))

@@ -3,7 +3,8 @@
 **
 ** watch_start gathers every rank's host and pid (one MPI_Allgather), then starts a thread
 ** that ends the process, with a message naming this rank, the call and the ranks gone,
-** when a call between watch_begin and watch_end has waited longer than the timeout; and
+** when a rank of this host dies during a call between watch_begin and watch_end, or the
+** call has waited longer than the timeout; and
 ** installs a SIGTERM handler that prints the same message when mpirun ends this process
 ** because another rank died. The message goes to stderr in one write.
 */

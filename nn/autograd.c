@@ -37,6 +37,7 @@ static void find_nonfinite(char **p, const int64_t *s, int64_t n, void *ctx) {
   int *found = ctx; /* in: the dtype; out: 1 for nan, 2 for an infinity */
   bool f32 = *found == NN_F32;
   for (int64_t i = 0; i < n && *found < 100; i++) {
+    if ((i & 0xffff) == 0 && nn_interrupted()) return; /* the caller raises "interrupted" */
     double v = f32 ? *(const float *)(p[0] + i * s[0]) : *(const double *)(p[0] + i * s[0]);
     if (v != v)
       *found = 100 + 1;
@@ -45,12 +46,19 @@ static void find_nonfinite(char **p, const int64_t *s, int64_t n, void *ctx) {
   }
 }
 
-/* "nan", "inf" or NULL: what t holds that is not finite (floats only) */
+/* "nan", "inf" or NULL: what t holds that is not finite (floats only). An expanded dim
+   (stride 0) repeats the same elements: it is read once, so the scan reads each element of
+   memory at most once however large the view (a 2^62-element broadcast is its few elements);
+   Ctrl-C stops it (nn_interrupted(), which the caller checks). */
 static const char *nonfinite(const nn_tensor *t) {
   if (!t || !nn_dtype_is_float(t->dtype)) return NULL;
   int found = t->dtype;
+  nn_tensor distinct = *t;
+  for (int d = 0; d < t->ndim; d++)
+    if (t->stride[d] == 0) distinct.shape[d] = 1;
+  const nn_tensor *v = &distinct;
   nn_iter it;
-  if (nn_iter_init(&it, 1, &t) < 0) return NULL;
+  if (nn_iter_init(&it, 1, &v) < 0) return NULL;
   nn_iter_run(&it, find_nonfinite, &found);
   return found == 101 ? "nan" : found == 102 ? "inf" : NULL;
 }
@@ -59,9 +67,11 @@ int nn_anomaly_check_forward(const nn_op *op, int nin, nn_tensor *const *in, int
                              nn_tensor *const *out) {
   for (int k = 0; k < nout; k++) {
     const char *bad = nonfinite(out[k]);
+    if (nn_interrupted()) return nn_interrupt_error();
     if (!bad) continue;
     for (int j = 0; j < nin; j++)
       if (nonfinite(in[j])) return 0; /* carried from an input: an earlier op made it */
+    if (nn_interrupted()) return nn_interrupt_error();
     return nn_errc("detect_anomaly: %s produced %s in its output%s (from finite inputs)", op->name,
                    bad,
                    nout > 1 ? (k == 0   ? " 1"

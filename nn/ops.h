@@ -155,7 +155,8 @@ nn_tensor *nn_eye(int64_t n, nn_dtype dt);
 /* clang-format off */
 #define NN_ACTIVATION_OPS(X)                                                                       \
   X(leaky_relu) X(elu) X(gelu) X(gelu_tanh) X(silu) X(mish) X(softplus) X(hardtanh) X(relu2)      \
-  X(smelu) X(snake) X(shifted_relu) X(fatrelu) X(helu) X(regelu2) X(resilu2)
+  X(smelu) X(snake) X(shifted_relu) X(fatrelu) X(helu) X(regelu2) X(resilu2) X(prelu)        \
+  X(swish_beta) X(snake_a) X(sau) X(rational) X(gated) X(relu_scaled)
 /* clang-format on */
 #define NN_DECLARE_OP(name) extern const nn_op nn_op_##name;
 NN_ACTIVATION_OPS(NN_DECLARE_OP)
@@ -173,10 +174,25 @@ nn_tensor *nn_snake(nn_tensor *x, double a);           /* x + sin^2(a x) / a */
 nn_tensor *nn_shifted_relu(nn_tensor *x, double b);    /* max(0, x - b) */
 nn_tensor *nn_fatrelu(nn_tensor *x, double threshold); /* x where x >= threshold, else 0 */
 nn_tensor *nn_helu(nn_tensor *x, double alpha);        /* relu; backward g * 1[x > -alpha] */
+nn_tensor *nn_relu_scaled(nn_tensor *x, double s);     /* max(x, 0) s, s > 0 */
 /* exact GELU / SiLU forward; backward a 4-level step derivative read from a 2-bit code per
    element (4 a byte), the only thing kept for it (Approx-BP) */
 nn_tensor *nn_regelu2(nn_tensor *x);
 nn_tensor *nn_resilu2(nn_tensor *x);
+/* Learnable parameters (ops/act_param.c): one value, or one per channel (dim 2 of x, dim 1 of a
+   1-D x); their gradients are reduced over the other dims by the op. */
+nn_tensor *nn_prelu(nn_tensor *x, nn_tensor *a);         /* x, or a x below 0 */
+nn_tensor *nn_swish_beta(nn_tensor *x, nn_tensor *beta); /* x sigmoid(beta x) */
+nn_tensor *nn_snake_a(nn_tensor *x, nn_tensor *a);       /* x + sin^2(a x) / a */
+/* alpha x + (1 - alpha) (x Phi(x / sigma) + sigma phi(x / sigma)) */
+nn_tensor *nn_sau(nn_tensor *x, nn_tensor *alpha, nn_tensor *sigma);
+/* P(x) / (1 + |Q(x)|), P = a_0 + a_1 x + ... (a: m + 1 values), Q = b_1 x + b_2 x^2 + ...
+   (b: n values), a and b shared by every element (ops/act_rational.c) */
+nn_tensor *nn_rational(nn_tensor *x, nn_tensor *a, nn_tensor *b);
+/* Gated units (ops/act_gated.c): x splits along dim d into halves u, v; the result is
+   u * gate(v) (glu) or gate(u) * v (the others). */
+typedef enum nn_gate { NN_GLU, NN_REGLU, NN_GEGLU, NN_SWIGLU, NN_BILINEAR, NN_NGATES } nn_gate;
+nn_tensor *nn_gated(nn_tensor *x, int d, nn_gate gate);
 /* bytes an op's node saved for its backward beyond its inputs (ctx->saved, and the output
    when the op keeps it); -1 for a tensor without a node */
 int64_t nn_saved_bytes(const nn_tensor *y);

@@ -1,7 +1,7 @@
 -- scripts/parity.lua: parity with diagonal linear RNNs, "Unlocking State-Tracking in Linear
 -- RNNs Through Negative Eigenvalues" (Grazzi et al.), experiment E9 of the seed catalog.
 --
---   relua scripts/parity.lua [steps=2000] [seeds=3] [models=all]
+--   relua scripts/parity.lua [steps=3000] [seeds=3] [models=all]
 --
 -- Bit strings, one bit per step; the target at every step is the parity of the bits so far
 -- (so a sequence of length L trains L prefixes). Training lengths are drawn from 3..40 (one
@@ -13,7 +13,7 @@
 -- diagonal RNN cannot count mod 2 and sits at chance beyond its training lengths; negative
 -- ones let it flip its state on every 1 and extrapolate; the LSTM solves it too.
 -- models: a comma-separated subset of pos ([0,1]), neg ([-1,1]) and lstm.
-local steps = tonumber(arg and arg[1]) or 2000
+local steps = tonumber(arg and arg[1]) or 3000
 local nseeds = tonumber(arg and arg[2]) or 3
 local only = arg and arg[3]
 local D, BATCH = 64, 64

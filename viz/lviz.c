@@ -142,6 +142,10 @@ static int viz_open(lua_State *L) {
       viz_error(L, fn, "title must be a string, got %s", viz_describe(L, -1));
     title = lua_tostring(L, -1);
   }
+  int ht = lua_getfield(L, 1, "headless");
+  if (ht != LUA_TNIL && ht != LUA_TBOOLEAN)
+    viz_error(L, fn, "headless must be true or false, got %s", viz_describe(L, -1));
+  lua_pop(L, 1);
   viz_backend backend = viz_choose_backend(L, 1, fn);
   int rows = 0;
   if (lua_getfield(L, 1, "rows") != LUA_TNIL) {
@@ -149,7 +153,9 @@ static int viz_open(lua_State *L) {
       viz_error(L, fn, "rows must be an integer in [4, 1000], got %s", viz_describe(L, -1));
     rows = (int)lua_tointeger(L, -1);
   }
-  lua_getfield(L, 1, "keys");
+  int kt = lua_getfield(L, 1, "keys");
+  if (kt != LUA_TNIL && kt != LUA_TBOOLEAN)
+    viz_error(L, fn, "keys must be true or false, got %s", viz_describe(L, -1));
   bool keys = lua_toboolean(L, -1);
   viz_view *v = lua_newuserdatauv(L, sizeof *v, 0);
   memset(v, 0, sizeof *v);

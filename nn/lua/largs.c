@@ -3,6 +3,7 @@
 ** 1-based dims and indices (negative from the end), dtype names, scalars, callables.
 */
 #include <lauxlib.h>
+#include <string.h>
 
 #include "nn/lua/lnn.h"
 
@@ -124,6 +125,33 @@ bool lnn_optfield_boolean(lua_State *L, int t, const char *k, bool def) {
   bool v = type == LUA_TNIL ? def : lua_toboolean(L, -1);
   lua_pop(L, 1);
   return v;
+}
+
+void lnn_check_keys(lua_State *L, int t, const char *const *known) {
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    bool found = false;
+    for (int k = 0; known[k] && !found; k++)
+      found = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), known[k]) == 0;
+    if (!found) {
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (int k = 0; known[k]; k++) {
+        if (k) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, known[k]);
+      }
+      luaL_pushresult(&b);
+      const char *names = lua_tostring(L, -1), *key = luaL_tolstring(L, -2, NULL);
+      lnn_errorf(L, "unknown option '%s' (known: %s)", key, names);
+    }
+  }
+}
+
+bool lnn_optboolean(lua_State *L, int arg, bool def) {
+  if (lua_isnoneornil(L, arg)) return def;
+  if (!lua_isboolean(L, arg)) lnn_argerror(L, arg, "a boolean");
+  return lua_toboolean(L, arg);
 }
 
 bool lnn_is_callable(lua_State *L, int arg) {

@@ -24,6 +24,7 @@ static const char GUARD_MT[] = "nn.GradMode", GRAD_FN_MT[] = "nn.GradFn";
 static bool opt_flag(lua_State *L, int opts, const char *field) {
   if (lua_isnoneornil(L, opts)) return false;
   if (!lua_istable(L, opts)) lnn_argerror(L, opts, "a table of options");
+  lnn_check_keys(L, opts, (const char *const[]){field, NULL});
   return lnn_optfield_boolean(L, opts, field, false);
 }
 

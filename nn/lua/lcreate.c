@@ -52,7 +52,8 @@ static void store_leaf(lua_State *L, filler *f, int depth) {
     if (dt == NN_I64 && lua_isinteger(L, -1))
       *(int64_t *)f->p = lua_tointeger(L, -1);
     else if (nn_check_fits(dt, lua_tonumber(L, -1)) < 0)
-      lnn_errorf(L, "element %s: %s", path_str(f, depth, where, sizeof where), nn_errmsg());
+      lnn_errorf(L, depth ? "element %s: %s" : "%s%s", path_str(f, depth, where, sizeof where),
+                 nn_errmsg());
     else
       nn_store(f->p, dt, lua_tonumber(L, -1));
     break;

@@ -86,7 +86,7 @@ static int truth(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, bool)) {
     return 1;
   }
   int d = lnn_checkdim(L, 2, x->ndim);
-  lnn_push(L, f(x, d, lua_toboolean(L, 3)));
+  lnn_push(L, f(x, d, lnn_optboolean(L, 3, false)));
   return 1;
 }
 

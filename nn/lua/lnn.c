@@ -166,6 +166,7 @@ int luaopen_nn(lua_State *L) {
   lnn_open_ops(L);
   lnn_open_extra(L);
   lnn_open_pool(L);
+  lnn_open_act(L);
   lnn_capi_register(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "nn.docs");
   lua_setfield(L, -2, "_docs");

@@ -74,6 +74,10 @@ double lnn_checkscalar(lua_State *L, int arg);
 /* Field k of the options table at t, checked; def when nil. */
 double lnn_optfield_number(lua_State *L, int t, const char *k, double def);
 bool lnn_optfield_boolean(lua_State *L, int t, const char *k, bool def);
+bool lnn_optboolean(lua_State *L, int arg, bool def); /* nil: def; else it must be a boolean */
+/* "unknown option 'key' (known: a, b)" unless every key of the table at t is in known (a
+   NULL-terminated list) */
+void lnn_check_keys(lua_State *L, int t, const char *const *known);
 /* Whether arg is a function or has a __call metamethod (the stack is left as it was). */
 bool lnn_is_callable(lua_State *L, int arg);
 
@@ -158,5 +162,6 @@ void lnn_open_rules(lua_State *L);     /* lrules.c: kernels of nn.rules */
 void lnn_open_ops(lua_State *L);       /* lops.c: sort, cumsum, flip, chunk, ... */
 void lnn_open_extra(lua_State *L);     /* lextra.c: arange, *_like, all, any, clipping */
 void lnn_open_pool(lua_State *L);      /* lpool.c: pooling */
+void lnn_open_act(lua_State *L);       /* lact.c: learnable and gated activations */
 
 #endif

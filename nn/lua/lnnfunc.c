@@ -232,16 +232,10 @@ static int l_layer_norm(lua_State *L) {
   return 1;
 }
 
-static bool opt_boolean(lua_State *L, int arg, bool def) {
-  if (lua_isnoneornil(L, arg)) return def;
-  if (!lua_isboolean(L, arg)) lnn_argerror(L, arg, "a boolean");
-  return lua_toboolean(L, arg);
-}
-
 static int l_batch_norm(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1), *mean = lnn_opt(L, 2), *var = lnn_opt(L, 3);
   nn_tensor *w = lnn_opt(L, 4), *b = lnn_opt(L, 5);
-  bool training = opt_boolean(L, 6, false);
+  bool training = lnn_optboolean(L, 6, false);
   double momentum = lnn_optnumber(L, 7, 0.1), eps = lnn_optnumber(L, 8, 1e-5);
   lnn_push(L, nn_batch_norm(x, w, b, mean, var, training, momentum, eps));
   return 1;
@@ -250,7 +244,7 @@ static int l_batch_norm(lua_State *L) {
 static int l_dropout(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   double p = lnn_optnumber(L, 2, 0.5);
-  lnn_push(L, nn_dropout(x, p, opt_boolean(L, 3, true)));
+  lnn_push(L, nn_dropout(x, p, lnn_optboolean(L, 3, true)));
   return 1;
 }
 
@@ -274,16 +268,25 @@ typedef struct loss_opts {
 } loss_opts;
 
 static nn_reduction reduction_named(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
   const char *name = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
   int r = name ? nn_reduction_parse(name) : -1;
   if (r < 0)
-    lnn_errorf(L, "reduction must be \"mean\", \"sum\" or \"none\", got %s",
-               name ? lua_pushfstring(L, "\"%s\"", name) : luaL_typename(L, idx));
+    lnn_errorf(
+        L, "reduction must be \"mean\", \"sum\" or \"none\", got %s",
+        name ? lua_pushfstring(L, "\"%s\"", name)
+             : lua_pushfstring(L, "%s (%s)", luaL_typename(L, idx), luaL_tolstring(L, idx, NULL)));
   return (nn_reduction)r;
 }
 
-/* {reduction = "mean", label_smoothing = 0, ignore_index = class} or a reduction's name */
-static loss_opts read_loss_opts(lua_State *L, int arg) {
+/* {reduction = "mean", label_smoothing = 0, ignore_index = class} or a reduction's name; known
+   lists the options the loss has */
+static const char *const ce_opts[] = {"reduction", "label_smoothing", "ignore_index", "weight",
+                                      NULL};
+static const char *const nll_opts[] = {"reduction", "ignore_index", "weight", NULL};
+static const char *const pair_opts[] = {"reduction", NULL};
+
+static loss_opts read_loss_opts(lua_State *L, int arg, const char *const *known) {
   loss_opts o = {NN_REDUCE_MEAN, 0, INT64_MIN, NULL};
   if (lua_isnoneornil(L, arg)) return o;
   if (lua_type(L, arg) == LUA_TSTRING) {
@@ -291,6 +294,7 @@ static loss_opts read_loss_opts(lua_State *L, int arg) {
     return o;
   }
   if (!lua_istable(L, arg)) lnn_argerror(L, arg, "a table of options");
+  lnn_check_keys(L, arg, known);
   if (lua_getfield(L, arg, "reduction") != LUA_TNIL) o.reduction = reduction_named(L, -1);
   lua_pop(L, 1);
   o.label_smoothing = lnn_optfield_number(L, arg, "label_smoothing", 0);
@@ -300,6 +304,8 @@ static loss_opts read_loss_opts(lua_State *L, int arg) {
     lua_Integer k = type == LUA_TNUMBER ? lua_tointegerx(L, -1, &ok) : 0;
     if (!ok)
       lnn_errorf(L, "option ignore_index must be an integer class, got %s", luaL_typename(L, -1));
+    if (k == LUA_MININTEGER) /* k - 1 would overflow */
+      lnn_errorf(L, "option ignore_index %lld is out of range", (long long)k);
     o.ignore_index = k - 1;
   }
   lua_pop(L, 1);
@@ -315,7 +321,7 @@ static loss_opts read_loss_opts(lua_State *L, int arg) {
 /* cross_entropy and nll_loss: (input, target classes 1..C [, opts]) */
 static int classified(lua_State *L, bool softmax) {
   nn_tensor *x = lnn_check(L, 1);
-  loss_opts o = read_loss_opts(L, 3);
+  loss_opts o = read_loss_opts(L, 3, softmax ? ce_opts : nll_opts);
   nn_tensor *target = lnn_index0(L, 2);
   nn_tensor *r = softmax ? nn_cross_entropy(x, target, o.weight, o.reduction, o.label_smoothing,
                                             o.ignore_index)
@@ -339,7 +345,7 @@ static const pair_loss pair_losses[] = {nn_mse_loss, nn_l1_loss, nn_bce_with_log
 static int l_pair_loss(lua_State *L) {
   pair_loss f = pair_losses[lua_tointeger(L, lua_upvalueindex(1))];
   nn_tensor *x = lnn_check(L, 1), *y = lnn_check(L, 2);
-  lnn_push(L, f(x, y, read_loss_opts(L, 3).reduction));
+  lnn_push(L, f(x, y, read_loss_opts(L, 3, pair_opts).reduction));
   return 1;
 }
 

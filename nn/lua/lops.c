@@ -19,12 +19,6 @@ static int dim_or_last(lua_State *L, int arg, const nn_tensor *x) {
   return lnn_optdim(L, arg, x->ndim, x->ndim - 1);
 }
 
-static bool optboolean(lua_State *L, int arg, bool def) {
-  if (lua_isnoneornil(L, arg)) return def;
-  if (!lua_isboolean(L, arg)) lnn_argerror(L, arg, "a boolean");
-  return lua_toboolean(L, arg);
-}
-
 /* values, then 1-based indices (outside the graph: the indices are constants) */
 static int push_pair(lua_State *L, nn_tensor *v, nn_tensor *idx) {
   if (!v) return lnn_error(L, NULL);
@@ -40,7 +34,7 @@ static int l_sort(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   if (lua_isboolean(L, 2)) lua_insert(L, 2), lua_pushnil(L), lua_insert(L, 2);
   int d = dim_or_last(L, 2, x);
-  nn_tensor *idx = NULL, *v = nn_sort(x, d, optboolean(L, 3, false), &idx);
+  nn_tensor *idx = NULL, *v = nn_sort(x, d, lnn_optboolean(L, 3, false), &idx);
   return push_pair(L, v, idx);
 }
 
@@ -52,7 +46,7 @@ static int l_topk(lua_State *L) {
   if (k < 0 || k > n)
     return lnn_errorf(L, "k %lld is out of range for dim %d of size %lld (shape %s)", k, d + 1,
                       (long long)n, nn_shape_str(x));
-  nn_tensor *idx = NULL, *v = nn_topk(x, k, d, optboolean(L, 4, true), &idx);
+  nn_tensor *idx = NULL, *v = nn_topk(x, k, d, lnn_optboolean(L, 4, true), &idx);
   return push_pair(L, v, idx);
 }
 

@@ -11,25 +11,57 @@
 #include "nn/lua/lnn.h"
 #include "nn/ops.h"
 
+/* Window sizes fit 31 bits (the geometry's sums of sizes, paddings and kernels then cannot
+   overflow); a whole float (4 / 2) counts as an integer. */
+#define MAX_WINDOW 2147483647
+
+static bool whole_at(lua_State *L, int idx, int64_t *out) {
+  int ok;
+  lua_Integer v = lua_tointegerx(L, idx, &ok);
+  *out = ok ? (int64_t)v : 0;
+  return ok && lua_type(L, idx) == LUA_TNUMBER;
+}
+
 /* an integer or a pair of integers at idx (def for both when nil and def >= 0) */
 static void pair_at(lua_State *L, int idx, const char *what, int64_t def, int64_t out[2]) {
   if (lua_isnoneornil(L, idx) && def >= 0) {
     out[0] = out[1] = def;
     return;
   }
-  if (lua_isinteger(L, idx)) {
-    out[0] = out[1] = lua_tointeger(L, idx);
-    return;
+  bool ok = whole_at(L, idx, &out[0]);
+  out[1] = out[0];
+  if (!ok && lua_istable(L, idx) && luaL_len(L, idx) == 2) {
+    ok = true;
+    for (int k = 0; k < 2; k++) {
+      lua_geti(L, idx, k + 1);
+      ok = whole_at(L, -1, &out[k]) && ok;
+      lua_pop(L, 1);
+    }
   }
-  bool ok = lua_istable(L, idx) && luaL_len(L, idx) == 2;
-  for (int k = 0; ok && k < 2; k++) {
-    ok = lua_geti(L, idx, k + 1) == LUA_TNUMBER && lua_isinteger(L, -1);
-    out[k] = lua_tointeger(L, -1);
-    lua_pop(L, 1);
-  }
-  if (!ok)
+  if (!ok) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (lua_istable(L, idx)) { /* {2,2,2}, not table: 0x... */
+      luaL_addchar(&b, '{');
+      for (lua_Integer k = 1, n = luaL_len(L, idx); k <= n; k++) {
+        lua_geti(L, idx, k);
+        luaL_tolstring(L, -1, NULL);
+        lua_remove(L, -2);
+        luaL_addvalue(&b);
+        if (k < n) luaL_addchar(&b, ',');
+      }
+      luaL_addchar(&b, '}');
+    } else {
+      luaL_tolstring(L, idx, NULL);
+      luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
     lnn_errorf(L, "%s must be an integer or a pair of integers {rows, cols}, got %s", what,
-               luaL_tolstring(L, idx, NULL));
+               lua_tostring(L, -1));
+  }
+  for (int k = 0; k < 2; k++)
+    if (out[k] > MAX_WINDOW)
+      lnn_errorf(L, "%s %lld is too large (at most %d)", what, (long long)out[k], MAX_WINDOW);
 }
 
 typedef struct window {
@@ -43,27 +75,6 @@ static bool is_options(lua_State *L, int idx) {
   bool pair = lua_geti(L, idx, 1) != LUA_TNIL;
   lua_pop(L, 1);
   return !pair;
-}
-
-static void check_keys(lua_State *L, int t, const char *const *known) {
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    lua_pop(L, 1);
-    bool found = false;
-    for (int k = 0; known[k] && !found; k++)
-      found = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), known[k]) == 0;
-    if (!found) {
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (int k = 0; known[k]; k++) {
-        if (k) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, known[k]);
-      }
-      luaL_pushresult(&b);
-      const char *names = lua_tostring(L, -1), *key = luaL_tolstring(L, -2, NULL);
-      lnn_errorf(L, "unknown option '%s' (known: %s)", key, names);
-    }
-  }
 }
 
 static bool opt_bool(lua_State *L, int idx, const char *what) {
@@ -81,7 +92,7 @@ static window window_args(lua_State *L, bool avg) {
     static const char *const known[] = {"stride", "padding", "ceil_mode", "count_include_pad",
                                         NULL};
     static const char *const known_max[] = {"stride", "padding", "ceil_mode", NULL};
-    check_keys(L, 3, avg ? known : known_max);
+    lnn_check_keys(L, 3, avg ? known : known_max);
     lua_getfield(L, 3, "stride");
     lua_getfield(L, 3, "padding");
     lua_getfield(L, 3, "ceil_mode");

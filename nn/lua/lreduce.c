@@ -30,7 +30,7 @@ static void push_reduced(lua_State *L, nn_tensor *r, const nn_tensor *x, int dim
 static int reduce_with(lua_State *L, reduce_fn f, bool index) {
   nn_tensor *x = lnn_check(L, 1);
   int dim = lnn_optdim(L, 2, x->ndim, -1);
-  bool keepdim = lua_toboolean(L, 3);
+  bool keepdim = lnn_optboolean(L, 3, false);
   push_reduced(L, f(x, dim, keepdim), x, dim, keepdim, index);
   return 1;
 }
@@ -79,11 +79,11 @@ static int spread(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, bool, bool)) {
   if (lua_type(L, 2) == LUA_TBOOLEAN) {
     unbiased = lua_toboolean(L, 2);
     lua_settop(L, 1);
-  } else if (!lua_isnoneornil(L, 4)) {
-    unbiased = lua_toboolean(L, 4);
+  } else {
+    unbiased = lnn_optboolean(L, 4, true);
   }
   int dim = lnn_optdim(L, 2, x->ndim, -1);
-  bool keepdim = lua_toboolean(L, 3);
+  bool keepdim = lnn_optboolean(L, 3, false);
   push_reduced(L, f(x, dim, keepdim, unbiased), x, dim, keepdim, false);
   return 1;
 }
@@ -99,7 +99,7 @@ static int l_norm(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   double p = lnn_optnumber(L, 2, 2);
   int dim = lnn_optdim(L, 3, x->ndim, -1);
-  bool keepdim = lua_toboolean(L, 4);
+  bool keepdim = lnn_optboolean(L, 4, false);
   push_reduced(L, nn_norm(x, p, dim, keepdim), x, dim, keepdim, false);
   return 1;
 }
@@ -119,7 +119,7 @@ static int extreme(lua_State *L, nn_tensor *(*f)(nn_tensor *, int, bool, nn_tens
   }
   int dim = lnn_checkdim(L, 2, x->ndim);
   nn_tensor *idx = NULL;
-  nn_tensor *v = f(x, dim, lua_toboolean(L, 3), &idx);
+  nn_tensor *v = f(x, dim, lnn_optboolean(L, 3, false), &idx);
   lnn_push(L, v);
   lnn_push_index1(L, idx);
   return 2;

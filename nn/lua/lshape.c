@@ -192,6 +192,7 @@ static int sizes_only(lua_State *L, int64_t *shape) {
 /* Replaces one -1 in shape by what makes numel elements. */
 static void infer_size(lua_State *L, const nn_tensor *t, int ndim, int64_t *shape) {
   int at = -1;
+  bool zero = false; /* a 0 among the other sizes: -1 could be anything */
   int64_t known = 1, numel = nn_numel(t);
   for (int d = 0; d < ndim; d++) {
     if (shape[d] == -1) {
@@ -199,11 +200,16 @@ static void infer_size(lua_State *L, const nn_tensor *t, int ndim, int64_t *shap
       at = d;
     } else if (shape[d] < 0) {
       return; /* the core reports the negative size */
+    } else if (shape[d] == 0) {
+      zero = true;
     } else if (known <= numel) {
       known *= shape[d];
     }
   }
   if (at < 0) return;
+  if (zero)
+    lnn_errorf(L, "shape %s is ambiguous: with a size 0 in it, the -1 could be any size",
+               nn_dims_str(ndim, shape));
   if (known == 0 || numel % known != 0)
     lnn_errorf(L, "shape %s is invalid for a tensor of %lld elements", nn_dims_str(ndim, shape),
                (long long)numel);

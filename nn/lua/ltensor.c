@@ -317,6 +317,10 @@ static int newindex_element(lua_State *L) {
   if (!lnn_test(L, 3) && lua_type(L, 3) != LUA_TNUMBER)
     return lnn_argerror(L, 3, "a number or a tensor");
   lnn_check_inplace(L, t, lnn_test(L, 3));
+  /* a number that the dtype cannot hold is refused, as by fill_ and nn.full (u8 256, i64 nan) */
+  if (lua_type(L, 3) == LUA_TNUMBER && !(t->dtype == NN_I64 && lua_isinteger(L, 3)) &&
+      nn_check_fits(t->dtype, lua_tonumber(L, 3)) < 0)
+    return lnn_error(L, NULL);
   nn_tensor *src = lnn_totensor(L, 3, t), *slot = nn_select(t, 0, i);
   int rc = slot ? nn_copy_(slot, src) : -1;
   nn_release(slot);

@@ -6,11 +6,13 @@
 ** three ReLUs, h(x) = sum_i a_i max(0, x - c_i) with sum a_i = 1 and sum a_i c_i = 0: a step
 ** function of 4 levels, 0 | a_1 | a_1 + a_2 | a_1 + a_2 + a_3, chosen by how many c_i lie
 ** below x. So the forward keeps only that interval index, 2 bits an element packed 4 to a
-** byte (ctx->saved[0], u8), and the backward (and forward mode, with the same rule) reads
+** byte (ctx->saved[0], u8, in blocks: see below), and the backward (and forward mode, with the same
+*rule) reads
 ** nothing else: not x, not y. An f32 GELU keeps x, 32 bits an element.
 */
 #include "nn/autograd.h"
 #include "nn/ops/pointwise.h"
+#include "nn/pool.h"
 
 typedef struct approx_kern {
   const nn_op *exact; /* the forward */
@@ -18,30 +20,95 @@ typedef struct approx_kern {
   double a[3], c[3];  /* the ReLU combination, c ascending */
 } approx_kern;
 
-/* the interval index of each element, 4 to a byte (element i in bits 2 (i mod 4)) */
-#define CODE_LOOP(T)                                                                               \
-  {                                                                                                \
-    const T *px = (const T *)nn_data(x);                                                           \
-    T c0 = (T)k->c[0], c1 = (T)k->c[1], c2 = (T)k->c[2];                                           \
-    for (int64_t j = 0; j < nb; j++) {                                                             \
-      uint8_t b = 0;                                                                               \
-      for (int64_t i = 4 * j; i < 4 * j + 4 && i < n; i++) {                                       \
-        T v = px[i];                                                                               \
-        b |= (uint8_t)(((v > c0) + (v > c1) + (v > c2)) << (2 * (i - 4 * j)));                     \
+/* The codes are kept in blocks of 256 elements, 64 bytes: byte j of a block holds elements
+   j, j + q, j + 2q and j + 3q of it (q = 64, or a quarter of a last short block, rounded
+   up) in its bit pairs 0-1, 2-3, 4-5, 6-7. So both loops below read their elements in
+   unit strides and vectorize (element i to byte i / 4 would need a shuffle). ceil(n / 4)
+   bytes in all. */
+enum { CODE_BLOCK = 256, CODE_BYTES = CODE_BLOCK / 4, CODE_GRAIN = 256 };
+
+typedef struct code_job {
+  const approx_kern *k;
+  int64_t n;
+  const char *x; /* encode: x; decode: g */
+  uint8_t *code;
+  char *r; /* decode: the result */
+  bool f64;
+} code_job;
+
+/* the block starting at element e: its element count m and quarter q */
+static int64_t block_quarter(int64_t n, int64_t e, int64_t *m) {
+  *m = n - e < CODE_BLOCK ? n - e : CODE_BLOCK;
+  return (*m + 3) / 4;
+}
+
+#define CODE_OF(v) ((uint8_t)((v > c0) + (v > c1) + (v > c2)))
+#define ENCODE(T)                                                                                  \
+  VECTOR_CLONES static void encode_##T(const code_job *j, int64_t lo, int64_t hi) {                \
+    const T c0 = (T)j->k->c[0], c1 = (T)j->k->c[1], c2 = (T)j->k->c[2];                            \
+    for (int64_t blk = lo; blk < hi; blk++) {                                                      \
+      int64_t e = blk * CODE_BLOCK, m, q = block_quarter(j->n, e, &m);                             \
+      const T *x = (const T *)j->x + e;                                                            \
+      uint8_t *code = j->code + blk * CODE_BYTES;                                                  \
+      if (q == CODE_BYTES) {                                                                       \
+        for (int64_t i = 0; i < CODE_BYTES; i++)                                                   \
+          code[i] = (uint8_t)(CODE_OF(x[i]) | CODE_OF(x[i + 64]) << 2 | CODE_OF(x[i + 128]) << 4 | \
+                              CODE_OF(x[i + 192]) << 6);                                           \
+        continue;                                                                                  \
       }                                                                                            \
-      code[j] = b;                                                                                 \
+      for (int64_t i = 0; i < q; i++) {                                                            \
+        uint8_t b = 0;                                                                             \
+        for (int s = 0; s < 4; s++)                                                                \
+          if (i + s * q < m) b |= (uint8_t)(CODE_OF(x[i + s * q]) << (2 * s));                     \
+        code[i] = b;                                                                               \
+      }                                                                                            \
     }                                                                                              \
   }
+/* r = g times the level of each element's code (selects: the levels exactly) */
+#define LEVEL(cd) (cd == 0 ? l0 : cd == 1 ? l1 : cd == 2 ? l2 : l3)
+#define DECODE(T)                                                                                  \
+  VECTOR_CLONES static void decode_##T(const code_job *j, int64_t lo, int64_t hi) {                \
+    const double *a = j->k->a;                                                                     \
+    const T l0 = 0, l1 = (T)a[0], l2 = (T)(a[0] + a[1]), l3 = (T)(a[0] + a[1] + a[2]);             \
+    for (int64_t blk = lo; blk < hi; blk++) {                                                      \
+      int64_t e = blk * CODE_BLOCK, m, q = block_quarter(j->n, e, &m);                             \
+      const T *g = (const T *)j->x + e;                                                            \
+      T *r = (T *)j->r + e;                                                                        \
+      const uint8_t *code = j->code + blk * CODE_BYTES;                                            \
+      if (q == CODE_BYTES) {                                                                       \
+        for (int s = 0; s < 4; s++)                                                                \
+          for (int64_t i = 0; i < CODE_BYTES; i++) {                                               \
+            int cd = code[i] >> (2 * s) & 3;                                                       \
+            r[i + s * 64] = g[i + s * 64] * LEVEL(cd);                                             \
+          }                                                                                        \
+        continue;                                                                                  \
+      }                                                                                            \
+      for (int64_t i = 0; i < m; i++) {                                                            \
+        int cd = code[i % q] >> (2 * (i / q)) & 3;                                                 \
+        r[i] = g[i] * LEVEL(cd);                                                                   \
+      }                                                                                            \
+    }                                                                                              \
+  }
+ENCODE(float)
+ENCODE(double)
+DECODE(float)
+DECODE(double)
+
+static void encode_blocks(int64_t lo, int64_t hi, void *arg) {
+  const code_job *j = arg;
+  (j->f64 ? encode_double : encode_float)(j, lo, hi);
+}
+static void decode_blocks(int64_t lo, int64_t hi, void *arg) {
+  const code_job *j = arg;
+  (j->f64 ? decode_double : decode_float)(j, lo, hi);
+}
 
 static nn_tensor *encode(const approx_kern *k, nn_tensor *x) {
   int64_t n = nn_numel(x), nb = (n + 3) / 4;
   nn_tensor *t = nn_empty(NN_U8, 1, &nb);
   if (!t) return NULL;
-  uint8_t *code = (uint8_t *)nn_data(t);
-  if (x->dtype == NN_F32)
-    CODE_LOOP(float)
-  else
-    CODE_LOOP(double)
+  code_job j = {k, n, nn_data(x), (uint8_t *)nn_data(t), NULL, x->dtype == NN_F64};
+  nn_parallel((n + CODE_BLOCK - 1) / CODE_BLOCK, CODE_GRAIN, encode_blocks, &j);
   return t;
 }
 
@@ -66,13 +133,6 @@ static int approx_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *
   return 0;
 }
 
-#define SCALE_LOOP(T)                                                                              \
-  {                                                                                                \
-    const T *pg = (const T *)nn_data(g);                                                           \
-    T *pr = (T *)nn_data(r), lv[4] = {(T)level[0], (T)level[1], (T)level[2], (T)level[3]};         \
-    for (int64_t i = 0; i < n; i++) pr[i] = pg[i] * lv[(code[i >> 2] >> (2 * (i & 3))) & 3];       \
-  }
-
 /* g times the step derivative, in g's float dtype and x's shape */
 static nn_tensor *apply_rule(const nn_ctx *c, nn_tensor *gin) {
   const approx_kern *k = c->op->kern;
@@ -82,13 +142,9 @@ static nn_tensor *apply_rule(const nn_ctx *c, nn_tensor *gin) {
   nn_release(gc);
   nn_tensor *r = g ? nn_empty(dt, x->ndim, x->shape) : NULL;
   if (r) {
-    double level[4] = {0, k->a[0], k->a[0] + k->a[1], k->a[0] + k->a[1] + k->a[2]};
-    const uint8_t *code = (const uint8_t *)nn_data(c->saved[0]);
     int64_t n = nn_numel(r);
-    if (dt == NN_F32)
-      SCALE_LOOP(float)
-    else
-      SCALE_LOOP(double)
+    code_job j = {k, n, nn_data(g), (uint8_t *)nn_data(c->saved[0]), nn_data(r), dt == NN_F64};
+    nn_parallel((n + CODE_BLOCK - 1) / CODE_BLOCK, CODE_GRAIN, decode_blocks, &j);
   }
   nn_release(g);
   return r;
@@ -119,8 +175,8 @@ static const approx_kern resilu2_kern = {
                                .forward_multi = approx_forward,                                    \
                                .vjp_multi = approx_vjp,                                            \
                                .jvp_multi = approx_jvp,                                            \
-                               .vjp_rule = "g * (the 4-level step derivative of " what                 \
-                                       "'s 3-ReLU fit), from a 2-bit code per element"};
+                               .vjp_rule = "g * (the 4-level step derivative of " what             \
+                                           "'s 3-ReLU fit), from a 2-bit code per element"};
 APPROX_OP(regelu2, "GELU")
 APPROX_OP(resilu2, "SiLU")
 

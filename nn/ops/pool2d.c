@@ -121,7 +121,8 @@ static int geom_of(geom *g, const nn_op *op, const nn_tensor *x, const nn_attr *
     return nn_errc("input %s has an empty plane: nothing to pool", nn_shape_str(x));
   g->H = H, g->W = W, g->planes = nn_numel(x) / (H * W);
   g->bytes = (size_t)(3 * (g->OH + g->OW)) * sizeof(int64_t);
-  if (!(g->hlo = nn_alloc(g->bytes))) return -1;
+  if (!(g->hlo = nn_alloc(g->bytes)))
+    return nn_errc("output size {%lld,%lld} is too large", (long long)g->OH, (long long)g->OW);
   g->hhi = g->hlo + g->OH, g->hcnt = g->hhi + g->OH;
   g->wlo = g->hcnt + g->OH, g->whi = g->wlo + g->OW, g->wcnt = g->whi + g->OW;
   axis(a, 0, H, &g->OH, g->hlo, g->hhi, g->hcnt);

@@ -10,6 +10,10 @@
 ** W_hn h + b_hn) for the VJP, which is BPTT in one call: the loop back over time with one
 ** GEMM per step, then one GEMM each for dx, dW_ih and dW_hh over all steps. The JVP is the
 ** composition of differentiable ops (recurrent_ref.c).
+**
+** In f32 the per-step GEMMs use W_hh packed once per call (recurrent_gemm.c), and the loops
+** over time run on pieces of 8 batch rows on the pool's threads: each row of the batch is
+** its own sequence, so a piece runs all T steps without waiting for the others.
 */
 #include <string.h>
 
@@ -19,6 +23,8 @@
 #include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
 #include "nn/ops/recurrent.h"
+#include "nn/ops/recurrent_gemm.h"
+#include "nn/pool.h"
 
 typedef struct cell {
   int kind;
@@ -147,6 +153,10 @@ typedef struct fwd_bufs {
   nn_tensor *xp, *y, *c, *m, *hp;
 } fwd_bufs;
 
+typedef struct bwd_bufs {
+  nn_tensor *dxp, *dhp, *dh, *dc, *gy;
+} bwd_bufs;
+
 static nn_tensor *buf3(const seq *s, int64_t n) {
   return nn_empty(s->dt, 3, (int64_t[]){s->B, s->T, n});
 }
@@ -158,17 +168,41 @@ static const char *prev_of(const seq *s, nn_tensor *init, nn_tensor *all, int64_
   return t == 0 ? nn_data(init) : at_t(all, s, t - 1, s->H);
 }
 
-static void run_forward(const seq *s, fwd_bufs *f) {
-  const cell_kernels *K = &kernels_of[s->dt];
-  int64_t B = s->B, T = s->T, H = s->H, GH = s->G * H;
-  /* xp = x W_ih^T for every step at once */
-  blas_gemm(s->dt, false, true, (int)(B * T), (int)GH, (int)s->F, nn_data(s->x), (int)s->F,
-            nn_data(s->wih), (int)s->F, 0, nn_data(f->xp));
+/* The time loop runs on pieces of ROWS batch rows (one AVX-512 tile): the rows of a batch
+   are independent sequences, so the threads never wait for each other within the loop. */
+enum { ROWS = 8 };
+
+typedef struct loop {
+  const seq *s;
+  const cell_kernels *K;
+  fwd_bufs *f;
+  const nn_ctx *ctx;
+  bwd_bufs *b;
+  nn_rgemm pk; /* W_hh (backward) or W_hh^T (forward), packed once for every step */
+  bool packed; /* f32 on AVX2 or AVX-512; else BLAS each step, one piece */
+} loop;
+
+/* p moved on by row b0 of a matrix with rows `stride` elements apart */
+static char *row_of(const seq *s, const char *p, int64_t b0, int64_t stride) {
+  return p ? (char *)p + (size_t)(b0 * stride) * esize(s) : NULL;
+}
+
+/* the rows [lo ROWS, hi ROWS) of the batch, and their count */
+static int64_t rows_of(const seq *s, int64_t lo, int64_t hi, int64_t *b0) {
+  *b0 = lo * ROWS;
+  return (hi * ROWS < s->B ? hi * ROWS : s->B) - *b0;
+}
+
+static void forward_rows(int64_t lo, int64_t hi, void *ctx) {
+  const loop *L = ctx;
+  const seq *s = L->s;
+  fwd_bufs *f = L->f;
+  int64_t b0, nb = rows_of(s, lo, hi, &b0), T = s->T, H = s->H, GH = s->G * H;
   cell c = {.kind = s->kind,
-            .B = B,
+            .B = nb,
             .H = H,
             .sxp = T * GH,
-            .hp = nn_data(f->hp),
+            .hp = row_of(s, nn_data(f->hp), b0, GH),
             .shp = GH,
             .bih = nn_data(s->bih),
             .bhh = nn_data(s->bhh),
@@ -177,15 +211,43 @@ static void run_forward(const seq *s, fwd_bufs *f) {
             .sm = T * H};
   for (int64_t t = 0; t < T; t++) {
     c.hprev = prev_of(s, s->h0, f->y, t, &c.shprev);
-    if (s->kind == LSTM) c.cprev = prev_of(s, s->c0, f->c, t, &c.scprev);
-    blas_gemm(s->dt, false, true, (int)B, (int)GH, (int)H, c.hprev, (int)c.shprev, nn_data(s->whh),
-              (int)H, 0, nn_data(f->hp));
-    c.xp = at_t(f->xp, s, t, GH);
-    c.h = at_t(f->y, s, t, H);
-    if (f->c) c.c = at_t(f->c, s, t, H);
-    if (f->m) c.m = at_t(f->m, s, t, H);
-    K->forward(&c);
+    c.hprev = row_of(s, c.hprev, b0, c.shprev);
+    if (s->kind == LSTM) {
+      c.cprev = prev_of(s, s->c0, f->c, t, &c.scprev);
+      c.cprev = row_of(s, c.cprev, b0, c.scprev);
+    }
+    if (L->packed)
+      nn_rgemm_run(&L->pk, nb, (const float *)c.hprev, c.shprev, false, (float *)c.hp, GH);
+    else
+      blas_gemm(s->dt, false, true, (int)nb, (int)GH, (int)H, c.hprev, (int)c.shprev,
+                nn_data(s->whh), (int)H, 0, (char *)c.hp);
+    c.xp = row_of(s, at_t(f->xp, s, t, GH), b0, T * GH);
+    c.h = row_of(s, at_t(f->y, s, t, H), b0, T * H);
+    if (f->c) c.c = row_of(s, at_t(f->c, s, t, H), b0, T * H);
+    if (f->m) c.m = row_of(s, at_t(f->m, s, t, H), b0, T * H);
+    L->K->forward(&c);
   }
+}
+
+/* the pieces of the time loop over the batch: on the pool's threads when packed */
+static void run_rows(loop *L, void (*fn)(int64_t, int64_t, void *)) {
+  int64_t blocks = (L->s->B + ROWS - 1) / ROWS;
+  if (L->packed)
+    nn_parallel(blocks, 1, fn, L);
+  else
+    fn(0, blocks, L);
+  if (L->packed) nn_rgemm_free(&L->pk);
+}
+
+static void run_forward(const seq *s, fwd_bufs *f) {
+  int64_t H = s->H, GH = s->G * H;
+  /* xp = x W_ih^T for every step at once */
+  blas_gemm(s->dt, false, true, (int)(s->B * s->T), (int)GH, (int)s->F, nn_data(s->x), (int)s->F,
+            nn_data(s->wih), (int)s->F, 0, nn_data(f->xp));
+  loop L = {.s = s, .K = &kernels_of[s->dt], .f = f};
+  L.packed =
+      s->dt == NN_F32 && nn_rgemm_pack(&L.pk, (const float *)nn_data(s->whh), H, true, H, GH);
+  run_rows(&L, forward_rows);
 }
 
 /* the last step of a (B, T, H) tensor, as a new (B, H) tensor */
@@ -229,10 +291,6 @@ static int recurrent_forward(const nn_op *op, nn_tensor *const *in, const nn_att
 
 /* ---- backward (BPTT) ---- */
 
-typedef struct bwd_bufs {
-  nn_tensor *dxp, *dhp, *dh, *dc, *gy;
-} bwd_bufs;
-
 /* a zero (B, H) tensor, plus g when given */
 static nn_tensor *state_grad(const seq *s, nn_tensor *g) {
   nn_tensor *d = nn_zeros(s->dt, 2, (int64_t[]){s->B, s->H});
@@ -240,40 +298,55 @@ static nn_tensor *state_grad(const seq *s, nn_tensor *g) {
   return d;
 }
 
-static void run_backward(const seq *s, const nn_ctx *ctx, bwd_bufs *b) {
-  const cell_kernels *K = &kernels_of[s->dt];
-  int64_t B = s->B, T = s->T, H = s->H, GH = s->G * H;
-  nn_tensor *gates = ctx->saved[0], *y = ctx->saved[1];
-  nn_tensor *extra = ctx->nsaved > 2 ? ctx->saved[2] : NULL;
+static void backward_rows(int64_t lo, int64_t hi, void *ctx) {
+  const loop *L = ctx;
+  const seq *s = L->s;
+  bwd_bufs *b = L->b;
+  int64_t b0, nb = rows_of(s, lo, hi, &b0), T = s->T, H = s->H, GH = s->G * H;
+  nn_tensor *gates = L->ctx->saved[0], *y = L->ctx->saved[1];
+  nn_tensor *extra = L->ctx->nsaved > 2 ? L->ctx->saved[2] : NULL;
   cell c = {.kind = s->kind,
-            .B = B,
+            .B = nb,
             .H = H,
             .sxp = T * GH,
             .sh = T * H,
             .sc = T * H,
             .sm = T * H,
             .sgy = T * H,
-            .dh = nn_data(b->dh),
+            .dh = row_of(s, nn_data(b->dh), b0, H),
+            .dc = b->dc ? row_of(s, nn_data(b->dc), b0, H) : NULL,
             .sdxp = T * GH,
             .sdhp = T * GH};
-  if (b->dc) c.dc = nn_data(b->dc);
   for (int64_t t = T - 1; t >= 0; t--) {
     c.hprev = prev_of(s, s->h0, y, t, &c.shprev);
+    c.hprev = row_of(s, c.hprev, b0, c.shprev);
     if (s->kind == LSTM) {
       c.cprev = prev_of(s, s->c0, extra, t, &c.scprev);
-      c.c = at_t(extra, s, t, H);
+      c.cprev = row_of(s, c.cprev, b0, c.scprev);
+      c.c = row_of(s, at_t(extra, s, t, H), b0, T * H);
     }
-    if (s->kind == GRU) c.m = at_t(extra, s, t, H);
-    c.xp = at_t(gates, s, t, GH);
-    c.h = at_t(y, s, t, H);
-    c.gy = b->gy ? at_t(b->gy, s, t, H) : NULL;
-    c.dxp = at_t(b->dxp, s, t, GH);
-    c.dhp = b->dhp ? at_t(b->dhp, s, t, GH) : c.dxp;
-    K->backward(&c);
+    if (s->kind == GRU) c.m = row_of(s, at_t(extra, s, t, H), b0, T * H);
+    c.xp = row_of(s, at_t(gates, s, t, GH), b0, T * GH);
+    c.h = row_of(s, at_t(y, s, t, H), b0, T * H);
+    c.gy = b->gy ? row_of(s, at_t(b->gy, s, t, H), b0, T * H) : NULL;
+    c.dxp = row_of(s, at_t(b->dxp, s, t, GH), b0, T * GH);
+    c.dhp = b->dhp ? row_of(s, at_t(b->dhp, s, t, GH), b0, T * GH) : c.dxp;
+    L->K->backward(&c);
     /* dh_{t-1} = (GRU's direct part) + dhp_t W_hh */
-    blas_gemm(s->dt, false, false, (int)B, (int)H, (int)GH, c.dhp, (int)(T * GH), nn_data(s->whh),
-              (int)H, s->kind == GRU ? 1 : 0, nn_data(b->dh));
+    if (L->packed)
+      nn_rgemm_run(&L->pk, nb, (const float *)c.dhp, T * GH, s->kind == GRU, (float *)c.dh, H);
+    else
+      blas_gemm(s->dt, false, false, (int)nb, (int)H, (int)GH, c.dhp, (int)(T * GH),
+                nn_data(s->whh), (int)H, s->kind == GRU ? 1 : 0, c.dh);
   }
+}
+
+static void run_backward(const seq *s, const nn_ctx *ctx, bwd_bufs *b) {
+  int64_t H = s->H, GH = s->G * H;
+  loop L = {.s = s, .K = &kernels_of[s->dt], .ctx = ctx, .b = b};
+  L.packed =
+      s->dt == NN_F32 && nn_rgemm_pack(&L.pk, (const float *)nn_data(s->whh), H, false, GH, H);
+  run_rows(&L, backward_rows);
 }
 
 /* h_{t-1} for every step: (B, T, H), h0 then y shifted by one step */
@@ -322,7 +395,8 @@ static int parameter_grads(const seq *s, const nn_ctx *ctx, bwd_bufs *b, const b
     nn_release(p);
   }
   if (need[w + 2]) gin[w + 2] = column_sums(s, b->dxp);
-  if (need[w + 3]) gin[w + 3] = column_sums(s, dhp);
+  if (need[w + 3]) /* the same sums as b_ih's where dhp is dxp (all but GRU) */
+    gin[w + 3] = dhp == b->dxp && gin[w + 2] ? nn_clone(gin[w + 2]) : column_sums(s, dhp);
   if (need[1]) gin[1] = nn_retain(b->dh);
   if (s->kind == LSTM && need[2]) gin[2] = nn_retain(b->dc);
   for (int k = 0; k < w + 4; k++)

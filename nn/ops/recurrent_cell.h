@@ -16,6 +16,13 @@
 ** side) and dhp (hidden side; the same as dxp except for GRU's n block, times r), and the
 ** part of dh_{t-1} that skips W_hh (GRU's z h'), left in dh; dc flows back in place.
 */
+#ifndef CELL_CLONES /* the gate passes: AVX-512 and AVX2 clones too (see VECTOR_CLONES) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NN_NO_CLONES)
+#define CELL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CELL_CLONES
+#endif
+#endif
 #ifndef ROW_INLINE /* rows are inlined into each clone of the step, vectorized for its CPU */
 #define ROW_INLINE static inline __attribute__((always_inline))
 #endif
@@ -55,7 +62,7 @@ ROW_INLINE void CAT(gru_row, SFX)(int64_t H, REAL *restrict xp, const REAL *rest
   }
 }
 
-VECTOR_CLONES static void CAT(forward_step, SFX)(const cell *s) {
+CELL_CLONES static void CAT(forward_step, SFX)(const cell *s) {
   const int64_t H = s->H;
   const REAL *bih = (const REAL *)s->bih, *bhh = (const REAL *)s->bhh;
   for (int64_t b = 0; b < s->B; b++) {
@@ -105,7 +112,7 @@ ROW_INLINE void CAT(gru_back_row, SFX)(int64_t H, const REAL *restrict xp, const
   }
 }
 
-VECTOR_CLONES static void CAT(backward_step, SFX)(const cell *s) {
+CELL_CLONES static void CAT(backward_step, SFX)(const cell *s) {
   const int64_t H = s->H;
   for (int64_t b = 0; b < s->B; b++) {
     const REAL *xp = (const REAL *)s->xp + b * s->sxp, *h = (const REAL *)s->h + b * s->sh;
@@ -136,8 +143,8 @@ VECTOR_CLONES static void CAT(backward_step, SFX)(const cell *s) {
 }
 
 /* s[j] = the sum of column j of the rows x cols dense matrix g, accumulated in double */
-static void CAT(column_sums, SFX)(const void *gp, int64_t rows, int64_t cols, double *acc,
-                                  void *sp) {
+CELL_CLONES static void CAT(column_sums, SFX)(const void *gp, int64_t rows, int64_t cols,
+                                              double *acc, void *sp) {
   const REAL *g = gp;
   REAL *out = sp;
   for (int64_t j = 0; j < cols; j++) acc[j] = 0;

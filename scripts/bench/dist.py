@@ -1,7 +1,8 @@
 """scripts/bench/dist.py: PyTorch's side of scripts/bench/dist.lua: the Fashion-MNIST MLP
 (784-256-128-10, Adam, 128 samples per rank per step) under DistributedDataParallel (gloo,
-one host), 2 processes against 1, one thread each, interleaved; prints the same figures
-(samples_per_s_1, samples_per_s_2, speedup)."""
+one host), 2 processes against 1, one thread each, interleaved; prints the same figures (seconds_per_1k_samples_1rank,
+seconds_per_1k_samples_2ranks, time_ratio_2_over_1 = 1 / speed-up, for scripts/bench/run.py;
+then, on stderr, the speed-up and samples per second)."""
 import os, statistics, sys, time
 
 import numpy as np
@@ -74,6 +75,8 @@ if __name__ == "__main__":
     for r in range(rounds):
         a, b = measure(1, 29500 + r), measure(2, 29600 + r)
         one.append(a), two.append(b), ratio.append(b / a)
-    print("samples_per_s_1", statistics.median(one))
-    print("samples_per_s_2", statistics.median(two))
-    print("speedup", statistics.median(ratio))
+    print("seconds_per_1k_samples_1rank", 1000 / statistics.median(one))
+    print("seconds_per_1k_samples_2ranks", 1000 / statistics.median(two))
+    print("time_ratio_2_over_1", 1 / statistics.median(ratio))
+    print("speedup %.3f, 1 rank %.0f, 2 ranks %.0f samples/s" % (
+        statistics.median(ratio), statistics.median(one), statistics.median(two)), file=sys.stderr)

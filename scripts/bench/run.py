@@ -44,6 +44,7 @@ BENCHMARKS = [
     "rules",
     "viz",
     "ff_epoch",
+    "dist",
 ]
 
 # Extra environment for both sides of a pair, to keep `make bench` in minutes: PyTorch's

@@ -1,9 +1,11 @@
 -- stdlib/nn/activations.lua: activations with learnable parameters, gated layers and the
 -- discrete-sample gradients, and their modules.
 --
--- Each function is composed from differentiable C ops (exact gradients for x and for the
--- parameters, in both modes, by autograd); the modules own their parameters, one per
--- channel (dim 2 of the input, or the last dim of a 2-D input) or one shared.
+-- The learnable and gated ones check their arguments here and run as one fused C op each
+-- (nn/ops/act_param.c, act_rational.c, act_gated.c: exact gradients for x and for the
+-- parameters, in both modes); the discrete-sample ones are nn.Functions of C ops. The
+-- modules own their parameters, one per channel (dim 2 of the input, or the last dim of a
+-- 2-D input) or one shared.
 local nn = require "nn"
 local Module = require "nn.module"
 local options = require "nn.options"
@@ -14,20 +16,21 @@ local SQRT_2PI = math.sqrt(2 * math.pi)
 
 local fail = options.fail
 
--- p (a number, or a tensor of 1 or C values) shaped to broadcast over x's channel dim 2
+-- p (a number, or a tensor of 1 or C values, C = dim 2 of x, dim 1 of a 1-D x) as the C op
+-- takes it: a tensor of 1 or C values
 local function per_channel(fname, x, p)
-  if not nn.is_tensor(p) then return p end
+  if not nn.is_tensor(p) then
+    if type(p) ~= "number" then fail(fname, "a parameter must be a number or a tensor, not %s", type(p)) end
+    return nn.full({1}, p)
+  end
   local n = p:numel()
-  if n == 1 then return p:reshape(1) end
-  local c = x:dim() >= 2 and x:size(2) or x:size(1)
+  if n == 1 then return p end
+  local c = x:dim() >= 2 and x:size(2) or (x:dim() == 1 and x:size(1) or 1)
   if n ~= c then
     fail(fname, "%d parameters for %d channels (input shape {%s})", n, c,
       table.concat(x:shape(), ","))
   end
-  if x:dim() <= 2 then return p:reshape(n) end
-  local shape = {n}
-  for _ = 3, x:dim() do shape[#shape + 1] = 1 end
-  return p:reshape(table.unpack(shape))
+  return p
 end
 
 local function check_positive(fname, what, v)
@@ -37,66 +40,67 @@ local function check_positive(fname, what, v)
   end
 end
 
+-- each a fused C op (nn/ops/act_param.c): one pass forward, one backward that also reduces
+-- the parameters' gradients
 function A.prelu(x, a)
-  a = per_channel("prelu", x, a)
-  local r = nn.relu(x)
-  return r + (x - r) * a
+  return nn._act_param("nn.prelu", "prelu", x, per_channel("prelu", x, a))
 end
 
 function A.swish_beta(x, beta)
-  beta = per_channel("swish_beta", x, beta)
-  return x * nn.sigmoid(x * beta)
+  return nn._act_param("nn.swish_beta", "swish_beta", x, per_channel("swish_beta", x, beta))
 end
 
 function A.snake_a(x, a)
-  a = per_channel("snake_a", x, a)
-  local s = nn.sin(x * a)
-  return x + s * s / a
+  return nn._act_param("nn.snake_a", "snake_a", x, per_channel("snake_a", x, a))
 end
 
--- alpha x + (1 - alpha) [x Phi(x / sigma) + sigma phi(x / sigma)], x Phi(x / sigma) being
--- sigma gelu(x / sigma)
+-- alpha x + (1 - alpha) [x Phi(x / sigma) + sigma phi(x / sigma)]
 function A.sau(x, alpha, sigma)
-  alpha = per_channel("sau", x, alpha or 0.01)
-  sigma = per_channel("sau", x, sigma or 1)
-  if not nn.is_tensor(sigma) then check_positive("sau", "sigma", sigma) end
-  local z = x / sigma
-  return x * alpha + (nn.gelu(z) + nn.exp(z * z * -0.5) / SQRT_2PI) * sigma * (1 - alpha)
+  sigma = sigma or 1
+  if not nn.is_tensor(sigma) or sigma:numel() == 1 then check_positive("sau", "sigma", sigma) end
+  alpha, sigma = per_channel("sau", x, alpha or 0.01), per_channel("sau", x, sigma)
+  if alpha:numel() ~= sigma:numel() then -- one shared, the other per channel
+    local n = math.max(alpha:numel(), sigma:numel())
+    if alpha:numel() == 1 then alpha = alpha:reshape(1):expand(n) else sigma = sigma:reshape(1):expand(n) end
+  end
+  return nn._act_param("nn.sau", "sau", x, alpha, sigma)
 end
 
 -- P(x) / (1 + |sum_k b_k x^k|), a = {a_0..a_m}, b = {b_1..b_n} (1-D tensors)
 function A.rational(x, a, b)
-  local function c(t, j) return t:narrow(1, j, 1) end -- a 1-element tensor: gradients reach it
-  local p = c(a, a:numel()) + x * 0
-  for j = a:numel() - 1, 1, -1 do p = p * x + c(a, j) end
-  local q = c(b, b:numel()) * x
-  for k = b:numel() - 1, 1, -1 do q = (q + c(b, k)) * x end
-  return p / (nn.abs(q) + 1)
+  for _, c in ipairs({{"numerator", a}, {"denominator", b}}) do
+    if not nn.is_tensor(c[2]) or c[2]:dim() ~= 1 then
+      fail("rational", "the %s coefficients must be a 1-D tensor", c[1])
+    end
+  end
+  return nn._rational("nn.rational", x, a, b)
 end
 
 -- ReLU attention weights: relu(s) / L along dim (default the last), L its length
 function A.relu_attention(s, dim)
   dim = dim or -1
-  return nn.relu(s) / s:size(dim < 0 and s:dim() + 1 + dim or dim)
+  return nn._relu_scaled("nn.relu_attention", s, 1 / s:size(dim < 0 and s:dim() + 1 + dim or dim))
 end
 
--- ---- gated: the last dim (2h wide) splits into a (first h) and b (last h) ----
-local gates = {
-  glu = nn.sigmoid, reglu = nn.relu, geglu = nn.gelu, swiglu = nn.silu,
-  bilinear = function(t) return t end,
-}
+-- ---- gated: the dim (2h wide) splits into a (first h) and b (last h); one fused C op
+-- (nn/ops/act_gated.c), the gate a number ----
+local gates = {glu = 0, reglu = 1, geglu = 2, swiglu = 3, bilinear = 4}
 for name, g in pairs(gates) do
   A[name] = function(x, dim)
     dim = dim or -1
+    if not nn.is_tensor(x) then fail(name, "the input must be a tensor, not %s", type(x)) end
+    if type(dim) ~= "number" then fail(name, "dim must be a number, not %s", type(dim)) end
     local d = dim < 0 and x:dim() + 1 + dim or dim
+    if math.type(d) ~= "integer" or d < 1 or d > x:dim() then
+      fail(name, "dim %s is out of range for input shape {%s}", tostring(dim),
+        table.concat(x:shape(), ","))
+    end
     local w = x:size(d)
     if w % 2 ~= 0 then
       fail(name, "the input's dim %d has odd width %d (input shape {%s}); it must split in two",
         d, w, table.concat(x:shape(), ","))
     end
-    local a, b = x:narrow(d, 1, w // 2), x:narrow(d, w // 2 + 1, w // 2)
-    if name == "glu" then return a * g(b) end -- PyTorch's F.glu
-    return g(a) * b
+    return nn._gated("nn." .. name, x, d, g) -- glu: a * sigmoid(b), as PyTorch's F.glu; else g(a) * b
   end
 end
 
@@ -139,7 +143,9 @@ local st_fn, reinmax_fn = discrete("straight_through", false), discrete("reinmax
 
 local function check_logits(fname, logits, tau, least)
   if not nn.is_tensor(logits) or logits:dim() ~= 2 then
-    fail(fname, "logits must be a 2-D tensor (batch, categories)")
+    fail(fname, "logits must be a 2-D tensor (batch, categories), got %s",
+      nn.is_tensor(logits) and "shape " .. options.shape_str(logits)
+        or type(logits) .. " (" .. tostring(logits) .. ")")
   end
   if type(tau) ~= "number" or not (tau > 0) or (least and tau < least) then
     fail(fname, "tau must be %s, not %s", least and ">= " .. least or "positive", tostring(tau))
@@ -222,14 +228,21 @@ local gated_names = {GLU = "glu", ReGLU = "reglu", GEGLU = "geglu", SwiGLU = "sw
 for cls_name, fname in pairs(gated_names) do
   local cls = Module:extend(cls_name)
   function cls:init(nin, hidden, opts)
+    for _, v in ipairs({{"in", nin}, {"hidden", hidden}}) do
+      local n = options.whole(v[2])
+      if not n or n < 1 then
+        fail(cls_name, "%s must be a positive integer, got %s", v[1], tostring(v[2]))
+      end
+    end
+    nin, hidden = options.whole(nin), options.whole(hidden)
+    options.check("nn." .. cls_name, opts, {"bias"})
     self.proj = Linear(nin, 2 * hidden, opts)
     self.hidden = hidden
   end
   function cls:forward(x)
-    local h = self.proj(x)
-    local a, b = h:narrow(h:dim(), 1, self.hidden), h:narrow(h:dim(), self.hidden + 1, self.hidden)
-    if fname == "glu" then return b * nn.sigmoid(a) end -- gate sigma(xW+b) times xV+c
-    return gates[fname](a) * b
+    -- the gate on the second half of the projection for GLU (F.glu's order), on the first
+    -- for the others: which of the two is called W is a matter of naming
+    return A[fname](self.proj(x))
   end
   A[cls_name] = cls
 end
@@ -280,7 +293,7 @@ nn.document("Modules", {
   {"SAU", A.SAU, "nn.SAU([C=1 [, {alpha=0.01, sigma=1}]])", "nn.sau, alpha and sigma learnable."},
   {"Rational", A.Rational, "nn.Rational([m=5 [, n=4]])",
     "nn.rational with learnable `numerator` (m+1) and `denominator` (n) coefficients."},
-  {"GLU", A.GLU, "nn.GLU(in, hidden)", "sigmoid(x W + b) * (x V + c): two projections."},
+  {"GLU", A.GLU, "nn.GLU(in, hidden)", "(x W + b) * sigmoid(x V + c): two projections."},
   {"ReGLU", A.ReGLU, "nn.ReGLU(in, hidden)", "relu(x W + b) * (x V + c)."},
   {"GEGLU", A.GEGLU, "nn.GEGLU(in, hidden)", "gelu(x W + b) * (x V + c)."},
   {"SwiGLU", A.SwiGLU, "nn.SwiGLU(in, hidden)", "silu(x W + b) * (x V + c)."},

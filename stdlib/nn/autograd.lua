@@ -21,7 +21,9 @@ end
 -- when some have it)
 local function prepare(inputs)
   if nn.is_tensor(inputs) then inputs = {inputs} end
-  if type(inputs) ~= "table" then fail("inputs must be a tensor or a list") end
+  if type(inputs) ~= "table" then
+    fail("inputs must be a tensor or a list, got %s (%s)", type(inputs), tostring(inputs))
+  end
   local marked = false
   for _, x in ipairs(inputs) do
     if nn.is_tensor(x) and is_float(x) and x.requires_grad then marked = true end
@@ -104,9 +106,16 @@ end
 
 function A.gradcheck(fn, inputs, opts)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    fail("the first argument must be a function")
+    fail("the first argument must be a function, got %s (%s)", type(fn), tostring(fn))
   end
-  opts = opts or {}
+  opts = require("nn.options").check("nn.gradcheck", opts, {"eps", "atol", "rtol"})
+  for _, k in ipairs({"eps", "atol", "rtol"}) do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or not (v >= 0) or (k == "eps" and v == 0)) then
+      fail("%s must be a number %s, got %s (%s)", k, k == "eps" and "> 0" or ">= 0", type(v),
+        tostring(v))
+    end
+  end
   local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
   local args, checked, n = prepare(inputs)
   local weights = {}

@@ -14,6 +14,7 @@ local options = require "nn.options"
 local C = {}
 local conv = nn._conv
 local OPTS = {"stride", "padding", "dilation", "groups"}
+local MAX_ATTR = 2147483647 -- stride, padding, dilation and kernel sizes fit 31 bits
 
 local function fail(fname, fmt, ...)
   error(fname .. ": " .. string.format(fmt, ...), 0)
@@ -24,27 +25,47 @@ end
 local function pair(fname, what, v, def, spatial)
   if v == nil then return def, def end
   local n, a, b = spatial == 2 and 2 or 1, nil, nil
+  v = options.whole(v) or v -- 4 / 2 is 2.0: a whole number is an integer
+  if type(v) == "table" then
+    v = {options.whole(v[1]) or v[1], options.whole(v[n]) or v[n], n = #v}
+  end
   if math.type(v) == "integer" then
     a, b = v, v
-  elseif type(v) == "table" and #v == n and math.type(v[1]) == "integer"
+  elseif type(v) == "table" and v.n == n and math.type(v[1]) == "integer"
       and math.type(v[n]) == "integer" then
     a, b = v[1], v[n]
   else
     local got = tostring(v)
     if type(v) == "table" then
       local parts = {}
-      for i = 1, #v do parts[i] = tostring(v[i]) end
+      for i = 1, v.n do parts[i] = tostring(v[i]) end
       got = "{" .. table.concat(parts, ",") .. "}"
     end
     fail(fname, "%s must be %s, got %s", what,
       n == 2 and "an integer or a pair {h, w} of integers" or "an integer", got)
   end
+  if a > MAX_ATTR or b > MAX_ATTR then
+    fail(fname, "%s %s is too large (at most %d)", what, a > MAX_ATTR and a or b, MAX_ATTR)
+  end
   if spatial == 1 then return (what == "padding" and 0 or 1), b end
   return a, b
 end
 
+-- a kernel dilated past 2^62 (an expanded weight, a huge dilation) would overflow the
+-- geometry's integers: refused here, with the sizes as the user gave them
+local function check_extent(fname, w, a, spatial)
+  if not nn.is_tensor(w) or w:dim() ~= spatial + 2 then return end
+  for ax = 1, spatial do
+    local k, d = w:size(2 + ax), a[4 + (spatial == 2 and ax or 2)]
+    if (k - 1.0) * d + 1 > 2.0 ^ 62 then
+      fail(fname, "kernel size %d with dilation %d spans more than 2^62 elements", k, d)
+    end
+  end
+end
+
 local function group_count(fname, g)
   if g == nil then return 1 end
+  g = options.whole(g) or g
   if math.type(g) ~= "integer" then
     fail(fname, "groups must be a positive integer, got %s", tostring(g))
   end
@@ -63,7 +84,15 @@ local function functional(fname, spatial)
   return function(x, w, b, opts)
     if type(b) == "table" and opts == nil then b, opts = nil, b end
     opts = options.check(fname, opts, OPTS)
-    return conv(fname, spatial, x, w, b, table.unpack(attrs(fname, opts, spatial)))
+    for i, t in ipairs({{"input", x}, {"weight", w}, {"bias", b or false}}) do
+      if t[2] ~= false and not nn.is_tensor(t[2]) then
+        fail(fname, "%s (argument %d) must be a tensor, got %s (%s)", t[1], i, type(t[2]),
+          tostring(t[2]))
+      end
+    end
+    local a = attrs(fname, opts, spatial)
+    check_extent(fname, w, a, spatial)
+    return conv(fname, spatial, x, w, b, table.unpack(a))
   end
 end
 
@@ -73,9 +102,11 @@ C.conv1d = functional("nn.conv1d", 1)
 -- ---- modules ----
 
 local function check_count(fname, what, n)
+  n = options.whole(n) or n
   if math.type(n) ~= "integer" or n < 1 then
     fail(fname, "%s must be a positive integer, got %s", what, tostring(n))
   end
+  return n
 end
 
 -- Conv2d and Conv1d: one class body, spatial 2 or 1
@@ -83,8 +114,8 @@ local function module(name, spatial)
   local cls = Module:extend(name)
   local fname = "nn." .. name
   function cls:init(cin, cout, k, opts)
-    check_count(fname, "in channels", cin)
-    check_count(fname, "out channels", cout)
+    cin = check_count(fname, "in channels", cin)
+    cout = check_count(fname, "out channels", cout)
     opts = options.check(fname, opts, {"stride", "padding", "dilation", "groups", "bias"})
     local kh, kw = pair(fname, "kernel size", k, nil, spatial)
     if kh == nil then fail(fname, "kernel size is missing (the third argument)") end
@@ -115,6 +146,9 @@ local function module(name, spatial)
     -- PyTorch's reset_parameters: kaiming_uniform_ with a = sqrt(5), i.e. uniform in
     -- +-1/sqrt(fan_in), fan_in = in/groups * kernel taps; the bias in the same bounds
     self.weight = self:parameter(init.kaiming_uniform_(nn.empty(shape), {a = math.sqrt(5)}))
+    if opts.bias ~= nil and type(opts.bias) ~= "boolean" then
+      fail(fname, "bias must be true or false, got %s (%s)", type(opts.bias), tostring(opts.bias))
+    end
     if opts.bias ~= false then
       local bound = 1 / math.sqrt(cin // groups * kh * kw)
       self.bias = self:parameter(init.uniform_(nn.empty(cout), -bound, bound))

@@ -96,9 +96,21 @@ local function parse_row(path, lineno, cells, ncols)
 end
 
 -- A CSV file of numbers -> a 2-D tensor (rows x columns) and the header's names
+local DTYPES = {f32 = true, f64 = true, i64 = true, u8 = true}
+
 function data.csv(path, opts)
-  opts = opts or {}
+  opts = options.check("nn.data.csv", opts, {"sep", "header", "dtype"})
   if type(path) ~= "string" then fail("csv", "the path must be a string, got %s", type(path)) end
+  if opts.sep ~= nil and (type(opts.sep) ~= "string" or opts.sep == "") then
+    fail("csv", "sep must be a non-empty string, got %s (%s)", type(opts.sep), tostring(opts.sep))
+  end
+  if opts.header ~= nil and type(opts.header) ~= "boolean" then
+    fail("csv", "header must be true or false, got %s (%s)", type(opts.header),
+      tostring(opts.header))
+  end
+  if opts.dtype ~= nil and not DTYPES[opts.dtype] then
+    fail("csv", "unknown dtype '%s' (expected f32, f64, i64 or u8)", tostring(opts.dtype))
+  end
   local f, err = io.open(path, "r")
   if not f then fail("csv", "%s", err) end
   local _, _, code = f:read(0)
@@ -134,7 +146,11 @@ function data.spirals(n, classes, opts)
   classes = classes or 3
   n = check_count("spirals", "n", n)
   classes = check_count("spirals", "classes", classes)
-  local noise = (opts or {}).noise or 0.2
+  opts = options.check("nn.data.spirals", opts, {"noise"})
+  local noise = opts.noise or 0.2
+  if type(noise) ~= "number" or not (noise >= 0) then
+    fail("spirals", "noise must be a number >= 0, got %s", tostring(noise))
+  end
   local xs, ys = {}, {}
   for c = 1, classes do
     local r = nn.linspace(0, 1, n)
@@ -159,7 +175,8 @@ end
 function data.copy_task(n, len, opts)
   n = check_count("copy_task", "n", n)
   len = check_count("copy_task", "len", len)
-  local vocab = (opts or {}).vocab or 8
+  opts = options.check("nn.data.copy_task", opts, {"vocab"})
+  local vocab = check_count("copy_task", "vocab", opts.vocab or 8)
   local symbols = nn.randint(1, vocab, {n, len})
   local blank = nn.full({n, len}, vocab + 1, "i64")
   return nn.cat({symbols, blank}, 2), nn.cat({blank, symbols}, 2)
@@ -189,7 +206,8 @@ function data.selective_copy(n, len, k, opts)
   len = check_count("selective_copy", "len", len)
   k = check_count("selective_copy", "k", k)
   if k > len then fail("selective_copy", "k (%d) must be at most len (%d)", k, len) end
-  local vocab = (opts or {}).vocab or 8
+  opts = options.check("nn.data.selective_copy", opts, {"vocab"})
+  local vocab = check_count("selective_copy", "vocab", opts.vocab or 8)
   local symbols = nn.randint(1, vocab, {n, k})
   local x = nn.full({n, len + k}, vocab + 1, "i64")
   x:narrow(2, len + 1, k):fill_(vocab + 2)
@@ -223,7 +241,8 @@ end
 
 local function check_tensors(list)
   if type(list) ~= "table" or #list == 0 then
-    fail("loader", "expected a list of tensors {x, y}")
+    fail("loader", "expected a list of tensors {x, y}, got %s", type(list) == "table"
+      and "an empty table" or type(list) .. " (" .. tostring(list) .. ")")
   end
   local n
   for i, t in ipairs(list) do
@@ -299,6 +318,14 @@ function data.loader(list, opts)
   local batch = opts.batch or 32
   batch = check_count("loader", "batch", batch)
   if batch < 1 then fail("loader", "batch must be at least 1, got %d", batch) end
+  for _, k in ipairs({"shuffle", "drop_last"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
+      fail("loader", "%s must be true or false, got %s (%s)", k, type(opts[k]), tostring(opts[k]))
+    end
+  end
+  if opts.seed ~= nil and math.type(options.whole(opts.seed)) ~= "integer" then
+    fail("loader", "seed must be an integer, got %s", tostring(opts.seed))
+  end
   local drop_last = opts.drop_last and true or false
   local last = drop_last and n - n % batch or n
   return setmetatable({list = list, n = n, batch = batch, shuffle = opts.shuffle, seed = opts.seed,
@@ -307,6 +334,11 @@ end
 
 -- the number of batches loader will yield
 function data.num_batches(n, batch, drop_last)
+  n = options.whole(n) or n
+  if math.type(n) ~= "integer" or n < 0 then
+    fail("num_batches", "n must be a non-negative integer, got %s", tostring(n))
+  end
+  batch = check_count("num_batches", "batch", batch)
   return drop_last and n // batch or (n + batch - 1) // batch
 end
 

@@ -104,6 +104,7 @@ end
 local DP = {}
 DP.__index = DP
 
+local NONE = {}
 local attached = setmetatable({}, {__mode = "k"}) -- model -> its DataParallel
 
 -- buckets of consecutive params of order (indices into dp.params), each at most cap bytes
@@ -138,22 +139,38 @@ local function make_buckets(dp, order)
   return buckets
 end
 
--- starts bucket b: the .grad of its params (zeros where none) into the flat buffer
-local function launch(dp, b)
-  local bucket = dp.buckets[b]
+-- the tensor bucket b is summed in, and the factor to apply after the sum: the .grad of its
+-- one param when that is contiguous (summed in place, no copy: autograd gives a leaf a
+-- .grad of its own), else its flat buffer with every .grad packed in times 1/size (zeros
+-- where none)
+local function gather(dp, bucket)
+  local only = #bucket.params == 1 and bucket.params[1]
+  local g = only and dp.params[only].grad
+  if g and g:dtype() == bucket.dtype and g:is_contiguous() then
+    dp.had_grad[only], bucket.direct = true, g
+    return g, dp.scale
+  end
   for _, i in ipairs(bucket.params) do
     local g, s = dp.params[i].grad, bucket.slices[i]
-    if g then C.pack(s, g) else s:zero_() end
+    if g then C.pack(s, g, dp.scale) else s:zero_() end
     dp.had_grad[i] = g ~= nil
   end
-  bucket.handle = C.iallreduce(bucket.flat)
+  return bucket.flat, 1
+end
+
+-- starts the non-blocking sum of bucket b (any but the last)
+local function launch(dp, b)
+  local bucket = dp.buckets[b]
+  local t, k = gather(dp, bucket)
+  bucket.handle, bucket.k = C.iallreduce(t), k
   dp.launched = b
 end
 
--- starts, in order, the buckets whose params have all their gradients
+-- starts, in order, the buckets whose params have all their gradients; the last is summed
+-- at the end of backward, when nothing is left to overlap it with
 local function launch_ready(dp)
   local b = dp.launched + 1
-  while b <= #dp.buckets and dp.buckets[b].left == 0 do
+  while b < #dp.buckets and dp.buckets[b].left == 0 do
     launch(dp, b)
     dp.early = dp.early + 1 -- started during backward
     b = b + 1
@@ -202,22 +219,25 @@ local function reset_pass(dp)
   end
 end
 
--- after backward: the rest of the buckets, the waits, the means into .grad
+-- after backward: the rest of the buckets, the blocking sum of the last (MPI's fastest),
+-- the waits, the means into .grad
 local function finish(dp)
   settle(dp)
   -- every bucket, even when this backward failed (ok false): the other ranks expect them
-  for b = dp.launched + 1, #dp.buckets do launch(dp, b) end
-  local scale = 1 / M.size()
-  for _, bucket in ipairs(dp.buckets) do
-    C.wait(bucket.handle, scale)
+  local nb = #dp.buckets
+  for b = dp.launched + 1, nb - 1 do launch(dp, b) end
+  C.sum_now(gather(dp, dp.buckets[nb]))
+  for b, bucket in ipairs(dp.buckets) do
+    if b < nb then C.wait(bucket.handle, bucket.k) end
     -- .grad becomes the bucket's memory (no copy): the next launch reads it before the
-    -- next backward's gradients are copied over it
-    for _, i in ipairs(bucket.params) do
+    -- next backward's gradients are copied over it (a direct bucket's .grad is its own)
+    for _, i in ipairs(bucket.direct and NONE or bucket.params) do
       local p = dp.params[i]
       if dp.had_grad[i] or bucket.slices[i]:abs():max():item() ~= 0 then
         p.grad = bucket.views[i]
       end
     end
+    bucket.direct = nil
   end
   if dp.first then
     dp.first = false
@@ -257,8 +277,12 @@ function M.DataParallel(model, opts)
   end
   opts = options.check(fname, opts, {"bucket_mb", "overlap"})
   local mb = opts.bucket_mb or 1
-  if type(mb) ~= "number" or mb <= 0 then
+  if type(mb) ~= "number" or not (mb > 0) then
     fail(fname, "bucket_mb must be a number > 0, got %s", tostring(opts.bucket_mb))
+  end
+  if opts.overlap ~= nil and type(opts.overlap) ~= "boolean" then
+    fail(fname, "overlap must be true or false, got %s (%s)", type(opts.overlap),
+      tostring(opts.overlap))
   end
   if attached[model] then return model, attached[model] end
   M.init()
@@ -269,7 +293,7 @@ function M.DataParallel(model, opts)
   for _, k in ipairs(names) do M.broadcast(sd[k], 1) end
   local dp = setmetatable({model = model, cap = mb * 1024 * 1024, overlap = opts.overlap ~= false,
     params = {}, names = {}, hooks = {}, count = {}, seen = {}, arrival = {}, had_grad = {},
-    bucket_of = {}, first = true, launched = 0, early = 0, passes = 0}, DP)
+    bucket_of = {}, first = true, launched = 0, early = 0, passes = 0, scale = 1 / M.size()}, DP)
   for name, p in model:named_parameters() do
     if p.requires_grad then dp.params[#dp.params + 1], dp.names[#dp.names + 1] = p, name end
   end

@@ -47,7 +47,17 @@ end
 
 local function check_types(opts)
   if opts.loss ~= nil and not callable(opts.loss) then
-    fail("loss must be a function (e.g. nn.cross_entropy), got %s", type(opts.loss))
+    fail("loss must be a function (e.g. nn.cross_entropy), got %s (%s)", type(opts.loss),
+      tostring(opts.loss))
+  end
+  if opts.optim ~= nil and not (type(opts.optim) == "table" and callable(opts.optim.step)) then
+    fail("optim must be an optimizer (e.g. nn.optim.Adam(model)), got %s (%s)", type(opts.optim),
+      tostring(opts.optim))
+  end
+  for _, k in ipairs({"distributed", "progress", "shuffle"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
+      fail("%s must be true or false, got %s (%s)", k, type(opts[k]), tostring(opts[k]))
+    end
   end
   for _, k in ipairs({"on_step", "on_epoch"}) do
     if opts[k] ~= nil and not callable(opts[k]) then
@@ -61,6 +71,21 @@ local function check_types(opts)
   end
   if opts.rule ~= nil and not (type(opts.rule) == "table" and callable(opts.rule.step)) then
     fail("rule must be a learning rule (nn.rules.*), got a %s", type(opts.rule))
+  end
+  if opts.lr ~= nil and (type(opts.lr) ~= "number" or not (opts.lr >= 0)) then
+    fail("lr must be a number >= 0, got %s (%s)", type(opts.lr), tostring(opts.lr))
+  end
+  if opts.warmup ~= nil and opts.schedule == nil then
+    fail("warmup (%s) is the warmup of a schedule: give schedule = \"linear\" or \"cosine\" too",
+      tostring(opts.warmup))
+  end
+  if opts.viz ~= nil and type(opts.viz) ~= "boolean" and type(opts.viz) ~= "table" then
+    fail("viz must be true, false or a table of options, got %s (%s)", type(opts.viz),
+      tostring(opts.viz))
+  end
+  if opts.viz_path ~= nil and type(opts.viz_path) ~= "string" then
+    fail("viz_path must be a path (a string), got %s (%s)", type(opts.viz_path),
+      tostring(opts.viz_path))
   end
   if opts.lr ~= nil and opts.optim ~= nil then
     fail("lr is for the default optimizer; set it in the optimizer you pass (optim)")
@@ -397,6 +422,9 @@ local function run_epoch(model, run, x, y, val, epoch, hooks, history, at)
 end
 
 function F.fit(model, d, opts)
+  if not nn.Module.is_module(model) then
+    fail("expected a model (an nn.Module) as argument 1, got %s (%s)", type(model), tostring(model))
+  end
   opts = options.check("nn.fit", opts, FIT_OPTIONS)
   local x, y = check_data("data", d)
   local val = opts.val and {check_data("val", opts.val)} or nil

@@ -50,15 +50,32 @@ local function fill(fname, t, how, ...)
   return t
 end
 
+local function check_numbers(fname, ...)
+  for i, v in ipairs({...}) do
+    if type(v) ~= "number" then
+      fail(fname, "argument %d must be a number, got %s (%s)", i + 1, type(v), tostring(v))
+    end
+  end
+end
+
 function init.uniform_(t, a, b)
-  return fill("uniform_", t, "uniform_", a or 0, b or 1)
+  a, b = a or 0, b or 1
+  check_numbers("uniform_", a, b)
+  if not (a <= b) then
+    fail("uniform_", "the range [%s, %s] is empty (a > b)", tostring(a), tostring(b))
+  end
+  return fill("uniform_", t, "uniform_", a, b)
 end
 
 function init.normal_(t, mean, std)
-  return fill("normal_", t, "normal_", mean or 0, std or 1)
+  mean, std = mean or 0, std or 1
+  check_numbers("normal_", mean, std)
+  if not (std >= 0) then fail("normal_", "std must be >= 0, got %s", tostring(std)) end
+  return fill("normal_", t, "normal_", mean, std)
 end
 
 function init.constant_(t, v)
+  check_numbers("constant_", v)
   return fill("constant_", t, "fill_", v)
 end
 

@@ -30,6 +30,9 @@ function L.Linear:init(nin, nout, opts)
   nin = check_size("Linear", "in", nin)
   nout = check_size("Linear", "out", nout)
   opts = options.check("nn.Linear", opts, {"bias"})
+  if opts.bias ~= nil and type(opts.bias) ~= "boolean" then
+    fail("Linear", "bias must be true or false, got %s (%s)", type(opts.bias), tostring(opts.bias))
+  end
   self.in_features, self.out_features = nin, nout
   -- a = sqrt(5) is PyTorch's choice: uniform in +-1/sqrt(in), like the bias
   self.weight = self:parameter(init.kaiming_uniform_(nn.empty(nout, nin), {a = math.sqrt(5)}))
@@ -44,6 +47,15 @@ function L.Linear:forward(x)
   if n ~= self.in_features then
     fail("Linear", "input has %d features, expected %d (input shape %s)", n, self.in_features,
       shape_str(x))
+  end
+  local w = self.weight
+  if w and x:dtype() ~= w:dtype() then
+    local dt = x:dtype()
+    if dt ~= "f32" and dt ~= "f64" then
+      fail("Linear", "input is %s, expected a float tensor (x:to(\"%s\"))", dt, w:dtype())
+    end
+    fail("Linear", "input is %s but the weight is %s (convert one: x:to(\"%s\") or m:to(\"%s\"))",
+      x:dtype(), w:dtype(), w:dtype(), x:dtype())
   end
   -- a learning rule (nn.rules) computes through its own linear op for the length of its step
   local through = rawget(self, "_through")
@@ -72,7 +84,8 @@ end
 
 function L.Sequential:add(m)
   if not Module.is_module(m) then
-    fail("Sequential", "layer %d is a %s, not a module", #self._children + 1, type(m))
+    fail(self.__name, "layer %d is a %s (%s), not a module", #self._children + 1, type(m),
+      tostring(m))
   end
   local i = #self._children + 1
   self:add_module(tostring(i - 1), m, i)
@@ -122,12 +135,20 @@ end
 function L.Dropout:forward(x) return nn.dropout(x, self.p, self.training) end
 function L.Dropout:extra_repr() return "p=" .. self.p end
 
+-- eps of the norms: a number (PyTorch checks no range), 1e-5 when not given
+local function check_eps(name, eps)
+  if eps ~= nil and type(eps) ~= "number" then
+    fail(name, "eps must be a number, got %s (%s)", type(eps), tostring(eps))
+  end
+  return eps or 1e-5
+end
+
 L.LayerNorm = Module:extend("LayerNorm")
 
 function L.LayerNorm:init(n, opts)
   n = check_size("LayerNorm", "n", n)
   opts = options.check("nn.LayerNorm", opts, {"eps", "elementwise_affine"})
-  self.normalized_size, self.eps = n, opts.eps or 1e-5
+  self.normalized_size, self.eps = n, check_eps("LayerNorm", opts.eps)
   if opts.elementwise_affine ~= false then
     self.weight = self:parameter(nn.ones(n))
     self.bias = self:parameter(nn.zeros(n))
@@ -155,7 +176,7 @@ function L.BatchNorm1d:init(n, opts)
   if momentum ~= false and (type(momentum) ~= "number" or momentum < 0 or momentum > 1) then
     fail(name, "momentum must be a number in [0, 1] or false, got %s", tostring(momentum))
   end
-  self.num_features, self.eps, self.momentum = n, opts.eps or 1e-5, momentum
+  self.num_features, self.eps, self.momentum = n, check_eps(name, opts.eps), momentum
   if opts.affine ~= false then
     self.weight = self:parameter(nn.ones(n))
     self.bias = self:parameter(nn.zeros(n))
@@ -243,6 +264,12 @@ local function activation(name, spec)
   local fname = spec[1]
   function cls:init(...)
     self.args = table.pack(...)
+    for i = 2, #spec do -- the parameters are numbers (gelu's approximate a name)
+      local v, want = self.args[i - 1], spec[i] == "approximate" and "string" or "number"
+      if v ~= nil and type(v) ~= want then
+        fail(name, "%s must be a %s, got %s (%s)", spec[i], want, type(v), tostring(v))
+      end
+    end
   end
   function cls:forward(x)
     return nn[fname](x, table.unpack(self.args, 1, self.args.n))

@@ -80,7 +80,9 @@ end
 
 -- Metamethods are looked up raw in the metatable, so every class carries its own copies.
 function Module:extend(name)
-  if type(name) ~= "string" then fail("nn.Module:extend", "the class needs a name (a string)") end
+  if type(name) ~= "string" then
+    fail("nn.Module:extend", "the class needs a name (a string), got %s", type(name))
+  end
   local cls = {}
   for k, v in pairs(self) do
     if type(k) == "string" and k:sub(1, 2) == "__" then cls[k] = v end
@@ -209,6 +211,9 @@ local function contains(m, target, seen)
 end
 
 function Module:add_module(name, m, key)
+  if type(name) ~= "string" then
+    fail("add_module", "the name must be a string, got %s (%s)", type(name), tostring(name))
+  end
   if not is_module(m) then fail("add_module", "%s is a %s, not a module", name, type(m)) end
   if contains(m, self, {}) then
     fail("nn." .. self.__name, "cannot add %s as child '%s': the module would contain itself",
@@ -238,6 +243,17 @@ local function walk(m, prefix, out)
   return out
 end
 
+-- the tensor in field n of module mod (a parameter or buffer), or nil: another value put
+-- there (m.weight = 5) is named here rather than failing later inside an optimizer
+local function field_tensor(mod, n, kind)
+  local t = rawget(mod, n)
+  if t ~= nil and not nn.is_tensor(t) then
+    fail("nn." .. mod.__name, "%s '%s' holds a %s (%s), expected a tensor or nil", kind, n,
+      type(t), tostring(t))
+  end
+  return t
+end
+
 -- {name, tensor} of every parameter (and buffer when with_buffers), each module's parameters
 -- then its buffers, then its children's: the order of PyTorch's state_dict
 local function named_tensors(m, with_buffers, unique)
@@ -249,9 +265,9 @@ local function named_tensors(m, with_buffers, unique)
   end
   for _, e in ipairs(walk(m, "", {})) do
     local prefix, mod = e[1], e[2]
-    for _, n in ipairs(mod._params) do add(join(prefix, n), rawget(mod, n)) end
+    for _, n in ipairs(mod._params) do add(join(prefix, n), field_tensor(mod, n, "parameter")) end
     if with_buffers then
-      for _, n in ipairs(mod._buffers) do add(join(prefix, n), rawget(mod, n)) end
+      for _, n in ipairs(mod._buffers) do add(join(prefix, n), field_tensor(mod, n, "buffer")) end
     end
   end
   return out
@@ -309,6 +325,10 @@ end
 
 function Module:train(mode)
   if mode == nil then mode = true end
+  if type(mode) ~= "boolean" then
+    fail("nn." .. self.__name .. ":train", "mode must be true or false, got %s (%s)", type(mode),
+      tostring(mode))
+  end
   for _, e in ipairs(walk(self, "", {})) do rawset(e[2], "training", mode and true or false) end
   return self
 end
@@ -360,6 +380,10 @@ end
 function Module:load_state_dict(sd, strict)
   if type(sd) ~= "table" then fail("load_state_dict", "expected a table, got %s", type(sd)) end
   if strict == nil then strict = true end
+  if type(strict) ~= "boolean" then
+    fail("load_state_dict", "strict must be true or false, got %s (%s)", type(strict),
+      tostring(strict))
+  end
   local own = named_tensors(self, true, false)
   local missing, unexpected, bad = compare_state(own, sd)
   local problems = {}
@@ -389,10 +413,14 @@ end
 -- Replaces float parameters and buffers by converted copies (an optimizer made before holds
 -- the old tensors: make it after).
 function Module:to(dtype)
+  if dtype ~= "f32" and dtype ~= "f64" then
+    fail("nn." .. self.__name .. ":to", "a module converts to a float dtype (f32 or f64), not %s",
+      tostring(dtype))
+  end
   for _, e in ipairs(walk(self, "", {})) do
     local m = e[2]
     for _, n in ipairs(m._params) do
-      local t = rawget(m, n)
+      local t = field_tensor(m, n, "parameter")
       if t and t:dtype() ~= dtype then
         local q = t:detach():to(dtype)
         if t.requires_grad then q:requires_grad_(true) end
@@ -401,7 +429,7 @@ function Module:to(dtype)
       end
     end
     for _, n in ipairs(m._buffers) do
-      local t = rawget(m, n)
+      local t = field_tensor(m, n, "buffer")
       if t and is_float(t) and t:dtype() ~= dtype then
         local q = t:to(dtype)
         made[q] = "buffer"

@@ -25,11 +25,18 @@ local function param_list(fname, params)
   elseif nn.is_tensor(params) then
     params = {params}
   end
-  if type(params) ~= "table" then fail(fname, "expected a module or a list of tensors") end
+  if type(params) ~= "table" then
+    fail(fname, "expected a module or a list of tensors, got %s (%s)", type(params),
+      tostring(params))
+  end
   if #params == 0 then fail(fname, "the list of parameters is empty") end
   for i, p in ipairs(params) do
     if not nn.is_tensor(p) then fail(fname, "parameter %d is a %s, not a tensor", i, type(p)) end
     if not is_float(p) then fail(fname, "parameter %d is %s, expected f32 or f64", i, p:dtype()) end
+    if not p.is_leaf then
+      fail(fname, "parameter %d is not a leaf (it has grad_fn %s): an optimizer updates leaves, "
+        .. "such as a module's parameters or x:detach():requires_grad_()", i, tostring(p.grad_fn))
+    end
   end
   local seen = {}
   for i, p in ipairs(params) do
@@ -56,9 +63,17 @@ local function check_hyperparameters(opt)
       fail(opt.name, "%s must be a number in [%g, %g], got %s", k, range[1], range[2], tostring(v))
     end
   end
+  for _, k in ipairs({"nesterov", "amsgrad", "maximize", "centered"}) do
+    if opt.defaults[k] ~= nil and type(opt[k]) ~= "boolean" then
+      fail(opt.name, "%s must be true or false, got %s (%s)", k, type(opt[k]), tostring(opt[k]))
+    end
+  end
   local betas = opt.betas
   if opt.defaults.betas ~= nil then
-    if type(betas) ~= "table" or #betas ~= 2 then fail(opt.name, "betas must be a pair {beta1, beta2}") end
+    if type(betas) ~= "table" or #betas ~= 2 then
+      fail(opt.name, "betas must be a pair {beta1, beta2}, got %s", type(betas) == "table"
+        and #betas .. " values" or tostring(betas))
+    end
     for i = 1, 2 do
       local b = betas[i]
       if type(b) ~= "number" or not (b >= 0 and b < 1) then
@@ -106,6 +121,11 @@ end
 -- Updates every parameter that has a gradient. With a closure (which recomputes the loss and
 -- its gradients), returns the closure's loss.
 function Optimizer:step(closure)
+  local mt = getmetatable(closure)
+  if closure ~= nil and type(closure) ~= "function" and not (mt and mt.__call) then
+    fail(self.name .. ":step", "closure must be a function, got %s (%s)", type(closure),
+      tostring(closure))
+  end
   local loss
   if closure then loss = closure() end
   check_hyperparameters(self)
@@ -175,7 +195,12 @@ end
 function Optimizer:load_state_dict(sd)
   local fname = self.name .. ":load_state_dict"
   if type(sd) ~= "table" or type(sd.state) ~= "table" then
-    fail(fname, "expected a table {state = ..., param_groups = ...}")
+    fail(fname, "expected a table {state = ..., param_groups = ...}, got %s", type(sd))
+  end
+  if sd.param_groups ~= nil and (type(sd.param_groups) ~= "table"
+      or (sd.param_groups[1] ~= nil and type(sd.param_groups[1]) ~= "table")) then
+    fail(fname, "param_groups must be a list of tables, got %s (%s)", type(sd.param_groups),
+      tostring(sd.param_groups))
   end
   local group = sd.param_groups and sd.param_groups[1] or {}
   if group.params and #group.params ~= #self.params then
@@ -218,7 +243,8 @@ local function adam_opts(decoupled)
   return function(self)
     local betas = self.betas
     if type(betas) ~= "table" or #betas ~= 2 then
-      fail(self.name, "betas must be a pair {beta1, beta2}")
+      fail(self.name, "betas must be a pair {beta1, beta2}, got %s", type(betas) == "table"
+        and #betas .. " values" or tostring(betas))
     end
     return {lr = self.lr, beta1 = betas[1], beta2 = betas[2], eps = self.eps,
       weight_decay = self.weight_decay, decoupled = decoupled, maximize = self.maximize,
@@ -271,6 +297,10 @@ function Schedule:state_dict()
 end
 
 function Schedule:load_state_dict(sd)
+  if type(sd) ~= "table" or math.type(options.whole(sd.t)) ~= "integer" then
+    fail("schedule:load_state_dict", "expected a table {t = step, base_lr = lr} from "
+      .. "sched:state_dict(), got %s (%s)", type(sd), tostring(sd))
+  end
   self.t, self.base_lr = sd.t, sd.base_lr or self.base_lr
   self.opt.lr = self:lr_at(self.t)
 end
@@ -288,7 +318,8 @@ local SCHEDULE_OPTIONS = {linear = {"total", "warmup"}, cosine = {"total", "warm
 
 local function schedule(fname, opt, opts, lr_at)
   if type(opt) ~= "table" or type(opt.lr) ~= "number" then
-    fail("schedule." .. fname, "the first argument must be an optimizer")
+    fail("schedule." .. fname, "the first argument must be an optimizer, got %s (%s)", type(opt),
+      tostring(opt))
   end
   local s = setmetatable({opt = opt, opts = opts, base_lr = opt.lr, t = 0, lr_at = lr_at}, Schedule)
   opt.lr = s:lr_at(0)
@@ -298,7 +329,8 @@ end
 local function check_warmup(fname, opts, total)
   local warmup = options.whole(opts.warmup or 0) or opts.warmup
   if math.type(warmup) ~= "integer" or warmup < 0 or warmup >= total then
-    fail("schedule." .. fname, "warmup must be an integer in [0, total), got %s", tostring(warmup))
+    fail("schedule." .. fname, "warmup must be an integer in [0, total = %s), got %s",
+      tostring(total), tostring(warmup))
   end
   return warmup
 end
@@ -329,6 +361,10 @@ end
 function optim.schedule.cosine(opt, opts)
   opts = opts or {}
   local min_lr = opts.min_lr or 0
+  if type(min_lr) ~= "number" or not (min_lr >= 0) then
+    fail("schedule.cosine", "min_lr must be a number >= 0, got %s (%s)", type(min_lr),
+      tostring(min_lr))
+  end
   return warmed_up("cosine", opt, opts, function(self, t, total, warmup)
     local progress = math.min(1, (t - warmup) / (total - warmup))
     return min_lr + (self.base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
@@ -341,6 +377,9 @@ function optim.schedule.step(opt, opts)
   options.check("nn.optim.schedule.step", opts, SCHEDULE_OPTIONS.step)
   local step_size = check_steps("step", opts, "step_size")
   local gamma = opts.gamma or 0.1
+  if type(gamma) ~= "number" or not (gamma >= 0) then
+    fail("schedule.step", "gamma must be a number >= 0, got %s (%s)", type(gamma), tostring(gamma))
+  end
   return schedule("step", opt, opts, function(self, t)
     return self.base_lr * gamma ^ (t // step_size)
   end)

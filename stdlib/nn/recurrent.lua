@@ -32,6 +32,9 @@ local function setup(self, fname, mode, nin, hidden, opts)
   local layers = opts.layers or 1
   layers = check_size(fname, "layers", layers)
   self.mode, self.input_size, self.hidden_size, self.num_layers = mode, nin, hidden, layers
+  if opts.bias ~= nil and type(opts.bias) ~= "boolean" then
+    fail(fname, "bias must be true or false, got %s (%s)", type(opts.bias), tostring(opts.bias))
+  end
   self.bias = opts.bias ~= false
   local G, bound = modes[mode].gates, 1 / math.sqrt(hidden)
   local function param(...)
@@ -49,8 +52,13 @@ end
 
 -- a state of shape (layers, batch, hidden), or nil
 local function check_state(self, fname, what, h, batch)
-  return check.check_state(fname, what, h, {self.num_layers, batch, self.hidden_size},
+  h = check.check_state(fname, what, h, {self.num_layers, batch, self.hidden_size},
     "layers, batch, hidden")
+  local w = self.weight_ih_l0
+  if h and h:dtype() ~= w:dtype() then
+    fail(fname, "%s is %s but the parameters are %s", what, h:dtype(), w:dtype())
+  end
+  return h
 end
 
 -- Runs the stack: returns the output and the final states (layers, batch, hidden).
@@ -95,7 +103,7 @@ end
 -- RNN and GRU: y, h_n from x and an optional h0
 local function forward_h(name)
   return function(self, x, h0)
-    check_input(name, x, self.input_size)
+    check_input(name, x, self.input_size, self.weight_ih_l0)
     local y, h = run(self, x, check_state(self, name, "h0", h0, x:size(1)))
     return y, h
   end
@@ -127,12 +135,15 @@ end
 
 -- state: nil or {h0, c0}; returns y, {h_n, c_n} (the state, ready to pass back in)
 function R.LSTM:forward(x, state)
-  check_input("LSTM", x, self.input_size)
+  check_input("LSTM", x, self.input_size, self.weight_ih_l0)
   local h0, c0
   if state ~= nil then
     if type(state) ~= "table" or nn.is_tensor(state) then
       fail("LSTM", "the state must be a table {h0, c0}, got %s",
         nn.is_tensor(state) and "a tensor " .. shape_str(state) or type(state))
+    end
+    if (state[1] == nil) ~= (state[2] == nil) then
+      fail("LSTM", "the state must hold both h0 and c0, got only %s", state[1] and "h0" or "c0")
     end
     h0 = check_state(self, "LSTM", "h0", state[1], x:size(1))
     c0 = check_state(self, "LSTM", "c0", state[2], x:size(1))

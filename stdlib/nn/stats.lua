@@ -228,7 +228,13 @@ end
 
 local function check_lim(fname, lim, what)
   if type(lim) ~= "table" or type(lim[1]) ~= "number" or type(lim[2]) ~= "number" then
-    fail(fname, "%s must be {lo, hi}, got %s", what, tostring(lim))
+    local got = tostring(lim)
+    if type(lim) == "table" then -- {1}, not table: 0x...
+      local parts = {}
+      for i = 1, #lim do parts[i] = tostring(lim[i]) end
+      got = "{" .. table.concat(parts, ", ") .. "}"
+    end
+    fail(fname, "%s must be {lo, hi}, got %s", what, got)
   end
   return lim[1], lim[2]
 end
@@ -256,6 +262,10 @@ local function window(fname, opts, dtype)
     local x0 = p[1]:to(dtype):reshape(1, -1)
     local e1 = p[2]:to(dtype):reshape(1, -1) - x0
     local e2 = p[3]:to(dtype):reshape(1, -1) - x0
+    local uu, ww, uw = (e1 * e1):sum():item(), (e2 * e2):sum():item(), (e1 * e2):sum():item()
+    if not (uu * ww - uw * uw > 1e-12 * uu * ww) then
+      fail(fname, "the plane's three points are on one line (or equal): they span no plane")
+    end
     return {ulo, uhi, vlo, vhi}, function(u, v)
       local pts = x0 + u:to(dtype) * e1 + v:to(dtype) * e2
       return pts:view(u:size(1), table.unpack(shape))
@@ -334,8 +344,13 @@ function M.regions(model, opts)
     fail("regions", "give either xlim and ylim, or plane = {x0, x1, x2}")
   end
   local res = options.whole(opts.res or 256) or opts.res
-  if math.type(res) ~= "integer" or res < 2 then
-    fail("regions", "res must be an integer >= 2, got %s", tostring(res))
+  -- at most 8192: a grid of 67 million points; beyond, the sweep would take hours, not an error
+  if math.type(res) ~= "integer" or res < 2 or res > 8192 then
+    fail("regions", "res must be an integer in [2, 8192], got %s", tostring(res))
+  end
+  if opts.exact ~= nil and type(opts.exact) ~= "boolean" then
+    fail("regions", "exact must be true or false, got %s (%s)", type(opts.exact),
+      tostring(opts.exact))
   end
   local dtype = model_dtype(model)
   local make, per_point = grid_maker("regions", opts, res, dtype)

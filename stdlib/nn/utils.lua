@@ -39,6 +39,9 @@ end
 -- by max_norm / (total + 1e-6), as PyTorch does
 function utils.clip_grad_norm_(params, max_norm, norm_type)
   check_number("clip_grad_norm_", "max_norm", max_norm)
+  if not (max_norm >= 0) then -- a negative one would flip the gradients
+    fail("clip_grad_norm_", "max_norm must not be negative, got %s", tostring(max_norm))
+  end
   norm_type = norm_type or 2
   check_number("clip_grad_norm_", "norm_type", norm_type)
   if norm_type <= 0 then fail("clip_grad_norm_", "norm_type must be positive, got %g", norm_type) end

@@ -36,7 +36,8 @@ end
 
 local function check_model(fname, model)
   if not Module.is_module(model) then
-    fail(fname, "expected a model (an nn module), got %s", type(model))
+    fail(fname, "expected a model (an nn module), got %s", nn.is_tensor(model) and "a tensor"
+      or type(model) .. " (" .. tostring(model) .. ")")
   end
 end
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn/autograd.h"
+#include "tests/c/gradcheck.h"
 #include "test.h"
 
 static const char *const rule_ops[] = {
@@ -108,4 +109,31 @@ TEST(regelu2_resilu2_exact_forward_step_backward) {
   const double sa[] = {-0.040604, 1.080925, -0.040322}, sc[] = {-6.305046, -0.000868, 6.325815};
   check_approx(nn_regelu2, nn_gelu, ga, gc, failures);
   check_approx(nn_resilu2, silu1, sa, sc, failures);
+}
+
+/* f32, and enough elements for the pool's threads (whole code blocks and a short one): the
+   same step backward, element by element. */
+TEST(regelu2_f32_large_step_backward) {
+  const double ga[] = {-0.049223, 1.097963, -0.048741}, gc[] = {-3.185881, -0.001179, 3.190833};
+  enum { N = 200003 };
+  int64_t n = N;
+  nn_tensor *x64 = gc_random_tensor(1, &n, -5, 5), *x = nn_to(x64, NN_F32);
+  REQUIRE(x);
+  nn_tensor *xa = nn_alias(x), *xt = nn_alias(x), *g = NULL;
+  xa->requires_grad = true;
+  nn_tensor *y = nn_regelu2(xa), *ones = nn_full(NN_F32, 1, &n, 1);
+  REQUIRE(y && nn_grad(1, &y, &ones, 1, &xa, &g, false) == 0 && g->dtype == NN_F32);
+  xt->tangent = nn_full(NN_F32, 1, &n, 2);
+  nn_fwd_enter();
+  nn_tensor *yt = nn_regelu2(xt), *t = yt ? nn_retain(yt->tangent) : NULL;
+  nn_fwd_leave();
+  REQUIRE(t && t->dtype == NN_F32);
+  nn_release(ones), nn_release(xa), nn_release(xt), nn_release(yt);
+  int bad = 0;
+  for (int64_t i = 0; i < N; i++) {
+    double d = (float)step(ga, gc, (double)(float)test_get(x, i));
+    bad += fabs(test_get(g, i) - d) > 1e-6 || fabs(test_get(t, i) - 2 * d) > 2e-6;
+  }
+  CHECK(bad == 0);
+  nn_release(x64), nn_release(x), nn_release(y), nn_release(g), nn_release(t);
 }

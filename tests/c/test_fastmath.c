@@ -163,3 +163,26 @@ TEST(fastmath_activations_f32_against_f64) {
   nn_release(x64);
   nn_release(x);
 }
+
+/* sin and cos (snake's): every STEP-th bit pattern of magnitude below 2^20, and the
+   non-finite ones (NaN out). */
+TEST(fastmath_sin_cos_within_2_ulps) {
+  double worst[2] = {0, 0};
+  float at[2] = {0, 0};
+  for (uint64_t b = 0; b < (1ull << 32); b += STEP) {
+    uint32_t u = (uint32_t)b;
+    float x, s, c;
+    memcpy(&x, &u, sizeof x);
+    if (!(fabsf(x) < 0x1p20f) && !isnan(x) && !isinf(x)) continue;
+    double e[2] = {ulps(nn_sinf(x), sin((double)x)), ulps(nn_cosf(x), cos((double)x))};
+    nn_sincosf(x, &s, &c);
+    CHECK(isnan(x) || isinf(x) ? isnan(s) && isnan(c) : s == nn_sinf(x) || x == 0);
+    for (int k = 0; k < 2; k++)
+      if (e[k] > worst[k]) worst[k] = e[k], at[k] = x;
+  }
+  if (worst[0] > 2 || worst[1] > 2)
+    fprintf(stderr, "  f32 sin: %.2f ulps at %g, cos: %.2f ulps at %g\n", worst[0], at[0], worst[1],
+            at[1]);
+  CHECK(worst[0] <= 2);
+  CHECK(worst[1] <= 2);
+}

@@ -76,6 +76,27 @@ const grad_case gc_cases[] = {
     {"fatrelu", 1, {2}, {S2(3, 4)}, 0.6, 2, {.f = {0.5}}, NULL},
     {"fatrelu", 1, {2}, {S2(3, 4)}, -2, 0.4, {.f = {0.5}}, NULL},
     {"fatrelu", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {1.2}}, NULL},
+    {"relu_scaled", 1, {2}, {S2(3, 4)}, 0.1, 2, {.f = {0.25}}, NULL},
+    {"relu_scaled", 1, {2}, {S2(3, 4)}, -2, 2, {.f = {3}}, NULL},
+    /* learnable parameters: shared (one value) or per channel (dim 2), gradients reduced */
+    {"prelu", 2, {2, 1}, {S2(3, 4), S1(1)}, -2, 2, NOATTR, NULL},
+    {"prelu", 2, {3, 1}, {S3(2, 3, 4), S1(3)}, -2, 2, NOATTR, NULL},
+    {"prelu", 2, {2, 1}, {S2(3, 4), S1(4)}, -2, 2, NOATTR, NULL},
+    {"swish_beta", 2, {2, 1}, {S2(3, 4), S1(4)}, -2, 2, NOATTR, NULL},
+    {"swish_beta", 2, {3, 1}, {S3(2, 3, 2), S1(1)}, -2, 2, NOATTR, NULL},
+    {"snake_a", 2, {3, 1}, {S3(2, 3, 4), S1(3)}, 0.5, 2, NOATTR, NULL},
+    {"snake_a", 2, {1, 1}, {S1(5), S1(1)}, 0.5, 2, NOATTR, NULL},
+    {"sau", 3, {3, 1, 1}, {S3(2, 3, 2), S1(3), S1(3)}, 0.5, 2, NOATTR, NULL},
+    {"sau", 3, {2, 1, 1}, {S2(3, 4), S1(1), S1(1)}, 0.5, 2, NOATTR, NULL},
+    {"rational", 3, {2, 1, 1}, {S2(3, 4), S1(4), S1(3)}, -1, 1, NOATTR, NULL},
+    {"rational", 3, {1, 1, 1}, {S1(6), S1(2), S1(1)}, -1, 1, NOATTR, NULL},
+    /* gated units: attr {dim, gate} (glu, reglu, geglu, swiglu, bilinear) */
+    {"gated", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1, NN_GLU}, .ni = 2}, NULL},
+    {"gated", 1, {3}, {S3(2, 4, 3)}, -2, 2, {.i = {1, NN_GLU}, .ni = 2}, NULL},
+    {"gated", 1, {2}, {S2(3, 4)}, -2, 2, {.i = {1, NN_REGLU}, .ni = 2}, NULL},
+    {"gated", 1, {3}, {S3(2, 2, 3)}, -2, 2, {.i = {0, NN_GEGLU}, .ni = 2}, NULL},
+    {"gated", 1, {2}, {S2(3, 6)}, -2, 2, {.i = {1, NN_SWIGLU}, .ni = 2}, NULL},
+    {"gated", 1, {2}, {S2(4, 3)}, -2, 2, {.i = {0, NN_BILINEAR}, .ni = 2}, NULL},
     /* convolutions with 128 output positions or more (the layout with a GEMM per image, and
        whole images per thread), and second attribute sets for the entries without bias */
     {"conv2d",

@@ -13,8 +13,9 @@ static uint64_t seed = 2024;
 
 enum { B = 3, T = 7, F = 5, H = 4 };
 
-/* inputs of kind k in dtype dt (every one a leaf that requires grad) */
-static int make_inputs(int kind, nn_dtype dt, nn_tensor **in) {
+/* inputs of kind k in dtype dt (every one a leaf that requires grad), of sizes b, t, f, h */
+static int make_sized(int kind, nn_dtype dt, nn_tensor **in, int64_t B, int64_t T, int64_t F,
+                      int64_t H) {
   int G = kind == LSTM ? 4 : kind == GRU ? 3 : 1, w = kind == LSTM ? 3 : 2, n = w + 4;
   int64_t shapes[8][3] = {{B, T, F}, {B, H}, {B, H}};
   int ndims[8] = {3, 2, 2};
@@ -28,6 +29,10 @@ static int make_inputs(int kind, nn_dtype dt, nn_tensor **in) {
     in[k]->requires_grad = true;
   }
   return n;
+}
+
+static int make_inputs(int kind, nn_dtype dt, nn_tensor **in) {
+  return make_sized(kind, dt, in, B, T, F, H);
 }
 
 static double max_diff(nn_tensor *a, nn_tensor *b) {
@@ -105,4 +110,43 @@ TEST(recurrent_bad_input) {
   in[0] = keep;
   RELEASE(wrong, x0);
   test_release_all(n, in);
+}
+
+static double max_abs(nn_tensor *a) {
+  double m = 0;
+  for (int64_t i = 0; i < nn_numel(a); i++) m = fmax(m, fabs(test_get(a, i)));
+  return m;
+}
+
+/* The f32 path (W_hh packed for the CPU's vector kernels, the batch in pieces of rows on the
+   pool's threads) against f64 at sizes with tails everywhere: 19 rows (two pieces of 8, then
+   3), hidden 37 (panels of 16 or 32, then a partial one). Outputs and every input's gradient
+   of sum(w * y) + sum(h_n). */
+TEST(recurrent_f32_path_equals_f64) {
+  for (int kind = 0; kind < 4; kind++) {
+    const nn_op *op = nn_recurrent_op(kind);
+    nn_tensor *in[2][8], *y[2][3] = {{0}}, *g[2][8];
+    int n = 0, nout = nn_op_nout(op);
+    for (int d = 0; d < 2; d++) {
+      uint64_t s0 = 77;
+      seed = s0; /* the same draws in both dtypes */
+      n = make_sized(kind, d ? NN_F64 : NN_F32, in[d], 19, 6, 5, 37);
+      REQUIRE(nn_call_multi(op, n, in[d], NULL, nout, y[d]) == 0);
+      nn_tensor *sq = nn_mul(y[d][0], y[d][0]), *a = nn_sum(sq, -1, false);
+      nn_tensor *b = nn_sum(y[d][1], -1, false), *l = nn_add(a, b);
+      REQUIRE(nn_grad(1, &l, NULL, n, in[d], g[d], false) == 0);
+      RELEASE(sq, a, b, l);
+    }
+    for (int k = 0; k < nout + n; k++) {
+      nn_tensor *u = k < nout ? y[0][k] : g[0][k - nout], *v = k < nout ? y[1][k] : g[1][k - nout];
+      double m = max_diff(u, v) / (1 + max_abs(v)); /* relative to the size of the values */
+      if (m > 1e-5) {
+        fprintf(stderr, "  %s f32 %s %d: differs from f64 by %g (relative)\n", op->name,
+                k < nout ? "output" : "gradient of input", (k < nout ? k : k - nout) + 1, m);
+        ++*failures;
+      }
+    }
+    for (int d = 0; d < 2; d++)
+      test_release_all(nout, y[d]), test_release_all(n, g[d]), test_release_all(n, in[d]);
+  }
 }

@@ -27,6 +27,63 @@ describe("learnable activations", function()
     end
   end)
 
+  it("the fused C ops agree with compositions of ops on large inputs, gradients included", function()
+    nn.manual_seed(11)
+    local x = d(64, 16, 64):requires_grad_() -- 65536 elements: the pool's pieces
+    local g = d(64, 16, 64)
+    local function pc(p) return p:reshape(16, 1) end
+    local a = (nn.rand(16):double() + 0.5):requires_grad_()
+    local s1 = (nn.rand(1):double() + 0.5):requires_grad_()
+    local SQRT_2PI = math.sqrt(2 * math.pi)
+    local ra, rb = d(4):requires_grad_(), d(3):requires_grad_()
+    local cases = {
+      {function() return nn.prelu(x, a) end,
+        function() local r = nn.relu(x); return r + (x - r) * pc(a) end, {x, a}},
+      {function() return nn.swish_beta(x, s1) end,
+        function() return x * nn.sigmoid(x * s1) end, {x, s1}},
+      {function() return nn.snake_a(x, a) end,
+        function() local s = nn.sin(x * pc(a)); return x + s * s / pc(a) end, {x, a}},
+      {function() return nn.sau(x, a * 0.1, a) end,
+        function()
+          local al, sg = pc(a * 0.1), pc(a)
+          local z = x / sg
+          return x * al + (nn.gelu(z) + nn.exp(z * z * -0.5) / SQRT_2PI) * sg * (1 - al)
+        end, {x, a}},
+      {function() return nn.rational(x, ra, rb) end,
+        function()
+          local function c(t, j) return t:narrow(1, j, 1) end
+          local p = c(ra, 4) + x * 0
+          for j = 3, 1, -1 do p = p * x + c(ra, j) end
+          local q = c(rb, 3) * x
+          for k = 2, 1, -1 do q = (q + c(rb, k)) * x end
+          return p / (nn.abs(q) + 1)
+        end, {x, ra, rb}},
+    }
+    for i, c in ipairs(cases) do
+      local y1, y2 = c[1](), c[2]()
+      local g1, g2 = nn.grad({y1}, c[3], {g}), nn.grad({y2}, c[3], {g})
+      assert.is_true((y1 - y2):abs():max():item() < 1e-12, "case " .. i .. " forward")
+      for k = 1, #g1 do
+        local err = (g1[k] - g2[k]):abs():max():item() / (g2[k]:abs():max():item() + 1)
+        assert.is_true(err < 1e-10, "case " .. i .. " gradient " .. k .. ": " .. err)
+      end
+    end
+    local h = d(300, 512):requires_grad_()
+    local gh = d(300, 256)
+    local gated = {glu = function(u, v) return u * nn.sigmoid(v) end,
+      reglu = function(u, v) return nn.relu(u) * v end,
+      geglu = function(u, v) return nn.gelu(u) * v end,
+      swiglu = function(u, v) return nn.silu(u) * v end,
+      bilinear = function(u, v) return u * v end}
+    for name, f in pairs(gated) do
+      local want = f(h:narrow(2, 1, 256), h:narrow(2, 257, 256))
+      local y = nn[name](h)
+      assert.is_true((y - want):abs():max():item() < 1e-12, name)
+      local e = (nn.grad({y}, {h}, {gh})[1] - nn.grad({want}, {h}, {gh})[1]):abs():max():item()
+      assert.is_true(e < 1e-12, name .. " gradient " .. e)
+    end
+  end)
+
   it("PReLU shares one slope or keeps one per channel, starting at 0.25", function()
     local m = nn.PReLU(3)
     assert.are.equal(3, m.weight:numel())
@@ -60,6 +117,13 @@ describe("learnable activations", function()
     assert.has_error(function() nn.sau(nn.ones(2), 0.1, 0) end, "nn.sau: sigma must be positive, not 0")
     assert.has_error(function() nn.swiglu(nn.ones(2, 5)) end,
       "nn.swiglu: the input's dim 2 has odd width 5 (input shape {2,5}); it must split in two")
+    assert.has_error(function() nn.glu(nn.ones(3, 4), 3) end,
+      "nn.glu: dim 3 is out of range for input shape {3,4}")
+    assert.has_error(function() nn.rational(nn.ones(3), nn.zeros(40), nn.zeros(2)) end,
+      "nn.rational: the numerator coefficients must be a 1-D tensor of 1 to 32 values at most, "
+        .. "not shape {40}")
+    assert.has_error(function() nn.sau(nn.ones(2, 3), nn.ones(3), nn.ones(2)) end,
+      "nn.sau: 2 parameters for 3 channels (input shape {2,3})")
     assert.has_error(function() nn.fatrelu(nn.ones(2), -1) end,
       "nn.fatrelu: the threshold must be positive, not -1")
     assert.has_error(function() nn.helu(nn.ones(2), 0) end, "nn.helu: alpha must be positive, not 0")

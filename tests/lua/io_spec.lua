@@ -73,6 +73,59 @@ describe("safetensors", function()
     assert.same(m.bias:totable(), sd.bias:totable())
   end)
 
+  it("saves and loads a whole training state: tensors, numbers, strings, booleans, tables", function()
+    local m = nn.Sequential(nn.Linear(2, 3))
+    local opt = nn.optim.Adam(m, {lr = 0.25, amsgrad = true})
+    m(nn.randn(4, 2)):sum():backward()
+    opt:step()
+    local state = {model = m:state_dict(), optim = opt:state_dict(), epoch = 3, note = "a;b:{c}",
+      lr = 0.1, big = 1 / 0, ok = false, [7] = {1.5, 2, "x"}}
+    nn.save(path("state.safetensors"), state, {run = "r1"})
+    local got, meta = nn.load(path("state.safetensors"))
+    assert.same({run = "r1"}, meta)
+    assert.are.equal(3, got.epoch)
+    assert.are.equal("integer", math.type(got.epoch))
+    assert.are.equal("a;b:{c}", got.note)
+    assert.are.equal(0.1, got.lr)
+    assert.are.equal(math.huge, got.big)
+    assert.are.equal(false, got.ok)
+    assert.same({1.5, 2, "x"}, got[7])
+    assert.same(m[1].weight:totable(), got.model["0.weight"]:totable())
+    assert.same(opt.state[1].exp_avg:totable(), got.optim.state[1].exp_avg:totable())
+    -- the optimizer and the model come back from it
+    local m2 = nn.Sequential(nn.Linear(2, 3))
+    m2:load_state_dict(got.model)
+    local opt2 = nn.optim.Adam(m2, {lr = 1})
+    opt2:load_state_dict(got.optim)
+    assert.are.equal(0.25, opt2.lr)
+    assert.are.equal(true, opt2.amsgrad)
+    -- the tensors are stored under their paths, which PyTorch's safetensors reader shows
+    local f = assert(io.open(path("state.safetensors"), "rb"))
+    local header = f:read(4096)
+    f:close()
+    assert.truthy(header:find('"model.0.weight"', 1, true))
+    assert.truthy(header:find('"optim.state.1.exp_avg"', 1, true))
+  end)
+
+  it("refuses what a training state cannot hold, naming where it is", function()
+    local loop = {}
+    loop.self = loop
+    th.fails(function() nn.save(path("l.st"), {a = loop}) end, "the table at a.self contains itself")
+    th.fails(function() nn.save(path("l.st"), {a = {f = print}}) end, "a.f is a function")
+    th.fails(function() nn.save(path("l.st"), {a = {nn.Linear(2, 2)}}) end,
+      "a.1 is a module (save m:state_dict())")
+    th.fails(function() nn.save(path("l.st"), {x = 1}, {["relua.tree"] = "x"}) end,
+      "relua.tree is nn.save's own")
+  end)
+
+  it("refuses a malformed training state without running it", function()
+    for _, tree in ipairs({"{s1:a", "{s9:a}", "{i1;t1:z}", "{f0xzz;b1}", string.rep("{", 300),
+        "{s1:ab2}", "os.exit(3)"}) do
+      nn._save_tensors(path("bad.st"), {}, {}, {["relua.tree"] = tree})
+      th.fails(function() nn.load(path("bad.st")) end, "nn.load: ")
+    end
+  end)
+
   it("refuses bad arguments", function()
     local x = nn.ones(2)
     th.fails(function() nn._save_tensors(3, {"x"}, {x}) end,

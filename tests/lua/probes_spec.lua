@@ -131,6 +131,20 @@ describe("integers", function()
     th.same(nn.full({2}, 255, "u8"), {255, 255})
   end)
 
+  it("convert floats by truncating toward zero, saturating out-of-range values (defined, no UB)",
+    function()
+    local big, nan, inf = math.maxinteger, 0 / 0, math.huge
+    -- i64: NaN is 0, beyond the range the nearest end (PyTorch on x86 gives INT64_MIN for
+    -- all three: the processor's "indefinite integer", which relua does not copy)
+    assert.same({3, -3, 0, big, math.mininteger, big, math.mininteger, big},
+      nn.tensor({3.7, -3.7, nan, inf, -inf, 1e30, -1e30, 2 ^ 63}, "f64"):to("i64"):totable())
+    assert.same({big, math.mininteger}, nn.tensor({1e30, -1e30}):long():totable()) -- from f32
+    -- u8: the truncated value modulo 256, as PyTorch (300.5 -> 44, -1 -> 255); NaN is 0;
+    -- beyond i64's range it saturates first (inf -> 2^63 - 1 -> 255, -inf -> -2^63 -> 0)
+    assert.same({44, 255, 255, 0, 0, 255, 0},
+      nn.tensor({300.5, -1, 255.9, -0.5, nan, inf, -inf}, "f64"):to("u8"):totable())
+  end)
+
   it("nn.tensor refuses a table with holes", function()
     th.fails(function() nn.tensor({[1] = 1, [3] = 3}) end, "is not a list", "a hole")
     th.fails(function() nn.tensor({{1, 2}, {1, x = 2}}) end, "the table at [2] is not a list")
@@ -302,6 +316,15 @@ end)
 
 describe("nn.detect_anomaly", function()
   after_each(function() nn.detect_anomaly(false) end)
+  it("reads each element of an expanded view's memory once (2^61 elements at once)", function()
+    nn.detect_anomaly(true)
+    -- expand is an op: its output is scanned; stride-0 dims are read once, so this is
+    -- instant instead of 2^62 reads
+    local x = nn.ones(1, 1):expand(2 ^ 31, 2 ^ 31):t():narrow(1, 5, 2 ^ 30)
+    assert.equal(2 ^ 61, x:numel())
+    -- an infinity carried from expand's input is no anomaly of expand's (both are scanned)
+    assert.equal(2 ^ 40, nn.tensor({1 / 0}):expand(2 ^ 40):numel())
+  end)
 
   it("names the first op that makes a NaN or an infinity, forward or backward", function()
     assert.is_false(nn.detect_anomaly(true))

@@ -205,6 +205,12 @@ describe("nn.DiagonalRNN", function()
     assert.truthy(lo["[-1,1]"] < -0.5)
     local m = nn.DiagonalRNN(3, 16, {forget_floor = 0.9})
     assert.truthy(m:coefs(m.linear(x)):min():item() >= 0.9)
+    -- [-1,1] is tanh of the pre-activation (2 sigmoid(2 z) - 1), [0,1] its sigmoid
+    for range, f in pairs{["[0,1]"] = nn.sigmoid, ["[-1,1]"] = nn.tanh} do
+      local d = nn.DiagonalRNN(3, 16, {range = range}):double()
+      local p = d.linear(x:double())
+      assert.truthy(maxdiff(d:coefs(p), f(p:narrow(3, 1, 16))) < 1e-12)
+    end
   end)
 
   it("equals its sequential form, with a readout and HGRN's input gate", function()

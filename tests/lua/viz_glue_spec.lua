@@ -391,7 +391,7 @@ describe("viz glue", function()
     th.fails(function() v:partition({}, {xlim = {0, 1}, ylim = {0, 1}}) end,
       "v:partition: expected a model")
     th.fails(function() v:partition(model, {xlim = {0, 1}, ylim = {0, 1}, res = 1}) end,
-      "v:partition: res must be an integer >= 2")
+      "v:partition: res must be an integer in [2, 8192], got 1")
     th.fails(function() v:partition(model, {xlim = {1, 0}, ylim = {0, 1}, res = 4}) end,
       "v:partition: opts.xlim must be {lo, hi} with lo < hi")
     th.fails(function() v:partition(model, {xlim = {0, 1}, ylim = {0, 1}, colour = 1}) end,

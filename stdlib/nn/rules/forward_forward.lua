@@ -54,11 +54,17 @@ function FF:init(model, opts)
     "optim", "threshold", "goodness", "classes", "label_value", "first_scored", "collaborative"})
   self.layers = layers_of(model)
   self.threshold = opts.threshold or 2
+  if type(self.threshold) ~= "number" then
+    fail("threshold must be a number, got %s (%s)", type(self.threshold), tostring(self.threshold))
+  end
   self.goodness = opts.goodness or "mean"
   if self.goodness ~= "mean" and self.goodness ~= "sum" then
     fail("goodness must be \"mean\" or \"sum\", got %s", tostring(self.goodness))
   end
-  self.classes = opts.classes or 10
+  self.classes = options.whole(opts.classes or 10) or opts.classes
+  if math.type(self.classes) ~= "integer" or self.classes < 2 then
+    fail("classes must be an integer of at least 2, got %s", tostring(self.classes))
+  end
   if self.classes > self.layers[1].in_features then
     fail("%d classes do not fit in the %d inputs of the first layer", self.classes,
       self.layers[1].in_features)
@@ -109,6 +115,14 @@ end
 function FF:gradients(x, y)
   self:check_input(x)
   local n, C = x:size(1), self.classes
+  if not nn.is_tensor(y) or y:dtype() ~= "i64" or y:dim() ~= 1 or y:size(1) ~= n then
+    fail("y must be %d class labels (an i64 tensor of shape {%d}), got %s", n, n,
+      nn.is_tensor(y) and y:dtype() .. " " .. shape_str(y) or type(y))
+  end
+  local lo, hi = y:min():item(), y:max():item()
+  if lo < 1 or hi > C then
+    fail("label %d is out of range for %d classes", lo < 1 and lo or hi, C)
+  end
   local s = y + nn.randint(1, C - 1, {n})
   local wrong = s - s:gt(C):to("i64") * C
   local h = nn.cat({self:overlay(x, y), self:overlay(x, wrong)}, 1):contiguous()

@@ -84,6 +84,9 @@ function R.make_optim(self, opts, params)
     R.fail(self.name, "opts.optim must be an optimizer (nn.optim.Adam(...)), got %s",
       tostring(opts.optim))
   end
+  if opts.lr ~= nil and (type(opts.lr) ~= "number" or not (opts.lr >= 0)) then
+    R.fail(self.name, "lr must be a number >= 0, got %s (%s)", type(opts.lr), tostring(opts.lr))
+  end
   self.optim = opts.optim or optim.Adam(params or self.model, {lr = opts.lr or 1e-3})
 end
 

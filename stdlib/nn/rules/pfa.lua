@@ -30,7 +30,12 @@ function PFA:init(model, opts)
   if type(k) ~= "number" or k <= 0 then
     R.fail(self.name, "expansion must be a positive number, got %s", tostring(k))
   end
-  self.expansion, self.feedback_decay = k, opts.feedback_decay or 0
+  local decay = opts.feedback_decay or 0
+  if type(decay) ~= "number" or not (decay >= 0) then
+    R.fail(self.name, "feedback_decay must be a number >= 0, got %s (%s)", type(decay),
+      tostring(decay))
+  end
+  self.expansion, self.feedback_decay = k, decay
   self.feedback_params = {}
   R.seeded(self.name, opts.seed, function()
     for i = 2, #self.layers do
