@@ -34,17 +34,24 @@ typedef struct gated_job {
   char *x, *g, *out; /* x; the output's gradient (backward) or x's tangent (forward mode) */
 } gated_job;
 
-/* out = a * b, and out += a, over m elements; out may be a or b */
+/* out = a * b, out += a, and (o1, o2) = (g * a, g * b) in one pass, over m elements; out may
+   be a or b */
 #define ROWS(T)                                                                                    \
-  static void mul_##T(char *out, const char *a, const char *b, int64_t m) {                        \
+  VECTOR_CLONES static void mul_##T(char *out, const char *a, const char *b, int64_t m) {          \
     T *o = (T *)out;                                                                               \
     const T *pa = (const T *)a, *pb = (const T *)b;                                                \
     for (int64_t i = 0; i < m; i++) o[i] = pa[i] * pb[i];                                          \
   }                                                                                                \
-  static void add_##T(char *out, const char *a, int64_t m) {                                       \
+  VECTOR_CLONES static void add_##T(char *out, const char *a, int64_t m) {                         \
     T *o = (T *)out;                                                                               \
     const T *pa = (const T *)a;                                                                    \
     for (int64_t i = 0; i < m; i++) o[i] += pa[i];                                                 \
+  }                                                                                                \
+  VECTOR_CLONES static void muls_##T(char *o1, char *o2, const char *g, const char *a,             \
+                                     const char *b, int64_t m) {                                   \
+    T *p1 = (T *)o1, *p2 = (T *)o2;                                                                \
+    const T *pg = (const T *)g, *pa = (const T *)a, *pb = (const T *)b;                            \
+    for (int64_t i = 0; i < m; i++) p1[i] = pg[i] * pa[i], p2[i] = pg[i] * pb[i];                  \
   }
 ROWS(float)
 ROWS(double)
@@ -91,9 +98,8 @@ static void gated_block(const gated_job *j, int64_t o, int64_t off, int64_t m) {
     char *g = j->g + (o * j->L + off) * es, *gfirst = j->out + (o * j->W + off) * es;
     char *gu = j->gt->second ? gfirst : gfirst + j->L * es;
     char *gv = j->gt->second ? gfirst + j->L * es : gfirst;
-    mul(j, w, g, u, m);
+    (j->f64 ? muls_double : muls_float)(gu, w, g, fv, u, m);
     gate_df(j, gv, w, v, fv, m, arg);
-    mul(j, gu, g, fv, m);
   } else { /* g: x's tangent, shaped as x */
     char *tfirst = j->g + (o * j->W + off) * es, *tsecond = tfirst + j->L * es;
     char *tu = j->gt->second ? tfirst : tsecond, *tv = j->gt->second ? tsecond : tfirst;
