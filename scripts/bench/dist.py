@@ -64,8 +64,13 @@ def measure(size, port):
     for p in procs:
         p.start()
     v = q.get()
+    # torch 1.13's gloo can leave a rank spinning on its closed peer socket after
+    # destroy_process_group (seen here): the figure is in, so a rank still alive is stopped
     for p in procs:
-        p.join()
+        p.join(timeout=20)
+        if p.is_alive():
+            p.kill()
+            p.join()
     return v
 
 
