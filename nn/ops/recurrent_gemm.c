@@ -25,18 +25,6 @@
 #define ADD    _mm512_add_ps
 #define FMADD  _mm512_fmadd_ps
 #include "nn/ops/recurrent_gemm_kern.h"
-#undef ISA
-#undef TARGET
-#undef VEC
-#undef VL
-#undef NV
-#undef MR
-#undef LOADU
-#undef STOREU
-#undef SET1
-#undef ZERO
-#undef ADD
-#undef FMADD
 
 #define ISA    _avx2
 #define TARGET __attribute__((target("avx2,fma")))
@@ -51,18 +39,6 @@
 #define ADD    _mm256_add_ps
 #define FMADD  _mm256_fmadd_ps
 #include "nn/ops/recurrent_gemm_kern.h"
-#undef ISA
-#undef TARGET
-#undef VEC
-#undef VL
-#undef NV
-#undef MR
-#undef LOADU
-#undef STOREU
-#undef SET1
-#undef ZERO
-#undef ADD
-#undef FMADD
 #endif
 
 typedef void panels_fn(const nn_rgemm *, int64_t, int64_t, int64_t, const float *, int64_t, bool,

@@ -69,3 +69,17 @@ TARGET static void CAT(panels, ISA)(const nn_rgemm *g, int64_t lo, int64_t hi, i
 #undef NR
 #undef CAT
 #undef CAT_
+
+/* the next instantiation defines its own */
+#undef ISA
+#undef TARGET
+#undef VEC
+#undef VL
+#undef NV
+#undef MR
+#undef LOADU
+#undef STOREU
+#undef SET1
+#undef ZERO
+#undef ADD
+#undef FMADD
