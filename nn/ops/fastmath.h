@@ -30,20 +30,26 @@ static inline float nn_bits_float(int32_t i) {
    right. Beyond [-104, 89] e^x is 0 or infinity in f32. nn_expf_hilo is e^(hi + lo) for a
    sum given in two parts (lo small), which keeps the bits of lo that hi + lo would round
    away. */
+#define NN_LN2_HI   0.693359375f
+#define NN_LN2_LO   ((float)(0.69314718055994531 - 0.693359375))
+#define NN_EXPF_Q0  4.999999343e-01f
+#define NN_EXPF_Q1  1.666652039e-01f
+#define NN_EXPF_Q2  4.166839065e-02f
+#define NN_EXPF_Q3  8.368745506e-03f
+#define NN_EXPF_Q4  1.381454844e-03f
 static inline float nn_expf_hilo(float hi, float lo) {
-  const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f;
-  const float ln2_lo = (float)(0.69314718055994531 - 0.693359375);
+  const float log2e = 1.44269504088896341f;
   const float round_magic = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
   float xc = hi > -104.0f ? hi : -104.0f; /* also turns a NaN into a number, for k */
   xc = xc < 89.0f ? xc : 89.0f;
   lo = lo == lo ? lo : 0.0f; /* (a NaN lo comes with a NaN hi, which is returned) */
   float kf = ((xc + lo) * log2e + round_magic) - round_magic;
-  float r = ((xc - kf * ln2_hi) - kf * ln2_lo) + lo;
-  float q = 1.381454844e-03f;
-  q = q * r + 8.368745506e-03f;
-  q = q * r + 4.166839065e-02f;
-  q = q * r + 1.666652039e-01f;
-  q = q * r + 4.999999343e-01f;
+  float r = ((xc - kf * NN_LN2_HI) - kf * NN_LN2_LO) + lo;
+  float q = NN_EXPF_Q4;
+  q = q * r + NN_EXPF_Q3;
+  q = q * r + NN_EXPF_Q2;
+  q = q * r + NN_EXPF_Q1;
+  q = q * r + NN_EXPF_Q0;
   float p = 1.0f + (r + r * r * q);
   int32_t k = (int32_t)kf, k1 = k >> 1, k2 = k - k1; /* >> of a negative int: GCC's is arithmetic */
   float y =
