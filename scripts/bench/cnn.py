@@ -32,8 +32,9 @@ def load_safetensors(path):
 
 
 n = batches * 128
-x = torch.from_numpy(idx("train-images-idx3-ubyte.gz", 16)[:n * 784].reshape(-1, 1, 28, 28)
-                     .astype(np.float32) / 255)
+pixels = idx("train-images-idx3-ubyte.gz", 16)[:n * 784].reshape(-1, 1, 28, 28).astype(np.float32)
+pixels /= 255  # in place, as cnn.lua
+x = torch.from_numpy(pixels)
 y = torch.from_numpy(idx("train-labels-idx1-ubyte.gz", 8)[:n].astype(np.int64))
 nn = torch.nn
 model = nn.Sequential(
