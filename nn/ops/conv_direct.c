@@ -246,27 +246,29 @@ AVX512 static void run_product(const product *pr, const float *src, float *c, in
   }
 }
 
-/* WR rows of dW^T (rows rp, each read at q) x nv vectors: d += sum_q rp[r][q] gt[q] */
-AVX512 INLINE void wtile(const float *const *rp, const float *gt, int64_t cop, int64_t q, float *d,
-                         int nv) {
+/* WR rows of dW^T (rows rp, each read at q) x nv vectors: d += sum_q rp[r][q] gt[q], over the
+   positions q = oy wp + ox with ox < ow (the dropped columns of a padded width are skipped) */
+AVX512 INLINE void wtile(const float *const *rp, const float *gt, int64_t cop, const side *s,
+                         int64_t ow, float *d, int nv) {
   __m512 acc[WR][WV];
 #pragma GCC unroll 6
   for (int r = 0; r < WR; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < nv; v++) acc[r][v] = _mm512_loadu_ps(d + r * cop + v * VL);
   const float *r0 = rp[0], *r1 = rp[1], *r2 = rp[2], *r3 = rp[3], *r4 = rp[4], *r5 = rp[5];
-  for (int64_t j = 0; j < q; j++, gt += cop) {
-    __m512 b[WV];
+  for (int64_t j0 = 0; j0 < s->q; j0 += s->wp)
+    for (int64_t j = j0; j < j0 + ow; j++) {
+      __m512 b[WV];
 #pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_ps(gt + v * VL);
-    const float *row[WR] = {r0, r1, r2, r3, r4, r5};
+      for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_ps(gt + j * cop + v * VL);
+      const float *row[WR] = {r0, r1, r2, r3, r4, r5};
 #pragma GCC unroll 6
-    for (int r = 0; r < WR; r++) {
-      __m512 a = _mm512_set1_ps(row[r][j]);
+      for (int r = 0; r < WR; r++) {
+        __m512 a = _mm512_set1_ps(row[r][j]);
 #pragma GCC unroll 4
-      for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+      }
     }
-  }
 #pragma GCC unroll 6
   for (int r = 0; r < WR; r++)
 #pragma GCC unroll 4
@@ -283,13 +285,13 @@ AVX512 static void run_wgrad(const plan *p, const float *xp, const float *gt, fl
       int64_t left = p->cop / VL - v;
       float *d = dwt + r * p->cop + v * VL;
       if (left >= 4)
-        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 4);
+        wtile(rp, gt + v * VL, p->cop, &p->in, p->g->ow, d, 4);
       else if (left == 3)
-        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 3);
+        wtile(rp, gt + v * VL, p->cop, &p->in, p->g->ow, d, 3);
       else if (left == 2)
-        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 2);
+        wtile(rp, gt + v * VL, p->cop, &p->in, p->g->ow, d, 2);
       else
-        wtile(rp, gt + v * VL, p->cop, p->in.q, d, 1);
+        wtile(rp, gt + v * VL, p->cop, &p->in, p->g->ow, d, 1);
     }
   }
 }
