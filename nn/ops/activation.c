@@ -33,21 +33,20 @@ static const double SQRT_2_OVER_PI = 0.79788456080286535588, GELU_TANH_C = 0.044
 static const double INV_SQRT_2PI = 0.39894228040143267794;
 
 /* gelu = x Phi(x) and gelu' = Phi(x) + x phi(x). f32 takes Phi(-a), a = |x|, as e t P(t):
-   e = e^(-a^2 / 2), t = 1 / (1 + 0.3 a) and P of degree 7 fitted to Phi(-a) e^(a^2 / 2) / t
-   on [0, 14.5], its relative error weighted by 1 / max(1, gelu's condition number at -a)
-   (about a^2 in the tail: there half an ulp of error in x itself moves gelu by that many ulps,
-   and test_fastmath.c divides by it): 0.4 ulps weighted in exact arithmetic, where
-   nn_normtailf needs degree 9 for 5 ulps unweighted. e takes a^2 / 2 rounded once (its
-   relative error is again up to a^2 / 2 ulps) and e^r = 1 + r + r^2 q(r) with nn_expf's
-   reduction and q; a <= 15 keeps 2^k within two normal factors, and a NaN a goes through t.
-   Every step is a fused multiply-add (fmaf: one instruction in the AVX2 and AVX-512 clones,
-   libm's exact fused operation in the default one, so every clone gives the same bits): half
-   the operations of the separate multiplies and adds. */
+   e = e^(-a^2 / 2), t = 1 / (1 + 0.3 a) and P of degree 7 in s = 1 - t = 0.3 a t (so that
+   P(0) = Phi(0) = 1/2 exactly) fitted to Phi(-a) e^(a^2 / 2) / t on [0, 14.5], its relative error
+   weighted by 1 / max(1, gelu's condition number at -a) (about a^2 in the tail: there half an ulp
+   of error in x itself moves gelu by that many ulps, and test_fastmath.c divides by it): 0.4 ulps
+   weighted in exact arithmetic, where nn_normtailf needs degree 9 for 5 ulps unweighted. e takes
+   a^2 / 2 rounded once (its relative error is again up to a^2 / 2 ulps) and e^r = 1 + r + r^2 q(r)
+   with nn_expf's reduction and q; a <= 15 keeps 2^k within two normal factors, and a NaN a goes
+   through t. Every step is a fused multiply-add (fmaf: one instruction in the AVX2 and AVX-512
+   clones, libm's exact fused operation in the default one, so every clone gives the same bits):
+   half the operations of the separate multiplies and adds. */
 static inline float gelu_e_f32(float a) {
-  const float log2e = 1.44269504088896341f, magic = 12582912.0f; /* 1.5 2^23 */
   a = a < 15.0f ? a : 15.0f;
   float h = -0.5f * a * a;
-  float kf = fmaf(h, log2e, magic) - magic;
+  float kf = fmaf(h, NN_LOG2E, NN_ROUND_F) - NN_ROUND_F;
   float r = fmaf(-kf, NN_LN2_LO, fmaf(-kf, NN_LN2_HI, h));
   float q = fmaf(fmaf(fmaf(fmaf(NN_EXPF_Q4, r, NN_EXPF_Q3), r, NN_EXPF_Q2), r, NN_EXPF_Q1), r,
                  NN_EXPF_Q0);

@@ -22,6 +22,19 @@ static inline float nn_bits_float(int32_t i) {
   return f;
 }
 
+/* ln 2 in two parts (its first 9 bits, then the rest), log2(e), and 1.5 2^23 (adding it rounds
+   an f32 below 2^22 to an integer): the reductions of exp, expm1 and log */
+#define NN_LN2_HI  0.693359375f
+#define NN_LN2_LO  ((float)(0.69314718055994531 - 0.693359375))
+#define NN_LOG2E   1.44269504088896341f
+#define NN_ROUND_F 12582912.0f
+/* nn_expf_hilo's q (below) */
+#define NN_EXPF_Q0 4.999999343e-01f
+#define NN_EXPF_Q1 1.666652039e-01f
+#define NN_EXPF_Q2 4.166839065e-02f
+#define NN_EXPF_Q3 8.368745506e-03f
+#define NN_EXPF_Q4 1.381454844e-03f
+
 /* e^x = 2^k e^r, k = round(x / ln 2), r = x - k ln 2 with |r| <= ln(2) / 2. ln 2 is split in
    two (its first 9 bits, then the rest) so that k ln2_hi is exact and r keeps its low bits.
    e^r = 1 + r + r^2 q(r), q of degree 4 fitted to (e^r - 1 - r) / r^2 on that interval by
@@ -30,20 +43,11 @@ static inline float nn_bits_float(int32_t i) {
    right. Beyond [-104, 89] e^x is 0 or infinity in f32. nn_expf_hilo is e^(hi + lo) for a
    sum given in two parts (lo small), which keeps the bits of lo that hi + lo would round
    away. */
-#define NN_LN2_HI   0.693359375f
-#define NN_LN2_LO   ((float)(0.69314718055994531 - 0.693359375))
-#define NN_EXPF_Q0  4.999999343e-01f
-#define NN_EXPF_Q1  1.666652039e-01f
-#define NN_EXPF_Q2  4.166839065e-02f
-#define NN_EXPF_Q3  8.368745506e-03f
-#define NN_EXPF_Q4  1.381454844e-03f
 static inline float nn_expf_hilo(float hi, float lo) {
-  const float log2e = 1.44269504088896341f;
-  const float round_magic = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
   float xc = hi > -104.0f ? hi : -104.0f; /* also turns a NaN into a number, for k */
   xc = xc < 89.0f ? xc : 89.0f;
   lo = lo == lo ? lo : 0.0f; /* (a NaN lo comes with a NaN hi, which is returned) */
-  float kf = ((xc + lo) * log2e + round_magic) - round_magic;
+  float kf = ((xc + lo) * NN_LOG2E + NN_ROUND_F) - NN_ROUND_F;
   float r = ((xc - kf * NN_LN2_HI) - kf * NN_LN2_LO) + lo;
   float q = NN_EXPF_Q4;
   q = q * r + NN_EXPF_Q3;
@@ -97,7 +101,6 @@ static inline int32_t nn_float_bits(float f) {
    a remainder below 0.01 ulp. Subnormal x is scaled by 2^23 first; x <= 0, infinity and NaN
    take IEEE's answers from a select at the end. */
 static inline float nn_logf(float x) {
-  const float ln2_hi = 0.693359375f, ln2_lo = (float)(0.69314718055994531 - 0.693359375);
   const float sqrt_half = 0.70710678118654752f;
   int sub = x < 1.17549435e-38f;
   float xs = sub ? x * 8388608.0f : x; /* 2^23 */
@@ -115,7 +118,7 @@ static inline float nn_logf(float x) {
   p = p * s2 + 1.0f / 3;
   float lm = 2.0f * s + 2.0f * s * s2 * p;
   float ef = (float)e;
-  float y = (ef * ln2_lo + lm) + ef * ln2_hi;
+  float y = (ef * NN_LN2_LO + lm) + ef * NN_LN2_HI;
   y = x == 0 ? -INFINITY : y;
   y = x < 0 ? NAN : y;
   return x == INFINITY || x != x ? x : y;
@@ -134,11 +137,8 @@ static inline float nn_log1pf(float x) {
    Beyond k = 24 the - 1 no longer shows and e^x is the answer; below x = -17.4, -1. */
 /* 2^k (e^r - 1) + (2^k - 1) for xc in [-18, 18] */
 static inline float nn_expm1f_core(float xc) {
-  const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f;
-  const float ln2_lo = (float)(0.69314718055994531 - 0.693359375);
-  const float round_magic = 12582912.0f;
-  float kf = (xc * log2e + round_magic) - round_magic;
-  float r = (xc - kf * ln2_hi) - kf * ln2_lo;
+  float kf = (xc * NN_LOG2E + NN_ROUND_F) - NN_ROUND_F;
+  float r = (xc - kf * NN_LN2_HI) - kf * NN_LN2_LO;
   float p = 1.0f / 40320;
   p = p * r + 1.0f / 5040;
   p = p * r + 1.0f / 720;
