@@ -25,12 +25,14 @@ static int l_act_param(lua_State *L) {
   const nn_op *op = nn_op_find(names[k]);
   nn_tensor *in[3] = {lnn_check(L, 3), lnn_check(L, 4), NULL};
   if (op->nin == 3) in[2] = lnn_check(L, 5);
+  lnn_gc_before_like(L, in[0], 1, 1);
   return push_or_error(L, nn_call(op, in, NULL), fname);
 }
 
 /* nn._rational(fname, x, a, b) */
 static int l_rational(lua_State *L) {
   const char *fname = luaL_checkstring(L, 1);
+  lnn_gc_before_like(L, lnn_check(L, 2), 1, 1);
   return push_or_error(L, nn_rational(lnn_check(L, 2), lnn_check(L, 3), lnn_check(L, 4)), fname);
 }
 
@@ -41,12 +43,14 @@ static int l_gated(lua_State *L) {
   int d = lnn_checkdim(L, 3, x->ndim);
   lua_Integer g = lnn_checkinteger(L, 4);
   if (g < 0 || g >= NN_NGATES) return lnn_errorf(L, "%s: no gate number %lld", fname, g);
+  lnn_gc_before_like(L, x, 1, 2);
   return push_or_error(L, nn_gated(x, d, (nn_gate)g), fname);
 }
 
 /* nn._relu_scaled(fname, x, s): max(x, 0) s */
 static int l_relu_scaled(lua_State *L) {
   const char *fname = luaL_checkstring(L, 1);
+  lnn_gc_before_like(L, lnn_check(L, 2), 1, 1);
   return push_or_error(L, nn_relu_scaled(lnn_check(L, 2), lnn_checknumber(L, 3)), fname);
 }
 

@@ -115,6 +115,8 @@ void lnn_gc_check(lua_State *L);
 /* Before an op on x (and y, or NULL) that makes a result of nbytes: frees dead large results
    first (ltensor.c). */
 void lnn_gc_before(lua_State *L, size_t nbytes, const nn_tensor *x, const nn_tensor *y);
+/* The same before an op whose result has x's elements times num / den (1, 1: shaped as x). */
+void lnn_gc_before_like(lua_State *L, const nn_tensor *x, size_t num, size_t den);
 
 /* ---- autograd (lautograd.c, lhooks.c) ---- */
 

@@ -161,6 +161,7 @@ static int l_activation(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   double p[2] = {0, 0};
   for (int k = 0; k < a->nparams; k++) p[k] = lnn_optnumber(L, k + 2, a->def[k]);
+  lnn_gc_before_like(L, x, 1, 1);
   lnn_push(L, a->f(x, p));
   return 1;
 }
@@ -171,6 +172,7 @@ static int l_gelu(lua_State *L) {
   if (!how || (strcmp(how, "none") != 0 && strcmp(how, "tanh") != 0))
     return lnn_errorf(L, "approximate must be \"none\" or \"tanh\", got %s",
                       how ? lua_pushfstring(L, "\"%s\"", how) : luaL_typename(L, 2));
+  lnn_gc_before_like(L, x, 1, 1);
   lnn_push(L, how[0] == 't' ? nn_gelu_tanh(x) : nn_gelu(x));
   return 1;
 }
@@ -178,8 +180,10 @@ static int l_gelu(lua_State *L) {
 /* softmax and log_softmax along dim (default the last) */
 static int softmaxed(lua_State *L, nn_tensor *(*f)(nn_tensor *, int)) {
   nn_tensor *x = lnn_check(L, 1);
-  int last = x->ndim > 0 ? x->ndim - 1 : 0;
-  lnn_push(L, f(x, x->ndim > 0 ? lnn_optdim(L, 2, x->ndim, last) : last));
+  int last = x->ndim > 0 ? x->ndim - 1 : 0,
+      d = x->ndim > 0 ? lnn_optdim(L, 2, x->ndim, last) : last;
+  lnn_gc_before_like(L, x, 1, 1);
+  lnn_push(L, f(x, d));
   return 1;
 }
 
@@ -228,6 +232,7 @@ static int l_layer_norm(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   int64_t d = normalized_size(L, 2, x);
   nn_tensor *w = lnn_opt(L, 3), *b = lnn_opt(L, 4);
+  lnn_gc_before_like(L, x, 1, 1);
   lnn_push(L, nn_layer_norm(x, d, w, b, lnn_optnumber(L, 5, 1e-5)));
   return 1;
 }
@@ -237,6 +242,7 @@ static int l_batch_norm(lua_State *L) {
   nn_tensor *w = lnn_opt(L, 4), *b = lnn_opt(L, 5);
   bool training = lnn_optboolean(L, 6, false);
   double momentum = lnn_optnumber(L, 7, 0.1), eps = lnn_optnumber(L, 8, 1e-5);
+  lnn_gc_before_like(L, x, 1, 1);
   lnn_push(L, nn_batch_norm(x, w, b, mean, var, training, momentum, eps));
   return 1;
 }
@@ -244,6 +250,7 @@ static int l_batch_norm(lua_State *L) {
 static int l_dropout(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   double p = lnn_optnumber(L, 2, 0.5);
+  lnn_gc_before_like(L, x, 1, 1);
   lnn_push(L, nn_dropout(x, p, lnn_optboolean(L, 3, true)));
   return 1;
 }

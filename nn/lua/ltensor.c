@@ -150,6 +150,10 @@ void lnn_gc_before(lua_State *L, size_t nbytes, const nn_tensor *x, const nn_ten
   settle(L);
 }
 
+void lnn_gc_before_like(lua_State *L, const nn_tensor *x, size_t num, size_t den) {
+  lnn_gc_before(L, (size_t)nn_numel(x) * nn_dtype_size(x->dtype) * num / den, x, NULL);
+}
+
 static void report_headers(lua_State *L) {
   /* a step would run even a collector the user stopped */
   if (lua_gc(L, LUA_GCISRUNNING)) lua_gc(L, LUA_GCSTEP, (int)(gc_unreported >> 10));
