@@ -103,6 +103,24 @@ describe("learnable activations", function()
     assert.are.equal(-4, m.weight.grad[1])
   end)
 
+  it("one bias-free PReLU neuron solves XOR under Adam, its slope going to -1 (E1)", function()
+    local x = nn.tensor{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}}
+    local t = nn.tensor{{0}, {1}, {1}, {0}}
+    for seed = 1, 10 do
+      nn.manual_seed(seed)
+      local m = nn.Sequential(nn.Linear(2, 1, {bias = false}), nn.PReLU())
+      local opt = nn.optim.Adam(m, {lr = 0.1})
+      for _ = 1, 300 do
+        opt:zero_grad()
+        nn.mse_loss(m(x), t):backward()
+        opt:step()
+      end
+      local y = nn.no_grad(function() return m(x) end)
+      assert.are.same({0, 1, 1, 0}, y:gt(0.5):flatten():totable())
+      assert.is_true(math.abs(m[2].weight[1] + 1) < 0.01)
+    end
+  end)
+
   it("Rational starts near leaky ReLU and rejects negative degrees", function()
     local r = nn.Rational()
     local y = r(nn.tensor({-2, 0.5, 2}))
