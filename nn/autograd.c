@@ -116,6 +116,23 @@ static size_t node_bytes(const nn_node *n) {
   return node_size(n->nalloc, n->ctx.nout, n->nsaved);
 }
 
+/* What a node keeps of a non-leaf input whose values its VJP never reads: the shape, dtype and
+   place in the graph (grad_fn, out_index) over an empty storage, so that the data goes when
+   nothing else holds it. A leaf is kept itself: its gradient accumulates into it. */
+static nn_tensor *keep_input(const nn_op *op, int k, nn_tensor *t) {
+  if (!(op->in_unread >> k & 1) || !t->grad_fn) return nn_retain(t);
+  int64_t none = 0;
+  nn_tensor *h = nn_empty(t->dtype, 1, &none);
+  if (!h) return NULL;
+  h->ndim = t->ndim;
+  memcpy(h->shape, t->shape, sizeof t->shape);
+  memcpy(h->stride, t->stride, sizeof t->stride);
+  h->requires_grad = true;
+  h->grad_fn = t->grad_fn, h->out_index = t->out_index;
+  h->grad_fn->refs++;
+  return h;
+}
+
 static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const nn_attr *a, int nout,
                          nn_tensor *const *out, int nsaved, nn_tensor *const *saved) {
   size_t size = node_size(nin, nout, nsaved);
@@ -133,14 +150,15 @@ static nn_node *node_new(const nn_op *op, int nin, nn_tensor *const *in, const n
   n->versions = (uint32_t *)(n->hooks + nout);
   n->nalloc = nin;
   n->nsaved = n->ctx.nsaved = nsaved;
-  for (int k = 0; k < nin; k++) {
-    n->ctx.in[k] = nn_retain(in[k]);
-    n->versions[k] = in[k]->storage->version;
+  int kept = 0;
+  while (kept < nin && (n->ctx.in[kept] = keep_input(op, kept, in[kept]))) {
+    n->versions[kept] = n->ctx.in[kept]->storage->version;
+    kept++;
   }
   for (int k = 0; k < nsaved; k++) n->ctx.saved[k] = nn_retain(saved[k]);
   if (a) n->ctx.attr = *a;
-  if (op->save_out && nout == 1 && !(n->ctx.out = nn_alias(out[0]))) {
-    for (int k = 0; k < nin; k++) nn_release(in[k]);
+  if (kept < nin || (op->save_out && nout == 1 && !(n->ctx.out = nn_alias(out[0])))) {
+    for (int k = 0; k < kept; k++) nn_release(n->ctx.in[k]);
     for (int k = 0; k < nsaved; k++) nn_release(saved[k]);
     nn_small_free(n, size);
     return NULL;

@@ -3,7 +3,8 @@
 ** (tangents carried along by nn_call).
 **
 ** Every op run through nn_call while grad mode is on, on an input that requires grad,
-** records a node: the op, its inputs (retained), its attributes and, if the op asks, its
+** records a node: the op, its inputs (retained; a non-leaf input whose values the VJP never
+** reads, op->in_unread, as a husk without its data), its attributes and, if the op asks, its
 ** output. The output tensor owns the node (t->grad_fn). Backward walks the nodes from the
 ** root in topological order (Kahn's algorithm, no recursion), calling each op's VJP, and
 ** accumulates into the leaves' .grad. Unless the graph is retained, each node's buffers are

@@ -6,9 +6,9 @@
 ** three ReLUs, h(x) = sum_i a_i max(0, x - c_i) with sum a_i = 1 and sum a_i c_i = 0: a step
 ** function of 4 levels, 0 | a_1 | a_1 + a_2 | a_1 + a_2 + a_3, chosen by how many c_i lie
 ** below x. So the forward keeps only that interval index, 2 bits an element packed 4 to a
-** byte (ctx->saved[0], u8, in blocks: see below), and the backward (and forward mode, with the same
-*rule) reads
-** nothing else: not x, not y. An f32 GELU keeps x, 32 bits an element.
+** byte (ctx->saved[0], u8, in blocks: see below), and the backward (and forward mode, with the
+** same rule) reads nothing else: not x (the node keeps x's shape only: in_unread), not y. An
+** f32 GELU keeps x, 32 bits an element.
 */
 #include "nn/autograd.h"
 #include "nn/ops/pointwise.h"
@@ -175,6 +175,7 @@ static const approx_kern resilu2_kern = {
                                .forward_multi = approx_forward,                                    \
                                .vjp_multi = approx_vjp,                                            \
                                .jvp_multi = approx_jvp,                                            \
+                               .in_unread = 1,                                                     \
                                .vjp_rule = "g * (the 4-level step derivative of " what             \
                                            "'s 3-ReLU fit), from a 2-bit code per element"};
 APPROX_OP(regelu2, "GELU")

@@ -183,4 +183,26 @@ describe("the approximate-backward ops", function()
     assert.are.equal(4000, nn.saved_bytes(nn.gelu(x)))
     assert.are.same(nn.gelu(x):totable(), nn.regelu2(x):totable())
   end)
+
+  it("regelu2's graph lets its input's data go; gelu's keeps it; the gradients are the same", function()
+    local function freed_and_grad(f, drop)
+      nn.manual_seed(3)
+      local w = nn.randn(1000, 1000):requires_grad_()
+      local x = w * 2 -- a non-leaf of 4 MB that only the graph would hold
+      local y = f(x)
+      collectgarbage(); collectgarbage()
+      local held = nn.memory()
+      if drop then x = nil end
+      collectgarbage(); collectgarbage()
+      local freed = held - nn.memory()
+      y:sum():backward()
+      return freed, w.grad
+    end
+    local freed, g = freed_and_grad(nn.regelu2, true)
+    local _, g_kept = freed_and_grad(nn.regelu2, false)
+    assert.is_true(freed >= 4e6, "x's data freed: " .. freed)
+    assert.are.same(g_kept:totable(), g:totable())
+    assert.are.equal(0, (freed_and_grad(nn.gelu, true)))
+    assert.are.equal(0, (freed_and_grad(nn.resilu2, false)))
+  end)
 end)
