@@ -76,10 +76,21 @@ function A.rational(x, a, b)
   return nn._rational("nn.rational", x, a, b)
 end
 
+-- The dim a function works along (negative: from the end), checked against x's shape.
+local function along(name, x, dim)
+  if not nn.is_tensor(x) then fail(name, "the input must be a tensor, not %s", type(x)) end
+  if type(dim) ~= "number" then fail(name, "dim must be a number, not %s", type(dim)) end
+  local d = dim < 0 and x:dim() + 1 + dim or dim
+  if math.type(d) ~= "integer" or d < 1 or d > x:dim() then
+    fail(name, "dim %s is out of range for input shape {%s}", tostring(dim),
+      table.concat(x:shape(), ","))
+  end
+  return d
+end
+
 -- ReLU attention weights: relu(s) / L along dim (default the last), L its length
 function A.relu_attention(s, dim)
-  dim = dim or -1
-  return nn._relu_scaled("nn.relu_attention", s, 1 / s:size(dim < 0 and s:dim() + 1 + dim or dim))
+  return nn._relu_scaled("nn.relu_attention", s, 1 / s:size(along("relu_attention", s, dim or -1)))
 end
 
 -- ---- gated: the dim (2h wide) splits into a (first h) and b (last h); one fused C op
@@ -87,14 +98,7 @@ end
 local gates = {glu = 0, reglu = 1, geglu = 2, swiglu = 3, bilinear = 4}
 for name, g in pairs(gates) do
   A[name] = function(x, dim)
-    dim = dim or -1
-    if not nn.is_tensor(x) then fail(name, "the input must be a tensor, not %s", type(x)) end
-    if type(dim) ~= "number" then fail(name, "dim must be a number, not %s", type(dim)) end
-    local d = dim < 0 and x:dim() + 1 + dim or dim
-    if math.type(d) ~= "integer" or d < 1 or d > x:dim() then
-      fail(name, "dim %s is out of range for input shape {%s}", tostring(dim),
-        table.concat(x:shape(), ","))
-    end
+    local d = along(name, x, dim or -1)
     local w = x:size(d)
     if w % 2 ~= 0 then
       fail(name, "the input's dim %d has odd width %d (input shape {%s}); it must split in two",
@@ -253,7 +257,8 @@ nn.document("Activations", {
       .. "Deep into Rectifiers (He et al. 2015). Module: nn.PReLU([C=1 [, {init=0.25}]])."},
   {"swish_beta", A.swish_beta, "nn.swish_beta(x, beta) -> tensor",
     "x sigmoid(beta x) with beta a tensor (learnable; 1 or C values); Searching for Activation "
-      .. "Functions (Ramachandran et al. 2017). Module: nn.SwishBeta([C [, {init=1}]]), beta > 0."},
+      .. "Functions (Ramachandran et al. 2017). Module: nn.SwishBeta([C [, {init=1}]]), init > 0 "
+      .. "(training may then move beta anywhere)."},
   {"snake_a", A.snake_a, "nn.snake_a(x, a) -> tensor",
     "x + sin^2(a x) / a with a a tensor (learnable frequency); Neural Networks Fail to Learn "
       .. "Periodic Functions and How to Fix It (Liu Ziyin et al. 2020). Module: nn.SnakeA."},

@@ -145,6 +145,8 @@ describe("learnable activations", function()
     assert.has_error(function() nn.fatrelu(nn.ones(2), -1) end,
       "nn.fatrelu: the threshold must be positive, not -1")
     assert.has_error(function() nn.helu(nn.ones(2), 0) end, "nn.helu: alpha must be positive, not 0")
+    assert.has_error(function() nn.relu_attention(nn.ones(2, 3), 0) end,
+      "nn.relu_attention: dim 0 is out of range for input shape {2,3}")
   end)
 
   it("gated modules have two projections of width hidden", function()
