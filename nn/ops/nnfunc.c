@@ -15,6 +15,7 @@
 #include "nn/ops/blas.h"
 #include "nn/ops/fastmath.h"
 #include "nn/ops/pointwise.h"
+#include "nn/pool.h"
 
 /* Instantiates a kernel macro K(D, T, name) for f32 and f64, and its table by dtype. */
 #define KERNEL_SLOT(D, T, name) [NN_##D] = name##_##D,
@@ -290,32 +291,87 @@ KERNELS(softmax_fn, softmax_rows, SOFTMAX)
 
 /* The derivatives, per lane, from the output y and an incoming g (gradient or tangent):
    softmax (both modes): y (g - sum(g y)); log_softmax, reverse: g - exp(y) sum(g);
-   log_softmax, forward: g - sum(exp(y) g). */
+   log_softmax, forward: g - sum(exp(y) g). As in the forward, each loop does one thing (the
+   terms of the sum go to r first), so that the contiguous lanes get vector code, and the f64
+   sum runs in PARTS parts. */
 typedef enum { SOFTMAX_BOTH, LOG_SOFTMAX_VJP, LOG_SOFTMAX_JVP } softmax_mode;
+#define SOFTMAX_BACK_LANE(D, T, name)                                                              \
+  static inline __attribute__((always_inline)) void name##_##D(                                    \
+      const T *y, const T *g, T *r, int64_t n, int64_t s, softmax_mode mode) {                     \
+    const T *term = r;                                                                             \
+    if (mode == SOFTMAX_BOTH)                                                                      \
+      for (int64_t k = 0; k < n; k++) r[k * s] = g[k * s] * y[k * s];                              \
+    else if (mode == LOG_SOFTMAX_JVP)                                                              \
+      for (int64_t k = 0; k < n; k++) r[k * s] = NN_EXP(y[k * s]) * g[k * s];                      \
+    else                                                                                           \
+      term = g;                                                                                    \
+    double part[PARTS] = {0}, sum = 0;                                                             \
+    int64_t k = 0;                                                                                 \
+    for (; k + PARTS <= n; k += PARTS)                                                             \
+      for (int j = 0; j < PARTS; j++) part[j] += term[(k + j) * s];                                \
+    for (; k < n; k++) sum += term[k * s];                                                         \
+    for (int j = 0; j < PARTS; j++) sum += part[j];                                                \
+    T t = (T)sum;                                                                                  \
+    if (mode == SOFTMAX_BOTH)                                                                      \
+      for (k = 0; k < n; k++) r[k * s] = y[k * s] * (g[k * s] - t);                                \
+    else if (mode == LOG_SOFTMAX_JVP)                                                              \
+      for (k = 0; k < n; k++) r[k * s] = g[k * s] - t;                                             \
+    else {                                                                                         \
+      for (k = 0; k < n; k++) r[k * s] = NN_EXP(y[k * s]);                                         \
+      for (k = 0; k < n; k++) r[k * s] = g[k * s] - r[k * s] * t;                                  \
+    }                                                                                              \
+  }
+TYPES_FLOAT(SOFTMAX_BACK_LANE, softmax_back_lane)
+
 #define SOFTMAX_BACK(D, T, name)                                                                   \
-  static void name##_##D(const void *yp, const void *gp, void *rp, lanes l, softmax_mode mode) {   \
+  VECTOR_CLONES static void name##_##D(const void *yp, const void *gp, void *rp, lanes l,          \
+                                       softmax_mode mode) {                                        \
     for (int64_t o = 0; o < l.outer; o++)                                                          \
       for (int64_t i = 0; i < l.inner; i++) {                                                      \
-        int64_t base = o * l.n * l.inner + i, s = l.inner;                                         \
+        int64_t base = o * l.n * l.inner + i;                                                      \
         const T *y = (const T *)yp + base, *g = (const T *)gp + base;                              \
         T *r = (T *)rp + base;                                                                     \
-        double sum = 0;                                                                            \
-        for (int64_t k = 0; k < l.n; k++)                                                          \
-          sum += mode == SOFTMAX_BOTH      ? g[k * s] * y[k * s]                                   \
-                 : mode == LOG_SOFTMAX_VJP ? g[k * s]                                              \
-                                           : exp(y[k * s]) * g[k * s];                             \
-        T t = (T)sum;                                                                              \
-        for (int64_t k = 0; k < l.n; k++)                                                          \
-          r[k * s] = mode == SOFTMAX_BOTH      ? y[k * s] * (g[k * s] - t)                         \
-                     : mode == LOG_SOFTMAX_VJP ? g[k * s] - exp(y[k * s]) * t                      \
-                                               : g[k * s] - t;                                     \
+        if (l.inner == 1)                                                                          \
+          softmax_back_lane_##D(y, g, r, l.n, 1, mode);                                            \
+        else                                                                                       \
+          softmax_back_lane_##D(y, g, r, l.n, l.inner, mode);                                      \
       }                                                                                            \
   }
 typedef void softmax_back_fn(const void *, const void *, void *, lanes, softmax_mode);
 KERNELS(softmax_back_fn, softmax_back, SOFTMAX_BACK)
 
+/* The lanes of one outer index are independent of the others': blocks of them go to the
+   threads (one at least 2^15 elements), and no split changes a bit. */
+enum { LANE_GRAIN = 1 << 15 };
+typedef struct lane_job {
+  softmax_fn *fwd; /* the forward, or NULL and back */
+  softmax_back_fn *back;
+  const char *x, *g; /* forward: x; backward: y and g */
+  char *r;
+  size_t esize;
+  lanes l;
+  bool log_form;
+  softmax_mode mode;
+} lane_job;
+
+static void lane_blocks(int64_t lo, int64_t hi, void *arg) {
+  const lane_job *j = arg;
+  size_t off = (size_t)(lo * j->l.n * j->l.inner) * j->esize;
+  lanes part = {hi - lo, j->l.n, j->l.inner};
+  if (j->fwd)
+    j->fwd(j->x + off, j->r + off, part, j->log_form);
+  else
+    j->back(j->x + off, j->g + off, j->r + off, part, j->mode);
+}
+
+static void run_lanes(lane_job *j) {
+  int64_t block = j->l.n * j->l.inner;
+  nn_parallel(j->l.outer, block >= LANE_GRAIN ? 1 : LANE_GRAIN / (block ? block : 1), lane_blocks,
+              j);
+}
+
 static bool is_log(const nn_op *op) {
-  return op == &nn_op_log_softmax;
+  return *(const bool *)op->kern;
 }
 
 static nn_tensor *softmax_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
@@ -327,7 +383,13 @@ static nn_tensor *softmax_forward(const nn_op *op, nn_tensor *const *in, const n
   if (dim < 0 || dim >= (x->ndim ? x->ndim : 1))
     return nn_err("dim %d is out of range for shape %s", dim + 1, nn_shape_str(x));
   nn_tensor *xc = nn_contiguous(x), *y = xc ? nn_empty_like(x) : NULL;
-  if (y) softmax_rows[x->dtype](nn_data(xc), nn_data(y), lanes_of(x, dim), is_log(op));
+  if (y)
+    run_lanes(&(lane_job){.fwd = softmax_rows[x->dtype],
+                          .x = nn_data(xc),
+                          .r = nn_data(y),
+                          .esize = nn_dtype_size(x->dtype),
+                          .l = lanes_of(x, dim),
+                          .log_form = is_log(op)});
   nn_release(xc);
   return y;
 }
@@ -336,8 +398,13 @@ static nn_tensor *softmax_derivative(const nn_ctx *c, nn_tensor *g, softmax_mode
   nn_tensor *y = c->out, *gc = dense(g, y->dtype), *yc = gc ? nn_contiguous(y) : NULL;
   nn_tensor *r = yc ? nn_empty_like(y) : NULL;
   if (r)
-    softmax_back[y->dtype](nn_data(yc), nn_data(gc), nn_data(r), lanes_of(y, (int)c->attr.i[0]),
-                           mode);
+    run_lanes(&(lane_job){.back = softmax_back[y->dtype],
+                          .x = nn_data(yc),
+                          .g = nn_data(gc),
+                          .r = nn_data(r),
+                          .esize = nn_dtype_size(y->dtype),
+                          .l = lanes_of(y, (int)c->attr.i[0]),
+                          .mode = mode});
   nn_release(gc), nn_release(yc);
   return r;
 }
@@ -352,14 +419,17 @@ static nn_tensor *softmax_jvp(const nn_ctx *c, nn_tensor *const *t) {
   return t[0] ? softmax_derivative(c, t[0], is_log(c->op) ? LOG_SOFTMAX_JVP : SOFTMAX_BOTH) : NULL;
 }
 
+static const bool form_linear = false, form_log = true; /* kern: the log form or not */
 const nn_op nn_op_softmax = {.name = "softmax",
                              .nin = 1,
+                             .kern = &form_linear,
                              .forward = softmax_forward,
                              .vjp = softmax_vjp,
                              .jvp = softmax_jvp,
                              .save_out = true};
 const nn_op nn_op_log_softmax = {.name = "log_softmax",
                                  .nin = 1,
+                                 .kern = &form_log,
                                  .forward = softmax_forward,
                                  .vjp = softmax_vjp,
                                  .jvp = softmax_jvp,

@@ -20,6 +20,11 @@ print("softmax_128x1e4",
   best(10, function(n) for _ = 1, n do local c = nn.softmax(logits, 2) end end))
 print("log_softmax_128x1e4",
   best(10, function(n) for _ = 1, n do local c = nn.log_softmax(logits, 2) end end))
+local leaf, g = logits:clone():requires_grad_(), nn.randn(128, 10000)
+for _, f in ipairs({"softmax", "log_softmax"}) do
+  print(f .. "_fwdbwd_128x1e4",
+    best(5, function(n) for _ = 1, n do nn[f](leaf, 2):backward(g) end end))
+end
 
 local m1, m2 = nn.rand(1024, 1024), nn.rand(1024, 1024)
 print("matmul_1024", best(5, function(n) for _ = 1, n do local c = m1:matmul(m2) end end))

@@ -52,6 +52,61 @@ describe("activations", function()
     th.fails(function() nn.softmax(m, 3) end, "nn.softmax: dim 3 is out of range")
   end)
 
+  it("softmax and log_softmax over rows shared among threads: their compositions' values in "
+    .. "f32, both modes, and the same bits at 1 and 2 threads", function()
+    local script = [[
+      local nn = require "nn"
+      nn.manual_seed(5)
+      local x, g = nn.randn(64, 4096) * 4, nn.randn(64, 4096)
+      local out = {}
+      for _, f in ipairs({"softmax", "log_softmax"}) do
+        local v = x:clone():requires_grad_()
+        local y = nn[f](v)
+        y:backward(g)
+        local _, t = nn.jvp(function(a) return nn[f](a) end, {x}, {g})
+        out[f], out[f .. "_grad"], out[f .. "_jvp"] = y, v.grad, t
+      end
+      out.middle = nn.softmax(nn.randn(8, 512, 64), 2)
+      nn.save(os.getenv("OUT"), out)
+    ]]
+    local relua = io.popen("readlink /proc/$PPID/exe"):read("l")
+    local base = os.tmpname()
+    local function run(threads) -- the file's bytes and its tensors
+      local path = string.format("%s.%d.safetensors", base, threads)
+      local p = io.popen(string.format("OUT=%s RELUA_THREADS=%d %s -e %q 2>&1", path, threads,
+        relua, (script:gsub("\n", " "))))
+      local msg = p:read("a")
+      assert.is_true(p:close(), msg)
+      local f = io.open(path, "rb")
+      local bytes = f:read("a")
+      f:close()
+      local tensors = nn.load(path)
+      os.remove(path)
+      return bytes, tensors
+    end
+    local one, got = run(1)
+    os.remove(base)
+    assert.is_true(one == run(2), "1 and 2 threads give the same bits")
+    nn.manual_seed(5)
+    local x, g = nn.randn(64, 4096) * 4, nn.randn(64, 4096)
+    local e = (x - x:max(2, true)):exp()
+    local p = e / e:sum(2, true)
+    local gp = (g * p):sum(2, true)
+    local z = nn.randn(8, 512, 64)
+    local ez = (z - z:max(2, true)):exp()
+    local function near(a, b) -- within 1e-5 of b's largest magnitude
+      local err = (a - b):abs():max():item() / b:abs():max():item()
+      assert.is_true(err < 1e-5, "relative error " .. err)
+    end
+    near(got.softmax, p)
+    near(got.log_softmax, (x - x:max(2, true)) - e:sum(2, true):log())
+    near(got.softmax_grad, p * (g - gp))
+    near(got.softmax_jvp, p * (g - gp))
+    near(got.log_softmax_grad, g - p * g:sum(2, true))
+    near(got.log_softmax_jvp, g - gp)
+    near(got.middle, ez / ez:sum(2, true))
+  end)
+
   it("have PyTorch's gradients", function()
     local function grad(f)
       local v = x:clone():requires_grad_()
