@@ -120,7 +120,7 @@ static size_t node_bytes(const nn_node *n) {
    place in the graph (grad_fn, out_index) over an empty storage, so that the data goes when
    nothing else holds it. A leaf is kept itself: its gradient accumulates into it. */
 static nn_tensor *keep_input(const nn_op *op, int k, nn_tensor *t) {
-  if (!(op->in_unread >> k & 1) || !t->grad_fn) return nn_retain(t);
+  if (k >= 32 || !(op->in_unread >> k & 1) || !t->grad_fn) return nn_retain(t);
   int64_t none = 0;
   nn_tensor *h = nn_empty(t->dtype, 1, &none);
   if (!h) return NULL;

@@ -71,7 +71,8 @@ struct nn_op {
   const char *vjp_rule;
   unsigned vjp_exact;
   /* bit k set when the VJP reads only input k's shape and dtype, never its values (ReGELU2
-     keeps a code instead): the node then keeps a husk of it, and its data can be freed */
+     keeps a code instead): the node then keeps a husk of it, and its data can be freed;
+     inputs past the 32nd are always kept */
   unsigned in_unread;
   /* ops with several outputs or saved state set these instead of forward/vjp/jvp */
   int nout; /* 0 or 1: one output */
