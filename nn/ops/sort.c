@@ -2,10 +2,10 @@
 ** nn/ops/sort.c: sort and topk, two outputs each: the values and their 0-based i64 indices
 ** along the dim.
 **
-** Each lane is sorted by a stable bottom-up merge sort of its positions, keyed by the
-** values read as doubles; NaN counts as larger than every number (last ascending, first
-** descending), as in PyTorch. topk is the first k of the stable sort, largest or smallest
-** first. Attributes: i[0] dim, i[1] descending, i[2] k (-1: the whole dim).
+** Each lane is sorted stably (insertion for short lanes, else a least-significant-digit radix
+** sort of keys made from the values read as doubles, -0 equal to +0); NaN counts as larger
+** than every number (last ascending, first descending), as in PyTorch. topk is the first k
+** of the stable sort, largest or smallest first. The lanes are shared among the threads. Attributes: i[0] dim, i[1] descending, i[2] k (-1: the whole dim).
 **
 ** The values are the input gathered at the indices, so the VJP scatters the values'
 ** gradient back to the positions it came from and the JVP gathers the tangent; the indices
@@ -16,10 +16,15 @@
 #include "nn/alloc.h"
 #include "nn/ops.h"
 #include "nn/ops/along.h"
+#include "nn/pool.h"
 
-/* a lane's element: its value, read as a double, and its position */
+/* a lane's element: its value, read as a double (or, inside radix_sort, its key), and its
+   position */
 typedef struct keyed {
-  double v;
+  union {
+    double v;
+    uint64_t key;
+  };
   int64_t at;
 } keyed;
 
@@ -28,27 +33,44 @@ static inline bool before(const keyed *a, const keyed *b, bool desc) {
   return desc ? a->v > b->v : a->v < b->v;
 }
 
-/* e[0..n) sorted stably: insertion sort of runs of RUN, then bottom-up merges into tmp and back */
-enum { RUN = 16 };
-static void merge_sort(keyed *e, keyed *tmp, int64_t n, bool desc) {
-  for (int64_t lo = 0; lo < n; lo += RUN) {
-    int64_t hi = lo + RUN < n ? lo + RUN : n;
-    for (int64_t i = lo + 1; i < hi; i++) {
-      keyed k = e[i];
-      int64_t j = i;
-      for (; j > lo && before(&k, &e[j - 1], desc); j--) e[j] = e[j - 1];
-      e[j] = k;
-    }
+/* e[0..n) sorted stably by insertion: for lanes of up to SHORT_LANE */
+enum { SHORT_LANE = 48 };
+static void insertion_sort(keyed *e, int64_t n, bool desc) {
+  for (int64_t i = 1; i < n; i++) {
+    keyed k = e[i];
+    int64_t j = i;
+    for (; j > 0 && before(&k, &e[j - 1], desc); j--) e[j] = e[j - 1];
+    e[j] = k;
+  }
+}
+
+/* An unsigned key ordered as the values (descending: reversed), -0 equal to +0. */
+static inline uint64_t order_key(double v, bool desc) {
+  if (v == 0) v = 0;
+  uint64_t b;
+  memcpy(&b, &v, sizeof b);
+  b = b >> 63 ? ~b : b | (uint64_t)1 << 63;
+  return desc ? ~b : b;
+}
+
+/* e[0..n) sorted stably by a least-significant-digit radix sort of the keys, a byte a pass
+   through tmp (n more); a byte that every key shares (the low ones of values that were f32)
+   costs no pass. The values become their keys: only the positions are read after. */
+static void radix_sort(keyed *e, keyed *tmp, int64_t n, bool desc) {
+  int64_t count[8][256] = {{0}};
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t k = e[i].key = order_key(e[i].v, desc);
+    for (int b = 0; b < 8; b++) count[b][k >> 8 * b & 255]++;
   }
   keyed *src = e, *dst = tmp;
-  for (int64_t w = RUN; w < n; w *= 2) {
-    for (int64_t lo = 0; lo < n; lo += 2 * w) {
-      int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-      int64_t i = lo, j = mid, o = lo;
-      while (i < mid && j < hi) dst[o++] = before(&src[j], &src[i], desc) ? src[j++] : src[i++];
-      while (i < mid) dst[o++] = src[i++];
-      while (j < hi) dst[o++] = src[j++];
+  for (int b = 0; b < 8; b++) {
+    int64_t *c = count[b], sum = 0;
+    if (c[src[0].key >> 8 * b & 255] == n) continue;
+    for (int d = 0; d < 256; d++) {
+      int64_t t = c[d];
+      c[d] = sum, sum += t;
     }
+    for (int64_t i = 0; i < n; i++) dst[c[src[i].key >> 8 * b & 255]++] = src[i];
     keyed *t = src;
     src = dst, dst = t;
   }
@@ -88,8 +110,10 @@ static void order_lane(keyed *e, keyed *tmp, int64_t n, int64_t k, bool desc) {
   }
   if (k > 0 && k * 16 < m && k <= 64)
     select_first(e, m, k, desc);
+  else if (m <= SHORT_LANE)
+    insertion_sort(e, m, desc);
   else
-    merge_sort(e, tmp, m, desc);
+    radix_sort(e, tmp, m, desc);
 }
 
 static int check_sort(const nn_op *op, const nn_tensor *x, const nn_attr *a) {
@@ -102,27 +126,60 @@ static int check_sort(const nn_op *op, const nn_tensor *x, const nn_attr *a) {
   return 0;
 }
 
-/* the k first of each sorted lane of xc (contiguous) into values and indices */
+/* The lanes go to the threads in up to PIECES pieces (of at least PIECE_MIN elements), each
+   with its scratch allocated here (the allocator is the calling thread's); a lane's result
+   does not depend on which thread sorted it. */
+enum { PIECES = 8, PIECE_MIN = 1 << 14 };
+typedef struct sort_job {
+  const char *x;
+  char *v;
+  int64_t *ix;
+  nn_dtype dt;
+  along l;
+  int64_t k, lanes, npieces;
+  bool desc;
+  keyed *scratch; /* 2 n per piece */
+} sort_job;
+
+/* the k first of lane o * inner + i, sorted, into values and indices */
+static void sort_lane(const sort_job *j, int64_t lane, keyed *e) {
+  along l = j->l;
+  size_t es = nn_dtype_size(j->dt);
+  int64_t o = lane / l.inner, i = lane % l.inner;
+  for (int64_t r = 0; r < l.n; r++)
+    e[r] = (keyed){.v = nn_load(j->x + ((o * l.n + r) * l.inner + i) * es, j->dt), .at = r};
+  order_lane(e, e + l.n, l.n, j->k, j->desc);
+  for (int64_t r = 0; r < j->k; r++) {
+    int64_t at = (o * j->k + r) * l.inner + i;
+    memcpy(j->v + at * es, j->x + ((o * l.n + e[r].at) * l.inner + i) * es, es);
+    j->ix[at] = e[r].at;
+  }
+}
+
+static void sort_pieces(int64_t lo, int64_t hi, void *arg) {
+  const sort_job *j = arg;
+  for (int64_t p = lo; p < hi; p++)
+    for (int64_t lane = j->lanes * p / j->npieces; lane < j->lanes * (p + 1) / j->npieces; lane++)
+      sort_lane(j, lane, j->scratch + 2 * j->l.n * p);
+}
+
 static int sort_lanes(const nn_tensor *xc, along l, int64_t k, bool desc, nn_tensor *vals,
                       nn_tensor *idx) {
-  size_t es = nn_dtype_size(xc->dtype), nb = 2 * (size_t)(l.n ? l.n : 1) * sizeof(keyed);
-  keyed *e = nn_alloc(nb);
-  if (!e) return nn_errc("out of memory in sort");
-  const char *x = nn_data(xc);
-  char *v = nn_data(vals);
-  int64_t *ix = (int64_t *)nn_data(idx);
-  for (int64_t o = 0; o < l.outer; o++)
-    for (int64_t i = 0; i < l.inner; i++) {
-      for (int64_t j = 0; j < l.n; j++)
-        e[j] = (keyed){nn_load(x + ((o * l.n + j) * l.inner + i) * es, xc->dtype), j};
-      order_lane(e, e + l.n, l.n, k, desc);
-      for (int64_t r = 0; r < k; r++) {
-        int64_t at = (o * k + r) * l.inner + i;
-        memcpy(v + at * es, x + ((o * l.n + e[r].at) * l.inner + i) * es, es);
-        ix[at] = e[r].at;
-      }
-    }
-  nn_free(e, nb);
+  int64_t lanes = l.outer * l.inner, fit = lanes * l.n / PIECE_MIN;
+  sort_job j = {.x = nn_data(xc),
+                .v = nn_data(vals),
+                .ix = (int64_t *)nn_data(idx),
+                .dt = xc->dtype,
+                .l = l,
+                .k = k,
+                .lanes = lanes,
+                .desc = desc};
+  j.npieces = fit < 1 ? 1 : fit < PIECES ? fit : PIECES;
+  if (j.npieces > lanes) j.npieces = lanes > 0 ? lanes : 1;
+  size_t nb = (size_t)j.npieces * 2 * (size_t)(l.n ? l.n : 1) * sizeof(keyed);
+  if (!(j.scratch = nn_alloc(nb))) return nn_errc("out of memory in sort");
+  nn_parallel(j.npieces, 1, sort_pieces, &j);
+  nn_free(j.scratch, nb);
   return 0;
 }
 

@@ -98,6 +98,47 @@ describe("first-hour ops", function()
     th.same(in_, {3, 1, 2})
   end)
 
+  it("sorts long lanes (a radix sort, lanes shared among threads) as Lua's stable sort does, "
+    .. "nan, -0 and infinities included", function()
+    local R, C = 40, 1000 -- 40000 elements: two pieces
+    local function make_rows(special) -- ties, exact in f32; the specials at random places
+      local rows = {}
+      for r = 1, R do
+        rows[r] = {}
+        for c = 1, C do rows[r][c] = math.random(-300, 300) end
+        for _, v in ipairs(special) do rows[r][math.random(C)] = v end
+      end
+      return rows
+    end
+    local function lua_order(list, desc)
+      local p = {}
+      for j, x in ipairs(list) do p[j] = {x ~= x and math.huge or x, j, x ~= x} end
+      table.sort(p, function(a, b)
+        if a[3] ~= b[3] then return (not a[3]) ~= desc end -- nan after every number ascending
+        if a[1] ~= b[1] then return (a[1] > b[1]) == desc end
+        return a[2] < b[2]
+      end)
+      local idx = {}
+      for j = 1, #p do idx[j] = p[j][2] end
+      return idx
+    end
+    for _, dt in ipairs{"f32", "f64", "i64"} do
+      local rows = dt == "i64" and make_rows{2 ^ 40, -2 ^ 40, 0}
+        or make_rows{-0.0, 0.0, math.huge, -math.huge, 0 / 0, 1e-30}
+      local x = nn.tensor(rows, dt)
+      for _, desc in ipairs{false, true} do
+        local _, idx = x:sort(2, desc)
+        local _, idx1 = x:t():contiguous():sort(1, desc) -- the same lanes, inner stride R
+        local got, got1 = idx:totable(), idx1:t():totable()
+        for r = 1, R do
+          local want = lua_order(rows[r], desc)
+          assert.are.same(want, got[r], dt .. " row " .. r)
+          assert.are.same(want, got1[r], dt .. " column " .. r)
+        end
+      end
+    end
+  end)
+
   it("topk gives the first k of the sort, largest or smallest first", function()
     local m = matrix(3, 7)
     local x = f64(m)
