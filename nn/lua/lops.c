@@ -34,6 +34,7 @@ static int l_sort(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   if (lua_isboolean(L, 2)) lua_insert(L, 2), lua_pushnil(L), lua_insert(L, 2);
   int d = dim_or_last(L, 2, x);
+  lnn_gc_before_like(L, x, 3, 1); /* the values and their i64 indices (f32: 4 + 8 bytes) */
   nn_tensor *idx = NULL, *v = nn_sort(x, d, lnn_optboolean(L, 3, false), &idx);
   return push_pair(L, v, idx);
 }
@@ -54,6 +55,7 @@ static int l_topk(lua_State *L) {
 static int along(lua_State *L, nn_tensor *(*f)(nn_tensor *, int)) {
   nn_tensor *x = lnn_check(L, 1);
   if (lua_isnoneornil(L, 2)) return lnn_errorf(L, "needs a dim (1 to %d)", x->ndim ? x->ndim : 1);
+  lnn_gc_before_like(L, x, 1, 1);
   lnn_push(L, f(x, x->ndim ? lnn_checkdim(L, 2, x->ndim) : dim_or_last(L, 2, x)));
   return 1;
 }
@@ -66,10 +68,12 @@ static int l_cumprod(lua_State *L) {
 }
 
 static int l_tril(lua_State *L) {
+  lnn_gc_before_like(L, lnn_check(L, 1), 1, 1);
   lnn_push(L, nn_tril(lnn_check(L, 1), lnn_optinteger(L, 2, 0)));
   return 1;
 }
 static int l_triu(lua_State *L) {
+  lnn_gc_before_like(L, lnn_check(L, 1), 1, 1);
   lnn_push(L, nn_triu(lnn_check(L, 1), lnn_optinteger(L, 2, 0)));
   return 1;
 }
@@ -109,6 +113,7 @@ static int l_flip(lua_State *L) {
   else
     for (int a = 2; !lua_isnone(L, a) && n < NN_MAXDIM; a++) dims[n++] = lnn_checkinteger(L, a);
   if (n == 0) return lnn_errorf(L, "needs the dims to flip (e.g. x:flip(1) or x:flip{1, 2})");
+  lnn_gc_before_like(L, x, 1, 1);
   nn_tensor *r = nn_retain(x);
   for (int k = 0; r && k < n; k++) {
     nn_tensor *next = x->ndim ? nn_flip(r, dim0(L, dims[k], x)) : nn_retain(r);
@@ -124,6 +129,7 @@ static int l_roll(lua_State *L) {
   nn_tensor *x = lnn_check(L, 1);
   lua_Integer shifts[NN_MAXDIM], dims[NN_MAXDIM];
   int ns = int_list(L, 2, shifts, NN_MAXDIM), nd = 0;
+  lnn_gc_before_like(L, x, 1, 1);
   if (lua_isnoneornil(L, 3)) {
     if (ns != 1) return lnn_errorf(L, "%d shifts but no dims", ns);
     int64_t numel = nn_numel(x);

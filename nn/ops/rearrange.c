@@ -15,6 +15,7 @@
 
 #include "nn/ops.h"
 #include "nn/ops/along.h"
+#include "nn/pool.h"
 
 /* ======== tril and triu ======== */
 
@@ -139,23 +140,62 @@ static nn_tensor *map_of(const nn_op *op, nn_tensor *const *in, const nn_attr *a
 }
 
 /* y's slice j along the dim = x's slice map[j], for contiguous x and y: a block copy per
-   slice, or an element copy (by size, so any dtype) when the slices are single elements */
+   slice, or an element copy (by size, so any dtype) when the slices are single elements, in
+   a loop without the map when it is a reversal (flip: vector code). The outer blocks
+   [lo, hi) go to the threads (at least PICK_GRAIN bytes of y each). */
+enum { PICK_GRAIN = 1 << 17 };
+typedef struct pick_job {
+  const char *x;
+  char *y;
+  along l;
+  int64_t m;
+  const int64_t *map;
+  size_t es;
+  bool reversed; /* map[j] = m - 1 - j */
+} pick_job;
+
 #define COPY_ELEMENTS(T)                                                                           \
-  for (int64_t o = 0; o < l.outer; o++)                                                            \
+  for (int64_t o = lo; o < hi; o++)                                                                \
     for (int64_t j = 0; j < m; j++) ((T *)y)[o * m + j] = ((const T *)x)[o * l.n + map[j]];
-static void pick_slices(const char *x, char *y, along l, int64_t m, const int64_t *map, size_t es) {
-  if (l.inner == 1 && es == 8) {
+#define REVERSE_ELEMENTS(T)                                                                        \
+  for (int64_t o = lo; o < hi; o++) {                                                              \
+    const T *src = (const T *)x + o * l.n + l.n - 1;                                               \
+    T *dst = (T *)y + o * m;                                                                       \
+    for (int64_t j = 0; j < m; j++) dst[j] = src[-j];                                              \
+  }
+static void pick_slices(int64_t lo, int64_t hi, void *arg) {
+  const pick_job *pj = arg;
+  const char *x = pj->x;
+  char *y = pj->y;
+  along l = pj->l;
+  int64_t m = pj->m;
+  const int64_t *map = pj->map;
+  if (l.inner == 1 && pj->reversed && pj->es == 8) {
+    REVERSE_ELEMENTS(uint64_t)
+  } else if (l.inner == 1 && pj->reversed && pj->es == 4) {
+    REVERSE_ELEMENTS(uint32_t)
+  } else if (l.inner == 1 && pj->reversed && pj->es == 1) {
+    REVERSE_ELEMENTS(uint8_t)
+  } else if (l.inner == 1 && pj->es == 8) {
     COPY_ELEMENTS(uint64_t)
-  } else if (l.inner == 1 && es == 4) {
+  } else if (l.inner == 1 && pj->es == 4) {
     COPY_ELEMENTS(uint32_t)
-  } else if (l.inner == 1 && es == 1) {
+  } else if (l.inner == 1 && pj->es == 1) {
     COPY_ELEMENTS(uint8_t)
   } else {
-    size_t row = (size_t)l.inner * es;
-    for (int64_t o = 0; o < l.outer; o++)
+    size_t row = (size_t)l.inner * pj->es;
+    for (int64_t o = lo; o < hi; o++)
       for (int64_t j = 0; j < m; j++)
         memcpy(y + ((size_t)(o * m + j)) * row, x + ((size_t)(o * l.n + map[j])) * row, row);
   }
+}
+
+static void pick_all(pick_job *j) {
+  j->reversed = j->m == j->l.n;
+  for (int64_t k = 0; j->reversed && k < j->m; k++) j->reversed = j->map[k] == j->m - 1 - k;
+  int64_t block = j->m * j->l.inner * (int64_t)j->es;
+  nn_parallel(j->l.outer, block >= PICK_GRAIN ? 1 : PICK_GRAIN / (block ? block : 1), pick_slices,
+              j);
 }
 
 static nn_tensor *reindex_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
@@ -167,8 +207,12 @@ static nn_tensor *reindex_forward(const nn_op *op, nn_tensor *const *in, const n
   memcpy(shape, x->shape, sizeof shape);
   if (xc) shape[d] = m->shape[0];
   if (xc && (y = nn_empty(x->dtype, x->ndim, shape)))
-    pick_slices(nn_data(xc), nn_data(y), along_dim(x, d), m->shape[0], (const int64_t *)nn_data(m),
-                nn_dtype_size(x->dtype));
+    pick_all(&(pick_job){.x = nn_data(xc),
+                         .y = nn_data(y),
+                         .l = along_dim(x, d),
+                         .m = m->shape[0],
+                         .map = (const int64_t *)nn_data(m),
+                         .es = nn_dtype_size(x->dtype)});
   nn_release(m), nn_release(xc);
   return y;
 }

@@ -284,6 +284,15 @@ describe("first-hour ops", function()
         assert.equal(m[r % 3 + 1][(c - 6) % 4 + 1], r2[r][c])
       end
     end
+    -- long f32, u8 and i64 rows (a reversed copy, rows shared among threads)
+    for _, dt in ipairs{"f32", "u8", "i64"} do
+      local i = nn.arange(0, 300000)
+      local big = (i - (i / 251):floor() * 251):to(dt):view(300, 1000)
+      local want, got = big:totable(), big:flip(2):totable()
+      for r = 1, 300, 37 do
+        for c = 1, 1000 do assert.equal(want[r][1001 - c], got[r][c]) end
+      end
+    end
     -- without dims, roll shifts the flattened tensor
     local flat = x:roll(2):view(-1)
     for i = 1, 12 do
