@@ -15,24 +15,39 @@
 #include "nn/alloc.h"
 #include "nn/ops.h"
 #include "nn/ops/along.h"
+#include "nn/pool.h"
 
 /* y = the running fold of x along each lane, from the start or (rev) from the end; x and y
-   contiguous, of type T, the arithmetic in U. The lanes of one outer index are swept
-   together, a row of inner accumulators at a time, so that memory is read in order. */
+   contiguous, of type T, the arithmetic in U. Lanes of one element stride are swept four at
+   a time, whose chains of dependent steps interleave (in registers); the lanes of one outer
+   index are swept together, a row of inner accumulators at a time, so that memory is read
+   in order. */
+#define SCAN_STEP(T, U, fab, acc_, at_)                                                            \
+  {                                                                                                \
+    U a = acc_, b = (U)x[at_];                                                                     \
+    y[at_] = (T)(acc_ = (fab));                                                                    \
+  }
 #define SCAN(T, U, name, init, fab)                                                                \
   static void name(const void *xp, void *yp, along l, bool rev, void *accp) {                      \
     const T *x = xp;                                                                               \
     T *y = yp;                                                                                     \
     U *acc = accp;                                                                                 \
-    for (int64_t o = 0; l.inner == 1 && o < l.outer; o++) { /* one lane: a local accumulator */    \
-      U a = (U)(init);                                                                             \
-      for (int64_t jj = 0; jj < l.n; jj++) {                                                       \
-        int64_t at = o * l.n + (rev ? l.n - 1 - jj : jj);                                          \
-        U b = (U)x[at];                                                                            \
-        y[at] = (T)(a = (fab));                                                                    \
+    int64_t o = 0, n = l.n;                                                                        \
+    for (; l.inner == 1 && o + 4 <= l.outer; o += 4) {                                             \
+      U p0 = (U)(init), p1 = p0, p2 = p0, p3 = p0;                                                 \
+      for (int64_t jj = 0; jj < n; jj++) {                                                         \
+        int64_t at = o * n + (rev ? n - 1 - jj : jj);                                              \
+        SCAN_STEP(T, U, fab, p0, at)                                                               \
+        SCAN_STEP(T, U, fab, p1, at + n)                                                           \
+        SCAN_STEP(T, U, fab, p2, at + 2 * n)                                                       \
+        SCAN_STEP(T, U, fab, p3, at + 3 * n)                                                       \
       }                                                                                            \
     }                                                                                              \
-    for (int64_t o = 0; l.inner > 1 && o < l.outer; o++) {                                         \
+    for (; l.inner == 1 && o < l.outer; o++) {                                                     \
+      U p = (U)(init);                                                                             \
+      for (int64_t jj = 0; jj < n; jj++) SCAN_STEP(T, U, fab, p, o *n + (rev ? n - 1 - jj : jj))   \
+    }                                                                                              \
+    for (o = 0; l.inner > 1 && o < l.outer; o++) {                                                 \
       for (int64_t i = 0; i < l.inner; i++) acc[i] = (U)(init);                                    \
       for (int64_t jj = 0; jj < l.n; jj++) {                                                       \
         int64_t at = (o * l.n + (rev ? l.n - 1 - jj : jj)) * l.inner;                              \
@@ -61,6 +76,31 @@ static nn_tensor *dense(nn_tensor *t, nn_dtype dt) {
   return r;
 }
 
+/* The outer blocks go to the threads in up to PIECES pieces of at least PIECE_MIN elements,
+   each with its inner accumulators (allocated here: the allocator is the calling thread's);
+   no split changes a bit. */
+enum { PIECES = 8, PIECE_MIN = 1 << 15 };
+typedef struct scan_job {
+  scan_fn *f;
+  const char *x;
+  char *y;
+  size_t es;
+  along l;
+  bool rev;
+  int64_t npieces;
+  char *acc; /* inner accumulators of 8 bytes per piece */
+} scan_job;
+
+static void scan_pieces(int64_t lo, int64_t hi, void *arg) {
+  const scan_job *j = arg;
+  for (int64_t p = lo; p < hi; p++) {
+    int64_t o = j->l.outer * p / j->npieces, end = j->l.outer * (p + 1) / j->npieces;
+    size_t off = (size_t)(o * j->l.n * j->l.inner) * j->es;
+    along part = {end - o, j->l.n, j->l.inner};
+    j->f(j->x + off, j->y + off, part, j->rev, j->acc + (size_t)p * (size_t)j->l.inner * 8);
+  }
+}
+
 static nn_tensor *scan_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,
                                nn_tensor *out) {
   scan_fn *const *k = op->kern;
@@ -69,12 +109,19 @@ static nn_tensor *scan_forward(const nn_op *op, nn_tensor *const *in, const nn_a
   if (along_check_dim(x, a->i[0]) < 0) return NULL;
   nn_dtype dt = nn_dtype_is_float(x->dtype) ? x->dtype : NN_I64;
   along l = along_dim(x, (int)a->i[0]);
-  size_t nb = (size_t)(l.inner ? l.inner : 1) * 8; /* double or uint64_t accumulators */
-  void *acc = nn_alloc(nb);
-  nn_tensor *xc = acc ? dense(x, dt) : NULL, *y = xc ? nn_empty(dt, x->ndim, x->shape) : NULL;
-  if (y) k[dt](nn_data(xc), nn_data(y), l, a->i[1], acc);
-  if (!acc) nn_err("out of memory in %s", op->name);
-  nn_free(acc, nb);
+  int64_t fit = nn_numel(x) / PIECE_MIN;
+  scan_job j = {.f = k[dt], .es = nn_dtype_size(dt), .l = l, .rev = a->i[1] != 0};
+  j.npieces = fit < 1 ? 1 : fit < PIECES ? fit : PIECES;
+  if (j.npieces > l.outer) j.npieces = l.outer > 0 ? l.outer : 1;
+  size_t nb = (size_t)j.npieces * (size_t)(l.inner ? l.inner : 1) * 8;
+  j.acc = nn_alloc(nb);
+  nn_tensor *xc = j.acc ? dense(x, dt) : NULL, *y = xc ? nn_empty(dt, x->ndim, x->shape) : NULL;
+  if (y) {
+    j.x = nn_data(xc), j.y = nn_data(y);
+    nn_parallel(j.npieces, 1, scan_pieces, &j);
+  }
+  if (!j.acc) nn_err("out of memory in %s", op->name);
+  nn_free(j.acc, nb);
   nn_release(xc);
   return y;
 }

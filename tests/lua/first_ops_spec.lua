@@ -209,6 +209,38 @@ describe("first-hour ops", function()
     th.fails(function() nn.ones(3):cumsum(2) end, "nn.cumsum", "dim 2")
   end)
 
+  it("cumsum over many lanes (four at a time, shared among threads) adds as Lua does, both "
+    .. "ways, along any dim", function()
+    local R, C = 70, 1000 -- 70000 elements: two pieces; 70 rows: groups of four and two more
+    local m = matrix(R, C)
+    local x = f64(m):requires_grad_()
+    local w = matrix(R, C)
+    local s = x:cumsum(2)
+    local loss = (s * f64(w)):sum()
+    loss:backward() -- the gradient is w's cumulative sum from the end
+    local got, grad = s:totable(), x.grad:totable()
+    for r = 1, R do
+      local acc, back = 0, 0
+      for c = 1, C do
+        acc = acc + m[r][c]
+        assert.equal(acc, got[r][c])
+        back = back + w[r][C + 1 - c]
+        assert.equal(back, grad[r][C + 1 - c])
+      end
+    end
+    local cube = nn.randn(8, 50, 200):to("f64") -- inner lanes: 200 accumulators a piece
+    local down, t = cube:cumsum(2):totable(), cube:totable()
+    for o = 1, 8, 3 do
+      for i = 1, 200, 7 do
+        local acc = 0
+        for k = 1, 50 do
+          acc = acc + t[o][k][i]
+          assert.equal(acc, down[o][k][i])
+        end
+      end
+    end
+  end)
+
   it("cumprod's gradient is right where the input has zeros", function()
     for _, xs in ipairs{{2, 0, 3, 0.5}, {0, 0, 2, -1}, {1.5, -2, 0.5, 0}} do
       local w = {0.3, -1.2, 0.7, 2}
