@@ -5,7 +5,8 @@
 ** Each lane is sorted stably (insertion for short lanes, else a least-significant-digit radix
 ** sort of keys made from the values read as doubles, -0 equal to +0); NaN counts as larger
 ** than every number (last ascending, first descending), as in PyTorch. topk is the first k
-** of the stable sort, largest or smallest first. The lanes are shared among the threads. Attributes: i[0] dim, i[1] descending, i[2] k (-1: the whole dim).
+** of the stable sort, largest or smallest first. The lanes are shared among the threads.
+*Attributes: i[0] dim, i[1] descending, i[2] k (-1: the whole dim).
 **
 ** The values are the input gathered at the indices, so the VJP scatters the values'
 ** gradient back to the positions it came from and the JVP gathers the tangent; the indices
@@ -92,14 +93,18 @@ static int64_t select_first(keyed *e, int64_t n, int64_t k, bool desc) {
 }
 
 /* Orders one lane of n values (in e, positions 0..n-1) and leaves the first k in e: nan is
-   the largest, so the nans go last ascending and first descending, in their order. */
-static void order_lane(keyed *e, keyed *tmp, int64_t n, int64_t k, bool desc) {
-  int64_t m = 0, nn = 0;
-  for (int64_t i = 0; i < n; i++) /* numbers to the front, nans to tmp, both in order */
-    if (e[i].v == e[i].v)
-      e[m++] = e[i];
-    else
-      tmp[nn++] = e[i];
+   the largest, so the nans (when the lane has any: nans) go last ascending and first
+   descending, in their order. */
+static void order_lane(keyed *e, keyed *tmp, int64_t n, int64_t k, bool desc, bool nans) {
+  int64_t m = n, nn = 0;
+  if (nans) { /* numbers to the front, nans to tmp, both in order */
+    m = 0;
+    for (int64_t i = 0; i < n; i++)
+      if (e[i].v == e[i].v)
+        e[m++] = e[i];
+      else
+        tmp[nn++] = e[i];
+  }
   if (desc && nn) { /* nans first: shift the numbers behind them */
     memmove(e + nn, e, (size_t)m * sizeof *e);
     memcpy(e, tmp, (size_t)nn * sizeof *e);
@@ -145,10 +150,22 @@ typedef struct sort_job {
 static void sort_lane(const sort_job *j, int64_t lane, keyed *e) {
   along l = j->l;
   size_t es = nn_dtype_size(j->dt);
-  int64_t o = lane / l.inner, i = lane % l.inner;
-  for (int64_t r = 0; r < l.n; r++)
-    e[r] = (keyed){.v = nn_load(j->x + ((o * l.n + r) * l.inner + i) * es, j->dt), .at = r};
-  order_lane(e, e + l.n, l.n, j->k, j->desc);
+  int64_t o = lane / l.inner, i = lane % l.inner, base = o * l.n * l.inner + i;
+  bool nans = false;
+#define LOAD_LANE(T)                                                                               \
+  for (int64_t r = 0; r < l.n; r++) {                                                              \
+    double v = (double)((const T *)j->x)[base + r * l.inner];                                      \
+    e[r] = (keyed){.v = v, .at = r};                                                               \
+    nans |= v != v;                                                                                \
+  }
+  switch (j->dt) {
+  case NN_F32: LOAD_LANE(float) break;
+  case NN_F64: LOAD_LANE(double) break;
+  case NN_I64: LOAD_LANE(int64_t) break;
+  default: LOAD_LANE(uint8_t) break;
+  }
+#undef LOAD_LANE
+  order_lane(e, e + l.n, l.n, j->k, j->desc, nans);
   for (int64_t r = 0; r < j->k; r++) {
     int64_t at = (o * j->k + r) * l.inner + i;
     memcpy(j->v + at * es, j->x + ((o * l.n + e[r].at) * l.inner + i) * es, es);
