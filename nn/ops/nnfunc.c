@@ -365,9 +365,7 @@ static void lane_blocks(int64_t lo, int64_t hi, void *arg) {
 }
 
 static void run_lanes(lane_job *j) {
-  int64_t block = j->l.n * j->l.inner;
-  nn_parallel(j->l.outer, block >= LANE_GRAIN ? 1 : LANE_GRAIN / (block ? block : 1), lane_blocks,
-              j);
+  nn_parallel(j->l.outer, nn_grain(j->l.n * j->l.inner, LANE_GRAIN), lane_blocks, j);
 }
 
 static bool is_log(const nn_op *op) {

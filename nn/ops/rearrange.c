@@ -193,9 +193,7 @@ static void pick_slices(int64_t lo, int64_t hi, void *arg) {
 static void pick_all(pick_job *j) {
   j->reversed = j->m == j->l.n;
   for (int64_t k = 0; j->reversed && k < j->m; k++) j->reversed = j->map[k] == j->m - 1 - k;
-  int64_t block = j->m * j->l.inner * (int64_t)j->es;
-  nn_parallel(j->l.outer, block >= PICK_GRAIN ? 1 : PICK_GRAIN / (block ? block : 1), pick_slices,
-              j);
+  nn_parallel(j->l.outer, nn_grain(j->m * j->l.inner * (int64_t)j->es, PICK_GRAIN), pick_slices, j);
 }
 
 static nn_tensor *reindex_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *a,

@@ -109,10 +109,8 @@ static nn_tensor *scan_forward(const nn_op *op, nn_tensor *const *in, const nn_a
   if (along_check_dim(x, a->i[0]) < 0) return NULL;
   nn_dtype dt = nn_dtype_is_float(x->dtype) ? x->dtype : NN_I64;
   along l = along_dim(x, (int)a->i[0]);
-  int64_t fit = nn_numel(x) / PIECE_MIN;
   scan_job j = {.f = k[dt], .es = nn_dtype_size(dt), .l = l, .rev = a->i[1] != 0};
-  j.npieces = fit < 1 ? 1 : fit < PIECES ? fit : PIECES;
-  if (j.npieces > l.outer) j.npieces = l.outer > 0 ? l.outer : 1;
+  j.npieces = nn_pieces(nn_numel(x), PIECE_MIN, PIECES, l.outer);
   size_t nb = (size_t)j.npieces * (size_t)(l.inner ? l.inner : 1) * 8;
   j.acc = nn_alloc(nb);
   nn_tensor *xc = j.acc ? dense(x, dt) : NULL, *y = xc ? nn_empty(dt, x->ndim, x->shape) : NULL;

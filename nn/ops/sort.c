@@ -182,7 +182,7 @@ static void sort_pieces(int64_t lo, int64_t hi, void *arg) {
 
 static int sort_lanes(const nn_tensor *xc, along l, int64_t k, bool desc, nn_tensor *vals,
                       nn_tensor *idx) {
-  int64_t lanes = l.outer * l.inner, fit = lanes * l.n / PIECE_MIN;
+  int64_t lanes = l.outer * l.inner;
   sort_job j = {.x = nn_data(xc),
                 .v = nn_data(vals),
                 .ix = (int64_t *)nn_data(idx),
@@ -191,8 +191,7 @@ static int sort_lanes(const nn_tensor *xc, along l, int64_t k, bool desc, nn_ten
                 .k = k,
                 .lanes = lanes,
                 .desc = desc};
-  j.npieces = fit < 1 ? 1 : fit < PIECES ? fit : PIECES;
-  if (j.npieces > lanes) j.npieces = lanes > 0 ? lanes : 1;
+  j.npieces = nn_pieces(lanes * l.n, PIECE_MIN, PIECES, lanes);
   size_t nb = (size_t)j.npieces * 2 * (size_t)(l.n ? l.n : 1) * sizeof(keyed);
   if (!(j.scratch = nn_alloc(nb))) return nn_errc("out of memory in sort");
   nn_parallel(j.npieces, 1, sort_pieces, &j);
