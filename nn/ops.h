@@ -18,8 +18,9 @@
   X(neg) X(exp) X(log) X(log1p) X(sqrt) X(rsqrt) X(abs) X(sign) X(floor) X(ceil) X(sin) X(cos)    \
   X(tanh) X(sigmoid) X(relu)
 /* clang-format on */
-/* Binary ops with broadcasting; div is true division (integers give f32). */
-#define NN_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum)
+/* Binary ops with broadcasting; div is true division (integers give f32); remainder has the
+   sign of the divisor (Lua's %). */
+#define NN_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(pow) X(remainder) X(maximum) X(minimum)
 /* Comparisons: u8 masks. */
 #define NN_COMPARE_OPS(X) X(eq) X(ne) X(lt) X(le) X(gt) X(ge)
 

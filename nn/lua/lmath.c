@@ -161,6 +161,10 @@ static const op_doc binary_docs[] = {
     {"div", "x:div(y) -> tensor", "x / y (true division: integers give f32); y may be a number.",
      "__div"},
     {"pow", "x:pow(y) -> tensor", "x ^ y elementwise; y may be a number.", "__pow"},
+    {"remainder", "x:remainder(y) -> tensor",
+     "x - floor(x / y) * y elementwise, with the sign of y (Lua's x % y, PyTorch's remainder); "
+     "an integer y must not be 0.",
+     "__mod"},
     {"maximum", "x:maximum(y) -> tensor", "The larger of x and y, elementwise (nan wins).", NULL},
     {"minimum", "x:minimum(y) -> tensor", "The smaller of x and y, elementwise (nan wins).", NULL},
     {NULL, NULL, NULL, NULL}};

@@ -189,6 +189,7 @@ nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi) {
   X(mul, ALL, WRAPPING(a) * WRAPPING(b))                                                           \
   X(div, FLOAT, a / b)                                                                             \
   X(pow, ALL, POWER(a, b))                                                                         \
+  X(remainder, ALL, REMAINDER(a, b))                                                               \
   X(maximum, ALL, (a > b || a != a) ? a : b)                                                       \
   X(minimum, ALL, (a < b || a != a) ? a : b)
 #define COMPARE_TABLE(X)                                                                           \
@@ -204,8 +205,9 @@ nn_tensor *nn_clamp(nn_tensor *x, double lo, double hi) {
 typedef nn_tensor *(*partial_fn)(const nn_ctx *c, int k, nn_tensor *g);
 
 typedef struct binary_kern {
-  nn_rowfn f[NN_NDTYPES]; /* (out, a, b) with a, b of that dtype */
-  partial_fn partial;     /* NULL: not differentiable (comparisons) */
+  nn_rowfn f[NN_NDTYPES];           /* (out, a, b) with a, b of that dtype */
+  partial_fn partial;               /* NULL: not differentiable (comparisons) */
+  int (*check)(const nn_tensor *b); /* refuses a second operand, or NULL */
 } binary_kern;
 
 #define BINARY_F(A, T, TOUT, fab)                                                                  \
@@ -280,6 +282,14 @@ static nn_tensor *pow_partial(const nn_ctx *c, int k, nn_tensor *g) {
   nn_release(t1), nn_release(t2);
   return r;
 }
+/* a - floor(a / b) b: 1 for a, -floor(a / b) for b */
+static nn_tensor *remainder_partial(const nn_ctx *c, int k, nn_tensor *g) {
+  if (k == 0) return nn_retain(g);
+  nn_tensor *q = nn_div(c->in[0], c->in[1]), *f = q ? nn_floor(q) : NULL;
+  nn_tensor *gf = f ? nn_mul(g, f) : NULL, *r = gf ? nn_neg(gf) : NULL;
+  nn_release(q), nn_release(f), nn_release(gf);
+  return r;
+}
 /* max/min send the gradient to the winner, half to each on a tie (as PyTorch). */
 static nn_tensor *extremum_partial(const nn_ctx *c, int k, nn_tensor *g, const nn_op *wins) {
   nn_tensor *a = c->in[k], *b = c->in[1 - k];
@@ -299,9 +309,54 @@ static nn_tensor *minimum_partial(const nn_ctx *c, int k, nn_tensor *g) {
   return extremum_partial(c, k, g, &nn_op_lt);
 }
 
-#define DEFINE_BINARY(name_, types, fab, ROW, partial, vjp_, jvp_, save)                           \
+/* Whether an integer operand b holds an element that `is` says yes to. */
+typedef struct int_search {
+  nn_dtype dt;
+  bool (*is)(int64_t v);
+  bool found;
+} int_search;
+static void search_row(char **p, const int64_t *s, int64_t n, void *ctx) {
+  int_search *q = ctx;
+  for (int64_t i = 0; i < n && !q->found; i++)
+    q->found = q->is(nn_load_i64(p[0] + i * s[0], q->dt));
+}
+static bool int_has(const nn_tensor *b, bool (*is)(int64_t v)) {
+  int_search q = {b->dtype, is, false};
+  nn_iter it;
+  if ((b->dtype != NN_I64 && b->dtype != NN_U8) || nn_iter_init(&it, 1, &b) < 0) return false;
+  nn_iter_run(&it, search_row, &q);
+  return q.found;
+}
+static bool negative(int64_t v) {
+  return v < 0;
+}
+static bool zero(int64_t v) {
+  return v == 0;
+}
+
+/* The second operand's checks, by op, once it has the op's dtype: an integer power of an
+   integer is refused when an exponent is negative, an integer remainder when a divisor is
+   zero (as in PyTorch). */
+static int check_integer_power(const nn_tensor *b) {
+  return int_has(b, negative) ? nn_errc("integers to negative integer powers are not allowed "
+                                        "(convert to a float dtype first)")
+                              : 0;
+}
+static int check_integer_divisor(const nn_tensor *b) {
+  return int_has(b, zero) ? nn_errc("integer remainder by zero") : 0;
+}
+#define CHECK_add       NULL
+#define CHECK_sub       NULL
+#define CHECK_mul       NULL
+#define CHECK_div       NULL
+#define CHECK_pow       check_integer_power
+#define CHECK_remainder check_integer_divisor
+#define CHECK_maximum   NULL
+#define CHECK_minimum   NULL
+
+#define DEFINE_BINARY(name_, types, fab, ROW, partial, check, vjp_, jvp_, save)                    \
   TYPES_##types(ROW, name_, fab) static const binary_kern name_##_kern = {                         \
-      {TYPES_##types(BINARY_SLOT, name_)}, partial};                                               \
+      {TYPES_##types(BINARY_SLOT, name_)}, partial, check};                                        \
   const nn_op nn_op_##name_ = {.name = #name_,                                                     \
                                .nin = 2,                                                           \
                                .forward = binary_forward,                                          \
@@ -310,36 +365,21 @@ static nn_tensor *minimum_partial(const nn_ctx *c, int k, nn_tensor *g) {
                                .kern = &name_##_kern,                                              \
                                .save_out = save};
 #define DEFINE_ARITH(name, types, fab)                                                             \
-  DEFINE_BINARY(name, types, fab, ARITH_ROW, name##_partial, partial_vjp, partial_jvp,             \
-                SAVES_OUT_##name)
+  DEFINE_BINARY(name, types, fab, ARITH_ROW, name##_partial, CHECK_##name, partial_vjp,            \
+                partial_jvp, SAVES_OUT_##name)
 #define DEFINE_COMPARE(name, types, fab)                                                           \
-  DEFINE_BINARY(name, types, fab, COMPARE_ROW, NULL, NULL, NULL, false)
+  DEFINE_BINARY(name, types, fab, COMPARE_ROW, NULL, NULL, NULL, NULL, false)
 /* the ops whose partials read the output */
-#define SAVES_OUT_add     false
-#define SAVES_OUT_sub     false
-#define SAVES_OUT_mul     false
-#define SAVES_OUT_div     true
-#define SAVES_OUT_pow     true
-#define SAVES_OUT_maximum false
-#define SAVES_OUT_minimum false
+#define SAVES_OUT_add       false
+#define SAVES_OUT_sub       false
+#define SAVES_OUT_mul       false
+#define SAVES_OUT_div       true
+#define SAVES_OUT_pow       true
+#define SAVES_OUT_remainder false
+#define SAVES_OUT_maximum   false
+#define SAVES_OUT_minimum   false
 BINARY_TABLE(DEFINE_ARITH)
 COMPARE_TABLE(DEFINE_COMPARE)
-
-static void find_negative(char **p, const int64_t *s, int64_t n, void *ctx) {
-  bool *found = ctx;
-  for (int64_t i = 0; i < n && !*found; i++) *found = *(const int64_t *)(p[0] + i * s[0]) < 0;
-}
-
-/* An i64 power of an integer is refused when an exponent is negative (as in PyTorch). */
-static int check_integer_power(const nn_tensor *b) {
-  bool found = false;
-  nn_iter it;
-  if (b->dtype != NN_I64 || nn_iter_init(&it, 1, &b) < 0) return 0;
-  nn_iter_run(&it, find_negative, &found);
-  return found ? nn_errc("integers to negative integer powers are not allowed (convert to a "
-                         "float dtype first)")
-               : 0;
-}
 
 static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn_attr *attr,
                                  nn_tensor *out) {
@@ -355,7 +395,7 @@ static nn_tensor *binary_forward(const nn_op *op, nn_tensor *const *in, const nn
   if (nn_broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &ndim, shape) < 0) return NULL;
   if (out && check_out(op, out, out_dt, ndim, shape) < 0) return NULL;
   nn_tensor *ac = nn_to(a, dt), *bc = nn_to(b, dt), *r = NULL;
-  if (op == &nn_op_pow && bc && check_integer_power(bc) < 0) nn_release(bc), bc = NULL;
+  if (k->check && bc && k->check(bc) < 0) nn_release(bc), bc = NULL;
   if (ac && bc) r = out ? nn_retain(out) : nn_empty(out_dt, ndim, shape);
   if (r && run_rows(k->f[dt], 3, (nn_tensor *[]){r, ac, bc}, NULL) < 0) {
     nn_release(r);

@@ -35,6 +35,31 @@ static inline int64_t nn_ipow(int64_t a, int64_t b) {
            : nn_ipow((int64_t)(a), (int64_t)(b)), default                                          \
            : pow(a, b))
 
+/* a - floor(a / b) b, the sign of b's (Lua's %, PyTorch's remainder); integers by wrapping
+   arithmetic (a zero divisor is refused before), floats by fmod */
+static inline int64_t nn_iremainder(int64_t a, int64_t b) {
+  if (b == -1) return 0; /* INT64_MIN % -1 overflows */
+  int64_t r = a % b;
+  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+static inline uint8_t nn_uremainder(uint8_t a, uint8_t b) {
+  return (uint8_t)(a % b);
+}
+static inline double nn_fremainder(double a, double b) {
+  double r = fmod(a, b);
+  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+static inline float nn_fremainderf(float a, float b) {
+  float r = fmodf(a, b);
+  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+#define REMAINDER(a, b)                                                                            \
+  _Generic((a), int64_t                                                                            \
+           : nn_iremainder((int64_t)(a), (int64_t)(b)), uint8_t                                    \
+           : nn_uremainder((uint8_t)(a), (uint8_t)(b)), float                                      \
+           : nn_fremainderf((float)(a), (float)(b)), default                                       \
+           : nn_fremainder(a, b))
+
 /* Element i of operand k, in a dense row (q0.. are the row's base pointers) or a strided one. */
 #define DENSE(k, T)   (((T *)q##k)[i])
 #define STRIDED(k, T) (*(T *)(q##k + i * s[k]))

@@ -49,6 +49,7 @@ const grad_case gc_cases[] = {
     {"mul", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"div", 2, {2, 1}, {S2(3, 4), S1(4)}, 0.5, 2, NOATTR, NULL},
     {"pow", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, 0.5, 2, NOATTR, NULL},
+    {"remainder", 2, {2, 1}, {S2(3, 4), S1(4)}, 1.1, 1.9, NOATTR, NULL},
     {"maximum", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"minimum", 2, {2, 2}, {S2(3, 4), S2(3, 4)}, -2, 2, NOATTR, NULL},
     {"where", 3, {2, 2, 1}, {S2(3, 4), S2(3, 4), S1(4)}, -2, 2, NOATTR, "011"},

@@ -51,6 +51,27 @@ describe("arithmetic", function()
     th.same(nn.tensor{1, 5}:max(nn.tensor{3, 3}), {3, 5})
     th.same(nn.tensor{1, 5}:min(nn.tensor{3, 3}), {1, 3})
   end)
+  it("% is Lua's modulo, the sign of the divisor, in every dtype", function()
+    local as, bs = {-7.5, -7, -1, 0, 2.25, 7, 8}, {3, -3, 2.5, -0.75, 7}
+    for _, dt in ipairs{"f64", "f32", "i64"} do
+      for _, b in ipairs(bs) do
+        if dt ~= "i64" or math.type(b) == "integer" or b == math.floor(b) then
+          local av = {}
+          for k, a in ipairs(as) do av[k] = dt == "i64" and math.floor(a) or a end
+          local want = {}
+          for k, a in ipairs(av) do want[k] = dt == "i64" and math.tointeger(a) % math.tointeger(b) or a % b end
+          th.same(nn.tensor(av, dt) % b, want, 1e-6)
+          th.same(nn.tensor(av, dt):remainder(nn.full({#av}, b):to(dt)), want, 1e-6)
+        end
+      end
+    end
+    th.same(10 % nn.tensor{3, -3, 4}, {1, -2, 2})
+    th.same(nn.tensor({200, 7}, "u8") % 7, {4, 0})
+    assert.equal("i64", (nn.tensor({5}, "i64") % 2):dtype())
+    th.fails(function() return nn.tensor({5, 6}, "i64") % 0 end, "nn.remainder: integer remainder by zero")
+    th.fails(function() return nn.tensor({5}, "u8") % nn.tensor({0}, "u8") end, "integer remainder by zero")
+    assert.truthy(((nn.tensor{1} % 0)[1]) ~= ((nn.tensor{1} % 0)[1])) -- a float by 0 is nan
+  end)
 end)
 
 describe("in place", function()
