@@ -116,6 +116,21 @@ static int l_allclose(lua_State *L) {
   return 1;
 }
 
+/* torch.equal: the same shape and the same values (dtypes promoted; nan equals nothing) */
+static int l_equal(lua_State *L) {
+  nn_tensor *a = lnn_check(L, 1), *b = lnn_check(L, 2);
+  if (!nn_same_shape(a, b)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  nn_tensor *eq = nn_eq(a, b), *all = eq ? nn_all(eq, -1, false) : NULL;
+  bool same = all && *(uint8_t *)nn_data(all) != 0;
+  nn_release(eq), nn_release(all);
+  if (!all) return lnn_error(L, NULL);
+  lua_pushboolean(L, same);
+  return 1;
+}
+
 static const lnn_reg tests[] = {
     {"all", l_all, "x:all([dim [, keepdim]]) -> boolean or mask",
      "Whether every element is non-zero: a Lua boolean without dim, a u8 mask over dim."},
@@ -125,6 +140,9 @@ static const lnn_reg tests[] = {
     {"isinf", l_isinf, "x:isinf() -> mask", "1 where x is +inf or -inf, else 0 (a u8 mask)."},
     {"allclose", l_allclose, "nn.allclose(a, b [, rtol=1e-5 [, atol=1e-8]]) -> boolean",
      "Whether |a - b| <= atol + rtol |b| everywhere (a and b broadcast; nan is never close)."},
+    {"equal", l_equal, "nn.equal(a, b) -> boolean",
+     "Whether a and b have the same shape and values (dtypes promoted, no broadcasting; nan "
+     "equals nothing), as torch.equal; also a:equal(b)."},
     {NULL, NULL, NULL, NULL}};
 
 /* ---- gradient clipping kernels ---- */

@@ -1,6 +1,6 @@
 -- tests/lua/first_ops_spec.lua: the ops a PyTorch user reaches for in the first hour (sort,
--- topk, cumsum, cumprod, all, any, isnan, isinf, allclose, tril, triu, chunk, split, dot,
--- norm, flip, roll, repeat_interleave, arange, *_like, nn.utils clipping), each against the
+-- topk, cumsum, cumprod, all, any, isnan, isinf, allclose, equal, tril, triu, chunk, split,
+-- dot, norm, flip, roll, repeat_interleave, arange, *_like, nn.utils clipping), each against the
 -- same computation written in plain Lua.
 
 -- a list of n random numbers in [-2, 2), with some repeats when ties is set
@@ -283,6 +283,11 @@ describe("first-hour ops", function()
     assert.is_true(nn.allclose(x, x + 0.5, 0, 0.6))
     assert.is_true(nn.allclose(nn.tensor{1 / 0}, nn.tensor{1 / 0}))
     assert.is_false(nn.allclose(nn.tensor{0 / 0}, nn.tensor{0 / 0}))
+    -- equal: torch.equal's same shape and values
+    assert.is_true(x:equal(x:clone())); assert.is_true(nn.equal(x, x:to("i64")))
+    assert.is_false(x:equal(x:view(3, 2))); assert.is_false(x:equal(x + 1e-6))
+    assert.is_false(nn.equal(nn.tensor{0 / 0}, nn.tensor{0 / 0}))
+    th.fails(function() nn.equal(x, 1) end, "nn.equal", "argument 2")
     assert.is_true(x:allclose(x))
     th.fails(function() nn.allclose(nn.ones(3), nn.ones(2)) end, "nn.allclose", "{3}", "{2}")
   end)
