@@ -147,6 +147,14 @@ static int shape_and_dtype(lua_State *L, int arg, int64_t *shape, nn_dtype *dt, 
   return ndim;
 }
 
+/* The collection before a large result (lnn_gc_before) for a new tensor of this shape. */
+static void gc_before_new(lua_State *L, nn_dtype dt, int ndim, const int64_t *shape) {
+  size_t bytes = nn_dtype_size(dt);
+  for (int d = 0; d < ndim; d++)
+    if (shape[d] < 0 || __builtin_mul_overflow(bytes, (size_t)shape[d], &bytes)) return;
+  lnn_gc_before(L, bytes, NULL, NULL);
+}
+
 static nn_tensor *ones(nn_dtype dt, int ndim, const int64_t *shape) {
   return nn_full(dt, ndim, shape, 1);
 }
@@ -156,6 +164,7 @@ static int push_made(lua_State *L, nn_tensor *(*make)(nn_dtype, int, const int64
   int64_t shape[NN_MAXDIM];
   nn_dtype dt;
   int ndim = shape_and_dtype(L, 1, shape, &dt, NN_F32);
+  gc_before_new(L, dt, ndim, shape);
   lnn_push(L, make(dt, ndim, shape));
   return 1;
 }
@@ -183,6 +192,7 @@ static int l_full(lua_State *L) {
   int ndim = one_shape_arg(L, 1, shape);
   double v = lnn_checkscalar(L, 2);
   nn_dtype dt = lnn_optdtype(L, 3, NN_F32);
+  gc_before_new(L, dt, ndim, shape);
   lnn_push(L, nn_empty(dt, ndim, shape));
   lnn_fill(L, lnn_check(L, -1), 2, v);
   return 1;
@@ -243,6 +253,7 @@ static int push_random(lua_State *L, int arg, nn_dtype def, int (*fill)(nn_tenso
   int64_t shape[NN_MAXDIM];
   nn_dtype dt;
   int ndim = shape_and_dtype(L, arg, shape, &dt, def);
+  gc_before_new(L, dt, ndim, shape);
   lnn_push(L, nn_empty(dt, ndim, shape));
   if (fill(lnn_check(L, -1)) < 0) lnn_error(L, NULL);
   return 1;
@@ -261,6 +272,7 @@ static int l_randint(lua_State *L) {
   int64_t shape[NN_MAXDIM];
   nn_dtype dt;
   int ndim = shape_and_dtype(L, 3, shape, &dt, NN_I64);
+  gc_before_new(L, dt, ndim, shape);
   lnn_push(L, nn_empty(dt, ndim, shape));
   if (nn_randint_(lnn_check(L, -1), lo, hi) < 0) lnn_error(L, NULL);
   return 1;

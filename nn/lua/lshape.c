@@ -151,6 +151,7 @@ static int l_totable(lua_State *L) {
 /* ---- copies and conversions ---- */
 
 static int l_clone(lua_State *L) {
+  lnn_gc_before_like(L, lnn_check(L, 1), 1, 1);
   lnn_push(L, nn_t_clone(lnn_check(L, 1)));
   return 1;
 }
@@ -158,6 +159,7 @@ static int l_clone(lua_State *L) {
 static int l_contiguous(lua_State *L) {
   nn_tensor *t = lnn_check(L, 1);
   if (nn_is_contiguous(t)) return self(L);
+  lnn_gc_before_like(L, t, 1, 1);
   lnn_push(L, nn_t_contiguous(t));
   return 1;
 }
@@ -165,6 +167,7 @@ static int l_contiguous(lua_State *L) {
 static int to_dtype(lua_State *L, nn_dtype dt) {
   nn_tensor *t = lnn_check(L, 1);
   if (t->dtype == dt) return self(L);
+  lnn_gc_before_like(L, t, nn_dtype_size(dt), nn_dtype_size(t->dtype));
   lnn_push(L, nn_t_to(t, dt));
   return 1;
 }

@@ -72,7 +72,8 @@ describe("memory", function()
     assert.is_true(peak < heap / 50,
       ("%d dead tensors for a heap of %.0f KB"):format(peak, heap / 1024))
   end)
-  it("collects dead large results before activation and gated ops, as before elementwise", function()
+  it("collects dead large results before activation, gated, creation and lane ops, as before "
+    .. "elementwise ones", function()
     -- In a fresh process (the collector's period adapts to what ran before): a loop of each op
     -- on 10^6 f32 holds its last result and little more. Without the collection before the
     -- op, dead results waited for the slack (8 MB: 4 to 9 results here) and the loop wrote
@@ -87,13 +88,18 @@ describe("memory", function()
         sau = function() return nn.sau(x, a, s) end,
         rational = function() return nn.rational(x, r.numerator, r.denominator) end,
         relu_attention = function() return nn.relu_attention(x) end,
-        bilinear = function() return nn.bilinear(x) end, glu = function() return nn.glu(x) end}
+        bilinear = function() return nn.bilinear(x) end, glu = function() return nn.glu(x) end,
+        randn = function() return nn.randn(1000, 1000) end, clone = function() return x:clone() end,
+        sort = function() return (x:sort(2)), 12 end, -- 12: the values and i64 indices
+        cumsum = function() return x:cumsum(2) end,
+        flip = function() return x:flip(2) end}
       for name, op in pairs(ops) do
         collectgarbage()
         local base, peak, size = nn.memory(), 0, 0
         nn.no_grad(function()
           for _ = 1, 100 do
-            size = op():numel() * 4
+            local r, per = op()
+            size = r:numel() * (per or 4)
             peak = math.max(peak, nn.memory() - base)
           end
         end)
@@ -110,7 +116,7 @@ describe("memory", function()
       n = n + 1
       assert.is_true(tonumber(held) <= 2.5, ("%s: %s results held at the peak"):format(name, held))
     end
-    assert.equal(7, n, out)
+    assert.equal(12, n, out)
   end)
   it("<close> releases a tensor early", function()
     collectgarbage()
