@@ -36,7 +36,8 @@ static inline int64_t nn_ipow(int64_t a, int64_t b) {
            : pow(a, b))
 
 /* a - floor(a / b) b, the sign of b's (Lua's %, PyTorch's remainder); integers by wrapping
-   arithmetic (a zero divisor is refused before), floats by fmod */
+   arithmetic (a zero divisor is refused before), floats by fmod in double (exact; an f32
+   result is the f32 computation's, rounded once) */
 static inline int64_t nn_iremainder(int64_t a, int64_t b) {
   if (b == -1) return 0; /* INT64_MIN % -1 overflows */
   int64_t r = a % b;
@@ -49,15 +50,10 @@ static inline double nn_fremainder(double a, double b) {
   double r = fmod(a, b);
   return r != 0 && (r < 0) != (b < 0) ? r + b : r;
 }
-static inline float nn_fremainderf(float a, float b) {
-  float r = fmodf(a, b);
-  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
-}
 #define REMAINDER(a, b)                                                                            \
   _Generic((a), int64_t                                                                            \
            : nn_iremainder((int64_t)(a), (int64_t)(b)), uint8_t                                    \
-           : nn_uremainder((uint8_t)(a), (uint8_t)(b)), float                                      \
-           : nn_fremainderf((float)(a), (float)(b)), default                                       \
+           : nn_uremainder((uint8_t)(a), (uint8_t)(b)), default                                    \
            : nn_fremainder(a, b))
 
 /* Element i of operand k, in a dense row (q0.. are the row's base pointers) or a strided one. */

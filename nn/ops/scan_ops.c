@@ -45,7 +45,10 @@
     }                                                                                              \
     for (; l.inner == 1 && o < l.outer; o++) {                                                     \
       U p = (U)(init);                                                                             \
-      for (int64_t jj = 0; jj < n; jj++) SCAN_STEP(T, U, fab, p, o *n + (rev ? n - 1 - jj : jj))   \
+      for (int64_t jj = 0; jj < n; jj++) {                                                         \
+        int64_t at = o * n + (rev ? n - 1 - jj : jj);                                              \
+        SCAN_STEP(T, U, fab, p, at)                                                                \
+      }                                                                                            \
     }                                                                                              \
     for (o = 0; l.inner > 1 && o < l.outer; o++) {                                                 \
       for (int64_t i = 0; i < l.inner; i++) acc[i] = (U)(init);                                    \

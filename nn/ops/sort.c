@@ -6,7 +6,7 @@
 ** sort of keys made from the values read as doubles, -0 equal to +0); NaN counts as larger
 ** than every number (last ascending, first descending), as in PyTorch. topk is the first k
 ** of the stable sort, largest or smallest first. The lanes are shared among the threads.
-*Attributes: i[0] dim, i[1] descending, i[2] k (-1: the whole dim).
+** Attributes: i[0] dim, i[1] descending, i[2] k (-1: the whole dim).
 **
 ** The values are the input gathered at the indices, so the VJP scatters the values'
 ** gradient back to the positions it came from and the JVP gathers the tangent; the indices
